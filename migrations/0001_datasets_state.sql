@@ -1,0 +1,1 @@
+ALTER TABLE `datasets` ADD `state` text DEFAULT 'ready' NOT NULL;

@@ -1,0 +1,100 @@
+/**
+ * Node adapter around the simulated model's fetch handler (kept out of src/ so src/ stays
+ * Worker-safe). Records every request it receives, so tests of a proxy can assert what reached the
+ * upstream.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createSimulatedModel, type SimOptions } from "../src/sim/index";
+
+export type RecordedRequest = {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  /** Parsed JSON body when it parses, else the raw text (or null when empty). */
+  body: unknown;
+};
+
+export type SimServer = { url: string; port: number; requests: RecordedRequest[]; close(): Promise<void> };
+
+export type SimServerOptions = SimOptions & { port?: number; host?: string };
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of req) parts.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(parts);
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : v;
+  return out;
+}
+
+export async function startSimServer(opts: SimServerOptions = {}): Promise<SimServer> {
+  const model = createSimulatedModel(opts);
+  const host = opts.host ?? "127.0.0.1";
+  const requests: RecordedRequest[] = [];
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    void (async () => {
+      const body = await readBody(req);
+      const text = body.toString("utf8");
+      let parsed: unknown = text === "" ? null : text;
+      try {
+        if (text !== "") parsed = JSON.parse(text);
+      } catch {
+        // keep the raw text
+      }
+      const headers = headersOf(req);
+      requests.push({ method: req.method ?? "GET", path: req.url ?? "/", headers, body: parsed });
+      // Abort the handler (latency, hang) when the client goes away before the reply is done.
+      const abort = new AbortController();
+      res.on("close", () => {
+        if (!res.writableFinished) abort.abort(new Error("client closed the connection"));
+      });
+      const method = req.method ?? "GET";
+      const request = new Request(`http://${host}${req.url ?? "/"}`, {
+        method,
+        headers,
+        body: method === "GET" || method === "HEAD" ? undefined : new Uint8Array(body),
+        signal: abort.signal,
+      });
+      const response = await model.fetch(request);
+      if (abort.signal.aborted) return;
+      res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
+      if (!response.body) {
+        res.end();
+        return;
+      }
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || abort.signal.aborted) break;
+        res.write(value);
+      }
+      res.end();
+    })().catch((err: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: String(err), type: "server_error", code: null, param: null } }));
+      } else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${port}/v1`,
+    port,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,108 @@
+import type { MiddlewareHandler } from "hono";
+import { countingD1 } from "../db/counting";
+import { db } from "../db/client";
+import { findServingKey } from "../db/keys";
+import { ApiError } from "../errors";
+import { envString, UpstreamConfigError } from "../llm/upstream";
+import { agentSnapshot, stampOf, type AgentSnapshot } from "../serving/libraryCache";
+import { servingTtlMs } from "../serving/ttl";
+import type { AppEnv } from "../types";
+import { bearerToken } from "./adminAuth";
+import { hashProxyKey, KEY_PREFIX } from "./proxyKeys";
+
+/** Hono environment of the /v1 routes: who is calling, resolved by `proxyAuth`. */
+export type ProxyEnv = {
+  Bindings: Env;
+  Variables: AppEnv["Variables"] & { keyId: string; agent: AgentSnapshot };
+};
+
+/**
+ * Per-isolate key cache: SHA-256 of a proxy key → its key id, agent and the agent's change stamp.
+ *
+ * - A cached key is trusted for the serving TTL (`LIBRARY_TTL_SECONDS`, default 5 s) after the D1
+ *   check that confirmed it. Once half the TTL has passed, the next request re-checks it in the
+ *   background (`waitUntil`), so a busy key is re-validated without any request ever waiting on D1.
+ *   An idle key whose TTL has expired is checked synchronously (one query) by the next request.
+ * - That check is one query (key ⋈ agent) that also returns the agent's `active_version` and
+ *   `updated_at`, which is how a promotion or config change reaches the library cache: no separate
+ *   version check.
+ * - Revocation: at once in the isolate that served the DELETE (the admin routes call `forgetKey`),
+ *   and within one TTL in every other isolate, which stop accepting the key when their entry expires.
+ *   A check that was in flight while a key was revoked here never re-admits it (generation counter).
+ * - Unknown keys are not cached (a negative cache would not stop random guesses and would delay a
+ *   freshly minted key); malformed keys are refused without touching D1.
+ */
+type KeyEntry = { keyId: string; agentId: string; stamp: string; checkedAt: number; refreshStartedAt: number };
+
+const keys = new Map<string, KeyEntry>();
+let generation = 0;
+
+const MAX_KEY_LENGTH = 200;
+
+async function checkKey(env: Env, hash: string): Promise<KeyEntry | null> {
+  const startedAt = Date.now();
+  const startGeneration = generation;
+  const row = await findServingKey(db(env.DB), hash);
+  if (!row) {
+    keys.delete(hash);
+    return null;
+  }
+  const entry: KeyEntry = { keyId: row.keyId, agentId: row.agentId, stamp: stampOf(row), checkedAt: startedAt, refreshStartedAt: 0 };
+  // Something was revoked or changed here while the query ran: use the answer once, do not cache it.
+  if (generation === startGeneration) keys.set(hash, entry);
+  return entry;
+}
+
+/** The cached identity of a key, re-checked as described above; null when the key is not valid. */
+export async function identifyKey(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, hash: string): Promise<KeyEntry | null> {
+  const ttl = servingTtlMs(env);
+  const now = Date.now();
+  const entry = keys.get(hash);
+  if (entry && now - entry.checkedAt < ttl) {
+    if (now - entry.checkedAt >= ttl / 2 && now - entry.refreshStartedAt >= ttl) {
+      entry.refreshStartedAt = now;
+      ctx.waitUntil(checkKey(env, hash).catch(() => undefined));
+    }
+    return entry;
+  }
+  return checkKey(env, hash);
+}
+
+/** Forgets a revoked key in this isolate, at once. */
+export function forgetKey(keyId: string): void {
+  generation++;
+  for (const [hash, entry] of keys) if (entry.keyId === keyId) keys.delete(hash);
+}
+
+/** Makes the next request with any key of the agent re-check D1 (after the agent changed here). */
+export function expireAgentKeys(agentId: string): void {
+  generation++;
+  for (const [hash, entry] of keys) if (entry.agentId === agentId) keys.delete(hash);
+}
+
+export function keyCacheSize(): number {
+  return keys.size;
+}
+
+const unauthorized = (message: string) => new ApiError(401, message, "invalid_api_key");
+
+/** Authenticates `Authorization: Bearer <proxy key>` and loads the agent's serving snapshot. */
+export const proxyAuth: MiddlewareHandler<ProxyEnv> = async (c, next) => {
+  if (envString(c.env, "DEBUG_COUNT_D1") === "1") c.env = { ...c.env, DB: countingD1(c.env.DB) };
+  const token = bearerToken(c.req.header("authorization"));
+  if (!token) throw unauthorized("missing proxy key: send 'Authorization: Bearer <proxy key>'");
+  if (!token.startsWith(KEY_PREFIX) || token.length > MAX_KEY_LENGTH) throw unauthorized("invalid proxy key");
+  const entry = await identifyKey(c.env, c.executionCtx, await hashProxyKey(token));
+  if (!entry) throw unauthorized("invalid proxy key");
+  let agent: AgentSnapshot | null;
+  try {
+    agent = await agentSnapshot(c.env, entry.agentId, entry.stamp);
+  } catch (error) {
+    if (error instanceof UpstreamConfigError) throw new ApiError(500, `agent misconfigured: ${error.message}`, "upstream_misconfigured");
+    throw error;
+  }
+  if (!agent) throw unauthorized("invalid proxy key");
+  c.set("keyId", entry.keyId);
+  c.set("agent", agent);
+  await next();
+};

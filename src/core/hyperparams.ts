@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+/** Training hyperparameters; every field optional so agents and runs can override a subset. */
+export const hyperparamsSchema = z.object({
+  epochs: z.number().int().min(1).max(20),
+  batchSize: z.number().int().min(1).max(1000),
+  groupSize: z.number().int().min(1).max(32),
+  temperature: z.number().min(0).max(2),
+  experiencesPerGroup: z.number().int().min(1).max(5),
+  maxExperiences: z.number().int().min(1).max(200),
+  maxWordsPerExperience: z.number().int().min(5).max(100),
+  maxGroupsInFlight: z.number().int().min(1).max(256),
+});
+
+export type Hyperparams = z.infer<typeof hyperparamsSchema>;
+export const partialHyperparamsSchema = hyperparamsSchema.partial().strict();
+export type PartialHyperparams = z.infer<typeof partialHyperparamsSchema>;
+
+/** The paper's settings for math (Cai et al., 2025); batch size defaults to the whole set up to 100. */
+export const PAPER_DEFAULTS: Omit<Hyperparams, "batchSize"> = {
+  epochs: 3,
+  groupSize: 5,
+  temperature: 0.7,
+  experiencesPerGroup: 1,
+  maxExperiences: 40,
+  maxWordsPerExperience: 32,
+  maxGroupsInFlight: 16,
+};
+
+/** Run overrides, then agent defaults, then the paper's. */
+export function resolveHyperparams(datasetSize: number, ...layers: PartialHyperparams[]): Hyperparams {
+  const merged: PartialHyperparams = { ...PAPER_DEFAULTS };
+  for (const layer of [...layers].reverse()) Object.assign(merged, stripUndefined(layer));
+  return hyperparamsSchema.parse({ batchSize: Math.max(1, Math.min(100, datasetSize)), ...merged });
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,37 @@
+import type { Provenance } from "../db/schema";
+
+/** One learned experience. `id` (E1, E2, …) is stable across versions of an agent's library. */
+export type Experience = { id: string; name: string; text: string; provenance: Provenance[] };
+
+export type Library = { version: number; items: Experience[] };
+
+export const EMPTY_LIBRARY: Library = { version: 0, items: [] };
+
+/** The fixed sentence that introduces the library wherever it is injected. */
+export const LIBRARY_INTRO =
+  "Experiences learned from earlier attempts at tasks like this one. Apply each one that fits the problem:";
+
+/**
+ * The one rendering used by training, evaluation and serving, so that what a library was trained
+ * with is byte-for-byte what it is served with (and upstream prefix caches keep hitting).
+ */
+export function renderLibrary(items: readonly Pick<Experience, "id" | "name" | "text">[]): string {
+  if (items.length === 0) return "";
+  const lines = items.map((item) => `[${item.id}] ${item.name}: ${item.text}`);
+  return `${LIBRARY_INTRO}\n${lines.join("\n")}`;
+}
+
+export function wordCount(text: string): number {
+  const trimmed = text.trim();
+  return trimmed === "" ? 0 : trimmed.split(/\s+/).length;
+}
+
+/** Next free stable id: one past the highest numeric suffix ever seen (ids are never reused). */
+export function nextItemId(existing: readonly { id: string }[], highestEver = 0): string {
+  let max = highestEver;
+  for (const { id } of existing) {
+    const n = Number(id.replace(/^E/, ""));
+    if (Number.isInteger(n) && n > max) max = n;
+  }
+  return `E${max + 1}`;
+}

@@ -1,0 +1,92 @@
+import { and, asc, desc, eq, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { Experience, Library } from "../core/library";
+import type { Db } from "./client";
+import { libraryItems, libraryVersions } from "./schema";
+
+export type LibraryVersionRow = typeof libraryVersions.$inferSelect;
+
+/** Items of a version in their stored order; version 0 is the empty library. */
+export async function versionItems(d: Db, agentId: string, version: number): Promise<Experience[]> {
+  if (version === 0) return [];
+  const rows = await d
+    .select()
+    .from(libraryItems)
+    .where(and(eq(libraryItems.agentId, agentId), eq(libraryItems.version, version)))
+    .orderBy(asc(libraryItems.position))
+    .all();
+  return rows.map((r) => ({ id: r.itemId, name: r.name, text: r.text, provenance: r.provenance }));
+}
+
+export async function findVersion(d: Db, agentId: string, version: number): Promise<LibraryVersionRow | undefined> {
+  return d
+    .select()
+    .from(libraryVersions)
+    .where(and(eq(libraryVersions.agentId, agentId), eq(libraryVersions.version, version)))
+    .get();
+}
+
+export async function findVersionByOrigin(d: Db, agentId: string, originKey: string): Promise<LibraryVersionRow | undefined> {
+  return d
+    .select()
+    .from(libraryVersions)
+    .where(and(eq(libraryVersions.agentId, agentId), eq(libraryVersions.originKey, originKey)))
+    .get();
+}
+
+export async function listVersions(d: Db, agentId: string): Promise<LibraryVersionRow[]> {
+  return d.select().from(libraryVersions).where(eq(libraryVersions.agentId, agentId)).orderBy(desc(libraryVersions.version)).all();
+}
+
+export async function loadLibrary(d: Db, agentId: string, version: number): Promise<Library> {
+  return { version, items: await versionItems(d, agentId, version) };
+}
+
+/** Highest item number the agent has ever used, so new ids are never reused across versions. */
+export async function highestItemNumberEver(d: Db, agentId: string): Promise<number> {
+  const row = await d
+    .select({ n: sql<number>`coalesce(max(cast(substr(${libraryItems.itemId}, 2) as integer)), 0)` })
+    .from(libraryItems)
+    .where(eq(libraryItems.agentId, agentId))
+    .get();
+  return row?.n ?? 0;
+}
+
+export async function nextVersionNumber(d: Db, agentId: string): Promise<number> {
+  const row = await d
+    .select({ n: sql<number>`coalesce(max(${libraryVersions.version}), 0)` })
+    .from(libraryVersions)
+    .where(eq(libraryVersions.agentId, agentId))
+    .get();
+  return (row?.n ?? 0) + 1;
+}
+
+// 7 bound parameters per item row; D1 allows 100 per statement.
+const ITEMS_PER_STATEMENT = 14;
+
+/**
+ * Statements that create an immutable version with its items. Callers run them in one `batch()`
+ * together with whatever else must commit atomically with the version.
+ */
+export function versionStatements(
+  d: Db,
+  version: { agentId: string; version: number; parentVersion: number | null; runId: string | null; originKey: string; note: string },
+  items: readonly Experience[],
+): BatchItem<"sqlite">[] {
+  const statements: BatchItem<"sqlite">[] = [
+    d.insert(libraryVersions).values({ ...version, itemCount: items.length }),
+  ];
+  for (let i = 0; i < items.length; i += ITEMS_PER_STATEMENT) {
+    const chunk = items.slice(i, i + ITEMS_PER_STATEMENT).map((item, j) => ({
+      agentId: version.agentId,
+      version: version.version,
+      position: i + j,
+      itemId: item.id,
+      name: item.name,
+      text: item.text,
+      provenance: item.provenance,
+    }));
+    statements.push(d.insert(libraryItems).values(chunk));
+  }
+  return statements;
+}

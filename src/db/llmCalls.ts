@@ -1,0 +1,42 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Db } from "./client";
+import { llmCalls } from "./schema";
+
+export type LlmCallRow = typeof llmCalls.$inferSelect;
+
+export async function findCall(d: Db, ownerId: string, callKey: string): Promise<LlmCallRow | undefined> {
+  return d.select().from(llmCalls).where(and(eq(llmCalls.ownerId, ownerId), eq(llmCalls.callKey, callKey))).get();
+}
+
+/** First writer wins: a concurrent duplicate of the same call keeps the stored reply. */
+export async function storeCall(d: Db, row: typeof llmCalls.$inferInsert): Promise<void> {
+  await d.insert(llmCalls).values(row).onConflictDoNothing();
+}
+
+export type StageUsage = { stage: string; calls: number; attempts: number; promptTokens: number; completionTokens: number; cachedTokens: number };
+
+export async function usageByStage(d: Db, ownerId: string): Promise<StageUsage[]> {
+  return d
+    .select({
+      stage: llmCalls.stage,
+      calls: sql<number>`count(*)`,
+      attempts: sql<number>`sum(${llmCalls.attempts})`,
+      promptTokens: sql<number>`sum(${llmCalls.promptTokens})`,
+      completionTokens: sql<number>`sum(${llmCalls.completionTokens})`,
+      cachedTokens: sql<number>`sum(${llmCalls.cachedTokens})`,
+    })
+    .from(llmCalls)
+    .where(eq(llmCalls.ownerId, ownerId))
+    .groupBy(llmCalls.stage)
+    .orderBy(llmCalls.stage)
+    .all();
+}
+
+export async function totalTokens(d: Db, ownerId: string): Promise<number> {
+  const row = await d
+    .select({ n: sql<number>`coalesce(sum(${llmCalls.promptTokens} + ${llmCalls.completionTokens}), 0)` })
+    .from(llmCalls)
+    .where(eq(llmCalls.ownerId, ownerId))
+    .get();
+  return row?.n ?? 0;
+}

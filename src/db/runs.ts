@@ -1,0 +1,48 @@
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "./client";
+import { runs } from "./schema";
+
+export type RunRow = typeof runs.$inferSelect;
+export const ACTIVE_RUN_STATUSES = ["queued", "running"] as const;
+
+/** Runs still in progress for an agent or on a dataset (blocks deleting either). */
+export async function activeRunCount(d: Db, where: { agentId?: string; datasetId?: string }): Promise<number> {
+  const conditions = [inArray(runs.status, [...ACTIVE_RUN_STATUSES])];
+  if (where.agentId) conditions.push(eq(runs.agentId, where.agentId));
+  if (where.datasetId) conditions.push(eq(runs.datasetId, where.datasetId));
+  const row = await d.select({ n: sql<number>`count(*)` }).from(runs).where(and(...conditions)).get();
+  return row?.n ?? 0;
+}
+
+export async function insertRun(d: Db, row: typeof runs.$inferInsert): Promise<RunRow> {
+  const [created] = await d.insert(runs).values(row).returning();
+  if (!created) throw new Error("insert returned no row");
+  return created;
+}
+
+export async function findRun(d: Db, id: string): Promise<RunRow | undefined> {
+  return d.select().from(runs).where(eq(runs.id, id)).get();
+}
+
+export async function listRuns(d: Db, filter: { agentId?: string; limit: number }): Promise<RunRow[]> {
+  const where = filter.agentId ? eq(runs.agentId, filter.agentId) : undefined;
+  return d.select().from(runs).where(where).orderBy(desc(runs.createdAt), desc(runs.id)).limit(filter.limit).all();
+}
+
+export async function updateRun(d: Db, id: string, patch: Partial<typeof runs.$inferInsert>): Promise<void> {
+  await d.update(runs).set({ ...patch, updatedAt: new Date().toISOString() }).where(eq(runs.id, id));
+}
+
+/** Moves a run to a final status unless it already has one (a cancel must not be overwritten). */
+export async function finishRun(d: Db, id: string, status: "completed" | "failed" | "cancelled", fields: { reason?: string | null; error?: string | null }): Promise<void> {
+  await d
+    .update(runs)
+    .set({ status, reason: fields.reason ?? null, error: fields.error ?? null, updatedAt: new Date().toISOString() })
+    .where(and(eq(runs.id, id), sql`${runs.status} in ('queued', 'running')`));
+}
+
+
+/** queued → running; a run cancelled before it started stays cancelled. */
+export async function markRunning(d: Db, id: string): Promise<void> {
+  await d.update(runs).set({ status: "running", updatedAt: new Date().toISOString() }).where(and(eq(runs.id, id), eq(runs.status, "queued")));
+}

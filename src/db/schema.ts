@@ -1,0 +1,227 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// Timestamps are ISO-8601 strings written by the application, so they read the same in D1 and JSON.
+const createdAt = () => text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
+
+/** What a user trains and serves: an upstream model, a prompt, a verifier and training defaults. */
+export const agents = sqliteTable("agents", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  upstreamBaseUrl: text("upstream_base_url").notNull(),
+  upstreamModel: text("upstream_model").notNull(),
+  /** AES-GCM ciphertext of the upstream key (base64 of iv||ciphertext); never returned. */
+  upstreamKeyCipher: text("upstream_key_cipher"),
+  /** Alternative to a stored key: the name of a Worker secret holding it. */
+  upstreamKeySecret: text("upstream_key_secret"),
+  allowedModels: text("allowed_models", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+  systemPrompt: text("system_prompt").notNull().default(""),
+  objective: text("objective").notNull().default(""),
+  verifier: text("verifier", { mode: "json" }).$type<{ kind: string; options?: Record<string, unknown> }>().notNull(),
+  trainingDefaults: text("training_defaults", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+  injectPosition: text("inject_position", { enum: ["before", "after"] }).notNull().default("after"),
+  allowVersionPin: integer("allow_version_pin", { mode: "boolean" }).notNull().default(false),
+  /** The library version served by the chat endpoint; null serves no library. */
+  activeVersion: integer("active_version"),
+  createdAt: createdAt(),
+  updatedAt: text("updated_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+});
+
+/** Proxy keys: only a SHA-256 hash is stored; the key itself is shown once. */
+export const proxyKeys = sqliteTable(
+  "proxy_keys",
+  {
+    id: text("id").primaryKey(),
+    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    prefix: text("prefix").notNull(),
+    hash: text("hash").notNull().unique(),
+    name: text("name"),
+    createdAt: createdAt(),
+    lastUsedAt: text("last_used_at"),
+  },
+  (t) => [index("proxy_keys_agent").on(t.agentId)],
+);
+
+export const datasets = sqliteTable("datasets", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  source: text("source", { enum: ["upload", "builtin", "feedback"] }).notNull(),
+  description: text("description").notNull().default(""),
+  attribution: text("attribution"),
+  sampleCount: integer("sample_count").notNull().default(0),
+  /**
+   * 'loading' while an upload is being written (invisible to every read path), 'ready' once all its
+   * samples are stored; a failed upload is deleted, never left half-written.
+   */
+  state: text("state", { enum: ["loading", "ready"] }).notNull().default("ready"),
+  createdAt: createdAt(),
+});
+
+/** One labelled example; `idx` is its position in the upload, `sampleId` the user's id (or a generated one). */
+export const samples = sqliteTable(
+  "samples",
+  {
+    datasetId: text("dataset_id").notNull().references(() => datasets.id, { onDelete: "cascade" }),
+    idx: integer("idx").notNull(),
+    sampleId: text("sample_id").notNull(),
+    question: text("question").notNull(),
+    answer: text("answer").notNull(),
+    extras: text("extras", { mode: "json" }).$type<Record<string, unknown>>(),
+  },
+  (t) => [primaryKey({ columns: [t.datasetId, t.idx] }), uniqueIndex("samples_dataset_sample").on(t.datasetId, t.sampleId)],
+);
+
+/** An immutable library version of an agent. Version 0 is never stored: it is the empty library. */
+export const libraryVersions = sqliteTable(
+  "library_versions",
+  {
+    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    parentVersion: integer("parent_version"),
+    runId: text("run_id"),
+    /** Deterministic key of what made it (e.g. run/epoch/batch), so a retried step finds its version. */
+    originKey: text("origin_key").notNull(),
+    itemCount: integer("item_count").notNull(),
+    note: text("note").notNull().default(""),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.agentId, t.version] }), uniqueIndex("library_versions_origin").on(t.agentId, t.originKey)],
+);
+
+export type Provenance = { runId: string | null; epoch: number | null; batch: number | null; op: string };
+
+/** Items of a version; `itemId` (E1, E2, …) is stable across versions of one agent. */
+export const libraryItems = sqliteTable(
+  "library_items",
+  {
+    agentId: text("agent_id").notNull(),
+    version: integer("version").notNull(),
+    position: integer("position").notNull(),
+    itemId: text("item_id").notNull(),
+    name: text("name").notNull(),
+    text: text("text").notNull(),
+    provenance: text("provenance", { mode: "json" }).$type<Provenance[]>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agentId, t.version, t.itemId] })],
+);
+
+export const runs = sqliteTable(
+  "runs",
+  {
+    id: text("id").primaryKey(),
+    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    datasetId: text("dataset_id").notNull().references(() => datasets.id),
+    kind: text("kind", { enum: ["manual", "scheduled"] }).notNull().default("manual"),
+    params: text("params", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    status: text("status", { enum: ["queued", "running", "completed", "failed", "cancelled"] }).notNull(),
+    reason: text("reason"),
+    fromVersion: integer("from_version"),
+    latestVersion: integer("latest_version"),
+    progress: text("progress", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    error: text("error"),
+    createdAt: createdAt(),
+    updatedAt: text("updated_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+  },
+  (t) => [index("runs_agent").on(t.agentId), index("runs_dataset_status").on(t.datasetId, t.status)],
+);
+
+/** One rollout; the unique key makes a retried step reuse, never duplicate, a paid completion. */
+export const rollouts = sqliteTable(
+  "rollouts",
+  {
+    runId: text("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+    epoch: integer("epoch").notNull(),
+    batch: integer("batch").notNull(),
+    sampleIdx: integer("sample_idx").notNull(),
+    rolloutIdx: integer("rollout_idx").notNull(),
+    promptVersion: integer("prompt_version").notNull(),
+    response: text("response").notNull(),
+    reward: real("reward").notNull(),
+    critique: text("critique"),
+    summary: text("summary"),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.epoch, t.sampleIdx, t.rolloutIdx] }), index("rollouts_batch").on(t.runId, t.epoch, t.batch)],
+);
+
+/** Outcome of one rollout group: kept (with its experiences and proposed operations), skipped or dropped. */
+export const groups = sqliteTable(
+  "groups",
+  {
+    runId: text("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+    epoch: integer("epoch").notNull(),
+    batch: integer("batch").notNull(),
+    sampleIdx: integer("sample_idx").notNull(),
+    status: text("status", { enum: ["kept", "skipped", "dropped"] }).notNull(),
+    meanReward: real("mean_reward").notNull(),
+    passed: integer("passed", { mode: "boolean" }).notNull(),
+    advantage: text("advantage"),
+    experiences: text("experiences", { mode: "json" }).$type<unknown[]>(),
+    operations: text("operations", { mode: "json" }).$type<unknown[]>(),
+    reason: text("reason"),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.epoch, t.sampleIdx] })],
+);
+
+/** One batch: its metrics, consolidated plan and the version it produced. */
+export const batches = sqliteTable(
+  "batches",
+  {
+    runId: text("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+    epoch: integer("epoch").notNull(),
+    batch: integer("batch").notNull(),
+    status: text("status", { enum: ["applied", "dropped", "empty"] }).notNull(),
+    meanAtG: real("mean_at_g").notNull(),
+    passAtG: real("pass_at_g").notNull(),
+    groupsKept: integer("groups_kept").notNull(),
+    groupsSkipped: integer("groups_skipped").notNull(),
+    groupsDropped: integer("groups_dropped").notNull(),
+    plan: text("plan", { mode: "json" }).$type<unknown[]>(),
+    opsByKind: text("ops_by_kind", { mode: "json" }).$type<Record<string, number>>().notNull().default(sql`'{}'`),
+    version: integer("version"),
+    reason: text("reason"),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.epoch, t.batch] })],
+);
+
+/**
+ * Every paid LLM call, keyed deterministically by its owner (run or evaluation) and purpose,
+ * so retried steps never count twice and totals are a GROUP BY.
+ */
+export const llmCalls = sqliteTable(
+  "llm_calls",
+  {
+    ownerId: text("owner_id").notNull(),
+    callKey: text("call_key").notNull(),
+    stage: text("stage").notNull(),
+    attempts: integer("attempts").notNull(),
+    promptTokens: integer("prompt_tokens").notNull(),
+    completionTokens: integer("completion_tokens").notNull(),
+    cachedTokens: integer("cached_tokens").notNull(),
+    /** The accepted reply, so a replayed step reuses it instead of paying again; null when every attempt was unusable. */
+    response: text("response"),
+    error: text("error"),
+  },
+  (t) => [primaryKey({ columns: [t.ownerId, t.callKey] })],
+);
+
+/** One proxied chat request, written after the response. */
+export const usageLogs = sqliteTable(
+  "usage_logs",
+  {
+    requestId: text("request_id").primaryKey(),
+    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    keyId: text("key_id"),
+    model: text("model"),
+    version: integer("version"),
+    status: integer("status").notNull(),
+    stream: integer("stream", { mode: "boolean" }).notNull(),
+    promptTokens: integer("prompt_tokens"),
+    completionTokens: integer("completion_tokens"),
+    cachedTokens: integer("cached_tokens"),
+    latencyMs: real("latency_ms").notNull(),
+    ttfbMs: real("ttfb_ms"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("usage_agent_time").on(t.agentId, t.createdAt)],
+);

@@ -1,0 +1,91 @@
+import { and, asc, eq, sql } from "drizzle-orm";
+import type { Db } from "./client";
+import { batches, groups, rollouts } from "./schema";
+
+export type RolloutRow = typeof rollouts.$inferSelect;
+export type GroupRow = typeof groups.$inferSelect;
+export type BatchRow = typeof batches.$inferSelect;
+
+/** Rollouts are keyed by (run, epoch, sample, rollout): a replay inserts nothing new. */
+export async function insertRollouts(d: Db, rows: (typeof rollouts.$inferInsert)[]): Promise<void> {
+  // 10 columns per row; D1 allows 100 bound parameters per statement.
+  for (let i = 0; i < rows.length; i += 9) await d.insert(rollouts).values(rows.slice(i, i + 9)).onConflictDoNothing();
+}
+
+export async function setRolloutSummary(d: Db, key: { runId: string; epoch: number; sampleIdx: number; rolloutIdx: number }, summary: string): Promise<void> {
+  await d
+    .update(rollouts)
+    .set({ summary })
+    .where(
+      and(eq(rollouts.runId, key.runId), eq(rollouts.epoch, key.epoch), eq(rollouts.sampleIdx, key.sampleIdx), eq(rollouts.rolloutIdx, key.rolloutIdx)),
+    );
+}
+
+export async function groupRollouts(d: Db, runId: string, epoch: number, sampleIdx: number): Promise<RolloutRow[]> {
+  return d
+    .select()
+    .from(rollouts)
+    .where(and(eq(rollouts.runId, runId), eq(rollouts.epoch, epoch), eq(rollouts.sampleIdx, sampleIdx)))
+    .orderBy(asc(rollouts.rolloutIdx))
+    .all();
+}
+
+export async function listRollouts(
+  d: Db,
+  runId: string,
+  filter: { epoch?: number; batch?: number; sample?: number; offset: number; limit: number },
+): Promise<RolloutRow[]> {
+  const conditions = [eq(rollouts.runId, runId)];
+  if (filter.epoch !== undefined) conditions.push(eq(rollouts.epoch, filter.epoch));
+  if (filter.batch !== undefined) conditions.push(eq(rollouts.batch, filter.batch));
+  if (filter.sample !== undefined) conditions.push(eq(rollouts.sampleIdx, filter.sample));
+  return d
+    .select()
+    .from(rollouts)
+    .where(and(...conditions))
+    .orderBy(asc(rollouts.epoch), asc(rollouts.batch), asc(rollouts.sampleIdx), asc(rollouts.rolloutIdx))
+    .limit(filter.limit)
+    .offset(filter.offset)
+    .all();
+}
+
+/** The first recorded outcome of a group stands; replays cannot change it. */
+export async function recordGroup(d: Db, row: typeof groups.$inferInsert): Promise<void> {
+  await d.insert(groups).values(row).onConflictDoNothing();
+}
+
+export async function findGroup(d: Db, runId: string, epoch: number, sampleIdx: number): Promise<GroupRow | undefined> {
+  return d.select().from(groups).where(and(eq(groups.runId, runId), eq(groups.epoch, epoch), eq(groups.sampleIdx, sampleIdx))).get();
+}
+
+export async function batchGroups(d: Db, runId: string, epoch: number, batch: number): Promise<GroupRow[]> {
+  return d
+    .select()
+    .from(groups)
+    .where(and(eq(groups.runId, runId), eq(groups.epoch, epoch), eq(groups.batch, batch)))
+    .orderBy(asc(groups.sampleIdx))
+    .all();
+}
+
+export async function findBatch(d: Db, runId: string, epoch: number, batch: number): Promise<BatchRow | undefined> {
+  return d.select().from(batches).where(and(eq(batches.runId, runId), eq(batches.epoch, epoch), eq(batches.batch, batch))).get();
+}
+
+export async function runBatches(d: Db, runId: string): Promise<BatchRow[]> {
+  return d.select().from(batches).where(eq(batches.runId, runId)).orderBy(asc(batches.epoch), asc(batches.batch)).all();
+}
+
+export function insertBatchStatement(d: Db, row: typeof batches.$inferInsert) {
+  return d.insert(batches).values(row).onConflictDoNothing();
+}
+
+export type RunCounts = { rollouts: number; groupsKept: number; groupsSkipped: number; groupsDropped: number };
+
+export async function runCounts(d: Db, runId: string): Promise<RunCounts> {
+  const [r, g] = await d.batch([
+    d.select({ n: sql<number>`count(*)` }).from(rollouts).where(eq(rollouts.runId, runId)),
+    d.select({ status: groups.status, n: sql<number>`count(*)` }).from(groups).where(eq(groups.runId, runId)).groupBy(groups.status),
+  ]);
+  const by = (s: string) => g.find((x) => x.status === s)?.n ?? 0;
+  return { rollouts: r[0]?.n ?? 0, groupsKept: by("kept"), groupsSkipped: by("skipped"), groupsDropped: by("dropped") };
+}

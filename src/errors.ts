@@ -1,0 +1,53 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** The OpenAI error shape, used for every error this service produces. */
+export type ErrorBody = { error: { message: string; type: string; code: string | null; param: string | null } };
+
+const TYPE_BY_STATUS: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  403: "permission_error",
+  404: "not_found_error",
+  409: "conflict_error",
+  413: "invalid_request_error",
+  415: "invalid_request_error",
+  422: "invalid_request_error",
+  429: "rate_limit_error",
+};
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    message: string,
+    readonly code: string | null = null,
+    readonly param: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string, code = "invalid_request", param: string | null = null) =>
+  new ApiError(400, message, code, param);
+export const notFound = (what: string, id: string) => new ApiError(404, `${what} '${id}' not found`, "not_found");
+export const conflict = (message: string, code = "conflict") => new ApiError(409, message, code);
+
+export function errorBody(status: number, message: string, code: string | null, param: string | null = null): ErrorBody {
+  return { error: { message, type: TYPE_BY_STATUS[status] ?? (status >= 500 ? "server_error" : "invalid_request_error"), code, param } };
+}
+
+/**
+ * The single error handler: known errors keep their status and message; anything else becomes a 500
+ * that names only the request id, so no stack trace, SQL or secret reaches a client.
+ */
+export function handleError(err: Error, c: Context): Response {
+  if (err instanceof ApiError) return c.json(errorBody(err.status, err.message, err.code, err.param), err.status);
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode;
+    return c.json(errorBody(status, err.message || "request failed", null), status);
+  }
+  const requestId = c.get("requestId") ?? "unknown";
+  console.error(`request ${requestId} failed: ${err.name}`);
+  return c.json(errorBody(500, `internal error (request id ${requestId})`, "internal_error"), 500);
+}

@@ -1,0 +1,28 @@
+import { agentsRouter } from "./agents";
+import { datasetsRouter } from "./datasets";
+import { keysRouter } from "./keys";
+import { libraryRouter } from "./library";
+import { runsRouter } from "./runs";
+import { servingRouter } from "./serving";
+import { usageRouter } from "./usage";
+import { newRouter } from "../router";
+
+/** The admin API: a flat table of sub-routers, documented at /api/openapi.json. */
+export const api = newRouter();
+
+api.route("/agents", agentsRouter);
+api.route("/agents", keysRouter);
+api.route("/agents", libraryRouter);
+api.route("/datasets", datasetsRouter);
+api.route("/runs", runsRouter);
+api.route("/agents", usageRouter);
+api.route("/serving", servingRouter);
+
+api.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
+api.doc31("/openapi.json", {
+  openapi: "3.1.0",
+  info: { title: "tfgrpo-edge admin API", version: "0.1.0", description: "Training-Free GRPO on Cloudflare Workers." },
+  // Paths are relative to the admin API's mount point.
+  servers: [{ url: "/api" }],
+  security: [{ adminToken: [] }],
+});

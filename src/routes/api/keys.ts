@@ -1,0 +1,85 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { newId } from "../../auth/crypto";
+import { mintProxyKey } from "../../auth/proxyKeys";
+import { db } from "../../db/client";
+import { deleteKey, insertKey, listKeys, type ProxyKeyRow } from "../../db/keys";
+import { notFound } from "../../errors";
+import { keyRevoked } from "../../serving/invalidate";
+import { newRouter } from "../router";
+import { errorResponses, requireAgent } from "./common";
+
+const keySchema = z
+  .object({ id: z.string(), agentId: z.string(), prefix: z.string(), name: z.string().nullable(), createdAt: z.string(), lastUsedAt: z.string().nullable() })
+  .openapi("ProxyKey");
+
+const keyView = (k: ProxyKeyRow): z.infer<typeof keySchema> => ({
+  id: k.id,
+  agentId: k.agentId,
+  prefix: k.prefix,
+  name: k.name,
+  createdAt: k.createdAt,
+  lastUsedAt: k.lastUsedAt,
+});
+
+const agentParam = z.object({ agent: z.string().min(1).max(200) });
+const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
+
+/** Mounted at /api/agents/{agent}/keys. */
+export const keysRouter = newRouter()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{agent}/keys",
+      tags: ["keys"],
+      request: {
+        params: agentParam,
+        body: { ...json(z.object({ name: z.string().max(100).optional() }).strict()), required: false },
+      },
+      responses: {
+        201: { description: "The key, shown only this once", ...json(keySchema.extend({ key: z.string() })) },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const agent = await requireAgent(c.env, c.req.valid("param").agent);
+      const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
+      const minted = await mintProxyKey();
+      const row = await insertKey(db(c.env.DB), {
+        id: newId("key"),
+        agentId: agent.id,
+        prefix: minted.prefix,
+        hash: minted.hash,
+        name: body.name ?? null,
+      });
+      return c.json({ ...keyView(row), key: minted.key }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{agent}/keys",
+      tags: ["keys"],
+      request: { params: agentParam },
+      responses: { 200: { description: "The agent's keys (never the secret part)", ...json(z.object({ data: z.array(keySchema) })) }, ...errorResponses },
+    }),
+    async (c) => {
+      const agent = await requireAgent(c.env, c.req.valid("param").agent);
+      return c.json({ data: (await listKeys(db(c.env.DB), agent.id)).map(keyView) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/{agent}/keys/{key}",
+      tags: ["keys"],
+      request: { params: agentParam.extend({ key: z.string().min(1).max(100) }) },
+      responses: { 200: { description: "Revoked", ...json(z.object({ id: z.string(), revoked: z.literal(true) })) }, ...errorResponses },
+    }),
+    async (c) => {
+      const { agent: ref, key } = c.req.valid("param");
+      const agent = await requireAgent(c.env, ref);
+      if (!(await deleteKey(db(c.env.DB), agent.id, key))) throw notFound("key", key);
+      keyRevoked(key);
+      return c.json({ id: key, revoked: true as const }, 200);
+    },
+  );

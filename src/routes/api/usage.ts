@@ -1,0 +1,77 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { db } from "../../db/client";
+import { recentUsage, usageTotals, type UsageRow } from "../../db/usage";
+import { flushUsage } from "../../serving/usageLog";
+import { newRouter } from "../router";
+import { errorResponses, requireAgent } from "./common";
+
+const usageRowSchema = z
+  .object({
+    requestId: z.string(),
+    keyId: z.string().nullable(),
+    model: z.string().nullable(),
+    version: z.number().int().nullable(),
+    status: z.number().int(),
+    stream: z.boolean(),
+    promptTokens: z.number().nullable(),
+    completionTokens: z.number().nullable(),
+    cachedTokens: z.number().nullable(),
+    latencyMs: z.number(),
+    ttfbMs: z.number().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi("UsageRow");
+
+const totalsSchema = z
+  .object({
+    requests: z.number(),
+    errors: z.number(),
+    promptTokens: z.number(),
+    completionTokens: z.number(),
+    cachedTokens: z.number(),
+    avgLatencyMs: z.number().nullable(),
+    avgTtfbMs: z.number().nullable(),
+  })
+  .openapi("UsageTotals");
+
+const rowView = (r: UsageRow): z.infer<typeof usageRowSchema> => ({
+  requestId: r.requestId,
+  keyId: r.keyId,
+  model: r.model,
+  version: r.version,
+  status: r.status,
+  stream: r.stream,
+  promptTokens: r.promptTokens,
+  completionTokens: r.completionTokens,
+  cachedTokens: r.cachedTokens,
+  latencyMs: r.latencyMs,
+  ttfbMs: r.ttfbMs,
+  createdAt: r.createdAt,
+});
+
+const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
+
+/** Mounted at /api/agents/{agent}/usage: what the chat endpoint served for the agent. */
+export const usageRouter = newRouter().openapi(
+  createRoute({
+    method: "get",
+    path: "/{agent}/usage",
+    tags: ["usage"],
+    request: {
+      params: z.object({ agent: z.string().min(1).max(200) }),
+      query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50).openapi({ description: "Recent rows to return (newest first)" }) }),
+    },
+    responses: {
+      200: { description: "Totals over all logged requests and the most recent rows", ...json(z.object({ agentId: z.string(), totals: totalsSchema, data: z.array(usageRowSchema) })) },
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const agent = await requireAgent(c.env, c.req.valid("param").agent);
+    // Rows still buffered in this isolate are written first, so what this isolate served is visible.
+    await flushUsage(c.env);
+    const d = db(c.env.DB);
+    const [totals, rows] = await Promise.all([usageTotals(d, agent.id), recentUsage(d, agent.id, c.req.valid("query").limit)]);
+    return c.json({ agentId: agent.id, totals, data: rows.map(rowView) }, 200);
+  },
+);

@@ -1,0 +1,206 @@
+/**
+ * The simulated model: an OpenAI-compatible chat endpoint that runs offline and deterministically,
+ * reacting to experiences in its prompt the way Training-Free GRPO assumes an LLM does. Uses only
+ * Web-standard APIs, so it runs inside a Worker and in Node. Always labelled as simulated.
+ */
+import { DEFAULT_KNOBS, decideFault, knobsFor, latencyFor, sleep, type Knobs } from "./faults";
+import { hashHex, rngFromKey } from "./rng";
+import { answerRollout } from "./solver";
+import { detectStage, garble, JSON_STAGES, stageReply, type Stage } from "./stages";
+import {
+  ChatRequestSchema,
+  completionBody,
+  errorResponse,
+  jsonResponse,
+  messageText,
+  sseResponse,
+  streamEvents,
+  tokenCount,
+  validationError,
+  type ChatRequest,
+  type ChoiceOut,
+  type CompletionMeta,
+  type ToolCall,
+} from "./wire";
+
+export { simDataset, generateProblems, type SimProblem, type SimDatasetName } from "./dataset";
+export { PITFALLS, GENERIC_VAGUE, type Pitfall, type PitfallId } from "./pitfalls";
+export { FAULT_KINDS, type FaultKind, type Knobs } from "./faults";
+export { extractFinalAnswer, sameAnswer } from "./solver";
+
+export const SIM_MODEL_ID = "sim-1";
+export const SIM_OWNER = "tfgrpo-simulated";
+/** Fixed so that identical requests give byte-identical replies (2025-01-01T00:00:00Z). */
+export const SIM_CREATED = 1735689600;
+
+export type SimOptions = Partial<Knobs> & {
+  /** Seed for requests that carry none. */
+  seed?: number;
+  /** Extra model ids to list and accept; `sim-1` is always there. */
+  models?: readonly string[];
+};
+
+export type SimulatedModel = { fetch(request: Request): Promise<Response>; readonly knobs: Knobs };
+
+type Generated = { stage: Stage | null; choices: ChoiceOut[] };
+
+function lastUserText(req: ChatRequest): string {
+  for (let i = req.messages.length - 1; i >= 0; i--) {
+    const m = req.messages[i];
+    if (m && m.role === "user") return messageText(m);
+  }
+  return "";
+}
+
+/** `call tool <name> {json}` in the last user message → a tool call, when that tool is offered. */
+function requestedToolCall(req: ChatRequest, text: string, key: string): ToolCall | null {
+  if (!req.tools || req.tools.length === 0) return null;
+  const m = /call tool ([A-Za-z0-9_.-]+)(?:\s+with)?\s*(\{[\s\S]*\})?/.exec(text);
+  const name = m?.[1];
+  if (!name || !req.tools.some((t) => t.function.name === name)) return null;
+  let args = "{}";
+  if (m[2]) {
+    try {
+      args = JSON.stringify(JSON.parse(m[2]));
+    } catch {
+      args = "{}";
+    }
+  }
+  return { id: `call_${hashHex("tool", key).slice(0, 12)}`, name, arguments: args };
+}
+
+function generate(req: ChatRequest, seed: number): Generated {
+  const lastUser = lastUserText(req);
+  const promptText = req.messages
+    .filter((m) => m.role === "system" || m.role === "developer" || m.role === "user")
+    .map(messageText)
+    .join("\n");
+  const messagesKey = hashHex(JSON.stringify(req.messages.map((m) => [m.role, messageText(m)])));
+  const temperature = req.temperature ?? 1;
+  const stage = detectStage(lastUser) ?? (promptText.includes("### TASK: GRADE RESPONSE") ? "judge" : null);
+  const limit = req.max_completion_tokens ?? req.max_tokens ?? null;
+  const choices: ChoiceOut[] = [];
+  for (let choice = 0; choice < (req.n ?? 1); choice++) {
+    const key = `${seed}|${messagesKey}|${temperature}|${choice}`;
+    const tool = stage ? null : requestedToolCall(req, lastUser, key);
+    if (tool) {
+      choices.push({ content: null, toolCall: tool, finish: "tool_calls" });
+      continue;
+    }
+    let content = stage
+      ? stageReply(stage, stage === "judge" ? promptText : lastUser, rngFromKey("stage", key))
+      : answerRollout({ lastUser, promptText, temperature, seed, choice, messagesKey });
+    let finish: ChoiceOut["finish"] = "stop";
+    if (limit !== null && tokenCount(content) > limit) {
+      content = content.slice(0, limit * 4);
+      finish = "length";
+    }
+    choices.push({ content, toolCall: null, finish });
+  }
+  return { stage, choices };
+}
+
+export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
+  const knobs: Knobs = { ...DEFAULT_KNOBS, ...options };
+  const models = [SIM_MODEL_ID, ...(options.models ?? []).filter((m) => m !== SIM_MODEL_ID)];
+  const defaultSeed = options.seed ?? 0;
+  // How many times each exact request has been seen: the attempt number when no x-sim-attempt header.
+  const seen = new Map<string, number>();
+
+  async function chat(request: Request, url: URL): Promise<Response> {
+    const bodyText = await request.text();
+    let raw: unknown;
+    try {
+      raw = JSON.parse(bodyText);
+    } catch {
+      return errorResponse(400, "We could not parse the JSON body of your request.", "invalid_json", null);
+    }
+    const parsed = ChatRequestSchema.safeParse(raw);
+    if (!parsed.success) return validationError(parsed.error);
+    const req = parsed.data;
+    const seed = req.seed ?? defaultSeed;
+    const k = knobsFor(knobs, url, request.headers);
+
+    const requestHash = hashHex(url.pathname, bodyText);
+    const count = (seen.get(requestHash) ?? 0) + 1;
+    seen.set(requestHash, count);
+    // Bounded memory for a long-running server: forget the oldest request hashes first.
+    if (seen.size > 50_000) seen.delete(seen.keys().next().value ?? "");
+    const header = Number(request.headers.get("x-sim-attempt"));
+    const attempt = Number.isInteger(header) && header >= 1 ? header : count;
+
+    await sleep(latencyFor(k, seed, requestHash, attempt), request.signal);
+    const fault = decideFault(k, seed, requestHash, attempt);
+    if (fault === "429") {
+      return errorResponse(429, "Rate limit reached for sim-1 (simulated fault).", "rate_limit_exceeded", null, "rate_limit_error", {
+        "retry-after": String(k.retryAfterSeconds),
+      });
+    }
+    if (fault === "500") return errorResponse(500, "The simulated server had an error (simulated fault).", null, null, "server_error");
+    if (fault === "hang") await sleep(k.hangMs, request.signal);
+
+    const gen = generate(req, seed);
+    const contentKey = hashHex(seed, JSON.stringify(req.messages), req.temperature ?? 1, req.n ?? 1, req.max_tokens ?? "", req.max_completion_tokens ?? "");
+    const meta: CompletionMeta = {
+      id: `chatcmpl-sim-${contentKey}`,
+      created: SIM_CREATED,
+      model: models.includes(req.model) ? req.model : SIM_MODEL_ID,
+      fingerprint: SIM_OWNER,
+    };
+    const promptTokens = tokenCount(req.messages.map(messageText).join("\n"));
+    const completionTokens = gen.choices.reduce(
+      (s, c) => s + tokenCount(c.content ?? "") + (c.toolCall ? tokenCount(c.toolCall.name + c.toolCall.arguments) : 0),
+      0,
+    );
+    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+
+    // A malformed reply to a stage garbles its format (the client's parser rejects it and retries);
+    // elsewhere (rollouts, tool calls) the HTTP body itself is broken JSON.
+    const garbleContent = fault === "malformed" && gen.stage !== null;
+    const choices = garbleContent ? gen.choices.map((c) => ({ ...c, content: garble(gen.stage, c.content ?? "") })) : gen.choices;
+    const bodyFault = fault === "malformed" && !garbleContent;
+
+    if (req.stream) {
+      const events = streamEvents(meta, choices, req.stream_options?.include_usage ? usage : null);
+      return sseResponse(events, fault === "truncate" ? "truncate" : bodyFault ? "malformed" : null);
+    }
+    const body = JSON.stringify(completionBody(meta, choices, usage));
+    if (fault === "truncate" || bodyFault) {
+      return new Response(body.slice(0, Math.floor(body.length / 2)), { status: 200, headers: { "content-type": "application/json" } });
+    }
+    return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
+  }
+
+  async function handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const path = url.pathname.replace(/\/+$/, "");
+    if (path.endsWith("/chat/completions")) {
+      if (request.method !== "POST") return errorResponse(405, "Use POST for /v1/chat/completions.", "method_not_allowed", null);
+      return chat(request, url);
+    }
+    if (request.method === "GET" && path.endsWith("/models")) {
+      return jsonResponse({ object: "list", data: models.map((id) => ({ id, object: "model", created: SIM_CREATED, owned_by: SIM_OWNER })) });
+    }
+    const modelMatch = /\/models\/([^/]+)$/.exec(path);
+    if (request.method === "GET" && modelMatch?.[1]) {
+      const id = decodeURIComponent(modelMatch[1]);
+      if (models.includes(id)) return jsonResponse({ id, object: "model", created: SIM_CREATED, owned_by: SIM_OWNER });
+      return errorResponse(404, `The model '${id}' does not exist.`, "model_not_found", "model");
+    }
+    return errorResponse(404, `Unknown path ${url.pathname}.`, "not_found", null);
+  }
+
+  return {
+    knobs,
+    async fetch(request: Request): Promise<Response> {
+      try {
+        return await handle(request);
+      } catch (err) {
+        if (request.signal.aborted) return errorResponse(499, "The client closed the request.", "client_closed_request", null, "request_aborted");
+        throw err;
+      }
+    },
+  };
+}
+
+export { JSON_STAGES, detectStage, type Stage };

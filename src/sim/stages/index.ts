@@ -1,0 +1,46 @@
+/** Recognises a reflection stage by the headings of `STAGE_HEADINGS` and dispatches to its replier. */
+import { STAGE_HEADINGS } from "../../core/prompts";
+import type { Rng } from "../rng";
+import { advantageReply } from "./advantage";
+import { batchUpdateReply } from "./batchUpdate";
+import { consolidateReply } from "./consolidate";
+import { groupUpdateReply } from "./groupUpdate";
+import { judgeReply } from "./judge";
+import { summaryReply } from "./summary";
+
+export type Stage = keyof typeof STAGE_HEADINGS;
+
+/** Stages that must reply with JSON, and those that reply with tags (for the "malformed" fault). */
+export const JSON_STAGES: readonly Stage[] = ["groupUpdate", "batchUpdate", "consolidate", "judge"];
+
+/** The stage whose heading opens (or appears in) the text, if any. */
+export function detectStage(text: string): Stage | null {
+  const entries = Object.entries(STAGE_HEADINGS) as [Stage, string][];
+  const opening = entries.find(([, h]) => text.trimStart().startsWith(h));
+  if (opening) return opening[0];
+  const anywhere = entries.find(([, h]) => text.includes(h));
+  return anywhere ? anywhere[0] : null;
+}
+
+export function stageReply(stage: Stage, prompt: string, rng: Rng): string {
+  switch (stage) {
+    case "summary":
+      return summaryReply(prompt);
+    case "advantage":
+      return advantageReply(prompt, rng);
+    case "groupUpdate":
+      return groupUpdateReply(prompt);
+    case "batchUpdate":
+      return batchUpdateReply(prompt);
+    case "consolidate":
+      return consolidateReply(prompt);
+    case "judge":
+      return judgeReply(prompt);
+  }
+}
+
+/** A reply garbled the way a careless model garbles a format: JSON cut short, tags left open. */
+export function garble(stage: Stage | null, content: string): string {
+  if (stage && JSON_STAGES.includes(stage)) return content.slice(0, Math.max(1, Math.floor(content.length * 0.6)));
+  return content.replace(/<\/(summary|analysis|experiences|experience)>/g, "").replace(/<experience name="/g, "<experience ");
+}

@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { hyperparamsSchema } from "../core/hyperparams";
+import type { AgentRow } from "../db/agents";
+import { findAgent } from "../db/agents";
+import { db, type Db } from "../db/client";
+import { findRun, type RunRow } from "../db/runs";
+import { DEFAULT_RETRY, type RetryPolicy } from "../llm/client";
+import { resolveUpstream, upstreamFetch } from "../llm/upstream";
+import { verifierSpecSchema, type VerifierSpec } from "../verifiers";
+import type { CallContext } from "./llmCall";
+
+/** What a run stores as its parameters: resolved hyperparameters plus run-only settings. */
+export const runParamsSchema = hyperparamsSchema.extend({
+  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  budgetTokens: z.number().int().positive().nullable(),
+  /** Per-call upstream timeout; a hung call is retried after it. */
+  timeoutMs: z.number().int().min(100).max(600_000),
+});
+export type RunParams = z.infer<typeof runParamsSchema>;
+
+/** Everything a training step needs, rebuilt from D1 inside each step (never carried in step results). */
+export type RunContext = {
+  d: Db;
+  run: RunRow;
+  agent: AgentRow;
+  params: RunParams;
+  verifier: VerifierSpec;
+  call: CallContext;
+};
+
+export class RunGoneError extends Error {}
+
+export async function loadRunContext(env: Env, runId: string): Promise<RunContext> {
+  const d = db(env.DB);
+  const run = await findRun(d, runId);
+  if (!run) throw new RunGoneError(`run ${runId} no longer exists`);
+  const agent = await findAgent(d, run.agentId);
+  if (!agent) throw new RunGoneError(`agent of run ${runId} no longer exists`);
+  const params = runParamsSchema.parse(run.params);
+  const upstream = await resolveUpstream(env, agent);
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, timeoutMs: params.timeoutMs };
+  const send = (path: string, init: RequestInit) => {
+    const headers = new Headers(init.headers);
+    if (upstream.apiKey) headers.set("authorization", `Bearer ${upstream.apiKey}`);
+    return upstreamFetch(upstream.baseUrl, path, { ...init, headers });
+  };
+  return {
+    d,
+    run,
+    agent,
+    params,
+    verifier: verifierSpecSchema.parse(agent.verifier),
+    call: { d, ownerId: run.id, send, model: upstream.model, retry },
+  };
+}

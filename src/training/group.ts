@@ -1,0 +1,180 @@
+import { deriveSeed } from "../core/batching";
+import type { Experience } from "../core/library";
+import { groupMean, hasSignal } from "../core/metrics";
+import { validatePlan, type Operation } from "../core/operations";
+import { parseExperiences, parseOperations, parseSummary } from "../core/parse";
+import { advantagePrompt, groupUpdatePrompt, summaryPrompt } from "../core/prompts";
+import { ok, type Result } from "../core/result";
+import { rolloutMessages } from "../core/rollout";
+import { sampleAt } from "../db/samples";
+import { groupRollouts, insertRollouts, recordGroup, setRolloutSummary } from "../db/training";
+import type { RunContext } from "./context";
+import { callLlm } from "./llmCall";
+import { scoreResponse } from "./scoring";
+
+/** Identifies one rollout group: a sample of a batch of an epoch, against the pre-batch library version. */
+export type GroupRef = { epoch: number; batch: number; sampleIdx: number; libraryVersion: number };
+
+const keyOf = (g: GroupRef, rest: string) => `e${g.epoch}/s${g.sampleIdx}/${rest}`;
+
+async function requireSample(ctx: RunContext, g: GroupRef) {
+  const sample = await sampleAt(ctx.d, ctx.run.datasetId, g.sampleIdx);
+  if (!sample) throw new Error(`sample ${g.sampleIdx} of the run's data set is missing`);
+  return sample;
+}
+
+/** Stages 1–2: G rollouts with the library injected, each scored by the verifier. Returns the rewards. */
+export async function rolloutAndScore(ctx: RunContext, g: GroupRef, library: readonly Experience[]): Promise<number[]> {
+  const existing = await groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
+  if (existing.length === ctx.params.groupSize) return existing.map((r) => r.reward);
+
+  const sample = await requireSample(ctx, g);
+  const messages = rolloutMessages(ctx.agent, sample.question, library);
+  const rows = await Promise.all(
+    Array.from({ length: ctx.params.groupSize }, async (_, k) => {
+      const reply = await callLlm(ctx.call, {
+        key: keyOf(g, `r${k}/rollout`),
+        stage: "rollout",
+        messages,
+        temperature: ctx.params.temperature,
+        seed: deriveSeed(ctx.params.seed, "rollout", g.epoch, g.sampleIdx, k),
+        parse: (text) => ok(text),
+      });
+      const response = reply.ok ? reply.value : "";
+      const score = await scoreResponse(ctx, { key: keyOf(g, `r${k}`), question: sample.question, answer: sample.answer, response });
+      return {
+        runId: ctx.run.id,
+        epoch: g.epoch,
+        batch: g.batch,
+        sampleIdx: g.sampleIdx,
+        rolloutIdx: k,
+        promptVersion: g.libraryVersion,
+        response,
+        reward: score.reward,
+        critique: score.critique ?? null,
+      };
+    }),
+  );
+  await insertRollouts(ctx.d, rows);
+  return (await groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx)).map((r) => r.reward);
+}
+
+/** Stage 3: a group whose rewards are all equal carries no signal and is recorded as skipped. */
+export async function skipIfNoSignal(ctx: RunContext, g: GroupRef, rewards: number[]): Promise<boolean> {
+  if (hasSignal(rewards)) return false;
+  await recordGroup(ctx.d, {
+    runId: ctx.run.id,
+    epoch: g.epoch,
+    batch: g.batch,
+    sampleIdx: g.sampleIdx,
+    status: "skipped",
+    meanReward: groupMean(rewards),
+    passed: rewards.some((r) => r >= 1),
+    reason: "all rollouts scored the same",
+  });
+  return true;
+}
+
+/** Stage 4: one summary per rollout of a kept group. */
+export async function summarise(ctx: RunContext, g: GroupRef, library: readonly Experience[]): Promise<Result<string[]>> {
+  const sample = await requireSample(ctx, g);
+  const rows = await groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
+  const summaries = await Promise.all(
+    rows.map(async (row) => {
+      const reply = await callLlm(ctx.call, {
+        key: keyOf(g, `r${row.rolloutIdx}/summary`),
+        stage: "summary",
+        messages: summaryPrompt({
+          objective: ctx.agent.objective,
+          question: sample.question,
+          answer: sample.answer,
+          response: row.response,
+          reward: row.reward,
+          critique: row.critique,
+          library,
+        }),
+        temperature: 0,
+        seed: deriveSeed(ctx.params.seed, "summary", g.epoch, g.sampleIdx, row.rolloutIdx),
+        parse: parseSummary,
+      });
+      if (reply.ok && row.summary !== reply.value) await setRolloutSummary(ctx.d, { runId: ctx.run.id, epoch: g.epoch, sampleIdx: g.sampleIdx, rolloutIdx: row.rolloutIdx }, reply.value);
+      return reply;
+    }),
+  );
+  const failed = summaries.find((s) => !s.ok);
+  if (failed && !failed.ok) return { ok: false, error: `summary: ${failed.error}` };
+  return ok(summaries.map((s) => (s.ok ? s.value : "")));
+}
+
+export type Reflection = { advantage: string; experiences: { name: string; text: string }[]; operations: Operation[] };
+
+/** Stages 5–6: the group's semantic advantage as experiences, then operations against the pre-batch library. */
+export async function reflect(ctx: RunContext, g: GroupRef, library: readonly Experience[], summaries: string[]): Promise<Result<Reflection>> {
+  const sample = await requireSample(ctx, g);
+  const rows = await groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
+  const advantage = await callLlm(ctx.call, {
+    key: keyOf(g, "advantage"),
+    stage: "advantage",
+    messages: advantagePrompt({
+      objective: ctx.agent.objective,
+      question: sample.question,
+      answer: sample.answer,
+      attempts: rows.map((r, i) => ({ summary: summaries[i] ?? "", reward: r.reward })),
+      maxExperiences: ctx.params.experiencesPerGroup,
+      maxWords: ctx.params.maxWordsPerExperience,
+      library,
+    }),
+    temperature: 0,
+    seed: deriveSeed(ctx.params.seed, "advantage", g.epoch, g.sampleIdx),
+    parse: (text) => {
+      const parsed = parseExperiences(text, { max: ctx.params.experiencesPerGroup, maxWords: ctx.params.maxWordsPerExperience });
+      return parsed.ok ? ok({ text, experiences: parsed.value }) : parsed;
+    },
+  });
+  if (!advantage.ok) return { ok: false, error: `group advantage: ${advantage.error}` };
+  const { experiences } = advantage.value;
+  if (experiences.length === 0) return ok({ advantage: advantage.value.text, experiences, operations: [] });
+
+  const caps = { maxExperiences: ctx.params.maxExperiences, maxWords: ctx.params.maxWordsPerExperience };
+  const update = await callLlm(ctx.call, {
+    key: keyOf(g, "group-update"),
+    stage: "group_update",
+    messages: groupUpdatePrompt({ objective: ctx.agent.objective, experiences, library, maxWords: ctx.params.maxWordsPerExperience }),
+    temperature: 0,
+    seed: deriveSeed(ctx.params.seed, "group-update", g.epoch, g.sampleIdx),
+    parse: (text) => {
+      const ops = parseOperations(text);
+      return ops.ok ? validatePlan(ops.value, [...library], { ...caps, maxExperiences: Number.MAX_SAFE_INTEGER }) : ops;
+    },
+  });
+  if (!update.ok) return { ok: false, error: `group update: ${update.error}` };
+  return ok({ advantage: advantage.value.text, experiences, operations: update.value });
+}
+
+export async function recordKept(ctx: RunContext, g: GroupRef, rewards: number[], reflection: Reflection): Promise<void> {
+  await recordGroup(ctx.d, {
+    runId: ctx.run.id,
+    epoch: g.epoch,
+    batch: g.batch,
+    sampleIdx: g.sampleIdx,
+    status: "kept",
+    meanReward: groupMean(rewards),
+    passed: rewards.some((r) => r >= 1),
+    advantage: reflection.advantage,
+    experiences: reflection.experiences,
+    operations: reflection.operations,
+  });
+}
+
+export async function recordDropped(ctx: RunContext, g: GroupRef, rewards: number[], reason: string): Promise<void> {
+  await recordGroup(ctx.d, {
+    runId: ctx.run.id,
+    epoch: g.epoch,
+    batch: g.batch,
+    sampleIdx: g.sampleIdx,
+    status: "dropped",
+    meanReward: groupMean(rewards),
+    passed: rewards.some((r) => r >= 1),
+    reason,
+  });
+}

@@ -1,0 +1,62 @@
+import type { ChatMessage } from "../core/prompts";
+import type { Result } from "../core/result";
+import type { Db } from "../db/client";
+import { findCall, storeCall } from "../db/llmCalls";
+import { chatCompletion, type RetryPolicy, type UpstreamFetch } from "../llm/client";
+
+/** Everything a stage needs to pay for an LLM call exactly once. */
+export type CallContext = {
+  d: Db;
+  /** The run or evaluation that owns (and is billed for) the call. */
+  ownerId: string;
+  send: UpstreamFetch;
+  model: string;
+  retry: RetryPolicy;
+};
+
+export type CallSpec<T> = {
+  /** Deterministic key (e.g. `e1/s17/r3/rollout`): the same key never pays twice. */
+  key: string;
+  stage: string;
+  messages: ChatMessage[];
+  temperature: number;
+  seed: number;
+  parse: (text: string) => Result<T>;
+};
+
+/** Reply attempts when the content does not follow the requested format. */
+export const FORMAT_ATTEMPTS = 3;
+
+/**
+ * An idempotent, validated LLM call. A stored reply is parsed again instead of calling; otherwise the
+ * identical request is resent up to FORMAT_ATTEMPTS times until the reply parses. The outcome (reply
+ * or the last format error) is stored under the key, so a replayed Workflow step sees the same result.
+ */
+export async function callLlm<T>(ctx: CallContext, spec: CallSpec<T>): Promise<Result<T>> {
+  const stored = await findCall(ctx.d, ctx.ownerId, spec.key);
+  if (stored) return stored.response === null ? { ok: false, error: stored.error ?? "unusable reply" } : spec.parse(stored.response);
+
+  const usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
+  let attempts = 0;
+  let lastError = "";
+  for (let formatAttempt = 1; formatAttempt <= FORMAT_ATTEMPTS; formatAttempt++) {
+    const reply = await chatCompletion(
+      ctx.send,
+      { model: ctx.model, messages: spec.messages, temperature: spec.temperature, seed: spec.seed },
+      ctx.retry,
+    );
+    attempts += reply.attempts;
+    usage.promptTokens += reply.usage.promptTokens;
+    usage.completionTokens += reply.usage.completionTokens;
+    usage.cachedTokens += reply.usage.cachedTokens;
+    const parsed = spec.parse(reply.content);
+    if (parsed.ok) {
+      await storeCall(ctx.d, { ownerId: ctx.ownerId, callKey: spec.key, stage: spec.stage, attempts, ...usage, response: reply.content, error: null });
+      return parsed;
+    }
+    lastError = parsed.error;
+  }
+  const error = `reply unusable after ${FORMAT_ATTEMPTS} attempts: ${lastError}`;
+  await storeCall(ctx.d, { ownerId: ctx.ownerId, callKey: spec.key, stage: spec.stage, attempts, ...usage, response: null, error });
+  return { ok: false, error };
+}

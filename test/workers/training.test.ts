@@ -1,0 +1,177 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { renderLibrary, type Experience } from "../../src/core/library";
+import { rolloutMessages } from "../../src/core/rollout";
+import { createSimulatedModel, simDataset } from "../../src/sim";
+import { verify } from "../../src/verifiers";
+import { call, json } from "./helpers";
+
+const SYSTEM = "Solve the word problem step by step and give the final answer in \\boxed{}.";
+
+type RunView = {
+  id: string;
+  status: string;
+  reason: string | null;
+  error: string | null;
+  latestVersion: number;
+  progress: { groupsDone: number; groupsTotal: number; rolloutsDone: number; rolloutsTotal: number };
+  groups: { kept: number; skipped: number; dropped: number };
+  batches: { epoch: number; batch: number; status: string; meanAtG: number; passAtG: number; version: number | null }[];
+  operations: Record<string, number>;
+  llm: { stage: string; calls: number; promptTokens: number; completionTokens: number }[];
+};
+
+async function createAgent(name: string, baseUrl = "sim://local") {
+  const res = await call("POST", "/api/agents", {
+    name,
+    upstream: { baseUrl, model: "sim-1" },
+    systemPrompt: SYSTEM,
+    objective: "Answer arithmetic word problems exactly.",
+    verifier: { kind: "math" },
+  });
+  expect(res.status).toBe(201);
+}
+
+async function waitForRun(id: string, timeoutMs = 240_000): Promise<RunView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await json<RunView>(await call("GET", `/api/runs/${id}`));
+    if (!["queued", "running"].includes(run.status)) return run;
+    if (Date.now() > deadline) throw new Error(`run ${id} still ${run.status}: ${JSON.stringify(run.progress)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function libraryOf(agent: string, version: number): Promise<Experience[]> {
+  return (await json<{ items: Experience[] }>(await call("GET", `/api/agents/${agent}/library/versions/${version}`))).items;
+}
+
+/** Held-out accuracy on sim-test at temperature 0.7, one rollout per problem, library injected as served. */
+async function heldOutAccuracy(items: Experience[]): Promise<number> {
+  const sim = createSimulatedModel();
+  const problems = simDataset("sim-test");
+  let correct = 0;
+  for (const [i, p] of problems.entries()) {
+    const messages = rolloutMessages({ systemPrompt: SYSTEM, injectPosition: "after" }, p.question, items);
+    const res = await sim.fetch(
+      new Request("http://sim.local/chat/completions", {
+        method: "POST",
+        body: JSON.stringify({ model: "sim-1", messages, temperature: 0.7, seed: 1000 + i }),
+      }),
+    );
+    const body = await json<{ choices: { message: { content: string } }[] }>(res);
+    correct += verify({ kind: "math" }, { response: body.choices[0]?.message.content ?? "", answer: p.answer, question: p.question }).reward;
+  }
+  return correct / problems.length;
+}
+
+describe("training runs", () => {
+  it("validates a run request before creating anything", async () => {
+    await createAgent("validator");
+    const cases: [unknown, number][] = [
+      [{ agent: "validator", dataset: "missing" }, 404],
+      [{ agent: "ghost", dataset: "sim-train" }, 404],
+      [{ agent: "validator", dataset: "sim-train", groupSize: 0 }, 400],
+      [{ agent: "validator", dataset: "sim-train", temperature: "hot" }, 400],
+      [{ agent: "validator", dataset: "sim-train", fromVersion: 99 }, 404],
+      [{ agent: "validator", dataset: "sim-train", surprise: 1 }, 400],
+    ];
+    expect((await call("POST", "/api/datasets/builtin/sim-train")).status).toBe(201);
+    for (const [body, status] of cases) {
+      const res = await call("POST", "/api/runs", body);
+      expect(res.status, JSON.stringify(body)).toBe(status);
+    }
+    const runs = await json<{ data: unknown[] }>(await call("GET", "/api/runs"));
+    expect(runs.data).toHaveLength(0);
+  });
+
+  it("learns a library that raises held-out accuracy by at least 25 points", async () => {
+    await createAgent("learner");
+    const created = await call("POST", "/api/runs", { agent: "learner", dataset: "sim-train", epochs: 3, groupSize: 5, seed: 7, maxGroupsInFlight: 50 });
+    expect(created.status).toBe(201);
+    const { id } = await json<{ id: string }>(created);
+    const run = await waitForRun(id);
+    expect(run.error).toBeNull();
+    expect(run.status).toBe("completed");
+    expect(run.progress.groupsDone).toBe(run.progress.groupsTotal);
+    expect(run.progress.rolloutsDone).toBe(run.progress.rolloutsTotal);
+    expect(run.batches).toHaveLength(3);
+    expect(run.groups.kept).toBeGreaterThan(0);
+    expect(run.llm.map((s) => s.stage)).toEqual(expect.arrayContaining(["rollout", "summary", "advantage", "group_update", "batch_update"]));
+
+    const learned = await libraryOf("learner", run.latestVersion);
+    expect(learned.length).toBeGreaterThan(0);
+    for (const item of learned) {
+      expect(item.id).toMatch(/^E\d+$/);
+      expect(item.provenance[0]).toMatchObject({ runId: id });
+      expect(item.text.split(/\s+/).length).toBeLessThanOrEqual(32);
+    }
+    const before = await heldOutAccuracy([]);
+    const after = await heldOutAccuracy(learned);
+    console.log(`held-out sim-test accuracy at T=0.7: ${(before * 100).toFixed(1)}% → ${(after * 100).toFixed(1)}% with ${learned.length} experiences`);
+    expect(after - before).toBeGreaterThanOrEqual(0.25);
+
+    // Training never changes what the agent serves.
+    const agent = await json<{ activeVersion: number | null }>(await call("GET", "/api/agents/learner"));
+    expect(agent.activeVersion).toBeNull();
+
+    // Versions are immutable and diffable with stable ids.
+    const versions = await json<{ data: { version: number }[] }>(await call("GET", "/api/agents/learner/library/versions"));
+    expect(versions.data.length).toBe(run.batches.filter((b) => b.status === "applied").length);
+    const diff = await json<{ added: Experience[]; deleted: Experience[] }>(await call("GET", `/api/agents/learner/library/diff?from=0&to=${run.latestVersion}`));
+    expect(diff.added.map((e) => e.id).sort()).toEqual(learned.map((e) => e.id).sort());
+
+    // Every rollout is inspectable with the version it was prompted with.
+    const rollouts = await json<{ data: { promptVersion: number; response: string; reward: number }[] }>(await call("GET", `/api/runs/${id}/rollouts?epoch=2&limit=10`));
+    expect(rollouts.data).toHaveLength(10);
+    expect(rollouts.data[0]?.response).toContain("\\boxed");
+  });
+
+  it("renders the library as the chat endpoint will serve it", async () => {
+    const items = await libraryOf("learner", 1);
+    const messages = rolloutMessages({ systemPrompt: SYSTEM, injectPosition: "after" }, "Q?", items);
+    expect(messages.filter((m) => m.role === "system")).toHaveLength(1);
+    expect(messages[0]?.content).toContain(renderLibrary(items));
+  });
+
+  it("produces the same library, item for item, when the model injects 20% faults", async () => {
+    await createAgent("steady");
+    await createAgent("faulty", "sim://local?fault_rate=0.2&faults=429,500,hang,malformed&hang_ms=5000");
+    await call("POST", "/api/datasets?name=small", simDataset("sim-train").slice(0, 20));
+    const settings = { dataset: "small", epochs: 1, groupSize: 5, seed: 11, maxGroupsInFlight: 20, timeoutMs: 1000 };
+    const [a, b] = await Promise.all(
+      ["steady", "faulty"].map(async (agent) => json<{ id: string }>(await call("POST", "/api/runs", { agent, ...settings }))),
+    );
+    const [runA, runB] = await Promise.all([waitForRun(a!.id), waitForRun(b!.id)]);
+    expect(runA.status).toBe("completed");
+    expect(runB.status).toBe("completed");
+    const strip = (items: Experience[]) => items.map((e) => ({ id: e.id, name: e.name, text: e.text }));
+    const libA = strip(await libraryOf("steady", runA.latestVersion));
+    const libB = strip(await libraryOf("faulty", runB.latestVersion));
+    expect(libA.length).toBeGreaterThan(0);
+    expect(libB).toEqual(libA);
+    const calls = (run: RunView) => run.llm.reduce((n, s) => n + s.calls, 0);
+    expect(calls(runB)).toBe(calls(runA));
+  });
+
+  it("cancels a run cleanly, keeping the versions it made", async () => {
+    await createAgent("quitter");
+    const { id } = await json<{ id: string }>(await call("POST", "/api/runs", { agent: "quitter", dataset: "sim-train", epochs: 3, batchSize: 10, groupSize: 3 }));
+    const res = await call("POST", `/api/runs/${id}/cancel`);
+    expect(res.status).toBe(200);
+    const run = await waitForRun(id);
+    expect(run.status).toBe("cancelled");
+    expect((await call("POST", `/api/runs/${id}/cancel`)).status).toBe(409);
+    const versions = await json<{ data: { version: number }[] }>(await call("GET", "/api/agents/quitter/library/versions"));
+    expect(versions.data.length).toBeLessThan(30);
+  });
+});
+
+describe("run accounting in D1", () => {
+  it("has no duplicated rollout", async () => {
+    const dupes = await env.DB.prepare(
+      "SELECT run_id, epoch, sample_idx, rollout_idx, count(*) AS n FROM rollouts GROUP BY 1,2,3,4 HAVING n > 1",
+    ).all();
+    expect(dupes.results).toHaveLength(0);
+  });
+});

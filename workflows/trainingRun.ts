@@ -1,0 +1,111 @@
+import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+import { seededShuffle, splitBatches } from "../src/core/batching";
+import { datasetSampleCount } from "../src/db/samples";
+import { versionItems } from "../src/db/libraryVersions";
+import { totalTokens } from "../src/db/llmCalls";
+import { finishRun, markRunning, updateRun } from "../src/db/runs";
+import { findGroup } from "../src/db/training";
+import { updateBatch } from "../src/training/batch";
+import { loadRunContext } from "../src/training/context";
+import { recordDropped } from "../src/training/group";
+import type { RolloutGroupParams } from "./rolloutGroup";
+import { TRAINING_STEPS, groupDoneEvent, groupInstanceId } from "./steps";
+
+export type TrainingRunParams = { runId: string };
+
+/** How long a run waits for one group before recording it as dropped. */
+export const GROUP_TIMEOUT = "2 hours";
+/** Workflows accept at most this many instances per createBatch call. */
+const CREATE_BATCH_LIMIT = 100;
+
+type Checkpoint = { go: true } | { go: false; status: "completed" | "cancelled"; reason: string };
+
+/**
+ * A training run (DESIGN §3–4): per epoch a seeded shuffle, per batch a fan-out of one child Workflow
+ * per rollout group (at most `maxGroupsInFlight` at once), then one batch update that stores a new
+ * immutable library version. Everything that costs an LLM call or touches D1 happens inside a step.
+ */
+export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunParams> {
+  override async run(event: WorkflowEvent<TrainingRunParams>, step: WorkflowStep): Promise<{ version: number; reason: string }> {
+    const { runId } = event.payload;
+    try {
+      const plan = await step.do(TRAINING_STEPS.start, async () => {
+        const ctx = await loadRunContext(this.env, runId);
+        await markRunning(ctx.d, runId);
+        return { samples: await datasetSampleCount(ctx.d, ctx.run.datasetId), params: ctx.params, fromVersion: ctx.run.fromVersion ?? 0 };
+      });
+      const { params } = plan;
+      let version = plan.fromVersion;
+      for (let epoch = 1; epoch <= params.epochs; epoch++) {
+        const batches = splitBatches(seededShuffle(plan.samples, params.seed, epoch), params.batchSize);
+        for (const [batch, samples] of batches.entries()) {
+          const check = await step.do(TRAINING_STEPS.checkpoint(epoch, batch), () => this.checkpoint(runId, epoch, batch));
+          if (!check.go) return this.finish(step, runId, version, check.status, check.reason);
+          for (const [wave, group] of splitBatches(samples, params.maxGroupsInFlight).entries()) {
+            await step.do(TRAINING_STEPS.spawn(epoch, batch, wave), () =>
+              this.spawn(group.map((sampleIdx) => ({ runId, parentId: event.instanceId, epoch, batch, sampleIdx, libraryVersion: version }))),
+            );
+            await Promise.all(group.map((sampleIdx) => this.awaitGroup(step, runId, epoch, batch, sampleIdx, version)));
+          }
+          const outcome = await step.do(TRAINING_STEPS.update(epoch, batch), async () => {
+            const ctx = await loadRunContext(this.env, runId);
+            return updateBatch(ctx, epoch, batch, { version, items: await versionItems(ctx.d, ctx.agent.id, version) });
+          });
+          version = outcome.version;
+        }
+      }
+      const last = await step.do(TRAINING_STEPS.checkpoint(params.epochs + 1, 0), () => this.checkpoint(runId, params.epochs + 1, 0));
+      return this.finish(step, runId, version, last.go ? "completed" : last.status, last.go ? "finished all epochs" : last.reason);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await step.do(TRAINING_STEPS.fail, async () => {
+        await finishRun((await loadRunContext(this.env, runId)).d, runId, "failed", { error: message, reason: "error" });
+        return true;
+      });
+      throw error;
+    }
+  }
+
+  /** Records progress and decides whether the next batch may start (cancel, token budget). */
+  private async checkpoint(runId: string, epoch: number, batch: number): Promise<Checkpoint> {
+    const ctx = await loadRunContext(this.env, runId);
+    if (ctx.run.status === "cancelled") return { go: false, status: "cancelled", reason: "cancelled by request" };
+    const budget = ctx.params.budgetTokens;
+    if (budget !== null && (await totalTokens(ctx.d, runId)) > budget) return { go: false, status: "completed", reason: "budget" };
+    await updateRun(ctx.d, runId, { progress: { ...ctx.run.progress, epoch: Math.min(epoch, ctx.params.epochs), batch } });
+    return { go: true };
+  }
+
+  /** Creates the group instances that do not exist yet, so a replayed spawn never duplicates one. */
+  private async spawn(groups: RolloutGroupParams[]): Promise<number> {
+    const ids = groups.map((g) => groupInstanceId(g.runId, g.epoch, g.sampleIdx));
+    const exists = await Promise.all(ids.map((id) => this.env.ROLLOUT_GROUP.get(id).then(() => true, () => false)));
+    const missing = groups.map((params, i) => ({ id: ids[i] ?? "", params })).filter((_, i) => !exists[i]);
+    for (const chunk of splitBatches(missing, CREATE_BATCH_LIMIT)) await this.env.ROLLOUT_GROUP.createBatch(chunk);
+    return missing.length;
+  }
+
+  private async awaitGroup(step: WorkflowStep, runId: string, epoch: number, batch: number, sampleIdx: number, version: number): Promise<void> {
+    try {
+      await step.waitForEvent(TRAINING_STEPS.waitGroup(epoch, sampleIdx), { type: groupDoneEvent(epoch, sampleIdx), timeout: GROUP_TIMEOUT });
+    } catch {
+      await step.do(TRAINING_STEPS.timedOutGroup(epoch, sampleIdx), async () => {
+        const ctx = await loadRunContext(this.env, runId);
+        if (!(await findGroup(ctx.d, runId, epoch, sampleIdx))) {
+          await recordDropped(ctx, { epoch, batch, sampleIdx, libraryVersion: version }, [], `no report within ${GROUP_TIMEOUT}`);
+        }
+        return true;
+      });
+    }
+  }
+
+  private async finish(step: WorkflowStep, runId: string, version: number, status: "completed" | "cancelled", reason: string) {
+    await step.do(TRAINING_STEPS.finish, async () => {
+      const ctx = await loadRunContext(this.env, runId);
+      await finishRun(ctx.d, runId, status, { reason });
+      await updateRun(ctx.d, runId, { latestVersion: version });
+      return true;
+    });
+    return { version, reason };
+  }
+}
