@@ -15,7 +15,10 @@ export type RecordedRequest = {
   body: unknown;
 };
 
-export type SimServer = { url: string; port: number; requests: RecordedRequest[]; close(): Promise<void> };
+/** Concurrency seen by the server: benchmarks report the peak number of calls in flight. */
+export type SimStats = { inFlight: number; peakInFlight: number; total: number };
+
+export type SimServer = { url: string; port: number; requests: RecordedRequest[]; stats: SimStats; close(): Promise<void> };
 
 export type SimServerOptions = SimOptions & { port?: number; host?: string };
 
@@ -35,8 +38,12 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   const model = createSimulatedModel(opts);
   const host = opts.host ?? "127.0.0.1";
   const requests: RecordedRequest[] = [];
+  const stats: SimStats = { inFlight: 0, peakInFlight: 0, total: 0 };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    stats.total++;
+    stats.peakInFlight = Math.max(stats.peakInFlight, ++stats.inFlight);
+    res.on("close", () => stats.inFlight--);
     void (async () => {
       const body = await readBody(req);
       const text = body.toString("utf8");
@@ -91,6 +98,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     url: `http://${host}:${port}/v1`,
     port,
     requests,
+    stats,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,8 +1,16 @@
 import { app } from "./app";
+import { runScheduled } from "./training/schedule";
 
 export { TrainingRunWorkflow } from "../workflows/trainingRun";
 export { RolloutGroupWorkflow } from "../workflows/rolloutGroup";
+export { EvaluationWorkflow, EvaluationChunkWorkflow } from "../workflows/evaluation";
+export { ProtocolWorkflow } from "../workflows/protocol";
 
 export default {
   fetch: app.fetch,
+  /** Cron trigger: scheduled retraining, recovery of stalled runs, capture retention (src/training/schedule.ts). */
+  async scheduled(controller, env) {
+    const r = await runScheduled(env, controller.scheduledTime);
+    console.log(`cron ${controller.cron}: started ${r.started.length}, skipped ${r.skipped.length}, recovered ${r.recovered.length}, purged ${r.purgedCaptures} captures`);
+  },
 } satisfies ExportedHandler<Env>;

@@ -2,7 +2,8 @@ import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloud
 import { versionItems } from "../src/db/libraryVersions";
 import { loadRunContext } from "../src/training/context";
 import { recordDropped, recordKept, reflect, rolloutAndScore, skipIfNoSignal, summarise, type GroupRef } from "../src/training/group";
-import { GROUP_STEPS, groupDoneEvent } from "./steps";
+import { countSteps } from "./stepCounter";
+import { GROUP_STEPS, groupDoneEvent, type GroupDone } from "./steps";
 
 export type RolloutGroupParams = GroupRef & { runId: string; parentId: string };
 
@@ -11,8 +12,9 @@ export type RolloutGroupParams = GroupRef & { runId: string; parentId: string };
  * and group update, then a report to the parent run. Bulk text stays in D1; steps return small values.
  */
 export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupParams> {
-  override async run(event: WorkflowEvent<RolloutGroupParams>, step: WorkflowStep): Promise<string> {
+  override async run(event: WorkflowEvent<RolloutGroupParams>, engineStep: WorkflowStep): Promise<string> {
     const { runId, parentId, ...g } = event.payload;
+    const { step, count } = countSteps(engineStep);
     const context = async () => {
       const ctx = await loadRunContext(this.env, runId);
       return { ctx, library: await versionItems(ctx.d, ctx.agent.id, g.libraryVersion) };
@@ -54,7 +56,9 @@ export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupPa
     }
     await step.do(GROUP_STEPS.notify, async () => {
       const parent = await this.env.TRAINING_RUN.get(parentId);
-      await parent.sendEvent({ type: groupDoneEvent(g.epoch, g.sampleIdx), payload: { outcome } });
+      // The notify step itself is included in the count it reports.
+      const payload: GroupDone = { outcome, steps: count() };
+      await parent.sendEvent({ type: groupDoneEvent(g.epoch, g.sampleIdx), payload });
       return true;
     });
     return outcome;

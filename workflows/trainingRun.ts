@@ -9,7 +9,9 @@ import { updateBatch } from "../src/training/batch";
 import { loadRunContext } from "../src/training/context";
 import { recordDropped } from "../src/training/group";
 import type { RolloutGroupParams } from "./rolloutGroup";
-import { TRAINING_STEPS, groupDoneEvent, groupInstanceId } from "./steps";
+import { countSteps } from "./stepCounter";
+import { gateAfterRun } from "./gate";
+import { TRAINING_STEPS, groupDoneEvent, groupInstanceId, type GroupDone } from "./steps";
 
 export type TrainingRunParams = { runId: string };
 
@@ -26,8 +28,11 @@ type Checkpoint = { go: true } | { go: false; status: "completed" | "cancelled";
  * immutable library version. Everything that costs an LLM call or touches D1 happens inside a step.
  */
 export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunParams> {
-  override async run(event: WorkflowEvent<TrainingRunParams>, step: WorkflowStep): Promise<{ version: number; reason: string }> {
+  override async run(event: WorkflowEvent<TrainingRunParams>, engineStep: WorkflowStep): Promise<{ version: number; reason: string }> {
     const { runId } = event.payload;
+    const { step, count } = countSteps(engineStep);
+    let groupSteps = 0;
+    const steps = () => ({ run: count() + 1, groups: groupSteps });
     try {
       const plan = await step.do(TRAINING_STEPS.start, async () => {
         const ctx = await loadRunContext(this.env, runId);
@@ -40,12 +45,13 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
         const batches = splitBatches(seededShuffle(plan.samples, params.seed, epoch), params.batchSize);
         for (const [batch, samples] of batches.entries()) {
           const check = await step.do(TRAINING_STEPS.checkpoint(epoch, batch), () => this.checkpoint(runId, epoch, batch));
-          if (!check.go) return this.finish(step, runId, version, check.status, check.reason);
+          if (!check.go) return this.finish(step, runId, version, check.status, check.reason, steps());
           for (const [wave, group] of splitBatches(samples, params.maxGroupsInFlight).entries()) {
             await step.do(TRAINING_STEPS.spawn(epoch, batch, wave), () =>
               this.spawn(group.map((sampleIdx) => ({ runId, parentId: event.instanceId, epoch, batch, sampleIdx, libraryVersion: version }))),
             );
-            await Promise.all(group.map((sampleIdx) => this.awaitGroup(step, runId, epoch, batch, sampleIdx, version)));
+            const reported = await Promise.all(group.map((sampleIdx) => this.awaitGroup(step, runId, epoch, batch, sampleIdx, version)));
+            groupSteps += reported.reduce((a, b) => a + b, 0);
           }
           const outcome = await step.do(TRAINING_STEPS.update(epoch, batch), async () => {
             const ctx = await loadRunContext(this.env, runId);
@@ -55,7 +61,7 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
         }
       }
       const last = await step.do(TRAINING_STEPS.checkpoint(params.epochs + 1, 0), () => this.checkpoint(runId, params.epochs + 1, 0));
-      return this.finish(step, runId, version, last.go ? "completed" : last.status, last.go ? "finished all epochs" : last.reason);
+      return this.finish(step, runId, version, last.go ? "completed" : last.status, last.go ? "finished all epochs" : last.reason, steps());
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       await step.do(TRAINING_STEPS.fail, async () => {
@@ -76,18 +82,30 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
     return { go: true };
   }
 
-  /** Creates the group instances that do not exist yet, so a replayed spawn never duplicates one. */
+  /**
+   * Creates the group instances. The step runs again only if it failed part-way, so a failed batch
+   * falls back to one create per group, skipping those that already exist.
+   */
   private async spawn(groups: RolloutGroupParams[]): Promise<number> {
-    const ids = groups.map((g) => groupInstanceId(g.runId, g.epoch, g.sampleIdx));
-    const exists = await Promise.all(ids.map((id) => this.env.ROLLOUT_GROUP.get(id).then(() => true, () => false)));
-    const missing = groups.map((params, i) => ({ id: ids[i] ?? "", params })).filter((_, i) => !exists[i]);
-    for (const chunk of splitBatches(missing, CREATE_BATCH_LIMIT)) await this.env.ROLLOUT_GROUP.createBatch(chunk);
-    return missing.length;
+    const requests = groups.map((params) => ({ id: groupInstanceId(params.runId, params.epoch, params.sampleIdx), params }));
+    for (const chunk of splitBatches(requests, CREATE_BATCH_LIMIT)) {
+      try {
+        await this.env.ROLLOUT_GROUP.createBatch(chunk);
+      } catch {
+        for (const request of chunk) {
+          const exists = await this.env.ROLLOUT_GROUP.get(request.id).then(() => true, () => false);
+          if (!exists) await this.env.ROLLOUT_GROUP.create(request);
+        }
+      }
+    }
+    return requests.length;
   }
 
-  private async awaitGroup(step: WorkflowStep, runId: string, epoch: number, batch: number, sampleIdx: number, version: number): Promise<void> {
+  /** Waits for one group's report; returns the steps the group instance used (0 if it never reported). */
+  private async awaitGroup(step: WorkflowStep, runId: string, epoch: number, batch: number, sampleIdx: number, version: number): Promise<number> {
     try {
-      await step.waitForEvent(TRAINING_STEPS.waitGroup(epoch, sampleIdx), { type: groupDoneEvent(epoch, sampleIdx), timeout: GROUP_TIMEOUT });
+      const done = await step.waitForEvent<GroupDone>(TRAINING_STEPS.waitGroup(epoch, sampleIdx), { type: groupDoneEvent(epoch, sampleIdx), timeout: GROUP_TIMEOUT });
+      return done.payload.steps;
     } catch {
       await step.do(TRAINING_STEPS.timedOutGroup(epoch, sampleIdx), async () => {
         const ctx = await loadRunContext(this.env, runId);
@@ -96,16 +114,19 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
         }
         return true;
       });
+      return 0;
     }
   }
 
-  private async finish(step: WorkflowStep, runId: string, version: number, status: "completed" | "cancelled", reason: string) {
+  /** `steps` counts this finish step too, so it is the run's total. */
+  private async finish(step: WorkflowStep, runId: string, version: number, status: "completed" | "cancelled", reason: string, steps: { run: number; groups: number }) {
     await step.do(TRAINING_STEPS.finish, async () => {
       const ctx = await loadRunContext(this.env, runId);
       await finishRun(ctx.d, runId, status, { reason });
-      await updateRun(ctx.d, runId, { latestVersion: version });
+      await updateRun(ctx.d, runId, { latestVersion: version, progress: { ...ctx.run.progress, steps } });
       return true;
     });
+    await gateAfterRun(this.env, step, runId, runId);
     return { version, reason };
   }
 }

@@ -33,6 +33,9 @@ export type RawRow = { line: number; text: string; tooLong?: true };
 /** A validated row, ready to store. `idx` is its 0-based position in the upload. */
 export type SampleRow = { idx: number; sampleId: string; question: string; answer: string; extras: Record<string, unknown> | null };
 
+/** A row in the form it travels to the database (see encodeRow), with its UTF-8 size. */
+export type EncodedRow = { text: string; bytes: number };
+
 export type RowIssue = { line: number; reason: string; kind: "invalid" | "duplicate" };
 
 /** A problem with the upload as a whole (not one row): the body cannot be split into rows. */
@@ -51,8 +54,11 @@ export const rowSchema = z.looseObject({
 });
 
 /** UTF-8 length of a string without allocating (lone surrogates count as the 3 bytes of U+FFFD). */
+const NON_ASCII = /[^\x00-\x7f]/;
+
 export function utf8Length(s: string): number {
   let n = s.length;
+  if (!NON_ASCII.test(s)) return n;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80) continue;
@@ -116,6 +122,7 @@ export class LineSplitter {
   }
 }
 
+const STRING_SPECIAL = /["\\]/g;
 const isWs = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 /**
@@ -146,10 +153,20 @@ export class JsonArraySplitter {
       const c = text.charCodeAt(i);
       if (this.state === "item") {
         if (this.inString) {
-          if (this.escaped) this.escaped = false;
-          else if (c === 0x5c /* \ */) this.escaped = true;
-          else if (c === 0x22 /* " */) this.inString = false;
-        } else if (c === 0x22) this.inString = true;
+          if (this.escaped) {
+            this.escaped = false;
+            continue;
+          }
+          // Jump to the next quote or backslash: nothing in between changes the state.
+          STRING_SPECIAL.lastIndex = i;
+          const m = STRING_SPECIAL.exec(text);
+          if (!m) break;
+          i = m.index;
+          if (text.charCodeAt(i) === 0x5c /* \ */) this.escaped = true;
+          else this.inString = false;
+          continue;
+        }
+        if (c === 0x22 /* " */) this.inString = true;
         else if (c === 0x7b /* { */ || c === 0x5b /* [ */) this.depth++;
         else if (c === 0x7d /* } */ && this.depth > 0) this.depth--;
         else if (c === 0x5d /* ] */) {
@@ -192,7 +209,7 @@ export class JsonArraySplitter {
   }
 
   finish(): RawRow[] {
-    if (this.state === "before") throw new MalformedBody("the body is empty; expected a JSON array");
+    if (this.state === "before") return []; // an empty body: no rows, like an empty array
     if (this.state !== "after") throw new MalformedBody("unexpected end of the body: the JSON array is not closed");
     return [];
   }
@@ -227,7 +244,7 @@ function describeZodIssue(issue: z.core.$ZodIssue): string {
 
 /**
  * Validates rows one by one, numbering them and checking id uniqueness. Every problem is recorded;
- * `accept` returns the stored form of a valid row, or null.
+ * `accept` returns a valid row with its encoded form, or null.
  */
 export class RowValidator {
   readonly issues: RowIssue[] = [];
@@ -236,7 +253,7 @@ export class RowValidator {
   rowCount = 0;
   private readonly seen = new Map<string, number>();
 
-  accept(raw: RawRow): SampleRow | null {
+  accept(raw: RawRow): { row: SampleRow; encoded: EncodedRow } | null {
     const idx = this.rowCount++;
     if (raw.tooLong) return this.fail(raw.line, `row is longer than ${MAX_LINE_CHARS} characters`);
     let parsed: unknown;
@@ -258,9 +275,9 @@ export class RowValidator {
     }
     this.seen.set(sampleId, raw.line);
     const row: SampleRow = { idx, sampleId, question, answer: String(answer), extras: Object.keys(rest).length ? rest : null };
-    const size = utf8Length(encodeRow(row));
-    if (size > MAX_ROW_BYTES) return this.fail(raw.line, `row is ${size} bytes stored; the limit is ${MAX_ROW_BYTES}`);
-    return row;
+    const encoded = encodeRow(row);
+    if (encoded.bytes > MAX_ROW_BYTES) return this.fail(raw.line, `row is ${encoded.bytes} bytes stored; the limit is ${MAX_ROW_BYTES}`);
+    return { row, encoded };
   }
 
   get ok(): boolean {
@@ -286,9 +303,10 @@ export function describeRowIssues(v: Pick<RowValidator, "issues" | "issueCount" 
   return `upload rejected, nothing was stored: ${head}${v.issues.length < v.issueCount ? `, first ${v.issues.length}` : ""}: ${listed}${more}`;
 }
 
-/** The form a row travels in to the database: a JSON array read back with json_extract. */
-export function encodeRow(r: SampleRow): string {
-  return JSON.stringify([r.idx, r.sampleId, r.question, r.answer, r.extras]);
+/** The form a row travels in to the database: a JSON array `[idx, sampleId, question, answer, extras]` read back with json_extract. */
+export function encodeRow(r: SampleRow): EncodedRow {
+  const text = JSON.stringify([r.idx, r.sampleId, r.question, r.answer, r.extras]);
+  return { text, bytes: utf8Length(text) };
 }
 
 /**
@@ -303,12 +321,11 @@ export class RowChunker {
   constructor(private readonly limit = CHUNK_BYTES) {}
 
   /** Adds a row; returns a finished chunk (a JSON array text) when this row would not fit. */
-  add(row: SampleRow): string | null {
-    const text = encodeRow(row);
-    const size = utf8Length(text) + 1;
+  add(row: EncodedRow): string | null {
+    const size = row.bytes + 1;
     let done: string | null = null;
     if (this.parts.length > 0 && this.bytes + size > this.limit) done = this.flush();
-    this.parts.push(text);
+    this.parts.push(row.text);
     this.bytes += size;
     this.rows++;
     return done;

@@ -1,7 +1,7 @@
 /**
  * Data sets shipped inside the Worker, loadable by name (POST /api/datasets/builtin/{name}) so a user
- * needs no file. The JSONL files are bundled as text modules (wrangler.toml `rules`; in tests the
- * `jsonlText` plugin of vitest.workers.config.ts does the same). Attribution: builtin/ATTRIBUTION.md.
+ * needs no file. The JSONL files are bundled as Text modules by the `rules` entry of wrangler.toml,
+ * which vitest-pool-workers honours too (it reads the same wrangler.toml). Attribution: builtin/ATTRIBUTION.md.
  *
  * To add a set: one entry below whose `text()` returns JSONL (one `{id?, question, answer, …}` per line).
  */

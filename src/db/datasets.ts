@@ -20,6 +20,11 @@ export async function findDataset(d: Db, ref: string): Promise<DatasetRow | unde
   );
 }
 
+/** A ready data set by name only. (Creation needs no look-up: createDataset claims the name atomically.) */
+export async function findDatasetByName(d: Db, name: string): Promise<DatasetRow | undefined> {
+  return d.select().from(datasets).where(and(eq(datasets.name, name), isReady)).get();
+}
+
 export async function listDatasets(d: Db): Promise<DatasetRow[]> {
   return d.select().from(datasets).where(isReady).orderBy(asc(datasets.createdAt), asc(datasets.id)).all();
 }
@@ -103,10 +108,10 @@ export async function createDataset(d: Db, meta: DatasetMeta, format: UploadForm
     const chunker = new RowChunker();
     const take = async (raws: ReturnType<typeof splitter.push>) => {
       for (const raw of raws) {
-        const row = validator.accept(raw);
+        const accepted = validator.accept(raw);
         // Once a row is invalid nothing more is written, but every row is still checked and reported.
-        if (!row || !validator.ok) continue;
-        const chunk = chunker.add(row);
+        if (!accepted || !validator.ok) continue;
+        const chunk = chunker.add(accepted.encoded);
         if (chunk) await insertChunk(d, datasetId, chunk);
       }
     };

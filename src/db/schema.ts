@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { CaptureConfig, GateConfig, ScheduleConfig } from "../core/policies";
+import type { EvaluationFigures } from "../core/evaluation";
 
 // Timestamps are ISO-8601 strings written by the application, so they read the same in D1 and JSON.
 const createdAt = () => text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
@@ -23,6 +25,12 @@ export const agents = sqliteTable("agents", {
   allowVersionPin: integer("allow_version_pin", { mode: "boolean" }).notNull().default(false),
   /** The library version served by the chat endpoint; null serves no library. */
   activeVersion: integer("active_version"),
+  /** Gated promotion rule for finished runs; null: runs never promote by themselves. */
+  gate: text("gate", { mode: "json" }).$type<GateConfig>(),
+  /** Capture of proxied exchanges for feedback (off by default). */
+  capture: text("capture", { mode: "json" }).$type<CaptureConfig>().notNull().default(sql`'{"enabled":false,"retentionDays":30}'`),
+  /** Scheduled retraining; null: none. */
+  schedule: text("schedule", { mode: "json" }).$type<ScheduleConfig>(),
   createdAt: createdAt(),
   updatedAt: text("updated_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
 });
@@ -224,4 +232,148 @@ export const usageLogs = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [index("usage_agent_time").on(t.agentId, t.createdAt)],
+);
+
+/** An evaluation of library versions on a data set: Mean@k, Pass@k, intervals, paired differences. */
+export const evaluations = sqliteTable(
+  "evaluations",
+  {
+    id: text("id").primaryKey(),
+    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    /** No foreign key: deleting a data set keeps the evaluations made with it. */
+    datasetId: text("dataset_id").notNull(),
+    purpose: text("purpose", { enum: ["manual", "gate", "protocol"] }).notNull().default("manual"),
+    /** The run whose final version a gate evaluation validates. */
+    runId: text("run_id"),
+    /** Versions evaluated, 0 = no library; comparisons are against the last one. */
+    versions: text("versions", { mode: "json" }).$type<number[]>().notNull(),
+    params: text("params", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    status: text("status", { enum: ["queued", "running", "completed", "failed"] }).notNull(),
+    /** Figures computed once at the end (per-question rewards stay in evaluation_scores). */
+    summary: text("summary", { mode: "json" }).$type<EvaluationFigures>(),
+    error: text("error"),
+    createdAt: createdAt(),
+    updatedAt: text("updated_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+  },
+  (t) => [index("evaluations_agent").on(t.agentId, t.createdAt)],
+);
+
+/** The k rewards of one question under one version; the key makes a replayed step write nothing new. */
+export const evaluationScores = sqliteTable(
+  "evaluation_scores",
+  {
+    evaluationId: text("evaluation_id").notNull().references(() => evaluations.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    sampleIdx: integer("sample_idx").notNull(),
+    rewards: text("rewards", { mode: "json" }).$type<number[]>().notNull(),
+    meanReward: real("mean_reward").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.evaluationId, t.version, t.sampleIdx] })],
+);
+
+/** Every promotion decision, made or refused, with its figures and who or what decided. */
+export const promotions = sqliteTable(
+  "promotions",
+  {
+    id: text("id").primaryKey(),
+    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    decidedBy: text("decided_by", { enum: ["manual", "gate", "schedule"] }).notNull(),
+    decision: text("decision", { enum: ["promoted", "refused"] }).notNull(),
+    /** Active version before the decision (null: none). */
+    fromVersion: integer("from_version"),
+    /** The version promoted, or refused (null: no library). */
+    toVersion: integer("to_version"),
+    runId: text("run_id"),
+    evaluationId: text("evaluation_id"),
+    figures: text("figures", { mode: "json" }).$type<Record<string, unknown>>(),
+    reason: text("reason").notNull().default(""),
+    createdAt: createdAt(),
+  },
+  (t) => [index("promotions_agent").on(t.agentId, t.createdAt)],
+);
+
+/** A proxied exchange kept for learning (agents with capture enabled), until `expires_at`. */
+export const captures = sqliteTable(
+  "captures",
+  {
+    requestId: text("request_id").primaryKey(),
+    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    version: integer("version"),
+    request: text("request", { mode: "json" }).$type<unknown>().notNull(),
+    question: text("question").notNull(),
+    responseText: text("response_text").notNull(),
+    reward: real("reward"),
+    answer: text("answer"),
+    comment: text("comment"),
+    labelledAt: text("labelled_at"),
+    createdAt: createdAt(),
+    expiresAt: text("expires_at").notNull(),
+  },
+  (t) => [index("captures_agent").on(t.agentId, t.createdAt), index("captures_expiry").on(t.expiresAt)],
+);
+
+/** Every feedback message received, captured or not. */
+export const feedback = sqliteTable(
+  "feedback",
+  {
+    id: text("id").primaryKey(),
+    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    requestId: text("request_id").notNull(),
+    reward: real("reward"),
+    answer: text("answer"),
+    comment: text("comment"),
+    /** Whether the request was captured, and whether the feedback made it a training sample. */
+    captured: integer("captured", { mode: "boolean" }).notNull(),
+    sampled: integer("sampled", { mode: "boolean" }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("feedback_agent_request").on(t.agentId, t.requestId)],
+);
+
+/** One row per agent and schedule period: the key that makes a period start at most one run. */
+export const scheduledRuns = sqliteTable(
+  "scheduled_runs",
+  {
+    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    period: integer("period").notNull(),
+    status: text("status", { enum: ["starting", "started", "skipped", "failed"] }).notNull(),
+    runId: text("run_id"),
+    datasetId: text("dataset_id"),
+    feedbackSamples: integer("feedback_samples").notNull().default(0),
+    reason: text("reason"),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.agentId, t.period] })],
+);
+
+/** What the cron trigger did to a run or evaluation that had stopped progressing. */
+export const recoveries = sqliteTable(
+  "recoveries",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["run", "evaluation"] }).notNull(),
+    targetId: text("target_id").notNull(),
+    action: text("action").notNull(),
+    detail: text("detail"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("recoveries_target").on(t.targetId)],
+);
+
+/** A protocol (e.g. the paper's): one training run, then evaluations of its final version. */
+export const protocols = sqliteTable(
+  "protocols",
+  {
+    id: text("id").primaryKey(),
+    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    params: text("params", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    runId: text("run_id").notNull(),
+    evaluationIds: text("evaluation_ids", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    status: text("status", { enum: ["running", "completed", "failed"] }).notNull(),
+    error: text("error"),
+    createdAt: createdAt(),
+    updatedAt: text("updated_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+  },
+  (t) => [index("protocols_agent").on(t.agentId)],
 );

@@ -37,19 +37,27 @@ export async function loadRunContext(env: Env, runId: string): Promise<RunContex
   const agent = await findAgent(d, run.agentId);
   if (!agent) throw new RunGoneError(`agent of run ${runId} no longer exists`);
   const params = runParamsSchema.parse(run.params);
-  const upstream = await resolveUpstream(env, agent);
-  const retry: RetryPolicy = { ...DEFAULT_RETRY, timeoutMs: params.timeoutMs };
-  const send = (path: string, init: RequestInit) => {
-    const headers = new Headers(init.headers);
-    if (upstream.apiKey) headers.set("authorization", `Bearer ${upstream.apiKey}`);
-    return upstreamFetch(upstream.baseUrl, path, { ...init, headers });
-  };
   return {
     d,
     run,
     agent,
     params,
     verifier: verifierSpecSchema.parse(agent.verifier),
-    call: { d, ownerId: run.id, send, model: upstream.model, retry },
+    call: await callContextFor(env, d, agent, run.id, params.timeoutMs),
   };
+}
+
+/**
+ * How a run or an evaluation pays for LLM calls: the agent's upstream, billed to `ownerId` (the run or
+ * evaluation id, which also namespaces the idempotency keys of its calls).
+ */
+export async function callContextFor(env: Env, d: Db, agent: AgentRow, ownerId: string, timeoutMs: number): Promise<CallContext> {
+  const upstream = await resolveUpstream(env, agent);
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, timeoutMs };
+  const send = (path: string, init: RequestInit) => {
+    const headers = new Headers(init.headers);
+    if (upstream.apiKey) headers.set("authorization", `Bearer ${upstream.apiKey}`);
+    return upstreamFetch(upstream.baseUrl, path, { ...init, headers });
+  };
+  return { d, ownerId, send, model: upstream.model, retry };
 }

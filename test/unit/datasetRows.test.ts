@@ -3,6 +3,7 @@ import {
   CHUNK_BYTES,
   DATASET_NAME,
   describeRowIssues,
+  encodeRow,
   JsonArraySplitter,
   LineSplitter,
   MalformedBody,
@@ -26,7 +27,7 @@ function split(splitter: LineSplitter | JsonArraySplitter, text: string, size = 
 
 function validateAll(raws: RawRow[]) {
   const v = new RowValidator();
-  const rows = raws.map((r) => v.accept(r)).filter((r): r is SampleRow => r !== null);
+  const rows = raws.map((r) => v.accept(r)?.row).filter((r): r is SampleRow => r !== undefined);
   return { v, rows };
 }
 
@@ -63,8 +64,29 @@ describe("JsonArraySplitter", () => {
     ]);
   });
 
-  it("accepts an empty array", () => {
+  it("tracks escaped backslashes before quotes across piece boundaries", () => {
+    const items = [{ p: "c:\\", q: "]", r: '\\"' }, { s: "\\\\\\", t: "},{" }, { u: "$\\frac{1}{2}$" }];
+    const body = JSON.stringify(items, null, 1);
+    for (const size of [1, 2, 3, 4, 5, 13]) {
+      expect(split(new JsonArraySplitter(), body, size).map((r) => JSON.parse(r.text) as unknown)).toEqual(items);
+    }
+  });
+
+  it("agrees with the JSONL splitter on the same rows, whatever the piece size", () => {
+    const items = Array.from({ length: 200 }, (_, i) => ({ id: i, question: `q ${i} "quoted" \\ back ${"é😀".repeat(i % 5)}`, answer: String(i), x: { y: [i, "]"] } }));
+    const jsonl = items.map((r) => JSON.stringify(r)).join("\n");
+    const array = JSON.stringify(items);
+    for (const size of [17, 64, 1000, 100_000]) {
+      const fromLines = split(new LineSplitter(), jsonl, size).map((r) => JSON.parse(r.text) as unknown);
+      const fromArray = split(new JsonArraySplitter(), array, size).map((r) => JSON.parse(r.text) as unknown);
+      expect(fromArray).toEqual(items);
+      expect(fromLines).toEqual(items);
+    }
+  });
+
+  it("accepts an empty array, and an empty body as no rows", () => {
     expect(split(new JsonArraySplitter(), " [ ] ")).toEqual([]);
+    expect(split(new JsonArraySplitter(), " \n ")).toEqual([]);
   });
 
   it("passes scalar and broken items through so the validator reports them by line", () => {
@@ -75,7 +97,6 @@ describe("JsonArraySplitter", () => {
   });
 
   it.each([
-    ["", /empty/],
     ['{"a": 1}', /expected a JSON array/],
     ['[{"a": 1}', /not closed/],
     ['[{"a": "unterminated}]', /not closed/],
@@ -172,7 +193,7 @@ describe("RowChunker", () => {
     const chunker = new RowChunker(200);
     const chunks: string[] = [];
     for (let i = 0; i < 50; i++) {
-      const c = chunker.add(row(i, "€".repeat(i % 7)));
+      const c = chunker.add(encodeRow(row(i, "€".repeat(i % 7))));
       if (c) chunks.push(c);
     }
     const last = chunker.flush();
@@ -186,8 +207,8 @@ describe("RowChunker", () => {
 
   it("puts a row larger than the budget in a chunk of its own", () => {
     const chunker = new RowChunker(100);
-    expect(chunker.add(row(0))).toBeNull();
-    const first = chunker.add(row(1, "x".repeat(500)));
+    expect(chunker.add(encodeRow(row(0)))).toBeNull();
+    const first = chunker.add(encodeRow(row(1, "x".repeat(500))));
     expect(first && JSON.parse(first)).toHaveLength(1);
     expect(JSON.parse(chunker.flush() ?? "[]")).toHaveLength(1);
   });

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { encryptSecret } from "../../auth/crypto";
 import { newId } from "../../auth/crypto";
 import { partialHyperparamsSchema } from "../../core/hyperparams";
+import { CAPTURE_OFF, captureConfigSchema, gateConfigSchema, scheduleConfigSchema } from "../../core/policies";
 import { deleteAgent, findAgentByName, insertAgent, listAgents, updateAgent, type AgentRow, type NewAgentRow } from "../../db/agents";
 import { db } from "../../db/client";
 import { activeRunCount } from "../../db/runs";
@@ -47,6 +48,9 @@ const agentFields = {
   allowedModels: z.array(z.string().min(1).max(200)).max(50),
   injectPosition: z.enum(["before", "after"]),
   allowVersionPin: z.boolean(),
+  gate: gateConfigSchema.nullable().openapi({ description: "Gated promotion of finished runs; null: none" }),
+  capture: captureConfigSchema.openapi({ description: "Capture proxied exchanges for feedback (off by default)" }),
+  schedule: scheduleConfigSchema.nullable().openapi({ description: "Scheduled retraining; null: none" }),
 };
 
 const createAgentSchema = z
@@ -55,7 +59,7 @@ const createAgentSchema = z
     upstream: upstreamInput,
     ...agentFields,
   })
-  .partial({ systemPrompt: true, objective: true, verifier: true, trainingDefaults: true, allowedModels: true, injectPosition: true, allowVersionPin: true })
+  .partial({ systemPrompt: true, objective: true, verifier: true, trainingDefaults: true, allowedModels: true, injectPosition: true, allowVersionPin: true, gate: true, capture: true, schedule: true })
   .strict()
   .openapi("AgentCreate");
 
@@ -78,6 +82,9 @@ export const agentSchema = z
     injectPosition: z.enum(["before", "after"]),
     allowVersionPin: z.boolean(),
     activeVersion: z.number().int().nullable(),
+    gate: z.record(z.string(), z.unknown()).nullable(),
+    capture: z.object({ enabled: z.boolean(), retentionDays: z.number() }),
+    schedule: z.record(z.string(), z.unknown()).nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -102,6 +109,9 @@ export function agentView(row: AgentRow): z.infer<typeof agentSchema> {
     injectPosition: row.injectPosition,
     allowVersionPin: row.allowVersionPin,
     activeVersion: row.activeVersion,
+    gate: row.gate,
+    capture: row.capture ?? CAPTURE_OFF,
+    schedule: row.schedule,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -143,6 +153,9 @@ export const agentsRouter = newRouter()
         allowedModels: body.allowedModels ?? [],
         injectPosition: body.injectPosition ?? "after",
         allowVersionPin: body.allowVersionPin ?? false,
+        gate: body.gate ?? null,
+        capture: body.capture ?? CAPTURE_OFF,
+        schedule: body.schedule ?? null,
       };
       return c.json(agentView(await insertAgent(d, row)), 201);
     },
@@ -194,6 +207,9 @@ export const agentsRouter = newRouter()
         allowedModels: body.allowedModels,
         injectPosition: body.injectPosition,
         allowVersionPin: body.allowVersionPin,
+        gate: body.gate,
+        capture: body.capture,
+        schedule: body.schedule,
       };
       const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<NewAgentRow>;
       const updated = await updateAgent(d, agent.id, defined);

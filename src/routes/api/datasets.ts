@@ -9,6 +9,7 @@ import {
   listDatasets,
   runsUsingDataset,
   samplesPage,
+  type CreateDatasetOutcome,
   type DatasetMeta,
   type DatasetRow,
   type SampleRecord,
@@ -137,7 +138,7 @@ async function* once(text: () => string): AsyncGenerator<string> {
 
 /** Runs the shared creation path and turns its outcome into a data set or an API error. */
 async function create(d: Db, meta: DatasetMeta, format: UploadFormat, text: AsyncIterable<string>, nameHint = ""): Promise<DatasetRow> {
-  let outcome;
+  let outcome: CreateDatasetOutcome;
   try {
     outcome = await createDataset(d, meta, format, text);
   } catch (e) {

@@ -1,5 +1,8 @@
 import { agentsRouter } from "./agents";
 import { datasetsRouter } from "./datasets";
+import { evaluationsRouter } from "./evaluations";
+import { promotionsRouter } from "./promotions";
+import { protocolsRouter } from "./protocols";
 import { keysRouter } from "./keys";
 import { libraryRouter } from "./library";
 import { runsRouter } from "./runs";
@@ -17,6 +20,9 @@ api.route("/datasets", datasetsRouter);
 api.route("/runs", runsRouter);
 api.route("/agents", usageRouter);
 api.route("/serving", servingRouter);
+api.route("/evaluations", evaluationsRouter);
+api.route("/agents", promotionsRouter);
+api.route("/protocols", protocolsRouter);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
 api.doc31("/openapi.json", {

@@ -1,15 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { newId } from "../../auth/crypto";
-import { partialHyperparamsSchema, resolveHyperparams } from "../../core/hyperparams";
+import { partialHyperparamsSchema } from "../../core/hyperparams";
 import { runCost } from "../../core/cost";
 import { db } from "../../db/client";
 import { findDataset } from "../../db/datasets";
 import { findVersion } from "../../db/libraryVersions";
 import { usageByStage } from "../../db/llmCalls";
-import { findRun, finishRun, insertRun, listRuns, type RunRow } from "../../db/runs";
+import { findRun, finishRun, listRuns, type RunRow } from "../../db/runs";
 import { listRollouts, runBatches, runCounts } from "../../db/training";
 import { ApiError, badRequest, conflict, notFound } from "../../errors";
-import { runParamsSchema, type RunParams } from "../../training/context";
+import { runParamsSchema } from "../../training/context";
+import { recoverRun } from "../../training/recover";
+import { startRun } from "../../training/startRun";
 import { newRouter } from "../router";
 import { errorResponses, requireAgent } from "./common";
 
@@ -28,10 +29,6 @@ const createRunSchema = partialHyperparamsSchema
 const runParam = z.object({ run: z.string().min(1).max(100) });
 const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
 const runViewSchema = z.record(z.string(), z.unknown()).openapi("Run");
-
-/** Default seed, so that two runs with the same inputs are reproducible unless asked otherwise. */
-const DEFAULT_SEED = 1;
-const DEFAULT_TIMEOUT_MS = 120_000;
 
 async function runView(env: Env, run: RunRow) {
   const d = db(env.DB);
@@ -61,6 +58,7 @@ async function runView(env: Env, run: RunRow) {
       groupsTotal: samples * params.epochs,
       rolloutsDone: counts.rollouts,
       rolloutsTotal: samples * params.epochs * params.groupSize,
+      steps: run.progress.steps ?? null,
     },
     groups: { kept: counts.groupsKept, skipped: counts.groupsSkipped, dropped: counts.groupsDropped },
     batches: batches.map((b) => ({
@@ -103,27 +101,10 @@ export const runsRouter = newRouter()
       const fromVersion = body.fromVersion ?? agent.activeVersion ?? 0;
       if (fromVersion !== 0 && !(await findVersion(d, agent.id, fromVersion))) throw notFound("library version", String(fromVersion));
       const { agent: _a, dataset: _d, seed, budgetTokens, timeoutMs, fromVersion: _f, ...overrides } = body;
-      let hyper;
+      let run;
       try {
-        hyper = resolveHyperparams(dataset.sampleCount, overrides, partialHyperparamsSchema.parse(agent.trainingDefaults));
+        run = await startRun(c.env, { agent, dataset, overrides, seed, budgetTokens, timeoutMs, fromVersion, kind: "manual" });
       } catch {
-        throw badRequest("the agent's training defaults are invalid; fix them with PATCH /api/agents/{agent}", "invalid_defaults");
-      }
-      const params: RunParams = { ...hyper, seed: seed ?? DEFAULT_SEED, budgetTokens: budgetTokens ?? null, timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS };
-      const run = await insertRun(d, {
-        id: newId("run"),
-        agentId: agent.id,
-        datasetId: dataset.id,
-        params,
-        status: "queued",
-        fromVersion,
-        latestVersion: fromVersion,
-        progress: { samples: dataset.sampleCount },
-      });
-      try {
-        await c.env.TRAINING_RUN.create({ id: run.id, params: { runId: run.id } });
-      } catch {
-        await finishRun(d, run.id, "failed", { error: "the Workflow engine refused the run", reason: "error" });
         throw new ApiError(503, "could not start the training Workflow; try again", "workflow_unavailable");
       }
       return c.json({ id: run.id, status: run.status }, 201);
@@ -176,6 +157,25 @@ export const runsRouter = newRouter()
       // The run stops at its next checkpoint; groups in flight see the flag and stop paying for calls.
       await finishRun(d, id, "cancelled", { reason: "cancelled by request" });
       return c.json({ id, status: "cancelled" }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{run}/recover",
+      tags: ["runs"],
+      request: { params: runParam },
+      responses: {
+        200: { description: "Nudged the run's stalled Workflow instances (pause, then resume)", ...json(z.object({ id: z.string(), run: z.string(), groups: z.number() })) },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { run: id } = c.req.valid("param");
+      const run = await findRun(db(c.env.DB), id);
+      if (!run) throw notFound("run", id);
+      if (run.status !== "queued" && run.status !== "running") throw conflict(`run ${id} is already ${run.status}`, "run_finished");
+      return c.json({ id, ...(await recoverRun(c.env, id)) }, 200);
     },
   )
   .openapi(

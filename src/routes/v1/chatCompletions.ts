@@ -7,6 +7,7 @@ import { upstreamFetch, upstreamHeaders } from "../../llm/upstream";
 import { renderedVersion, type AgentSnapshot } from "../../serving/libraryCache";
 import { bodyKind, meterBody, type MeterResult } from "../../serving/meter";
 import { recordUsage } from "../../serving/usageLog";
+import { captureTap } from "../../feedback/capture";
 import { describeIssues } from "../router";
 
 /**
@@ -141,5 +142,5 @@ export const chatCompletions = new Hono<ProxyEnv>().post("/chat/completions", as
       log(result.completed ? upstream.status : 499, result);
     }),
   );
-  return new Response(upstream.body.pipeThrough(meter.transform), { status: upstream.status, statusText: upstream.statusText, headers });
+  return new Response(captureTap(c, upstream, upstream.body.pipeThrough(meter.transform), version), { status: upstream.status, statusText: upstream.statusText, headers });
 });

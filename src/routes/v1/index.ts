@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { proxyAuth, type ProxyEnv } from "../../auth/proxyAuth";
 import { chatCompletions } from "./chatCompletions";
 import { models } from "./models";
+import { feedbackRoute } from "./feedback";
 
 /** The OpenAI-compatible surface (chat completions, models), authenticated by proxy keys. */
 export const v1 = new Hono<ProxyEnv>();
@@ -9,3 +10,4 @@ export const v1 = new Hono<ProxyEnv>();
 v1.use("*", proxyAuth);
 v1.route("/", chatCompletions);
 v1.route("/", models);
+v1.route("/", feedbackRoute);

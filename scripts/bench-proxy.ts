@@ -1,0 +1,234 @@
+/**
+ * npm run bench:proxy — what the experience-augmented endpoint costs on top of a bare Worker.
+ *
+ * One run starts the simulated model (0 ms latency, its own process), our Worker under `wrangler dev`
+ * (with DEBUG_COUNT_D1=1 so D1 round trips are counted inside the Worker), and a pass-through Worker
+ * with no logic (bench/passthrough-worker) under `wrangler dev`. Then, for each target — direct to
+ * the upstream, through the pass-through, through our endpoint — non-streamed and streamed requests at
+ * concurrency 1 and 32: p50/p99 latency (request sent → body fully read), p50/p99 time to first body
+ * byte for streams, requests per second, and for our endpoint the D1 round trips per request in the
+ * steady state (counters reset after warm-up, read after the measured window).
+ *
+ * Options: --seconds N (measured time per target and config, default 3, split into --rounds windows,
+ * default 6, taken in turns by the targets), --warmup N (requests, default 50), --items N (library
+ * items injected, default 12), --concurrency 1,32.
+ */
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { freePort, startWranglerDev, type WranglerDev } from "./lib/wranglerDev";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "3" },
+    warmup: { type: "string", default: "50" },
+    items: { type: "string", default: "12" },
+    concurrency: { type: "string", default: "1,32" },
+    rounds: { type: "string", default: "6" },
+  },
+});
+const SECONDS = Number(values.seconds);
+const WARMUP = Number(values.warmup);
+const ITEMS = Number(values.items);
+const CONCURRENCY = values.concurrency.split(",").map(Number);
+const ROUNDS = Number(values.rounds);
+
+const ROOT = resolve(import.meta.dirname, "..");
+const ADMIN_TOKEN = "bench-admin-token";
+
+type Sample = { latency: number; ttfb: number };
+type Result = { target: string; mode: string; concurrency: number; n: number; errors: number; rps: number; p50: number; p99: number; ttfb50: number | null; ttfb99: number | null; d1: string };
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+
+async function startSim(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child = spawn("npx", ["tsx", "scripts/sim.ts", "--port", String(port), "--latency-ms", "0"], { cwd: ROOT, detached: true, stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}/v1`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/models`)).ok) break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  return {
+    url,
+    stop: async () => {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGTERM");
+      } catch {
+        return;
+      }
+      await exited;
+    },
+  };
+}
+
+function requestBody(stream: boolean, i: number): string {
+  return JSON.stringify({
+    model: "sim-1",
+    seed: i % 64,
+    messages: [
+      { role: "system", content: "You are a careful assistant. Answer briefly." },
+      { role: "user", content: `What is ${i % 97} + ${(i * 7) % 89}?` },
+    ],
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  });
+}
+
+async function one(url: string, headers: Record<string, string>, stream: boolean, i: number): Promise<Sample> {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: requestBody(stream, i) });
+  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+  const reader = res.body.getReader();
+  let ttfb = Number.NaN;
+  for (;;) {
+    const { done } = await reader.read();
+    if (Number.isNaN(ttfb)) ttfb = performance.now() - t0;
+    if (done) break;
+  }
+  return { latency: performance.now() - t0, ttfb };
+}
+
+/** Warms a target up, then returns a runner for measured windows of the given length. */
+async function load(url: string, headers: Record<string, string>, stream: boolean, concurrency: number, warmup: number) {
+  let i = 0;
+  for (let w = 0; w < warmup; w += concurrency) await Promise.all(Array.from({ length: concurrency }, () => one(url, headers, stream, i++).catch(() => null)));
+  return async (seconds: number) => {
+    const samples: Sample[] = [];
+    let errors = 0;
+    const started = performance.now();
+    const end = started + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < end) {
+          try {
+            samples.push(await one(url, headers, stream, i++));
+          } catch {
+            errors++;
+          }
+        }
+      }),
+    );
+    return { samples, errors, elapsed: (performance.now() - started) / 1000 };
+  };
+}
+
+async function admin<T>(dev: WranglerDev, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${dev.url}/api${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+type D1Counts = { roundTrips: number; reads: number; writes: number; batches: number };
+
+async function main() {
+  const sim = await startSim();
+  const cleanups: (() => Promise<void>)[] = [sim.stop];
+  try {
+    console.error("starting wrangler dev (ours and pass-through)…");
+    const [ours, passthrough] = await Promise.all([
+      startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: "bench-encryption-key", DEBUG_COUNT_D1: "1" } }),
+      startWranglerDev({ cwd: resolve(ROOT, "bench/passthrough-worker"), migrateBinding: null, vars: { UPSTREAM: sim.url } }),
+    ]);
+    cleanups.push(ours.stop, passthrough.stop);
+
+    const agent = await admin<{ id: string }>(ours, "POST", "/agents", { name: "bench", upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-bench" } });
+    const key = await admin<{ key: string }>(ours, "POST", "/agents/bench/keys", {});
+    const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
+    ours.d1Execute(
+      [
+        `INSERT INTO library_versions (agent_id, version, origin_key, item_count) VALUES (${q(agent.id)}, 1, 'bench/1', ${ITEMS})`,
+        ...Array.from(
+          { length: ITEMS },
+          (_, i) =>
+            `INSERT INTO library_items (agent_id, version, position, item_id, name, text, provenance) VALUES (${q(agent.id)}, 1, ${i}, 'E${i + 1}', 'Lesson ${i + 1}', ${q(`When a problem of kind ${i + 1} appears, check the boundary cases and units before answering.`)}, '[]')`,
+        ),
+        `UPDATE agents SET active_version = 1 WHERE id = ${q(agent.id)}`,
+      ].join("; "),
+    );
+
+    const targets = [
+      { name: "direct (sim)", url: sim.url, headers: {} as Record<string, string> },
+      { name: "pass-through Worker", url: `${passthrough.url}/v1`, headers: {} as Record<string, string> },
+      { name: "our endpoint", url: `${ours.url}/v1`, headers: { authorization: `Bearer ${key.key}` } },
+    ];
+    const results: Result[] = [];
+    for (const stream of [false, true]) {
+      for (const concurrency of CONCURRENCY) {
+        // Targets take turns in short windows (rotating the order each round), so load that drifts on a
+        // shared machine hits all three alike; percentiles are over the pooled samples of all rounds.
+        const runs = [];
+        for (const target of targets) runs.push({ target, run: await load(target.url, target.headers, stream, concurrency, WARMUP), samples: [] as Sample[], errors: 0, elapsed: 0 });
+        await admin(ours, "POST", "/serving/stats/reset");
+        const countedFrom = performance.now();
+        for (let round = 0; round < ROUNDS; round++) {
+          for (let k = 0; k < runs.length; k++) {
+            const r = runs[(k + round) % runs.length]!;
+            const window = await r.run(SECONDS / ROUNDS);
+            r.samples.push(...window.samples);
+            r.errors += window.errors;
+            r.elapsed += window.elapsed;
+          }
+        }
+        // Let the usage log's delayed flush land inside the counted window.
+        await new Promise((r) => setTimeout(r, 800));
+        const stats = await admin<{ d1: D1Counts }>(ours, "GET", "/serving/stats");
+        const wall = (performance.now() - countedFrom) / 1000;
+        for (const r of runs) {
+          let d1 = "";
+          if (r.target.name === "our endpoint") {
+            const n = r.samples.length + r.errors;
+            const per = (x: number) => (x / n).toFixed(4);
+            // Reads are time-driven (key re-check every TTL/2), not request-driven: also give their rate.
+            d1 = `${per(stats.d1.roundTrips)} round trips/req over ${n} req; reads ${per(stats.d1.reads)}/req (${stats.d1.reads} in ${wall.toFixed(1)} s wall, one per ${(wall / Math.max(1, stats.d1.reads)).toFixed(1)} s); usage-log batches ${per(stats.d1.batches)}/req (${stats.d1.batches} batches, ${stats.d1.writes} write statements)`;
+          }
+          const lat = r.samples.map((s) => s.latency).sort((a, b) => a - b);
+          const ttfb = r.samples.map((s) => s.ttfb).sort((a, b) => a - b);
+          results.push({
+            target: r.target.name,
+            mode: stream ? "stream" : "json",
+            concurrency,
+            n: r.samples.length,
+            errors: r.errors,
+            rps: r.samples.length / r.elapsed,
+            p50: pct(lat, 50),
+            p99: pct(lat, 99),
+            ttfb50: stream ? pct(ttfb, 50) : null,
+            ttfb99: stream ? pct(ttfb, 99) : null,
+            d1,
+          });
+          const x = results.at(-1)!;
+          console.error(`${x.mode} c=${x.concurrency} ${x.target}: n=${x.n} p50=${x.p50.toFixed(2)} p99=${x.p99.toFixed(2)} ${x.d1}`);
+        }
+      }
+    }
+
+    const f = (x: number | null) => (x === null ? "-" : x.toFixed(2));
+    console.log("\nmode    conc  target                   n      err  req/s     p50 ms   p99 ms   ttfb p50  ttfb p99");
+    for (const r of results) {
+      console.log(
+        `${r.mode.padEnd(7)} ${String(r.concurrency).padStart(4)}  ${r.target.padEnd(23)} ${String(r.n).padStart(6)} ${String(r.errors).padStart(4)}  ${r.rps.toFixed(0).padStart(7)}  ${f(r.p50).padStart(7)}  ${f(r.p99).padStart(7)}  ${f(r.ttfb50).padStart(8)}  ${f(r.ttfb99).padStart(8)}`,
+      );
+    }
+    console.log("\nadded by our endpoint over the pass-through Worker (goal: p50 ≤ 1 ms, p99 ≤ 5 ms):");
+    for (const r of results.filter((x) => x.target === "our endpoint")) {
+      const base = results.find((x) => x.target === "pass-through Worker" && x.mode === r.mode && x.concurrency === r.concurrency);
+      if (!base) continue;
+      const ttfb = r.ttfb50 !== null && base.ttfb50 !== null ? `, ttfb p50 ${f(r.ttfb50 - base.ttfb50)} ms` : "";
+      console.log(`  ${r.mode.padEnd(7)} c=${String(r.concurrency).padEnd(3)} p50 ${f(r.p50 - base.p50)} ms, p99 ${f(r.p99 - base.p99)} ms${ttfb}`);
+    }
+    console.log("\nD1 per request on our endpoint in the steady state (after warm-up):");
+    for (const r of results.filter((x) => x.target === "our endpoint")) console.log(`  ${r.mode.padEnd(7)} c=${String(r.concurrency).padEnd(3)} ${r.d1}`);
+  } finally {
+    for (const stop of cleanups.reverse()) await stop().catch(() => undefined);
+  }
+}
+
+await main();

@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { partialHyperparamsSchema } from "./hyperparams";
+
+/**
+ * Per-agent policies for what happens after training: the gate a new version must pass before it
+ * serves, capture of proxied traffic for feedback, and scheduled retraining. Stored as JSON columns on
+ * the agent; validated here so the admin API and the background jobs agree on their shape.
+ */
+
+/**
+ * Gated promotion: a finished run's final version is evaluated against the active one on `dataset`
+ * (Mean@k at `temperature`), and promoted only if it beats it by at least `margin` (and, with
+ * `requireSignificant`, the paired 95% interval of the difference lies above zero).
+ */
+export const gateConfigSchema = z
+  .object({
+    dataset: z.string().min(1).max(200).describe("Validation data set (id or name)"),
+    k: z.number().int().min(1).max(64).default(4),
+    temperature: z.number().min(0).max(2).default(0.3),
+    margin: z.number().min(0).max(1).default(0.02),
+    requireSignificant: z.boolean().default(false),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  })
+  .strict();
+export type GateConfig = z.infer<typeof gateConfigSchema>;
+
+/** Capture of proxied exchanges for feedback; off unless asked for. */
+export const captureConfigSchema = z
+  .object({
+    enabled: z.boolean(),
+    retentionDays: z.number().int().min(1).max(365).default(30),
+  })
+  .strict();
+export type CaptureConfig = z.infer<typeof captureConfigSchema>;
+export const CAPTURE_OFF: CaptureConfig = { enabled: false, retentionDays: 30 };
+
+/**
+ * Scheduled retraining: every `everyHours`, a run warm-started from the active version on
+ * `trainingDataset` plus the agent's labelled feedback, followed by gated promotion.
+ */
+export const scheduleConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    everyHours: z.number().int().min(1).max(24 * 30),
+    trainingDataset: z.string().min(1).max(200),
+    hyperparams: partialHyperparamsSchema.optional(),
+  })
+  .strict();
+export type ScheduleConfig = z.infer<typeof scheduleConfigSchema>;

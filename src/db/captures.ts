@@ -1,0 +1,79 @@
+import { and, eq, lt } from "drizzle-orm";
+import { newId } from "../auth/crypto";
+import { CAPTURE_OFF, captureConfigSchema, type CaptureConfig } from "../core/policies";
+import type { Db } from "./client";
+import { agents, captures, datasets, feedback } from "./schema";
+
+export type CaptureRow = typeof captures.$inferSelect;
+export type FeedbackRow = typeof feedback.$inferSelect;
+export type DatasetRecord = typeof datasets.$inferSelect;
+
+/** The agent's capture setting and the stamp it was read with (null when the agent is gone). */
+export async function captureSettingOf(d: Db, agentId: string): Promise<{ capture: CaptureConfig; updatedAt: string } | null> {
+  const row = await d.select({ capture: agents.capture, updatedAt: agents.updatedAt }).from(agents).where(eq(agents.id, agentId)).get();
+  if (!row) return null;
+  const parsed = captureConfigSchema.safeParse(row.capture);
+  return { capture: parsed.success ? parsed.data : CAPTURE_OFF, updatedAt: row.updatedAt };
+}
+
+/** A request id is captured once; a replay keeps the first capture. */
+export async function insertCapture(d: Db, row: typeof captures.$inferInsert): Promise<void> {
+  await d.insert(captures).values(row).onConflictDoNothing();
+}
+
+export async function findCapture(d: Db, agentId: string, requestId: string): Promise<CaptureRow | undefined> {
+  return d.select().from(captures).where(and(eq(captures.agentId, agentId), eq(captures.requestId, requestId))).get();
+}
+
+export async function labelCapture(d: Db, requestId: string, label: { reward: number | null; answer: string | null; comment: string | null }): Promise<void> {
+  await d
+    .update(captures)
+    .set({ ...label, labelledAt: new Date().toISOString() })
+    .where(eq(captures.requestId, requestId));
+}
+
+export async function insertFeedback(d: Db, row: Omit<typeof feedback.$inferInsert, "id">): Promise<FeedbackRow> {
+  const [created] = await d.insert(feedback).values({ id: newId("fb"), ...row }).returning();
+  if (!created) throw new Error("insert returned no row");
+  return created;
+}
+
+/** Deletes captures past their retention; returns how many. */
+export async function purgeExpiredCaptures(d: Db, nowIso: string): Promise<number> {
+  const gone = await d.delete(captures).where(lt(captures.expiresAt, nowIso)).returning({ id: captures.requestId });
+  return gone.length;
+}
+
+export const feedbackDatasetName = (agentName: string) => `${agentName}-feedback`;
+
+/**
+ * The agent's feedback data set (`<agent>-feedback`, source 'feedback'), made on first use. Null when
+ * the name is held by a data set that is not a feedback set (nothing is written into someone's upload).
+ */
+export async function ensureFeedbackDataset(d: Db, agentName: string): Promise<DatasetRecord | null> {
+  const name = feedbackDatasetName(agentName);
+  await d
+    .insert(datasets)
+    .values({ id: newId("ds"), name, source: "feedback", description: `Labelled feedback on captured requests of agent ${agentName}.`, sampleCount: 0, state: "ready" })
+    .onConflictDoNothing({ target: datasets.name });
+  const row = await d.select().from(datasets).where(eq(datasets.name, name)).get();
+  return row && row.source === "feedback" && row.state === "ready" ? row : null;
+}
+
+/**
+ * Adds (or relabels) one sample of a feedback data set, keyed by the request id, and refreshes the
+ * set's count — one D1 batch. New samples take the next position; a relabel keeps its position.
+ */
+export async function upsertFeedbackSample(d: Db, datasetId: string, sample: { sampleId: string; question: string; answer: string; extras: Record<string, unknown> }): Promise<void> {
+  const c = d.$client;
+  await c.batch([
+    c
+      .prepare(
+        `insert into samples (dataset_id, idx, sample_id, question, answer, extras)
+         select ?1, coalesce(max(idx) + 1, 0), ?2, ?3, ?4, ?5 from samples where dataset_id = ?1
+         on conflict (dataset_id, sample_id) do update set question = excluded.question, answer = excluded.answer, extras = excluded.extras`,
+      )
+      .bind(datasetId, sample.sampleId, sample.question, sample.answer, JSON.stringify(sample.extras)),
+    c.prepare("update datasets set sample_count = (select count(*) from samples where dataset_id = ?1) where id = ?1").bind(datasetId),
+  ]);
+}

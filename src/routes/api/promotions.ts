@@ -1,0 +1,74 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { newId } from "../../auth/crypto";
+import { db } from "../../db/client";
+import { findVersion } from "../../db/libraryVersions";
+import { listPromotions, promote, type PromotionRow } from "../../db/promotions";
+import { notFound } from "../../errors";
+import { agentChanged } from "../../serving/invalidate";
+import { newRouter } from "../router";
+import { errorResponses, requireAgent } from "./common";
+
+const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
+const agentParam = z.object({ agent: z.string().min(1).max(200) });
+
+const promotionSchema = z
+  .object({
+    id: z.string(),
+    agentId: z.string(),
+    decidedBy: z.enum(["manual", "gate", "schedule"]),
+    decision: z.enum(["promoted", "refused"]),
+    fromVersion: z.number().int().nullable(),
+    toVersion: z.number().int().nullable(),
+    runId: z.string().nullable(),
+    evaluationId: z.string().nullable(),
+    figures: z.record(z.string(), z.unknown()).nullable(),
+    reason: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi("Promotion");
+
+const view = (p: PromotionRow): z.infer<typeof promotionSchema> => ({ ...p, figures: p.figures ?? null });
+
+/** Mounted at /api/agents: manual promotion (and rollback), and the record of every decision. */
+export const promotionsRouter = newRouter()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{agent}/promote",
+      tags: ["promotions"],
+      summary: "Serve a library version (manual promotion or rollback; 0 or null serves no library)",
+      request: {
+        params: agentParam,
+        body: { ...json(z.object({ version: z.number().int().min(0).nullable(), reason: z.string().max(2000).optional() }).strict()), required: true },
+      },
+      responses: { 200: { description: "The recorded decision", ...json(promotionSchema) }, ...errorResponses },
+    }),
+    async (c) => {
+      const agent = await requireAgent(c.env, c.req.valid("param").agent);
+      const { version, reason } = c.req.valid("json");
+      const d = db(c.env.DB);
+      const to = version === 0 ? null : version;
+      if (to !== null && !(await findVersion(d, agent.id, to))) throw notFound("library version", String(to));
+      const stored = await promote(
+        d,
+        { id: newId("prm"), agentId: agent.id, decidedBy: "manual", fromVersion: agent.activeVersion, toVersion: to, reason: reason ?? (to === null ? "serve no library" : `serve version ${to}`) },
+        false,
+      );
+      agentChanged(agent.id);
+      return c.json(view(stored), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{agent}/promotions",
+      tags: ["promotions"],
+      request: { params: agentParam, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
+      responses: { 200: { description: "Decisions, newest first", ...json(z.object({ active: z.number().int().nullable(), data: z.array(promotionSchema) })) }, ...errorResponses },
+    }),
+    async (c) => {
+      const agent = await requireAgent(c.env, c.req.valid("param").agent);
+      const rows = await listPromotions(db(c.env.DB), agent.id, c.req.valid("query").limit);
+      return c.json({ active: agent.activeVersion, data: rows.map(view) }, 200);
+    },
+  );

@@ -1,0 +1,24 @@
+import { Hono } from "hono";
+import type { ProxyEnv } from "../../auth/proxyAuth";
+import { badRequest } from "../../errors";
+import { feedbackSchema, recordFeedback } from "../../feedback/feedback";
+import { describeIssues } from "../router";
+
+/**
+ * POST /v1/feedback (proxy key): `{request_id, reward?, answer?, comment?}` about one response of this
+ * agent, named by its `x-request-id`. Always logged; labels a captured exchange, and a label that gives
+ * the right answer adds a sample to the agent's feedback data set (`<agent>-feedback`).
+ */
+export const feedbackRoute = new Hono<ProxyEnv>().post("/feedback", async (c) => {
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch {
+    throw badRequest("request body must be a JSON object", "invalid_json");
+  }
+  const parsed = feedbackSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw badRequest(`invalid body: ${describeIssues(parsed.error.issues)}`, "invalid_request", parsed.error.issues[0]?.path.join(".") || null);
+  }
+  return c.json(await recordFeedback(c.env, c.get("agent").agentId, parsed.data), 200);
+});

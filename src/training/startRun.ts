@@ -1,0 +1,78 @@
+import { newId } from "../auth/crypto";
+import { partialHyperparamsSchema, resolveHyperparams, type PartialHyperparams } from "../core/hyperparams";
+import type { AgentRow } from "../db/agents";
+import { db } from "../db/client";
+import { createDataset, findDataset, type DatasetRow } from "../db/datasets";
+import { finishRun, insertRun, type RunRow } from "../db/runs";
+import { findBuiltin } from "../data/builtins";
+import type { RunParams } from "./context";
+
+/** Same defaults as POST /api/runs. */
+export const RUN_DEFAULT_SEED = 1;
+export const RUN_DEFAULT_TIMEOUT_MS = 120_000;
+
+/**
+ * Creates a run row and starts its training Workflow (what POST /api/runs does), for callers other
+ * than the route: the paper protocol and the schedule. The run is marked failed if the engine refuses.
+ */
+export async function startRun(
+  env: Env,
+  input: {
+    agent: AgentRow;
+    dataset: DatasetRow;
+    overrides: PartialHyperparams;
+    seed?: number;
+    budgetTokens?: number;
+    timeoutMs?: number;
+    fromVersion: number;
+    kind: "manual" | "scheduled";
+    id?: string;
+  },
+): Promise<RunRow> {
+  const d = db(env.DB);
+  // Agent defaults were validated when stored; a row that no longer parses falls back to the paper's.
+  const defaults = partialHyperparamsSchema.safeParse(input.agent.trainingDefaults);
+  const hyper = resolveHyperparams(input.dataset.sampleCount, input.overrides, defaults.success ? defaults.data : {});
+  const params: RunParams = {
+    ...hyper,
+    seed: input.seed ?? RUN_DEFAULT_SEED,
+    budgetTokens: input.budgetTokens ?? null,
+    timeoutMs: input.timeoutMs ?? RUN_DEFAULT_TIMEOUT_MS,
+  };
+  const run = await insertRun(d, {
+    id: input.id ?? newId("run"),
+    agentId: input.agent.id,
+    datasetId: input.dataset.id,
+    kind: input.kind,
+    params,
+    status: "queued",
+    fromVersion: input.fromVersion,
+    latestVersion: input.fromVersion,
+    progress: { samples: input.dataset.sampleCount },
+  });
+  try {
+    await env.TRAINING_RUN.create({ id: run.id, params: { runId: run.id } });
+  } catch {
+    await finishRun(d, run.id, "failed", { error: "the Workflow engine refused the run", reason: "error" });
+    throw new Error("could not start the training Workflow");
+  }
+  return run;
+}
+
+async function* once(text: () => string): AsyncIterable<string> {
+  yield text();
+}
+
+/** A built-in data set by name, loaded on first use (a data set already holding the name is used as is). */
+export async function ensureBuiltinDataset(env: Env, name: string): Promise<DatasetRow> {
+  const d = db(env.DB);
+  const found = await findDataset(d, name);
+  if (found) return found;
+  const builtin = findBuiltin(name);
+  if (!builtin) throw new Error(`no built-in data set named '${name}'`);
+  const outcome = await createDataset(d, { name, source: "builtin", description: builtin.description, attribution: builtin.attribution }, "jsonl", once(builtin.text));
+  if (outcome.ok) return outcome.dataset;
+  const raced = await findDataset(d, name);
+  if (raced) return raced;
+  throw new Error(`could not load built-in data set '${name}' (${outcome.reason})`);
+}

@@ -1,0 +1,109 @@
+import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+import { splitBatches } from "../src/core/batching";
+import { markEvaluationRunning, touchEvaluation, finishEvaluation } from "../src/db/evaluations";
+import { versionItems } from "../src/db/libraryVersions";
+import { evaluateQuestion, finishEvaluationRun, loadEvalContext, type EvaluationParams } from "../src/training/evaluate";
+import { EVAL_STEPS, chunkDoneEvent, chunkInstanceId } from "./steps";
+import { db } from "../src/db/client";
+
+/** How long an evaluation waits for one chunk before recording it as failed. */
+export const CHUNK_TIMEOUT = "2 hours";
+const CREATE_BATCH_LIMIT = 100;
+
+export type EvaluationChunkParams = { evaluationId: string; parentId: string; chunk: number; sampleIdxs: number[] };
+type ChunkReport = { ok: boolean; error: string | null };
+
+/**
+ * An evaluation (same fan-out and durability as a training run): questions are split into chunks, one
+ * child instance per chunk (at most `maxChunksInFlight` at once), each scoring its questions under
+ * every version; the parent then computes Mean@k, Pass@k and bootstrap intervals from D1 and, when a
+ * parent Workflow waits for it (a gate or a protocol), reports with an event.
+ */
+export class EvaluationWorkflow extends WorkflowEntrypoint<Env, EvaluationParams> {
+  override async run(event: WorkflowEvent<EvaluationParams>, step: WorkflowStep): Promise<{ status: string }> {
+    const { evaluationId, notify } = event.payload;
+    let status: "completed" | "failed" = "failed";
+    try {
+      const plan = await step.do(EVAL_STEPS.start, async () => {
+        const ctx = await loadEvalContext(this.env, evaluationId);
+        await markEvaluationRunning(ctx.d, evaluationId);
+        return { samples: ctx.params.samples, chunkSize: ctx.params.chunkSize, maxChunksInFlight: ctx.params.maxChunksInFlight };
+      });
+      const chunks = splitBatches(
+        Array.from({ length: plan.samples }, (_, i) => i),
+        plan.chunkSize,
+      );
+      const failures: string[] = [];
+      const indexed = chunks.map((sampleIdxs, chunk) => ({ chunk, sampleIdxs }));
+      for (const [wave, group] of splitBatches(indexed, plan.maxChunksInFlight).entries()) {
+        await step.do(EVAL_STEPS.spawn(wave), () =>
+          this.spawn(group.map(({ chunk, sampleIdxs }) => ({ evaluationId, parentId: event.instanceId, chunk, sampleIdxs }))),
+        );
+        const reports = await Promise.all(group.map(({ chunk }) => this.awaitChunk(step, chunk)));
+        for (const r of reports) if (!r.ok && r.error) failures.push(r.error);
+      }
+      status = (
+        await step.do(EVAL_STEPS.finish, async () => finishEvaluationRun(await loadEvalContext(this.env, evaluationId), failures))
+      ).status;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await step.do(EVAL_STEPS.fail, async () => {
+        await finishEvaluation(db(this.env.DB), evaluationId, { status: "failed", error: message });
+        return true;
+      });
+    }
+    if (notify) {
+      await step.do(EVAL_STEPS.notify, async () => {
+        const parent = notify.binding === "TRAINING_RUN" ? await this.env.TRAINING_RUN.get(notify.instanceId) : await this.env.PROTOCOL.get(notify.instanceId);
+        await parent.sendEvent({ type: notify.type, payload: { evaluationId, status } });
+        return true;
+      });
+    }
+    return { status };
+  }
+
+  private async spawn(chunks: EvaluationChunkParams[]): Promise<number> {
+    const ids = chunks.map((c) => chunkInstanceId(c.evaluationId, c.chunk));
+    const exists = await Promise.all(ids.map((id) => this.env.EVALUATION_CHUNK.get(id).then(() => true, () => false)));
+    const missing = chunks.map((params, i) => ({ id: ids[i] ?? "", params })).filter((_, i) => !exists[i]);
+    for (const part of splitBatches(missing, CREATE_BATCH_LIMIT)) await this.env.EVALUATION_CHUNK.createBatch(part);
+    return missing.length;
+  }
+
+  private async awaitChunk(step: WorkflowStep, chunk: number): Promise<ChunkReport> {
+    try {
+      const got = await step.waitForEvent<ChunkReport>(EVAL_STEPS.waitChunk(chunk), { type: chunkDoneEvent(chunk), timeout: CHUNK_TIMEOUT });
+      return got.payload;
+    } catch {
+      return { ok: false, error: `chunk ${chunk}: no report within ${CHUNK_TIMEOUT}` };
+    }
+  }
+}
+
+/** One chunk of an evaluation's questions, each scored under every version (one step per pair). */
+export class EvaluationChunkWorkflow extends WorkflowEntrypoint<Env, EvaluationChunkParams> {
+  override async run(event: WorkflowEvent<EvaluationChunkParams>, step: WorkflowStep): Promise<ChunkReport> {
+    const { evaluationId, parentId, chunk, sampleIdxs } = event.payload;
+    let report: ChunkReport = { ok: true, error: null };
+    try {
+      const versions = await step.do("versions", async () => (await loadEvalContext(this.env, evaluationId)).evaluation.versions);
+      for (const sampleIdx of sampleIdxs) {
+        for (const version of versions) {
+          await step.do(EVAL_STEPS.question(sampleIdx, version), async () => {
+            const ctx = await loadEvalContext(this.env, evaluationId);
+            return evaluateQuestion(ctx, sampleIdx, version, await versionItems(ctx.d, ctx.agent.id, version));
+          });
+        }
+      }
+    } catch (error) {
+      report = { ok: false, error: `chunk ${chunk}: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    await step.do(EVAL_STEPS.notify, async () => {
+      await touchEvaluation(db(this.env.DB), evaluationId);
+      const parent = await this.env.EVALUATION.get(parentId);
+      await parent.sendEvent({ type: chunkDoneEvent(chunk), payload: report });
+      return true;
+    });
+    return report;
+  }
+}
