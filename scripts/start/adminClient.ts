@@ -1,0 +1,238 @@
+/**
+ * A tiny typed fetch client for the admin API (`/api`), shared by `npm start` and the `tfgrpo` CLI.
+ * Errors come back in the OpenAI shape `{"error": {message, type, code, param}}` and are thrown as
+ * `AdminApiError` carrying the HTTP status and the API's message.
+ *
+ * Local-engine caveat: a request to `wrangler dev` can stall on a reused keep-alive connection while
+ * the Workflow engine is busy, so every request has a timeout and idempotent ones (GET, and any call
+ * marked `retry`) are retried when it fires.
+ */
+
+export class AdminApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string | null = null,
+    readonly type: string | null = null,
+  ) {
+    super(message);
+    this.name = "AdminApiError";
+  }
+}
+
+export type RequestOptions = {
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined>;
+  /** A raw body (e.g. a stream), sent as is with `contentType`. */
+  raw?: BodyInit;
+  contentType?: string;
+  timeoutMs?: number;
+  /** Retry when the timeout fires (default: only GET). */
+  retry?: boolean;
+};
+
+export type AdminClient = {
+  readonly url: string;
+  request<T>(method: string, path: string, options?: RequestOptions): Promise<T>;
+  get<T>(path: string, query?: RequestOptions["query"]): Promise<T>;
+  post<T>(path: string, body?: unknown, options?: Omit<RequestOptions, "body">): Promise<T>;
+  patch<T>(path: string, body: unknown): Promise<T>;
+  del<T>(path: string): Promise<T>;
+};
+
+const ATTEMPTS = 5;
+
+type ErrorBody = { error?: { message?: unknown; code?: unknown; type?: unknown } };
+
+async function toError(res: Response, method: string, path: string): Promise<AdminApiError> {
+  const text = await res.text().catch(() => "");
+  try {
+    const parsed = JSON.parse(text) as ErrorBody;
+    const e = parsed.error;
+    if (e && typeof e.message === "string") {
+      return new AdminApiError(e.message, res.status, typeof e.code === "string" ? e.code : null, typeof e.type === "string" ? e.type : null);
+    }
+  } catch {
+    // not JSON
+  }
+  const snippet = text.trim().split("\n")[0]?.slice(0, 200) ?? "";
+  return new AdminApiError(`${method} ${path} → HTTP ${res.status}${snippet ? `: ${snippet}` : ""}`, res.status);
+}
+
+export function adminClient(options: { url: string; token: string; timeoutMs?: number }): AdminClient {
+  const base = options.url.replace(/\/+$/, "");
+  const request = async <T>(method: string, path: string, o: RequestOptions = {}): Promise<T> => {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) qs.set(k, String(v));
+    const target = `${base}/api${path}${qs.size ? `?${qs}` : ""}`;
+    const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, accept: "application/json" };
+    let body: BodyInit | undefined;
+    if (o.raw !== undefined) {
+      body = o.raw;
+      if (o.contentType) headers["content-type"] = o.contentType;
+    } else if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers["content-type"] = "application/json";
+    }
+    const retry = o.retry ?? method === "GET";
+    const streaming = typeof ReadableStream !== "undefined" && body instanceof ReadableStream;
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(target, {
+          method,
+          headers,
+          body,
+          signal: AbortSignal.timeout(o.timeoutMs ?? options.timeoutMs ?? (method === "GET" ? 20_000 : 60_000)),
+          ...(streaming ? { duplex: "half" as const } : {}),
+        });
+      } catch (error) {
+        const timedOut = error instanceof Error && error.name === "TimeoutError";
+        if (timedOut && retry && attempt < ATTEMPTS) continue;
+        if (timedOut) throw new AdminApiError(`${method} ${path}: no answer from ${base} in time`, 0, "timeout");
+        const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+        throw new AdminApiError(`cannot reach ${base}: ${cause}`, 0, "unreachable");
+      }
+      if (!res.ok) throw await toError(res, method, path);
+      const text = await res.text();
+      return (text ? JSON.parse(text) : {}) as T;
+    }
+  };
+  return {
+    url: base,
+    request,
+    get: (path, query) => request("GET", path, { query }),
+    post: (path, body, o) => request("POST", path, { ...o, body }),
+    patch: (path, body) => request("PATCH", path, { body }),
+    del: (path) => request("DELETE", path),
+  };
+}
+
+/** Polls `fn` every `intervalMs` until `done(value)`; returns the last value. */
+export async function pollUntil<T>(fn: () => Promise<T>, done: (value: T) => boolean, onValue?: (value: T) => void, intervalMs = 500): Promise<T> {
+  for (;;) {
+    const value = await fn();
+    onValue?.(value);
+    if (done(value)) return value;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+// ---- Shapes of the responses we read (a subset of the OpenAPI document) ----
+
+export type Agent = {
+  id: string;
+  name: string;
+  upstream: { baseUrl: string; model: string; hasApiKey: boolean; apiKeySecret: string | null };
+  systemPrompt: string;
+  objective: string;
+  verifier: { kind: string; options?: Record<string, unknown> };
+  trainingDefaults: Record<string, unknown>;
+  activeVersion: number | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type ProxyKey = { id: string; agentId: string; prefix: string; name: string | null; createdAt: string; lastUsedAt: string | null };
+
+export type Dataset = {
+  id: string;
+  name: string;
+  source: string;
+  description: string;
+  attribution: string | null;
+  sampleCount: number;
+  createdAt: string;
+};
+
+export type BuiltinDataset = { name: string; description: string; attribution: string; rows: number; loaded: { id: string; name: string } | null };
+
+export type Sample = { idx: number; id: string; question: string; answer: string; extras: Record<string, unknown> | null };
+
+export type StageUsage = { stage: string; calls: number; attempts: number; promptTokens: number; completionTokens: number; cachedTokens: number };
+
+export type RunBatch = {
+  epoch: number;
+  batch: number;
+  status: string;
+  meanAtG: number | null;
+  passAtG: number | null;
+  groupsKept: number;
+  groupsSkipped: number;
+  groupsDropped: number;
+  operations: Record<string, number>;
+  version: number | null;
+  reason: string | null;
+};
+
+export type Run = {
+  id: string;
+  agentId: string;
+  datasetId: string;
+  kind: string;
+  status: string;
+  reason: string | null;
+  error: string | null;
+  params: Record<string, unknown> & { epochs: number; groupSize: number; batchSize: number };
+  fromVersion: number | null;
+  latestVersion: number | null;
+  progress: {
+    epoch: number | null;
+    batch: number | null;
+    epochs: number;
+    batchesPerEpoch: number;
+    groupsDone: number;
+    groupsTotal: number;
+    rolloutsDone: number;
+    rolloutsTotal: number;
+  };
+  groups: { kept: number; skipped: number; dropped: number };
+  batches: RunBatch[];
+  operations: Record<string, number>;
+  llm: StageUsage[];
+  cost: unknown;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type Interval = { low: number; high: number };
+
+export type EvaluationVersion = {
+  version: number;
+  label: string;
+  questionsDone: number;
+  meanAtK: number | null;
+  passAtK: number | null;
+  ci95: Interval | null;
+  tokens: unknown;
+};
+
+export type Evaluation = {
+  id: string;
+  agentId: string;
+  datasetId: string;
+  status: string;
+  error: string | null;
+  params: { k: number; temperature: number; seed: number };
+  versions: EvaluationVersion[];
+  progress: { questions: number; scored: number; total: number };
+  comparisons: { version: number; against: number; diff: number; ci95: Interval | null }[];
+  createdAt: string;
+};
+
+export type Experience = { id: string; name: string; text: string; provenance: unknown };
+export type LibraryVersion = { version: number; items: Experience[]; rendered: string };
+export type LibraryVersionRow = {
+  agentId: string;
+  version: number;
+  parentVersion: number | null;
+  runId: string | null;
+  itemCount: number;
+  note: string;
+  createdAt: string;
+};
+
+export const FINISHED = new Set(["completed", "failed", "cancelled", "errored", "terminated"]);
+export const isFinished = (status: string) => FINISHED.has(status);
+
+export const runTokens = (run: Pick<Run, "llm">) => run.llm.reduce((n, s) => n + (s.promptTokens ?? 0) + (s.completionTokens ?? 0), 0);
