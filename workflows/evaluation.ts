@@ -5,6 +5,7 @@ import { versionItems } from "../src/db/libraryVersions";
 import { evaluateQuestion, finishEvaluationRun, loadEvalContext, type EvaluationParams } from "../src/training/evaluate";
 import { EVAL_STEPS, chunkDoneEvent, chunkInstanceId } from "./steps";
 import { db } from "../src/db/client";
+import { rethrowEngineAbort } from "./engine";
 
 /** How long an evaluation waits for one chunk before recording it as failed. */
 export const CHUNK_TIMEOUT = "2 hours";
@@ -46,6 +47,7 @@ export class EvaluationWorkflow extends WorkflowEntrypoint<Env, EvaluationParams
         await step.do(EVAL_STEPS.finish, async () => finishEvaluationRun(await loadEvalContext(this.env, evaluationId), failures))
       ).status;
     } catch (error) {
+      rethrowEngineAbort(error);
       const message = error instanceof Error ? error.message : String(error);
       await step.do(EVAL_STEPS.fail, async () => {
         await finishEvaluation(db(this.env.DB), evaluationId, { status: "failed", error: message });
@@ -74,7 +76,8 @@ export class EvaluationWorkflow extends WorkflowEntrypoint<Env, EvaluationParams
     try {
       const got = await step.waitForEvent<ChunkReport>(EVAL_STEPS.waitChunk(chunk), { type: chunkDoneEvent(chunk), timeout: CHUNK_TIMEOUT });
       return got.payload;
-    } catch {
+    } catch (error) {
+      rethrowEngineAbort(error);
       return { ok: false, error: `chunk ${chunk}: no report within ${CHUNK_TIMEOUT}` };
     }
   }
@@ -96,6 +99,7 @@ export class EvaluationChunkWorkflow extends WorkflowEntrypoint<Env, EvaluationC
         }
       }
     } catch (error) {
+      rethrowEngineAbort(error);
       report = { ok: false, error: `chunk ${chunk}: ${error instanceof Error ? error.message : String(error)}` };
     }
     await step.do(EVAL_STEPS.notify, async () => {

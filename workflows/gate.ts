@@ -1,6 +1,7 @@
 import type { WorkflowStep } from "cloudflare:workers";
 import { decideAfterGate, prepareGate } from "../src/training/gate";
 import { GATE_STEPS, evaluationDoneEvent } from "./steps";
+import { rethrowEngineAbort } from "./engine";
 
 /** How long a finished run waits for its gate evaluation. */
 export const GATE_TIMEOUT = "24 hours";
@@ -16,7 +17,8 @@ export async function gateAfterRun(env: Env, step: WorkflowStep, runId: string, 
   if (!plan) return;
   try {
     await step.waitForEvent(GATE_STEPS.wait, { type, timeout: GATE_TIMEOUT });
-  } catch {
+  } catch (error) {
+    rethrowEngineAbort(error);
     // Timed out: the decision step records a refusal unless the evaluation finished after all.
   }
   await step.do(GATE_STEPS.decide, () => decideAfterGate(env, runId, plan));

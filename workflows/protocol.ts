@@ -1,6 +1,7 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { finishProtocol, pollProtocolRun, startProtocolEvaluations } from "../src/training/protocol";
 import { PROTOCOL_STEPS, evaluationDoneEvent } from "./steps";
+import { rethrowEngineAbort } from "./engine";
 
 export type ProtocolWorkflowParams = { protocolId: string };
 
@@ -42,6 +43,7 @@ export class ProtocolWorkflow extends WorkflowEntrypoint<Env, ProtocolWorkflowPa
       });
       return "completed";
     } catch (error) {
+      rethrowEngineAbort(error);
       const message = error instanceof Error ? error.message : String(error);
       await step.do(PROTOCOL_STEPS.fail, async () => {
         await finishProtocol(this.env, protocolId, message);

@@ -4,6 +4,7 @@ import { loadRunContext } from "../src/training/context";
 import { recordDropped, recordKept, reflect, rolloutAndScore, skipIfNoSignal, summarise, type GroupRef } from "../src/training/group";
 import { countSteps } from "./stepCounter";
 import { GROUP_STEPS, groupDoneEvent, type GroupDone } from "./steps";
+import { rethrowEngineAbort } from "./engine";
 
 export type RolloutGroupParams = GroupRef & { runId: string; parentId: string };
 
@@ -48,6 +49,7 @@ export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupPa
         outcome = "kept";
       }
     } catch (error) {
+      rethrowEngineAbort(error);
       const reason = error instanceof Error ? error.message : String(error);
       await step.do(GROUP_STEPS.drop, async () => {
         await recordDropped((await context()).ctx, g, rewards, reason);

@@ -12,6 +12,7 @@ import type { RolloutGroupParams } from "./rolloutGroup";
 import { countSteps } from "./stepCounter";
 import { gateAfterRun } from "./gate";
 import { TRAINING_STEPS, groupDoneEvent, groupInstanceId, type GroupDone } from "./steps";
+import { rethrowEngineAbort } from "./engine";
 
 export type TrainingRunParams = { runId: string };
 
@@ -63,6 +64,7 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
       const last = await step.do(TRAINING_STEPS.checkpoint(params.epochs + 1, 0), () => this.checkpoint(runId, params.epochs + 1, 0));
       return this.finish(step, runId, version, last.go ? "completed" : last.status, last.go ? "finished all epochs" : last.reason, steps());
     } catch (error) {
+      rethrowEngineAbort(error);
       const message = error instanceof Error ? error.message : String(error);
       await step.do(TRAINING_STEPS.fail, async () => {
         await finishRun((await loadRunContext(this.env, runId)).d, runId, "failed", { error: message, reason: "error" });
@@ -91,7 +93,8 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
     for (const chunk of splitBatches(requests, CREATE_BATCH_LIMIT)) {
       try {
         await this.env.ROLLOUT_GROUP.createBatch(chunk);
-      } catch {
+      } catch (error) {
+        rethrowEngineAbort(error);
         for (const request of chunk) {
           const exists = await this.env.ROLLOUT_GROUP.get(request.id).then(() => true, () => false);
           if (!exists) await this.env.ROLLOUT_GROUP.create(request);
@@ -106,7 +109,8 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
     try {
       const done = await step.waitForEvent<GroupDone>(TRAINING_STEPS.waitGroup(epoch, sampleIdx), { type: groupDoneEvent(epoch, sampleIdx), timeout: GROUP_TIMEOUT });
       return done.payload.steps;
-    } catch {
+    } catch (error) {
+      rethrowEngineAbort(error);
       await step.do(TRAINING_STEPS.timedOutGroup(epoch, sampleIdx), async () => {
         const ctx = await loadRunContext(this.env, runId);
         if (!(await findGroup(ctx.d, runId, epoch, sampleIdx))) {

@@ -3,9 +3,11 @@
  * Errors come back in the OpenAI shape `{"error": {message, type, code, param}}` and are thrown as
  * `AdminApiError` carrying the HTTP status and the API's message.
  *
- * Local-engine caveat: a request to `wrangler dev` can stall on a reused keep-alive connection while
- * the Workflow engine is busy, so every request has a timeout and idempotent ones (GET, and any call
- * marked `retry`) are retried when it fires.
+ * Local-engine caveat: a request to `wrangler dev` can stall while the Workflow engine is busy (measured
+ * here: during a 3-epoch simulated run workerd answered nothing, not even /healthz, for ~40 s), so every
+ * request has a timeout and idempotent ones (GET, and any call marked `retry`) are retried when it fires,
+ * for up to `retryForMs` in all. A short GET timeout (5 s) means a poll sees the end of a busy stretch
+ * within seconds instead of waiting out a long timeout.
  */
 
 export class AdminApiError extends Error {
@@ -29,6 +31,8 @@ export type RequestOptions = {
   timeoutMs?: number;
   /** Retry when the timeout fires (default: only GET). */
   retry?: boolean;
+  /** Give up retrying after this long (default 5 minutes). */
+  retryForMs?: number;
 };
 
 export type AdminClient = {
@@ -39,8 +43,6 @@ export type AdminClient = {
   patch<T>(path: string, body: unknown): Promise<T>;
   del<T>(path: string): Promise<T>;
 };
-
-const ATTEMPTS = 5;
 
 type ErrorBody = { error?: { message?: unknown; code?: unknown; type?: unknown } };
 
@@ -59,7 +61,7 @@ async function toError(res: Response, method: string, path: string): Promise<Adm
   return new AdminApiError(`${method} ${path} → HTTP ${res.status}${snippet ? `: ${snippet}` : ""}`, res.status);
 }
 
-export function adminClient(options: { url: string; token: string; timeoutMs?: number }): AdminClient {
+export function adminClient(options: { url: string; token: string; timeoutMs?: number; retryForMs?: number }): AdminClient {
   const base = options.url.replace(/\/+$/, "");
   const request = async <T>(method: string, path: string, o: RequestOptions = {}): Promise<T> => {
     const qs = new URLSearchParams();
@@ -76,19 +78,20 @@ export function adminClient(options: { url: string; token: string; timeoutMs?: n
     }
     const retry = o.retry ?? method === "GET";
     const streaming = typeof ReadableStream !== "undefined" && body instanceof ReadableStream;
-    for (let attempt = 1; ; attempt++) {
+    const giveUpAt = Date.now() + (o.retryForMs ?? options.retryForMs ?? 300_000);
+    for (;;) {
       let res: Response;
       try {
         res = await fetch(target, {
           method,
           headers,
           body,
-          signal: AbortSignal.timeout(o.timeoutMs ?? options.timeoutMs ?? (method === "GET" ? 20_000 : 60_000)),
+          signal: AbortSignal.timeout(o.timeoutMs ?? options.timeoutMs ?? (method === "GET" ? 5_000 : 60_000)),
           ...(streaming ? { duplex: "half" as const } : {}),
         });
       } catch (error) {
         const timedOut = error instanceof Error && error.name === "TimeoutError";
-        if (timedOut && retry && attempt < ATTEMPTS) continue;
+        if (timedOut && retry && Date.now() < giveUpAt) continue;
         if (timedOut) throw new AdminApiError(`${method} ${path}: no answer from ${base} in time`, 0, "timeout");
         const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
         throw new AdminApiError(`cannot reach ${base}: ${cause}`, 0, "unreachable");

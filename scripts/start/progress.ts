@@ -83,7 +83,7 @@ export function runLine(run: Run): Line {
 
 export function runProgress(stream?: NodeJS.WriteStream): Progress<Run> {
   return progress<Run>(
-    "  epoch {epoch}/{epochs} · batch {batch}/{batches} [{bar}] {value}/{total} groups · Mean@G {mean} · {tokens} tokens",
+    "  epoch {epoch}/{epochs} · batch {batch}/{batches} [{bar}] {value}/{total} groups · Mean@G {mean} · {tokens} tokens · {duration_formatted}",
     runLine,
     (l) =>
       `  [${l.payload.status}] epoch ${l.payload.epoch}/${l.payload.epochs} · batch ${l.payload.batch}/${l.payload.batches} · ${l.value}/${l.total} groups · Mean@G ${l.payload.mean} · ${l.payload.tokens} tokens`,
@@ -93,7 +93,7 @@ export function runProgress(stream?: NodeJS.WriteStream): Progress<Run> {
 
 export function evaluationProgress(stream?: NodeJS.WriteStream): Progress<Evaluation> {
   return progress<Evaluation>(
-    "  [{bar}] {value}/{total} questions scored · {versions}",
+    "  [{bar}] {value}/{total} questions scored · {versions} · {duration_formatted}",
     (e) => ({
       value: e.progress.scored,
       total: e.progress.total,

@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { batches, groups, rollouts } from "./schema";
+import { batches, groups, rollouts, runs } from "./schema";
 
 export type RolloutRow = typeof rollouts.$inferSelect;
 export type GroupRow = typeof groups.$inferSelect;
@@ -49,9 +49,15 @@ export async function listRollouts(
     .all();
 }
 
-/** The first recorded outcome of a group stands; replays cannot change it. */
+/**
+ * The first recorded outcome of a group stands; replays cannot change it. The run's `updated_at` moves
+ * with it, so stall detection sees progress within a long batch, not only at batch boundaries.
+ */
 export async function recordGroup(d: Db, row: typeof groups.$inferInsert): Promise<void> {
-  await d.insert(groups).values(row).onConflictDoNothing();
+  await d.batch([
+    d.insert(groups).values(row).onConflictDoNothing(),
+    d.update(runs).set({ updatedAt: new Date().toISOString() }).where(eq(runs.id, row.runId)),
+  ]);
 }
 
 export async function findGroup(d: Db, runId: string, epoch: number, sampleIdx: number): Promise<GroupRow | undefined> {

@@ -100,17 +100,24 @@ describe("feedback and scheduled retraining", () => {
     const [s] = await rows<{ run_id: string }>("SELECT run_id FROM scheduled_runs");
     const runId = s!.run_id;
     await waitFor("run running", () => rows<{ status: string }>("SELECT status FROM runs WHERE id = ?", runId), (r) => r[0]?.status !== "queued");
-    const marked = await env.DB.prepare("UPDATE runs SET updated_at = ? WHERE id = ? AND status = 'running'").bind(new Date(Date.now() - 2 * HOUR).toISOString(), runId).run();
+    // A genuinely stalled run: its instance makes no progress (paused, as after a local restart), and
+    // nothing has touched the run for longer than STALE_RUN_MINUTES.
+    const instance = await env.TRAINING_RUN.get(runId);
+    await instance.pause();
+    await waitFor("instance paused", async () => (await instance.status()).status, (status) => status === "paused" || status === "complete");
+    const paused = (await instance.status()).status === "paused";
+    await env.DB.prepare("UPDATE runs SET updated_at = ? WHERE id = ?").bind(new Date(Date.now() - 2 * HOUR).toISOString(), runId).run();
     await fireCron(Date.now());
     const recovered = await rows<{ kind: string; action: string }>("SELECT * FROM recoveries WHERE target_id = ?", runId);
     // That firing falls in a later period, but the scheduled run still in progress blocks a second one.
     const later = await rows<{ status: string; reason: string }>("SELECT * FROM scheduled_runs WHERE run_id IS NULL");
     expect(later).toEqual([expect.objectContaining({ status: "skipped", reason: "a run of this agent is still in progress" })]);
-    if (marked.meta.changes === 1) {
-      expect(recovered).toHaveLength(1);
-      expect(recovered[0]).toMatchObject({ kind: "run", action: expect.stringMatching(/^pause\+resume/) });
-      console.log(`recovery of ${runId}: ${recovered[0]!.action}`);
+    expect(recovered).toHaveLength(1);
+    if (paused) {
+      expect(recovered[0]).toMatchObject({ kind: "run", action: expect.stringMatching(/^pause\+resume \(was paused\)/) });
+      expect((await instance.status()).status).not.toBe("paused");
     }
+    console.log(`recovery of ${runId}: ${recovered[0]!.action}`);
   });
 
   it("the scheduled run is gated, promoted, and then served on /v1/chat/completions", async () => {

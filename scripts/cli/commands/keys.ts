@@ -1,0 +1,51 @@
+import { Command } from "commander";
+import type { ProxyKey } from "../../start/adminClient";
+import { context, enc } from "../client";
+import { out, table } from "../output";
+
+export function keysCommand(): Command {
+  const cmd = new Command("keys").description("proxy keys of an agent (for /v1/chat/completions)");
+
+  cmd
+    .command("create")
+    .description("create a proxy key; the secret is shown only this once")
+    .argument("<agent>", "agent name or id")
+    .option("--name <name>", "a label for the key")
+    .addHelpText("after", "\nExample:\n  tfgrpo keys create math --name laptop")
+    .action(async (agent: string, o: { name?: string }, c: Command) => {
+      const { api, json } = context(c);
+      const key = await api.post<ProxyKey & { key: string }>(`/agents/${enc(agent)}/keys`, o.name ? { name: o.name } : {});
+      out(json, key, () => `${key.key}\n(key ${key.id}; store it now: it is not shown again)`);
+    });
+
+  cmd
+    .command("list")
+    .description("list an agent's keys (never the secret part)")
+    .argument("<agent>", "agent name or id")
+    .action(async (agent: string, _o: unknown, c: Command) => {
+      const { api, json } = context(c);
+      const { data } = await api.get<{ data: ProxyKey[] }>(`/agents/${enc(agent)}/keys`);
+      out(json, data, () =>
+        table(data, [
+          ["id", (k) => k.id],
+          ["prefix", (k) => k.prefix],
+          ["name", (k) => k.name],
+          ["created", (k) => k.createdAt],
+          ["last used", (k) => k.lastUsedAt],
+        ]),
+      );
+    });
+
+  cmd
+    .command("revoke")
+    .description("revoke a key")
+    .argument("<agent>", "agent name or id")
+    .argument("<key>", "key id")
+    .action(async (agent: string, key: string, _o: unknown, c: Command) => {
+      const { api, json } = context(c);
+      const res = await api.del<{ id: string; revoked: boolean }>(`/agents/${enc(agent)}/keys/${enc(key)}`);
+      out(json, res, () => `revoked ${res.id}`);
+    });
+
+  return cmd;
+}

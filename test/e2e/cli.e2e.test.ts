@@ -1,0 +1,150 @@
+/**
+ * The `tfgrpo` CLI end to end: a real `wrangler dev`, the CLI run as a subprocess (`node bin/tfgrpo.mjs`)
+ * with TFGRPO_URL/TFGRPO_TOKEN, through agents, keys, data sets, a training run, the library,
+ * an evaluation and a promotion; `--json` output parses; failures exit non-zero with one line.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
+import { simDataset } from "../../src/sim/dataset";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const ADMIN_TOKEN = "e2e-cli-admin-token";
+const tmp = mkdtempSync(join(tmpdir(), "tfgrpo-cli-e2e-"));
+let dev: WranglerDev;
+
+type Result = { code: number; stdout: string; stderr: string };
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolveRun) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, "bin/tfgrpo.mjs"), ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, TFGRPO_URL: dev.url, TFGRPO_TOKEN: ADMIN_TOKEN, TFGRPO_CONFIG: join(tmp, "none.json"), NO_COLOR: "1", ...env },
+        timeout: 240_000,
+        maxBuffer: 20 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolveRun({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Runs the CLI and expects success. */
+async function ok(args: string[]): Promise<string> {
+  const r = await cli(args);
+  if (r.code !== 0) throw new Error(`tfgrpo ${args.join(" ")} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+async function okJson<T>(args: string[]): Promise<T> {
+  return JSON.parse(await ok(["--json", ...args])) as T;
+}
+
+beforeAll(async () => {
+  dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: "e2e-cli-encryption-key" } });
+}, 180_000);
+
+afterAll(async () => {
+  await dev?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("tfgrpo CLI", () => {
+  it("prints help everywhere", async () => {
+    const top = await ok(["--help"]);
+    for (const group of ["agents", "keys", "datasets", "runs", "library", "eval", "promote"]) expect(top).toContain(group);
+    expect(await ok(["runs", "start", "--help"])).toContain("--group-size");
+    expect(await ok(["datasets", "push", "--help"])).toContain("Example:");
+  });
+
+  it("fails with one line and a non-zero exit on a bad token, a missing URL or an unknown thing", async () => {
+    const bad = await cli(["agents", "list"], { TFGRPO_TOKEN: "wrong" });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+    expect(bad.stderr).toMatch(/^error: .*admin token.*\(HTTP 401/);
+
+    const noUrl = await cli(["agents", "list"], { TFGRPO_URL: "" });
+    expect(noUrl.code).not.toBe(0);
+    expect(noUrl.stderr).toMatch(/^error: no API URL/);
+
+    const missing = await cli(["agents", "show", "nobody"]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr.trim()).toMatch(/^error: .*not found.*HTTP 404/);
+  });
+
+  it("manages agents, keys, data sets, a run, the library, an evaluation and a promotion", async () => {
+    // Agents.
+    expect(await ok(["agents", "create", "cli", "--base-url", "sim://local", "--model", "sim-1", "--system-prompt", "Solve the word problem step by step and give the final answer in \\boxed{}."])).toMatch(/created agent cli/);
+    const agents = await okJson<{ name: string; upstream: { model: string } }[]>(["agents", "list"]);
+    expect(agents.map((a) => a.name)).toContain("cli");
+    expect(await ok(["agents", "list"])).toMatch(/NAME\s+ID\s+MODEL/);
+    const shown = await okJson<{ name: string; objective: string }>(["agents", "show", "cli"]);
+    expect(shown.name).toBe("cli");
+    await ok(["agents", "update", "cli", "--objective", "Get the pitfalls right."]);
+    expect((await okJson<{ objective: string }>(["agents", "show", "cli"])).objective).toBe("Get the pitfalls right.");
+
+    // Keys.
+    const key = await okJson<{ id: string; key: string }>(["keys", "create", "cli", "--name", "e2e"]);
+    expect(key.key).toMatch(/^tfg_/);
+    expect((await okJson<{ id: string }[]>(["keys", "list", "cli"])).map((k) => k.id)).toContain(key.id);
+    expect(await ok(["keys", "revoke", "cli", key.id])).toContain(`revoked ${key.id}`);
+    expect(await okJson<unknown[]>(["keys", "list", "cli"])).toHaveLength(0);
+
+    // Data sets: push a small JSONL (10 simulated problems), list, show, load a built-in.
+    const file = join(tmp, "small.jsonl");
+    writeFileSync(file, simDataset("sim-train").slice(0, 10).map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const pushed = await okJson<{ name: string; sampleCount: number }>(["datasets", "push", file, "--name", "small"]);
+    expect(pushed).toMatchObject({ name: "small", sampleCount: 10 });
+    expect((await okJson<{ name: string }[]>(["datasets", "list"])).map((d) => d.name)).toContain("small");
+    const showDs = await okJson<{ sampleCount: number; samples: unknown[] }>(["datasets", "show", "small", "--samples", "3"]);
+    expect(showDs.samples).toHaveLength(3);
+    expect(await ok(["datasets", "show", "small"])).toMatch(/QUESTION/);
+    expect((await okJson<{ sampleCount: number }>(["datasets", "load", "sim-train"])).sampleCount).toBe(100);
+    const again = await cli(["datasets", "load", "sim-train"]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/already exists.*HTTP 409/);
+
+    // A run: start, watch until done, show.
+    const run = await okJson<{ id: string }>(["runs", "start", "--agent", "cli", "--dataset", "small", "--epochs", "1", "--group-size", "3", "--seed", "1"]);
+    const watched = await cli(["runs", "watch", run.id]);
+    expect(watched.code, watched.stderr).toBe(0);
+    expect(watched.stdout).toMatch(new RegExp(`run ${run.id} completed: library version \\d+`));
+    const shownRun = await okJson<{ status: string; latestVersion: number; progress: { groupsDone: number } }>(["runs", "show", run.id]);
+    expect(shownRun.status).toBe("completed");
+    expect(shownRun.progress.groupsDone).toBe(10);
+    expect(await ok(["runs", "show", run.id])).toMatch(/MEAN@G/);
+    const version = shownRun.latestVersion;
+    expect(version).toBeGreaterThan(0);
+
+    // The library.
+    const versions = await okJson<{ data: { version: number }[] }>(["library", "versions", "cli"]);
+    expect(versions.data.map((v) => v.version)).toContain(version);
+    const lib = await okJson<{ items: { id: string }[] }>(["library", "show", "cli", String(version)]);
+    expect(lib.items.length).toBeGreaterThan(0);
+    const diff = await okJson<{ added: unknown[] }>(["library", "diff", "cli", "0", String(version)]);
+    expect(diff.added).toHaveLength(lib.items.length);
+    expect(await ok(["library", "diff", "cli", "0", String(version)])).toMatch(/^version 0 → \d+: \d+ added/);
+
+    // An evaluation: start, watch.
+    const ev = await okJson<{ id: string }>(["eval", "start", "--agent", "cli", "--dataset", "small", "--versions", `${version},none`, "-k", "1"]);
+    const evWatched = await cli(["--json", "eval", "watch", ev.id]);
+    expect(evWatched.code, evWatched.stderr).toBe(0);
+    const figures = JSON.parse(evWatched.stdout) as { status: string; versions: { version: number; meanAtK: number }[] };
+    expect(figures.status).toBe("completed");
+    expect(figures.versions.map((v) => v.version)).toEqual([version, 0]);
+
+    // Promotion.
+    expect(await ok(["promote", "cli", String(version)])).toContain(`serving version ${version}`);
+    expect((await okJson<{ activeVersion: number }>(["agents", "show", "cli"])).activeVersion).toBe(version);
+    expect((await okJson<{ active: number; data: unknown[] }>(["promote", "cli", "--history"])).data).toHaveLength(1);
+    expect(await ok(["library", "show", "cli"])).toMatch(new RegExp(`^version ${version}:`));
+  }, 300_000);
+});
