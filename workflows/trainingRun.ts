@@ -1,6 +1,6 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { seededShuffle, splitBatches } from "../src/core/batching";
-import { datasetSampleCount } from "../src/db/samples";
+import { datasetSampleCount } from "../src/db/datasets";
 import { versionItems } from "../src/db/libraryVersions";
 import { totalTokens } from "../src/db/llmCalls";
 import { finishRun, markRunning, updateRun } from "../src/db/runs";

@@ -154,3 +154,13 @@ export async function createDataset(d: Db, meta: DatasetMeta, format: UploadForm
     throw e;
   }
 }
+
+/** The sample at position `idx` of a data set (positions are 0-based, in upload order). */
+export async function sampleAt(d: Db, datasetId: string, idx: number): Promise<SampleRecord | undefined> {
+  return d.select().from(samples).where(and(eq(samples.datasetId, datasetId), eq(samples.idx, idx))).get();
+}
+
+export async function datasetSampleCount(d: Db, datasetId: string): Promise<number> {
+  const row = await d.select({ n: sql<number>`count(*)` }).from(samples).where(eq(samples.datasetId, datasetId)).get();
+  return row?.n ?? 0;
+}

@@ -18,7 +18,7 @@ import {
   type EvaluationRow,
   type TokenTotals,
 } from "../db/evaluations";
-import { sampleAt } from "../db/samples";
+import { sampleAt } from "../db/datasets";
 import { verifierSpecSchema, type VerifierSpec } from "../verifiers";
 import { callContextFor } from "./context";
 import { CONNECTIONS_PER_INVOCATION, mapLimit } from "./limit";

@@ -6,7 +6,7 @@ import { parseExperiences, parseOperations, parseSummary } from "../core/parse";
 import { advantagePrompt, groupUpdatePrompt, summaryPrompt } from "../core/prompts";
 import { ok, type Result } from "../core/result";
 import { rolloutMessages } from "../core/rollout";
-import { sampleAt } from "../db/samples";
+import { sampleAt } from "../db/datasets";
 import { groupRollouts, insertRollouts, recordGroup, setRolloutSummary } from "../db/training";
 import type { RunContext } from "./context";
 import { callLlm } from "./llmCall";
