@@ -23,6 +23,8 @@ export type WranglerDevOptions = {
   readyTimeoutMs?: number;
   /** Reuse this state directory (e.g. to restart after `kill()`); it is then kept on stop. */
   persistDir?: string;
+  /** Extra `wrangler dev` arguments, e.g. `--test-scheduled`. */
+  args?: string[];
   /** Listen on this port instead of a free one. */
   port?: number;
   /** Print wrangler's output (default: only when it fails to start). */
@@ -91,6 +93,7 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
       "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort),
       "--persist-to", persistDir, "--show-interactive-dev-session=false", "--log-level", options.verbose ? "log" : "warn",
       ...varArgs,
+      ...(options.args ?? []),
     ],
     { cwd, env: childEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
