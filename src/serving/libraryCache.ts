@@ -25,6 +25,8 @@ export type AgentSnapshot = {
   /** null when the agent serves no library. */
   activeVersion: number | null;
   rendered: string;
+  /** Whether exchanges are captured for learning; when off, responses pass through with no extra tap. */
+  capture: boolean;
 };
 
 export type AgentStamp = { activeVersion: number | null; agentUpdatedAt: string };
@@ -50,6 +52,7 @@ async function loadSnapshot(env: Env, agentId: string): Promise<AgentSnapshot | 
     allowVersionPin: agent.allowVersionPin,
     activeVersion: agent.activeVersion,
     rendered: renderLibrary(items),
+    capture: agent.capture.enabled,
   };
 }
 

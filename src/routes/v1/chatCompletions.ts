@@ -142,5 +142,7 @@ export const chatCompletions = new Hono<ProxyEnv>().post("/chat/completions", as
       log(result.completed ? upstream.status : 499, result);
     }),
   );
-  return new Response(captureTap(c, upstream, upstream.body.pipeThrough(meter.transform), version), { status: upstream.status, statusText: upstream.statusText, headers });
+  const metered = upstream.body.pipeThrough(meter.transform);
+  const body = agent.capture ? captureTap(c, upstream, metered, version) : metered;
+  return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });
 });
