@@ -4,6 +4,7 @@
  * Prints wall-clock, the critical-path lower bound (sequential LLM stages × mean latency), their ratio,
  * LLM calls, calls in flight at peak, and Workflow steps used.
  */
+import { adminClient } from "./lib/adminClient";
 import { startWranglerDev } from "./lib/wranglerDev";
 import { startSimServer } from "./simServer";
 
@@ -27,23 +28,8 @@ type RunView = {
 
 async function main(): Promise<void> {
   const dev = await startWranglerDev({ vars: { ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY: "bench-encryption-key" } });
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await fetch(`${dev.url}${path}`, {
-          method,
-          headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          // A poll that lands while the local engine is busy can stall on a reused connection: retry it.
-          signal: AbortSignal.timeout(20_000),
-        });
-        if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
-        return (await res.json()) as T;
-      } catch (error) {
-        if (method !== "GET" || attempt >= 5 || !(error instanceof Error && error.name === "TimeoutError")) throw error;
-      }
-    }
-  };
+  const admin = adminClient({ url: dev.url, token: TOKEN });
+  const api = <T>(method: string, path: string, body?: unknown) => admin.request<T>(method, path.replace(/^\/api/, ""), { body });
   try {
     await api("POST", "/api/datasets/builtin/sim-train");
     console.log(`bench:train — 1 epoch, ${SAMPLES} samples × G=5, batch ${SAMPLES}, ${GROUPS_IN_FLIGHT} groups in flight, wrangler dev + standalone simulated model`);

@@ -17,7 +17,7 @@
  */
 import { createServer } from "node:net";
 import { resolve } from "node:path";
-import { AdminApiError, adminClient, isFinished, pollUntil, type AdminClient, type Agent, type Evaluation, type LibraryVersion, type ProxyKey, type Run, type Sample } from "./start/adminClient";
+import { AdminApiError, adminClient, isFinished, pollUntil, type AdminClient, type Agent, type Evaluation, type LibraryVersion, type ProxyKey, type Run, type Sample } from "./lib/adminClient";
 import { ensureDevVars } from "./start/devVars";
 import { evaluationProgress, formatEvaluationVersion, meanTrail, runProgress } from "./start/progress";
 import { startWranglerDev, type WranglerDev } from "./lib/wranglerDev";

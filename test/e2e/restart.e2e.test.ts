@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { simDataset } from "../../src/sim";
+import { adminClient } from "../../scripts/lib/adminClient";
 import { startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
 import { startSimServer, type SimServer } from "../../scripts/simServer";
 
@@ -19,25 +20,10 @@ type RunView = {
 };
 type Item = { id: string; name: string; text: string };
 
+/** The shared admin client, bound to whichever wrangler dev is current (it restarts mid-test). */
 function client(dev: () => WranglerDev) {
-  return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await fetch(`${dev().url}${path}`, {
-          method,
-          headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          // The local engine can stall a request on a reused connection while it is busy: retry.
-          signal: AbortSignal.timeout(15_000),
-        });
-        const text = await res.text();
-        if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-        return JSON.parse(text) as T;
-      } catch (error) {
-        if (method !== "GET" || attempt >= 5 || !(error instanceof Error && error.name === "TimeoutError")) throw error;
-      }
-    }
-  };
+  return <T>(method: string, path: string, body?: unknown) =>
+    adminClient({ url: dev().url, token: TOKEN }).request<T>(method, path.replace(/^\/api/, ""), { body });
 }
 
 describe("a training run survives wrangler dev being killed mid-run", () => {

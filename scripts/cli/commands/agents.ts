@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
-import type { Agent } from "../../start/adminClient";
+import type { Agent } from "../../lib/adminClient";
 import { CliError, context, enc } from "../client";
 import { fields, out, table } from "../output";
 

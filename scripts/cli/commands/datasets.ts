@@ -2,7 +2,7 @@ import { createReadStream, statSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { Readable } from "node:stream";
 import { Command, Option } from "commander";
-import type { BuiltinDataset, Dataset, Sample } from "../../start/adminClient";
+import type { BuiltinDataset, Dataset, Sample } from "../../lib/adminClient";
 import { uploadProgress } from "../../start/progress";
 import { CliError, context, enc, int } from "../client";
 import { fields, out, table, type Column } from "../output";

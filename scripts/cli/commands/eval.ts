@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { isFinished, pollUntil, type AdminClient, type Evaluation } from "../../start/adminClient";
+import { isFinished, pollUntil, type AdminClient, type Evaluation } from "../../lib/adminClient";
 import { evaluationProgress } from "../../start/progress";
 import { CliError, context, enc, int, num, versionRef } from "../client";
 import { fields, out, pct, table } from "../output";

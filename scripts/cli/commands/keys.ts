@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import type { ProxyKey } from "../../start/adminClient";
+import type { ProxyKey } from "../../lib/adminClient";
 import { context, enc } from "../client";
 import { out, table } from "../output";
 

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import type { Agent, Experience, LibraryVersion, LibraryVersionRow } from "../../start/adminClient";
+import type { Agent, Experience, LibraryVersion, LibraryVersionRow } from "../../lib/adminClient";
 import { CliError, context, enc, int } from "../client";
 import { out, table } from "../output";
 

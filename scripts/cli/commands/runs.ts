@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { isFinished, pollUntil, runTokens, type AdminClient, type Run } from "../../start/adminClient";
+import { isFinished, pollUntil, runTokens, type AdminClient, type Run } from "../../lib/adminClient";
 import { meanTrail, runProgress } from "../../start/progress";
 import { CliError, context, enc, int, num } from "../client";
 import { fields, out, pct, table } from "../output";
