@@ -5,11 +5,10 @@ import { versionItems } from "../src/db/libraryVersions";
 import { evaluateQuestion, finishEvaluationRun, loadEvalContext, type EvaluationParams } from "../src/training/evaluate";
 import { EVAL_STEPS, chunkDoneEvent, chunkInstanceId } from "./steps";
 import { db } from "../src/db/client";
-import { rethrowEngineAbort } from "./engine";
+import { createInstances, rethrowEngineAbort } from "./engine";
 
 /** How long an evaluation waits for one chunk before recording it as failed. */
 export const CHUNK_TIMEOUT = "2 hours";
-const CREATE_BATCH_LIMIT = 100;
 
 export type EvaluationChunkParams = { evaluationId: string; parentId: string; chunk: number; sampleIdxs: number[] };
 type ChunkReport = { ok: boolean; error: string | null };
@@ -65,11 +64,11 @@ export class EvaluationWorkflow extends WorkflowEntrypoint<Env, EvaluationParams
   }
 
   private async spawn(chunks: EvaluationChunkParams[]): Promise<number> {
-    const ids = chunks.map((c) => chunkInstanceId(c.evaluationId, c.chunk));
-    const exists = await Promise.all(ids.map((id) => this.env.EVALUATION_CHUNK.get(id).then(() => true, () => false)));
-    const missing = chunks.map((params, i) => ({ id: ids[i] ?? "", params })).filter((_, i) => !exists[i]);
-    for (const part of splitBatches(missing, CREATE_BATCH_LIMIT)) await this.env.EVALUATION_CHUNK.createBatch(part);
-    return missing.length;
+    await createInstances(
+      this.env.EVALUATION_CHUNK,
+      chunks.map((params) => ({ id: chunkInstanceId(params.evaluationId, params.chunk), params })),
+    );
+    return chunks.length;
   }
 
   private async awaitChunk(step: WorkflowStep, chunk: number): Promise<ChunkReport> {

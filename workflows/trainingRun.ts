@@ -12,14 +12,12 @@ import type { RolloutGroupParams } from "./rolloutGroup";
 import { countSteps } from "./stepCounter";
 import { gateAfterRun } from "./gate";
 import { TRAINING_STEPS, groupDoneEvent, groupInstanceId, type GroupDone } from "./steps";
-import { rethrowEngineAbort } from "./engine";
+import { createInstances, rethrowEngineAbort } from "./engine";
 
 export type TrainingRunParams = { runId: string };
 
 /** How long a run waits for one group before recording it as dropped. */
 export const GROUP_TIMEOUT = "2 hours";
-/** Workflows accept at most this many instances per createBatch call. */
-const CREATE_BATCH_LIMIT = 100;
 
 type Checkpoint = { go: true } | { go: false; status: "completed" | "cancelled"; reason: string };
 
@@ -84,24 +82,12 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
     return { go: true };
   }
 
-  /**
-   * Creates the group instances. The step runs again only if it failed part-way, so a failed batch
-   * falls back to one create per group, skipping those that already exist.
-   */
   private async spawn(groups: RolloutGroupParams[]): Promise<number> {
-    const requests = groups.map((params) => ({ id: groupInstanceId(params.runId, params.epoch, params.sampleIdx), params }));
-    for (const chunk of splitBatches(requests, CREATE_BATCH_LIMIT)) {
-      try {
-        await this.env.ROLLOUT_GROUP.createBatch(chunk);
-      } catch (error) {
-        rethrowEngineAbort(error);
-        for (const request of chunk) {
-          const exists = await this.env.ROLLOUT_GROUP.get(request.id).then(() => true, () => false);
-          if (!exists) await this.env.ROLLOUT_GROUP.create(request);
-        }
-      }
-    }
-    return requests.length;
+    await createInstances(
+      this.env.ROLLOUT_GROUP,
+      groups.map((params) => ({ id: groupInstanceId(params.runId, params.epoch, params.sampleIdx), params })),
+    );
+    return groups.length;
   }
 
   /** Waits for one group's report; returns the steps the group instance used (0 if it never reported). */

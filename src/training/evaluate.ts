@@ -1,3 +1,4 @@
+import { createInstances } from "../../workflows/engine";
 import { z } from "zod";
 import { deriveSeed } from "../core/batching";
 import { evaluationFigures, type EvaluationFigures } from "../core/evaluation";
@@ -168,10 +169,6 @@ export async function startEvaluation(env: Env, input: NewEvaluation, chunkSizeF
     params,
     status: "queued",
   });
-  const exists = await env.EVALUATION.get(row.id).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) await env.EVALUATION.create({ id: row.id, params: { evaluationId: row.id, notify: input.notify ?? null } satisfies EvaluationParams });
+  await createInstances(env.EVALUATION, [{ id: row.id, params: { evaluationId: row.id, notify: input.notify ?? null } satisfies EvaluationParams }]);
   return row;
 }
