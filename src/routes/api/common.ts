@@ -24,3 +24,11 @@ export async function requireAgent(env: Env, ref: string): Promise<AgentRow> {
   if (!agent) throw notFound("agent", ref);
   return agent;
 }
+
+/** Query of list routes that can be narrowed to one agent: `?agent=<id or name>&limit=`. */
+export const agentListQuery = z.object({ agent: z.string().optional(), limit: z.coerce.number().int().min(1).max(200).default(50) });
+
+/** The agent id a list is narrowed to (404 for an unknown agent), or undefined for all agents. */
+export async function agentFilter(env: Env, ref: string | undefined): Promise<string | undefined> {
+  return ref ? (await requireAgent(env, ref)).id : undefined;
+}

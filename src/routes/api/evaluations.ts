@@ -9,7 +9,7 @@ import { samplesPage } from "../../db/datasets";
 import { ApiError, badRequest, notFound } from "../../errors";
 import { EVAL_DEFAULTS, evalParamsSchema, evaluationTokens, startEvaluation } from "../../training/evaluate";
 import { newRouter } from "../router";
-import { errorResponses, requireAgent } from "./common";
+import { agentFilter, agentListQuery, errorResponses, requireAgent } from "./common";
 
 const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
 const versionRef = z.union([z.number().int().min(0), z.literal("none")]).openapi({ description: "A library version; 0 or \"none\" is no library" });
@@ -115,12 +115,12 @@ export const evaluationsRouter = newRouter()
       method: "get",
       path: "/",
       tags: ["evaluations"],
-      request: { query: z.object({ agent: z.string().optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+      request: { query: agentListQuery },
       responses: { 200: { description: "Evaluations, newest first", ...json(z.object({ data: z.array(evaluationViewSchema) })) }, ...errorResponses },
     }),
     async (c) => {
       const { agent: ref, limit } = c.req.valid("query");
-      const agentId = ref ? (await requireAgent(c.env, ref)).id : undefined;
+      const agentId = await agentFilter(c.env, ref);
       const rows = await listEvaluations(db(c.env.DB), { agentId, limit });
       return c.json({ data: await Promise.all(rows.map((e) => evaluationView(c.env, e, null))) }, 200);
     },

@@ -12,7 +12,7 @@ import { runParamsSchema } from "../../training/context";
 import { recoverRun } from "../../training/recover";
 import { startRun } from "../../training/startRun";
 import { newRouter } from "../router";
-import { errorResponses, requireAgent } from "./common";
+import { agentFilter, agentListQuery, errorResponses, requireAgent } from "./common";
 
 const createRunSchema = partialHyperparamsSchema
   .extend({
@@ -115,12 +115,12 @@ export const runsRouter = newRouter()
       method: "get",
       path: "/",
       tags: ["runs"],
-      request: { query: z.object({ agent: z.string().optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+      request: { query: agentListQuery },
       responses: { 200: { description: "Runs, newest first", ...json(z.object({ data: z.array(runViewSchema) })) }, ...errorResponses },
     }),
     async (c) => {
       const { agent: ref, limit } = c.req.valid("query");
-      const agentId = ref ? (await requireAgent(c.env, ref)).id : undefined;
+      const agentId = await agentFilter(c.env, ref);
       const rows = await listRuns(db(c.env.DB), { agentId, limit });
       return c.json({ data: await Promise.all(rows.map((r) => runView(c.env, r))) }, 200);
     },
