@@ -9,6 +9,10 @@
  * byte for streams, requests per second, and for our endpoint the D1 round trips per request in the
  * steady state (counters reset after warm-up, read after the measured window).
  *
+ * The upstream does the same work for every target: requests sent direct or through the pass-through
+ * already carry the library in their system message, as our endpoint's upstream requests do (the
+ * simulated model reads the library, so a longer prompt costs it time). What differs is only the Worker.
+ *
  * Options: --seconds N (measured time per target and config, default 3, split into --rounds windows,
  * default 6, taken in turns by the targets), --warmup N (requests, default 50), --items N (library
  * items injected, default 12), --concurrency 1,32.
@@ -16,6 +20,8 @@
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { injectLibrary } from "../src/core/inject";
+import { renderLibrary } from "../src/core/library";
 import { freePort, startWranglerDev, type WranglerDev } from "./lib/wranglerDev";
 
 const { values } = parseArgs({
@@ -66,21 +72,32 @@ async function startSim(): Promise<{ url: string; stop: () => Promise<void> }> {
   };
 }
 
-function requestBody(stream: boolean, i: number): string {
+const LIBRARY = Array.from({ length: ITEMS }, (_, i) => ({
+  id: `E${i + 1}`,
+  name: `Lesson ${i + 1}`,
+  text: `When a problem of kind ${i + 1} appears, check the boundary cases and units before answering.`,
+}));
+
+/** `injected`: the library already in the system message, as our endpoint forwards it upstream. */
+function requestBody(stream: boolean, i: number, injected: boolean): string {
+  const messages = [
+    { role: "system", content: "You are a careful assistant. Answer briefly." },
+    { role: "user", content: `What is ${i % 97} + ${(i * 7) % 89}?` },
+  ];
   return JSON.stringify({
     model: "sim-1",
     seed: i % 64,
-    messages: [
-      { role: "system", content: "You are a careful assistant. Answer briefly." },
-      { role: "user", content: `What is ${i % 97} + ${(i * 7) % 89}?` },
-    ],
+    messages: injected ? injectLibrary(messages, renderLibrary(LIBRARY)) : messages,
     ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   });
 }
 
-async function one(url: string, headers: Record<string, string>, stream: boolean, i: number): Promise<Sample> {
+type Target = { name: string; url: string; headers: Record<string, string>; injected: boolean };
+
+async function one({ url, headers, injected }: Target, stream: boolean, i: number): Promise<Sample> {
+  const body = requestBody(stream, i, injected);
   const t0 = performance.now();
-  const res = await fetch(`${url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: requestBody(stream, i) });
+  const res = await fetch(`${url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
   if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
   const reader = res.body.getReader();
   let ttfb = Number.NaN;
@@ -93,9 +110,9 @@ async function one(url: string, headers: Record<string, string>, stream: boolean
 }
 
 /** Warms a target up, then returns a runner for measured windows of the given length. */
-async function load(url: string, headers: Record<string, string>, stream: boolean, concurrency: number, warmup: number) {
+async function load(target: Target, stream: boolean, concurrency: number, warmup: number) {
   let i = 0;
-  for (let w = 0; w < warmup; w += concurrency) await Promise.all(Array.from({ length: concurrency }, () => one(url, headers, stream, i++).catch(() => null)));
+  for (let w = 0; w < warmup; w += concurrency) await Promise.all(Array.from({ length: concurrency }, () => one(target, stream, i++).catch(() => null)));
   return async (seconds: number) => {
     const samples: Sample[] = [];
     let errors = 0;
@@ -105,7 +122,7 @@ async function load(url: string, headers: Record<string, string>, stream: boolea
       Array.from({ length: concurrency }, async () => {
         while (performance.now() < end) {
           try {
-            samples.push(await one(url, headers, stream, i++));
+            samples.push(await one(target, stream, i++));
           } catch {
             errors++;
           }
@@ -145,19 +162,18 @@ async function main() {
     ours.d1Execute(
       [
         `INSERT INTO library_versions (agent_id, version, origin_key, item_count) VALUES (${q(agent.id)}, 1, 'bench/1', ${ITEMS})`,
-        ...Array.from(
-          { length: ITEMS },
-          (_, i) =>
-            `INSERT INTO library_items (agent_id, version, position, item_id, name, text, provenance) VALUES (${q(agent.id)}, 1, ${i}, 'E${i + 1}', 'Lesson ${i + 1}', ${q(`When a problem of kind ${i + 1} appears, check the boundary cases and units before answering.`)}, '[]')`,
+        ...LIBRARY.map(
+          (item, i) =>
+            `INSERT INTO library_items (agent_id, version, position, item_id, name, text, provenance) VALUES (${q(agent.id)}, 1, ${i}, ${q(item.id)}, ${q(item.name)}, ${q(item.text)}, '[]')`,
         ),
         `UPDATE agents SET active_version = 1 WHERE id = ${q(agent.id)}`,
       ].join("; "),
     );
 
-    const targets = [
-      { name: "direct (sim)", url: sim.url, headers: {} as Record<string, string> },
-      { name: "pass-through Worker", url: `${passthrough.url}/v1`, headers: {} as Record<string, string> },
-      { name: "our endpoint", url: `${ours.url}/v1`, headers: { authorization: `Bearer ${key.key}` } },
+    const targets: Target[] = [
+      { name: "direct (sim)", url: sim.url, headers: {}, injected: true },
+      { name: "pass-through Worker", url: `${passthrough.url}/v1`, headers: {}, injected: true },
+      { name: "our endpoint", url: `${ours.url}/v1`, headers: { authorization: `Bearer ${key.key}` }, injected: false },
     ];
     const results: Result[] = [];
     for (const stream of [false, true]) {
@@ -165,7 +181,7 @@ async function main() {
         // Targets take turns in short windows (rotating the order each round), so load that drifts on a
         // shared machine hits all three alike; percentiles are over the pooled samples of all rounds.
         const runs = [];
-        for (const target of targets) runs.push({ target, run: await load(target.url, target.headers, stream, concurrency, WARMUP), samples: [] as Sample[], errors: 0, elapsed: 0 });
+        for (const target of targets) runs.push({ target, run: await load(target, stream, concurrency, WARMUP), samples: [] as Sample[], errors: 0, elapsed: 0 });
         await admin(ours, "POST", "/serving/stats/reset");
         const countedFrom = performance.now();
         for (let round = 0; round < ROUNDS; round++) {

@@ -6,19 +6,37 @@ import { v1 } from "./routes/v1";
 import type { AppEnv } from "./types";
 import { randomToken } from "./auth/crypto";
 
-export const app = new Hono<AppEnv>();
+/** What every response shares: a request id, unknown routes and errors in the OpenAI error shape. */
+function surface(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(async (c, next) => {
+    const requestId = `req_${randomToken(12)}`;
+    c.set("requestId", requestId);
+    await next();
+    c.header("x-request-id", requestId);
+  });
+  app.notFound((c) => c.json(errorBody(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`, "route_not_found"), 404));
+  app.onError(handleError);
+  return app;
+}
 
-app.use(async (c, next) => {
-  const requestId = `req_${randomToken(12)}`;
-  c.set("requestId", requestId);
-  await next();
-  c.header("x-request-id", requestId);
-});
+/** The admin API and the health check. */
+const adminApp = surface();
+adminApp.get("/healthz", (c) => c.json({ ok: true }));
+adminApp.use("/api/*", adminAuth);
+adminApp.route("/api", api);
 
-app.get("/healthz", (c) => c.json({ ok: true }));
-app.use("/api/*", adminAuth);
-app.route("/api", api);
-app.route("/v1", v1);
+/** The OpenAI-compatible endpoint, in a router of its own: a chat request never walks the admin API's route table. */
+const proxyApp = surface();
+proxyApp.route("/v1", v1);
 
-app.notFound((c) => c.json(errorBody(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`, "route_not_found"), 404));
-app.onError(handleError);
+/** True when the URL's path is `/v1` or below it (no URL parsing: this runs on every request). */
+function isProxyPath(url: string): boolean {
+  const path = url.indexOf("/", url.indexOf("://") + 3);
+  return path !== -1 && url.startsWith("/v1", path) && (url.length === path + 3 || "/?#".includes(url.charAt(path + 3)));
+}
+
+export const app = {
+  fetch: (request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> =>
+    isProxyPath(request.url) ? proxyApp.fetch(request, env, ctx) : adminApp.fetch(request, env, ctx),
+};

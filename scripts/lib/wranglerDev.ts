@@ -34,6 +34,8 @@ export type WranglerDevOptions = {
 export type WranglerDev = {
   url: string;
   port: number;
+  /** The Chrome DevTools inspector of the Worker (CPU profiles: scripts/profile-proxy.ts). */
+  inspectorPort: number;
   persistDir: string;
   /** Runs SQL against the dev server's local D1 (same persisted state). */
   d1Execute(sql: string, binding?: string): void;
@@ -148,6 +150,7 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
   return {
     url,
     port,
+    inspectorPort,
     persistDir,
     d1Execute: (sql, b = "DB") => void runWrangler(cwd, ["d1", "execute", b, "--local", "--persist-to", persistDir, ...configArgs, "--command", sql]),
     output: () => output,

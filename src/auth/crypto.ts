@@ -15,9 +15,33 @@ function fromBase64(text: string): Uint8Array {
   return out;
 }
 
+/** Two hex digits per byte value: formatting is on every request's path (ids, key hashes). */
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+function toHex(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += HEX[b];
+  return s;
+}
+
+/**
+ * Random bytes are drawn from a pool filled 4 KiB at a time: a request id needs 12 bytes, and one
+ * `getRandomValues` call per request costs more than the bytes themselves.
+ */
+const POOL_BYTES = 4096;
+const pool = new Uint8Array(POOL_BYTES);
+let poolAt = POOL_BYTES;
+
 export function randomToken(bytes: number): string {
-  const raw = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(raw, (b) => b.toString(16).padStart(2, "0")).join("");
+  if (bytes > POOL_BYTES) return toHex(crypto.getRandomValues(new Uint8Array(bytes)));
+  if (poolAt + bytes > POOL_BYTES) {
+    crypto.getRandomValues(pool);
+    poolAt = 0;
+  }
+  const out = toHex(pool.subarray(poolAt, poolAt + bytes));
+  // Each byte is handed out once.
+  poolAt += bytes;
+  return out;
 }
 
 export function newId(prefix: string): string {
@@ -25,8 +49,7 @@ export function newId(prefix: string): string {
 }
 
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text))));
 }
 
 /** Compares digests rather than the strings so timing reveals neither content nor length. */

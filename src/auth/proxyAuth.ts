@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { countingD1 } from "../db/counting";
+import { countingEnv } from "../db/counting";
 import { db } from "../db/client";
 import { findServingKey } from "../db/keys";
 import { ApiError } from "../errors";
@@ -88,7 +88,7 @@ const unauthorized = (message: string) => new ApiError(401, message, "invalid_ap
 
 /** Authenticates `Authorization: Bearer <proxy key>` and loads the agent's serving snapshot. */
 export const proxyAuth: MiddlewareHandler<ProxyEnv> = async (c, next) => {
-  if (envString(c.env, "DEBUG_COUNT_D1") === "1") c.env = { ...c.env, DB: countingD1(c.env.DB) };
+  if (envString(c.env, "DEBUG_COUNT_D1") === "1") c.env = countingEnv(c.env);
   const token = bearerToken(c.req.header("authorization"));
   if (!token) throw unauthorized("missing proxy key: send 'Authorization: Bearer <proxy key>'");
   if (!token.startsWith(KEY_PREFIX) || token.length > MAX_KEY_LENGTH) throw unauthorized("invalid proxy key");

@@ -8,4 +8,22 @@ export async function mintProxyKey(): Promise<{ key: string; prefix: string; has
   return { key, prefix: key.slice(0, KEY_PREFIX.length + 6), hash: await sha256Hex(key) };
 }
 
-export const hashProxyKey = (key: string) => sha256Hex(key);
+/**
+ * Hashes of recently presented keys, so a busy key is not re-hashed on every request. The isolate
+ * already holds each key in the request that carries it; this keeps at most HASH_CACHE_SIZE of them,
+ * forgetting the oldest first. Only keys that look like ours are ever hashed (see proxyAuth).
+ */
+const HASH_CACHE_SIZE = 1024;
+const hashes = new Map<string, string>();
+
+export async function hashProxyKey(key: string): Promise<string> {
+  const cached = hashes.get(key);
+  if (cached !== undefined) return cached;
+  const hash = await sha256Hex(key);
+  if (hashes.size >= HASH_CACHE_SIZE) {
+    const oldest = hashes.keys().next();
+    if (!oldest.done) hashes.delete(oldest.value);
+  }
+  hashes.set(key, hash);
+  return hash;
+}

@@ -68,3 +68,15 @@ export function countingD1(database: D1Database): D1Database {
     },
   });
 }
+
+/** The environment with its D1 binding counted; one wrapper per environment object, not per request. */
+const countedEnvs = new WeakMap<Env, Env>();
+
+export function countingEnv(env: Env): Env {
+  let counted = countedEnvs.get(env);
+  if (!counted) {
+    counted = { ...env, DB: countingD1(env.DB) };
+    countedEnvs.set(env, counted);
+  }
+  return counted;
+}

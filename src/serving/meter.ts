@@ -1,7 +1,7 @@
 /**
- * Watches a response body on its way to the client without holding it back: every chunk is enqueued
- * before it is looked at. Records the time of the first byte and the token usage the upstream
- * reported — from the SSE chunk carrying `usage` (streams) or from the JSON body (non-streamed).
+ * Watches a response body on its way to the client without holding it back. Records the time of the
+ * first byte and the token usage the upstream reported — from the SSE chunk carrying `usage`
+ * (streams) or from the JSON body (non-streamed).
  */
 
 export type TokenUsage = { promptTokens: number | null; completionTokens: number | null; cachedTokens: number | null };
@@ -20,8 +20,8 @@ export type BodyKind = "sse" | "json" | "other";
 
 /** A JSON body larger than this is passed through but not parsed for usage. */
 const MAX_JSON_BYTES = 4 * 1024 * 1024;
-/** An SSE line longer than this is skipped (no usage chunk is that long). */
-const MAX_SSE_LINE = 1024 * 1024;
+/** How much of the end of an SSE stream is kept to find the usage chunk in (it is the last event). */
+const SSE_TAIL_BYTES = 64 * 1024;
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
@@ -53,64 +53,79 @@ export function bodyKind(contentType: string | null): BodyKind {
   return "other";
 }
 
+/** Finds the usage in the text of an SSE stream: the last `data:` event that carries one. */
+export function sseUsage(text: string): TokenUsage | null {
+  let end = text.length;
+  while (end > 0) {
+    const start = text.lastIndexOf("\n", end - 1) + 1;
+    const line = text.slice(start, end).replace(/\r$/, "");
+    if (line.startsWith("data:") && line.includes('"usage"')) {
+      const found = readUsage(parseJson(line.slice(5).trim()));
+      if (found) return found;
+    }
+    end = start - 1;
+  }
+  return null;
+}
+
 /**
- * `result` settles when the body ends, is cancelled, or `stop()` is called (e.g. when the client's
- * request signal aborts), whichever comes first.
+ * Splits `body` in two with `tee()`: the client's branch flows through the runtime untouched (no
+ * JavaScript per chunk on the response path), the other is read here, off the critical path, keeping
+ * only what holds the usage — the whole body of a JSON reply (up to MAX_JSON_BYTES), the last
+ * SSE_TAIL_BYTES of a stream (the usage chunk comes last) — decoded and parsed once at the end.
+ * `result` settles when the body ends, fails, or `stop()` is called (e.g. when the client's request
+ * signal aborts — which also cancels the watched branch, so with both branches gone the upstream
+ * request is cancelled too), whichever comes first.
  */
-export function meterBody(kind: BodyKind): {
-  transform: TransformStream<Uint8Array, Uint8Array>;
-  result: Promise<MeterResult>;
-  stop: () => void;
-} {
-  const decoder = new TextDecoder();
+export function meterBody(
+  kind: BodyKind,
+  body: ReadableStream<Uint8Array>,
+): { body: ReadableStream<Uint8Array>; result: Promise<MeterResult>; stop: () => void } {
+  const [client, watched] = body.tee();
+  const reader = watched.getReader();
   let firstByteAt: number | null = null;
-  let usage: TokenUsage | null = null;
-  let pending = "";
-  let jsonText = "";
-  let jsonBytes = 0;
-  let settle: (r: MeterResult) => void = () => undefined;
-  const result = new Promise<MeterResult>((resolve) => {
-    settle = resolve;
-  });
-  let settled = false;
-  const finish = (completed: boolean) => {
-    if (settled) return;
-    settled = true;
-    settle({ usage, firstByteAt, endedAt: Date.now(), completed });
-  };
+  let stopped = false;
 
-  const sseLine = (line: string) => {
-    if (!line.startsWith("data:") || !line.includes('"usage"')) return;
-    const found = readUsage(parseJson(line.slice(5).trim()));
-    if (found) usage = found;
-  };
-
-  const transform = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      controller.enqueue(chunk);
+  const watch = async (): Promise<TokenUsage | null> => {
+    const kept: Uint8Array[] = [];
+    let keptBytes = 0;
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
       if (firstByteAt === null) firstByteAt = Date.now();
+      if (stopped) break;
+      total += value.byteLength;
+      if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) continue;
+      kept.push(value);
+      keptBytes += value.byteLength;
       if (kind === "sse") {
-        pending += decoder.decode(chunk, { stream: true });
-        let newline = pending.indexOf("\n");
-        while (newline !== -1) {
-          sseLine(pending.slice(0, newline).replace(/\r$/, ""));
-          pending = pending.slice(newline + 1);
-          newline = pending.indexOf("\n");
-        }
-        if (pending.length > MAX_SSE_LINE) pending = "";
-      } else if (kind === "json" && jsonBytes <= MAX_JSON_BYTES) {
-        jsonBytes += chunk.byteLength;
-        jsonText = jsonBytes <= MAX_JSON_BYTES ? jsonText + decoder.decode(chunk, { stream: true }) : "";
+        while (kept.length > 1 && keptBytes - (kept[0]?.byteLength ?? 0) >= SSE_TAIL_BYTES) keptBytes -= kept.shift()?.byteLength ?? 0;
       }
-    },
-    flush() {
-      if (kind === "sse") sseLine((pending + decoder.decode()).replace(/\r$/, ""));
-      else if (kind === "json" && jsonBytes <= MAX_JSON_BYTES) usage = readUsage(parseJson(jsonText + decoder.decode()));
-      finish(true);
-    },
-    cancel() {
-      finish(false);
-    },
-  });
-  return { transform, result, stop: () => finish(false) };
+    }
+    if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) return null;
+    const text = new TextDecoder().decode(concat(kept, keptBytes));
+    return kind === "sse" ? sseUsage(text) : readUsage(parseJson(text));
+  };
+
+  const result = watch().then(
+    (usage) => ({ usage, firstByteAt, endedAt: Date.now(), completed: !stopped }),
+    () => ({ usage: null, firstByteAt, endedAt: Date.now(), completed: false }),
+  );
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    reader.cancel().catch(() => undefined);
+  };
+  return { body: client, result, stop };
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
 }

@@ -175,6 +175,28 @@ describe("GET /v1/models", () => {
   });
 });
 
+describe("routing between the proxy and the admin API", () => {
+  const auth = () => ({ authorization: `Bearer ${alpha.key}` });
+
+  it("sends /v1 paths, with or without a query, to the proxy and its key check", async () => {
+    expect((await call("GET", "/v1/models?limit=5", undefined, auth())).status).toBe(200);
+    const missingKey = await call("GET", "/v1/models", undefined, {});
+    expect(missingKey.status).toBe(401);
+    expect(missingKey.headers.get("x-request-id")).toMatch(/^req_[0-9a-f]{24}$/);
+    const unknown = await call("GET", "/v1/nope", undefined, auth());
+    expect(unknown.status).toBe(404);
+    expect(await json<{ error: { code: string } }>(unknown)).toMatchObject({ error: { code: "route_not_found" } });
+  });
+
+  it("does not mistake look-alike paths for the proxy", async () => {
+    for (const path of ["/v1x/models", "/xv1/models", "/v2/models"]) {
+      const res = await call("GET", path, undefined, auth());
+      expect(res.status, path).toBe(404);
+    }
+    expect((await call("GET", "/healthz?v1", undefined, {})).status).toBe(200);
+  });
+});
+
 describe("injection", () => {
   it("merges the active library into the client's system message, forwarding everything else unchanged", async () => {
     const tools = [{ type: "function", function: { name: "calc", parameters: { type: "object", properties: {} } } }];
@@ -449,6 +471,8 @@ describe("usage log", () => {
     reply = () => Response.json({ error: { message: "busy", type: "server_error", code: null, param: null } }, { status: 503 });
     const failed = await chat(beta.key, { messages: [USER] });
     expect(failed.status).toBe(503);
+    // The row is written once the body has reached the client (its latency is the time to the last byte).
+    expect(await failed.json()).toMatchObject({ error: { message: "busy" } });
     const row = await usageFor(failed.headers.get("x-request-id")!);
     expect(row.status).toBe(503);
     const refused = await chat(beta.key, { model: "nope", messages: [USER] });

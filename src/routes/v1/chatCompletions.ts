@@ -132,7 +132,7 @@ export const chatCompletions = new Hono<ProxyEnv>().post("/chat/completions", as
     log(upstream.status, { usage: null, firstByteAt: null, endedAt: Date.now(), completed: true });
     return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
   }
-  const meter = meterBody(bodyKind(upstream.headers.get("content-type")));
+  const meter = meterBody(bodyKind(upstream.headers.get("content-type")), upstream.body);
   const signal = c.req.raw.signal;
   signal.addEventListener("abort", meter.stop, { once: true });
   c.executionCtx.waitUntil(
@@ -142,7 +142,6 @@ export const chatCompletions = new Hono<ProxyEnv>().post("/chat/completions", as
       log(result.completed ? upstream.status : 499, result);
     }),
   );
-  const metered = upstream.body.pipeThrough(meter.transform);
-  const body = agent.capture ? captureTap(c, upstream, metered, version) : metered;
+  const body = agent.capture ? captureTap(c, upstream, meter.body, version) : meter.body;
   return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });
 });

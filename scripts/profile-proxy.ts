@@ -1,0 +1,129 @@
+/**
+ * npm run profile:proxy — a CPU profile of our Worker while it proxies chat completions.
+ *
+ * Starts the simulated model (0 ms latency) and our Worker under `wrangler dev`, sets up an agent with a
+ * library, then drives --requests requests (json or --stream) at --concurrency through the endpoint while
+ * the V8 profiler of the Worker's isolate runs (Chrome DevTools protocol on the inspector port). Prints
+ * the top functions by self time and writes the .cpuprofile (open it in Chrome DevTools) to --out.
+ */
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import WebSocket from "ws";
+import { freePort, startWranglerDev } from "./lib/wranglerDev";
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: "string", default: "2000" },
+    concurrency: { type: "string", default: "8" },
+    stream: { type: "boolean", default: false },
+    out: { type: "string", default: "proxy.cpuprofile" },
+    top: { type: "string", default: "40" },
+  },
+});
+const ROOT = resolve(import.meta.dirname, "..");
+const ADMIN_TOKEN = "profile-admin-token";
+
+type ProfileNode = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] };
+type Profile = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+
+async function startSim() {
+  const port = await freePort();
+  const child = spawn("npx", ["tsx", "scripts/sim.ts", "--port", String(port), "--latency-ms", "0"], { cwd: ROOT, detached: true, stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}/v1`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/models`)).ok) break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { url, stop: () => child.pid && process.kill(-child.pid, "SIGTERM") };
+}
+
+function inspector(wsUrl: string) {
+  const ws = new WebSocket(wsUrl);
+  let id = 0;
+  const waiting = new Map<number, (v: unknown) => void>();
+  ws.on("message", (data) => {
+    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
+    if (msg.id !== undefined) waiting.get(msg.id)?.(msg.result);
+  });
+  const opened = new Promise((r) => ws.once("open", r));
+  return {
+    send: async <T>(method: string, params: object = {}): Promise<T> => {
+      await opened;
+      const n = ++id;
+      const p = new Promise<T>((r) => waiting.set(n, r as (v: unknown) => void));
+      ws.send(JSON.stringify({ id: n, method, params }));
+      return p;
+    },
+    close: () => ws.close(),
+  };
+}
+
+async function main() {
+  const sim = await startSim();
+  const dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: "profile-encryption-key" } });
+  try {
+    const admin = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${dev.url}/api${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
+      return (await res.json()) as Record<string, unknown>;
+    };
+    await admin("POST", "/agents", { name: "profile", upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-profile" } });
+    const key = String((await admin("POST", "/agents/profile/keys", {})).key);
+    const send = async (i: number) => {
+      const res = await fetch(`${dev.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "sim-1", seed: i % 64, messages: [{ role: "system", content: "Answer briefly." }, { role: "user", content: `What is ${i % 97} + 3?` }], ...(values.stream ? { stream: true } : {}) }),
+      });
+      await res.arrayBuffer();
+    };
+    const drive = async (n: number) => {
+      let next = 0;
+      await Promise.all(Array.from({ length: Number(values.concurrency) }, async () => {
+        while (next < n) await send(next++);
+      }));
+    };
+    await drive(200);
+
+    const targets = (await (await fetch(`http://127.0.0.1:${dev.inspectorPort}/json`)).json()) as { webSocketDebuggerUrl: string; title?: string }[];
+    const target = targets.find((t) => !t.title?.includes("ProxyWorker")) ?? targets[0];
+    if (!target) throw new Error("no inspector target");
+    const cdp = inspector(target.webSocketDebuggerUrl);
+    await cdp.send("Profiler.enable");
+    await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
+    await cdp.send("Profiler.start");
+    const t0 = performance.now();
+    await drive(Number(values.requests));
+    const wall = performance.now() - t0;
+    const { profile } = await cdp.send<{ profile: Profile }>("Profiler.stop");
+    cdp.close();
+    writeFileSync(values.out, JSON.stringify(profile));
+
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const self = new Map<number, number>();
+    profile.samples.forEach((s, i) => self.set(s, (self.get(s) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+    const total = profile.timeDeltas.reduce((a, b) => a + b, 0);
+    const byFn = new Map<string, number>();
+    for (const [nodeId, us] of self) {
+      const f = byId.get(nodeId)!.callFrame;
+      const name = `${f.functionName || "(anonymous)"} ${f.url.split("/").slice(-2).join("/")}:${f.lineNumber + 1}`;
+      byFn.set(name, (byFn.get(name) ?? 0) + us);
+    }
+    const n = Number(values.requests);
+    const idle = [...byFn].filter(([k]) => k.startsWith("(idle)")).reduce((a, [, v]) => a + v, 0);
+    console.log(`${n} requests in ${wall.toFixed(0)} ms (${((n / wall) * 1000).toFixed(0)} req/s); isolate busy ${((total - idle) / 1000 / n).toFixed(3)} ms per request`);
+    for (const [name, us] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) {
+      console.log(`${(us / 1000 / n).toFixed(4).padStart(8)} ms/req  ${((us / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
+    }
+  } finally {
+    sim.stop();
+    await dev.stop();
+  }
+}
+
+await main();

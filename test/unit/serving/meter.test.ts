@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import { bodyKind, meterBody, sseUsage } from "../../../src/serving/meter";
+
+const encoder = new TextEncoder();
+
+/**
+ * A body delivering `parts` one chunk per pull, then ending — or, with `hang`, never ending (an
+ * upstream still generating); `cancelled` records a cancel reaching the source.
+ */
+function source(parts: string[], hang = false) {
+  const state = { cancelled: false };
+  let i = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const part = parts[i++];
+      if (part !== undefined) controller.enqueue(encoder.encode(part));
+      else if (hang) return new Promise<void>(() => undefined);
+      else controller.close();
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  });
+  return { stream, state };
+}
+
+const usageJson = (prompt: number, completion: number, cached?: number) =>
+  JSON.stringify({ prompt_tokens: prompt, completion_tokens: completion, ...(cached === undefined ? {} : { prompt_tokens_details: { cached_tokens: cached } }) });
+
+describe("meterBody", () => {
+  it("passes a JSON body through byte for byte and reads its usage", async () => {
+    const text = `{"id":"x","choices":[{"message":{"content":"é"}}],"usage":${usageJson(11, 3, 5)}}`;
+    const { stream } = source([text.slice(0, 10), text.slice(10)]);
+    const meter = meterBody("json", stream);
+    expect(await new Response(meter.body).text()).toBe(text);
+    const result = await meter.result;
+    expect(result).toMatchObject({ completed: true, usage: { promptTokens: 11, completionTokens: 3, cachedTokens: 5 } });
+    expect(result.firstByteAt).not.toBeNull();
+  });
+
+  it("finds the usage chunk of a stream even when chunks split lines", async () => {
+    const events = [
+      `data: {"choices":[{"delta":{"content":"a"}}],"usage":null}\n\n`,
+      `data: {"choices":[],"usage":${usageJson(40, 1, 32)}}\n\n`,
+      "data: [DONE]\n\n",
+    ].join("");
+    const parts = [events.slice(0, 7), events.slice(7, 70), events.slice(70, 71), events.slice(71)];
+    const meter = meterBody("sse", source(parts).stream);
+    expect(await new Response(meter.body).text()).toBe(events);
+    expect((await meter.result).usage).toEqual({ promptTokens: 40, completionTokens: 1, cachedTokens: 32 });
+  });
+
+  it("keeps only the tail of a long stream and still finds the usage at its end", async () => {
+    const filler = Array.from({ length: 3000 }, (_, i) => `data: {"choices":[{"delta":{"content":"token ${i}"}}]}\n\n`);
+    const parts = [...filler, `data: {"choices":[],"usage":${usageJson(7, 3000)}}\n\n`, "data: [DONE]\n\n"];
+    const meter = meterBody("sse", source(parts).stream);
+    await new Response(meter.body).arrayBuffer();
+    expect((await meter.result).usage).toEqual({ promptTokens: 7, completionTokens: 3000, cachedTokens: null });
+  });
+
+  it("reports no usage for bodies it does not understand", async () => {
+    const meter = meterBody("other", source(["plain text"]).stream);
+    expect(await new Response(meter.body).text()).toBe("plain text");
+    expect(await meter.result).toMatchObject({ usage: null, completed: true });
+    const bad = meterBody("json", source(['{"usage": nope']).stream);
+    await new Response(bad.body).text();
+    expect(await bad.result).toMatchObject({ usage: null, completed: true });
+  });
+
+  it("stop() settles as not completed, and with the client gone the source is cancelled", async () => {
+    const { stream, state } = source(["data: 1\n\n", "data: 2\n\n"], true);
+    const meter = meterBody("sse", stream);
+    const reader = meter.body.getReader();
+    await reader.read();
+    // A tee's source is cancelled once both branches are: the client's, then the meter's.
+    const clientGone = reader.cancel();
+    meter.stop();
+    await clientGone;
+    const result = await meter.result;
+    expect(result.completed).toBe(false);
+    expect(result.firstByteAt).not.toBeNull();
+    expect(state.cancelled).toBe(true);
+  });
+
+  it("records no first byte for an empty body", async () => {
+    const meter = meterBody("json", source([]).stream);
+    expect(await new Response(meter.body).text()).toBe("");
+    expect(await meter.result).toMatchObject({ firstByteAt: null, usage: null, completed: true });
+  });
+});
+
+describe("sseUsage", () => {
+  it("takes the last event carrying a usage object and ignores usage: null", () => {
+    const text = `data: {"usage":${usageJson(1, 1)}}\r\n\r\ndata: {"usage":${usageJson(2, 2)}}\n\ndata: {"usage":null}\n\ndata: [DONE]\n\n`;
+    expect(sseUsage(text)).toEqual({ promptTokens: 2, completionTokens: 2, cachedTokens: null });
+  });
+
+  it("returns null when no event has usage, and skips a cut-off first line", () => {
+    expect(sseUsage('data: {"choices":[]}\n\ndata: [DONE]\n\n')).toBeNull();
+    expect(sseUsage('e":1}}\ndata: {"usage":{"prompt_tokens":3}}\n')).toEqual({ promptTokens: 3, completionTokens: null, cachedTokens: null });
+  });
+});
+
+describe("bodyKind", () => {
+  it("tells SSE, JSON and anything else apart by content type", () => {
+    expect(bodyKind("text/event-stream; charset=utf-8")).toBe("sse");
+    expect(bodyKind("application/json")).toBe("json");
+    expect(bodyKind("application/problem+json")).toBe("json");
+    expect(bodyKind("text/plain")).toBe("other");
+    expect(bodyKind(null)).toBe("other");
+  });
+});
