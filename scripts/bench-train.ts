@@ -86,6 +86,9 @@ async function main(): Promise<void> {
         await sim.close();
       }
     }
+  } catch (error) {
+    console.error(`wrangler dev output (last lines):\n${dev.output().slice(-4000)}`);
+    throw error;
   } finally {
     await dev.stop();
   }

@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import WebSocket from "ws";
+import { startCpuProfile, summarizeProfile } from "./lib/cpuProfile";
 import { freePort, startWranglerDev } from "./lib/wranglerDev";
 
 const { values } = parseArgs({
@@ -25,9 +25,6 @@ const { values } = parseArgs({
 const ROOT = resolve(import.meta.dirname, "..");
 const ADMIN_TOKEN = "profile-admin-token";
 
-type ProfileNode = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] };
-type Profile = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
-
 async function startSim() {
   const port = await freePort();
   const child = spawn("npx", ["tsx", "scripts/sim.ts", "--port", String(port), "--latency-ms", "0"], { cwd: ROOT, detached: true, stdio: "ignore" });
@@ -40,27 +37,6 @@ async function startSim() {
     }
   }
   return { url, stop: () => child.pid && process.kill(-child.pid, "SIGTERM") };
-}
-
-function inspector(wsUrl: string) {
-  const ws = new WebSocket(wsUrl);
-  let id = 0;
-  const waiting = new Map<number, (v: unknown) => void>();
-  ws.on("message", (data) => {
-    const msg = JSON.parse(String(data)) as { id?: number; result?: unknown };
-    if (msg.id !== undefined) waiting.get(msg.id)?.(msg.result);
-  });
-  const opened = new Promise((r) => ws.once("open", r));
-  return {
-    send: async <T>(method: string, params: object = {}): Promise<T> => {
-      await opened;
-      const n = ++id;
-      const p = new Promise<T>((r) => waiting.set(n, r as (v: unknown) => void));
-      ws.send(JSON.stringify({ id: n, method, params }));
-      return p;
-    },
-    close: () => ws.close(),
-  };
 }
 
 async function main() {
@@ -90,36 +66,16 @@ async function main() {
     };
     await drive(200);
 
-    const targets = (await (await fetch(`http://127.0.0.1:${dev.inspectorPort}/json`)).json()) as { webSocketDebuggerUrl: string; title?: string }[];
-    const target = targets.find((t) => !t.title?.includes("ProxyWorker")) ?? targets[0];
-    if (!target) throw new Error("no inspector target");
-    const cdp = inspector(target.webSocketDebuggerUrl);
-    await cdp.send("Profiler.enable");
-    await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
-    await cdp.send("Profiler.start");
+    const profiler = await startCpuProfile(dev.inspectorPort);
     const t0 = performance.now();
     await drive(Number(values.requests));
     const wall = performance.now() - t0;
-    const { profile } = await cdp.send<{ profile: Profile }>("Profiler.stop");
-    cdp.close();
+    const profile = await profiler.stop();
     writeFileSync(values.out, JSON.stringify(profile));
-
-    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-    const self = new Map<number, number>();
-    profile.samples.forEach((s, i) => self.set(s, (self.get(s) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-    const total = profile.timeDeltas.reduce((a, b) => a + b, 0);
-    const byFn = new Map<string, number>();
-    for (const [nodeId, us] of self) {
-      const f = byId.get(nodeId)!.callFrame;
-      const name = `${f.functionName || "(anonymous)"} ${f.url.split("/").slice(-2).join("/")}:${f.lineNumber + 1}`;
-      byFn.set(name, (byFn.get(name) ?? 0) + us);
-    }
     const n = Number(values.requests);
-    const idle = [...byFn].filter(([k]) => k.startsWith("(idle)")).reduce((a, [, v]) => a + v, 0);
-    console.log(`${n} requests in ${wall.toFixed(0)} ms (${((n / wall) * 1000).toFixed(0)} req/s); isolate busy ${((total - idle) / 1000 / n).toFixed(3)} ms per request`);
-    for (const [name, us] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) {
-      console.log(`${(us / 1000 / n).toFixed(4).padStart(8)} ms/req  ${((us / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
-    }
+    const { busyMs, functions } = summarizeProfile(profile);
+    console.log(`${n} requests in ${wall.toFixed(0)} ms (${((n / wall) * 1000).toFixed(0)} req/s); isolate busy ${(busyMs / n).toFixed(3)} ms per request (profiler overhead included)`);
+    for (const f of functions.slice(0, Number(values.top))) console.log(`${(f.ms / n).toFixed(4).padStart(8)} ms/req  ${f.name}`);
   } finally {
     sim.stop();
     await dev.stop();
