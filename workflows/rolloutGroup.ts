@@ -1,7 +1,8 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { versionItems } from "../src/db/libraryVersions";
+import { groupRollouts } from "../src/db/training";
 import { loadRunContext } from "../src/training/context";
-import { recordDropped, recordKept, reflect, rolloutAndScore, skipIfNoSignal, summarise, type GroupRef } from "../src/training/group";
+import { recordDropped, runGroup, type GroupRef } from "../src/training/group";
 import { countSteps } from "./stepCounter";
 import { GROUP_STEPS, groupDoneEvent, type GroupDone } from "./steps";
 import { rethrowEngineAbort } from "./engine";
@@ -10,50 +11,33 @@ export type RolloutGroupParams = GroupRef & { runId: string; parentId: string };
 
 /**
  * One rollout group in its own Worker invocations: rollouts, rewards, filter, summaries, group advantage
- * and group update, then a report to the parent run. Bulk text stays in D1; steps return small values.
+ * and group update in one idempotent step (each LLM call is stored as it is paid, so a retried step pays
+ * only for what is missing), then a report to the parent run. Two steps per group keep the engine's
+ * bookkeeping small next to the LLM calls; bulk text stays in D1.
  */
 export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupParams> {
   override async run(event: WorkflowEvent<RolloutGroupParams>, engineStep: WorkflowStep): Promise<string> {
     const { runId, parentId, ...g } = event.payload;
     const { step, count } = countSteps(engineStep);
-    const context = async () => {
-      const ctx = await loadRunContext(this.env, runId);
-      return { ctx, library: await versionItems(ctx.d, ctx.agent.id, g.libraryVersion) };
-    };
-    let outcome = "dropped";
-    let rewards: number[] = [];
+    let outcome: string;
     try {
-      const scored = await step.do(GROUP_STEPS.rollouts, async () => {
-        const { ctx, library } = await context();
-        if (ctx.run.status === "cancelled") return null;
-        return rolloutAndScore(ctx, g, library);
+      outcome = await step.do(GROUP_STEPS.group, async () => {
+        const ctx = await loadRunContext(this.env, runId);
+        if (ctx.run.status === "cancelled") {
+          await recordDropped(ctx, g, [], "run cancelled");
+          return "dropped";
+        }
+        return (await runGroup(ctx, g, await versionItems(ctx.d, ctx.agent.id, g.libraryVersion))).outcome;
       });
-      if (scored === null) throw new Error("run cancelled");
-      rewards = scored;
-      const skipped = await step.do(GROUP_STEPS.record, async () => skipIfNoSignal((await context()).ctx, g, rewards));
-      if (skipped) {
-        outcome = "skipped";
-      } else {
-        const summaries = await step.do(GROUP_STEPS.summaries, async () => {
-          const { ctx, library } = await context();
-          return summarise(ctx, g, library);
-        });
-        if (!summaries.ok) throw new Error(summaries.error);
-        const reflected = await step.do(GROUP_STEPS.reflect, async () => {
-          const { ctx, library } = await context();
-          const reflection = await reflect(ctx, g, library, summaries.value);
-          if (reflection.ok) await recordKept(ctx, g, rewards, reflection.value);
-          return reflection.ok ? null : reflection.error;
-        });
-        if (reflected !== null) throw new Error(reflected);
-        outcome = "kept";
-      }
     } catch (error) {
+      // The step failed for good (its retries are spent): the group is dropped with the reason.
       rethrowEngineAbort(error);
       const reason = error instanceof Error ? error.message : String(error);
-      await step.do(GROUP_STEPS.drop, async () => {
-        await recordDropped((await context()).ctx, g, rewards, reason);
-        return true;
+      outcome = await step.do(GROUP_STEPS.drop, async () => {
+        const ctx = await loadRunContext(this.env, runId);
+        const rewards = (await groupRollouts(ctx.d, runId, g.epoch, g.sampleIdx)).map((r) => r.reward);
+        await recordDropped(ctx, g, rewards.length === ctx.params.groupSize ? rewards : [], reason);
+        return "dropped";
       });
     }
     await step.do(GROUP_STEPS.notify, async () => {

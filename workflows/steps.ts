@@ -14,11 +14,7 @@ export const TRAINING_STEPS = {
 } as const;
 
 export const GROUP_STEPS = {
-  context: "context",
-  rollouts: "rollouts",
-  record: "record",
-  summaries: "summaries",
-  reflect: "reflect",
+  group: "group",
   drop: "drop",
   notify: "notify",
 } as const;

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, gte, lt, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { llmCalls } from "./schema";
 
@@ -6,6 +6,15 @@ export type LlmCallRow = typeof llmCalls.$inferSelect;
 
 export async function findCall(d: Db, ownerId: string, callKey: string): Promise<LlmCallRow | undefined> {
   return d.select().from(llmCalls).where(and(eq(llmCalls.ownerId, ownerId), eq(llmCalls.callKey, callKey))).get();
+}
+
+/** Every stored call of an owner whose key starts with `prefix` (one range scan of the primary key). */
+export async function callsWithPrefix(d: Db, ownerId: string, prefix: string): Promise<LlmCallRow[]> {
+  return d
+    .select()
+    .from(llmCalls)
+    .where(and(eq(llmCalls.ownerId, ownerId), gte(llmCalls.callKey, prefix), lt(llmCalls.callKey, `${prefix}\uffff`)))
+    .all();
 }
 
 /** First writer wins: a concurrent duplicate of the same call keeps the stored reply. */

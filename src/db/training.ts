@@ -12,13 +12,19 @@ export async function insertRollouts(d: Db, rows: (typeof rollouts.$inferInsert)
   for (let i = 0; i < rows.length; i += 9) await d.insert(rollouts).values(rows.slice(i, i + 9)).onConflictDoNothing();
 }
 
-export async function setRolloutSummary(d: Db, key: { runId: string; epoch: number; sampleIdx: number; rolloutIdx: number }, summary: string): Promise<void> {
-  await d
-    .update(rollouts)
-    .set({ summary })
-    .where(
-      and(eq(rollouts.runId, key.runId), eq(rollouts.epoch, key.epoch), eq(rollouts.sampleIdx, key.sampleIdx), eq(rollouts.rolloutIdx, key.rolloutIdx)),
-    );
+/** Stores the summaries of one group's rollouts in one round trip. */
+export async function setRolloutSummaries(
+  d: Db,
+  group: { runId: string; epoch: number; sampleIdx: number },
+  summaries: readonly { rolloutIdx: number; summary: string }[],
+): Promise<void> {
+  const [first, ...rest] = summaries.map(({ rolloutIdx, summary }) =>
+    d
+      .update(rollouts)
+      .set({ summary })
+      .where(and(eq(rollouts.runId, group.runId), eq(rollouts.epoch, group.epoch), eq(rollouts.sampleIdx, group.sampleIdx), eq(rollouts.rolloutIdx, rolloutIdx))),
+  );
+  if (first) await d.batch([first, ...rest]);
 }
 
 export async function groupRollouts(d: Db, runId: string, epoch: number, sampleIdx: number): Promise<RolloutRow[]> {

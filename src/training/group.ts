@@ -7,9 +7,9 @@ import { advantagePrompt, groupUpdatePrompt, summaryPrompt } from "../core/promp
 import { ok, type Result } from "../core/result";
 import { rolloutMessages } from "../core/rollout";
 import { sampleAt } from "../db/datasets";
-import { groupRollouts, insertRollouts, recordGroup, setRolloutSummary } from "../db/training";
+import { groupRollouts, insertRollouts, recordGroup, setRolloutSummaries, type RolloutRow } from "../db/training";
 import type { RunContext } from "./context";
-import { callLlm } from "./llmCall";
+import { callLlm, preloadCalls } from "./llmCall";
 import { scoreResponse } from "./scoring";
 
 /** Identifies one rollout group: a sample of a batch of an epoch, against the pre-batch library version. */
@@ -17,18 +17,38 @@ export type GroupRef = { epoch: number; batch: number; sampleIdx: number; librar
 
 const keyOf = (g: GroupRef, rest: string) => `e${g.epoch}/s${g.sampleIdx}/${rest}`;
 
-async function requireSample(ctx: RunContext, g: GroupRef) {
+type Sample = { question: string; answer: string };
+
+export type GroupOutcome = { outcome: "kept" | "skipped" | "dropped"; reason: string | null };
+
+/**
+ * One rollout group from start to stored outcome (stages 1–6 of DESIGN §3), idempotent: every LLM call
+ * is read back from D1 when it was already paid (one query for all of the group's calls), rollouts and
+ * the group row are written under their keys. A reply that stays unusable after its retries drops the
+ * group with the reason; upstream failures throw, for the Workflow to retry the step.
+ */
+export async function runGroup(base: RunContext, g: GroupRef, library: readonly Experience[]): Promise<GroupOutcome> {
+  const ctx = { ...base, call: await preloadCalls(base.call, keyOf(g, "")) };
   const sample = await sampleAt(ctx.d, ctx.run.datasetId, g.sampleIdx);
   if (!sample) throw new Error(`sample ${g.sampleIdx} of the run's data set is missing`);
-  return sample;
+  const rows = await rolloutAndScore(ctx, g, library, sample);
+  const rewards = rows.map((r) => r.reward);
+  if (await skipIfNoSignal(ctx, g, rewards)) return { outcome: "skipped", reason: null };
+  const summaries = await summarise(ctx, g, library, sample, rows);
+  const reflection = summaries.ok ? await reflect(ctx, g, library, sample, rows, summaries.value) : summaries;
+  if (!reflection.ok) {
+    await recordDropped(ctx, g, rewards, reflection.error);
+    return { outcome: "dropped", reason: reflection.error };
+  }
+  await recordKept(ctx, g, rewards, reflection.value);
+  return { outcome: "kept", reason: null };
 }
 
-/** Stages 1–2: G rollouts with the library injected, each scored by the verifier. Returns the rewards. */
-export async function rolloutAndScore(ctx: RunContext, g: GroupRef, library: readonly Experience[]): Promise<number[]> {
+/** Stages 1–2: G rollouts with the library injected, each scored by the verifier. Returns the stored rows. */
+export async function rolloutAndScore(ctx: RunContext, g: GroupRef, library: readonly Experience[], sample: Sample): Promise<RolloutRow[]> {
   const existing = await groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
-  if (existing.length === ctx.params.groupSize) return existing.map((r) => r.reward);
+  if (existing.length === ctx.params.groupSize) return existing;
 
-  const sample = await requireSample(ctx, g);
   const messages = rolloutMessages(ctx.agent, sample.question, library);
   const rows = await Promise.all(
     Array.from({ length: ctx.params.groupSize }, async (_, k) => {
@@ -56,7 +76,8 @@ export async function rolloutAndScore(ctx: RunContext, g: GroupRef, library: rea
     }),
   );
   await insertRollouts(ctx.d, rows);
-  return (await groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx)).map((r) => r.reward);
+  // A partial earlier attempt may have stored some rows first: what is stored is what counts.
+  return existing.length === 0 ? rows.map((r) => ({ ...r, summary: null })) : groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
 }
 
 /** Stage 3: a group whose rewards are all equal carries no signal and is recorded as skipped. */
@@ -76,9 +97,7 @@ export async function skipIfNoSignal(ctx: RunContext, g: GroupRef, rewards: numb
 }
 
 /** Stage 4: one summary per rollout of a kept group. */
-export async function summarise(ctx: RunContext, g: GroupRef, library: readonly Experience[]): Promise<Result<string[]>> {
-  const sample = await requireSample(ctx, g);
-  const rows = await groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
+export async function summarise(ctx: RunContext, g: GroupRef, library: readonly Experience[], sample: Sample, rows: readonly RolloutRow[]): Promise<Result<string[]>> {
   const summaries = await Promise.all(
     rows.map(async (row) => {
       const reply = await callLlm(ctx.call, {
@@ -97,10 +116,14 @@ export async function summarise(ctx: RunContext, g: GroupRef, library: readonly 
         seed: deriveSeed(ctx.params.seed, "summary", g.epoch, g.sampleIdx, row.rolloutIdx),
         parse: parseSummary,
       });
-      if (reply.ok && row.summary !== reply.value) await setRolloutSummary(ctx.d, { runId: ctx.run.id, epoch: g.epoch, sampleIdx: g.sampleIdx, rolloutIdx: row.rolloutIdx }, reply.value);
       return reply;
     }),
   );
+  const changed = rows.flatMap((row, i) => {
+    const reply = summaries[i];
+    return reply?.ok && row.summary !== reply.value ? [{ rolloutIdx: row.rolloutIdx, summary: reply.value }] : [];
+  });
+  await setRolloutSummaries(ctx.d, { runId: ctx.run.id, epoch: g.epoch, sampleIdx: g.sampleIdx }, changed);
   const failed = summaries.find((s) => !s.ok);
   if (failed && !failed.ok) return { ok: false, error: `summary: ${failed.error}` };
   return ok(summaries.map((s) => (s.ok ? s.value : "")));
@@ -109,9 +132,14 @@ export async function summarise(ctx: RunContext, g: GroupRef, library: readonly 
 export type Reflection = { advantage: string; experiences: { name: string; text: string }[]; operations: Operation[] };
 
 /** Stages 5–6: the group's semantic advantage as experiences, then operations against the pre-batch library. */
-export async function reflect(ctx: RunContext, g: GroupRef, library: readonly Experience[], summaries: string[]): Promise<Result<Reflection>> {
-  const sample = await requireSample(ctx, g);
-  const rows = await groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
+export async function reflect(
+  ctx: RunContext,
+  g: GroupRef,
+  library: readonly Experience[],
+  sample: Sample,
+  rows: readonly RolloutRow[],
+  summaries: string[],
+): Promise<Result<Reflection>> {
   const advantage = await callLlm(ctx.call, {
     key: keyOf(g, "advantage"),
     stage: "advantage",

@@ -1,7 +1,7 @@
 import type { ChatMessage } from "../core/prompts";
 import type { Result } from "../core/result";
 import type { Db } from "../db/client";
-import { findCall, storeCall } from "../db/llmCalls";
+import { callsWithPrefix, findCall, storeCall, type LlmCallRow } from "../db/llmCalls";
 import { chatCompletion, type RetryPolicy, type UpstreamFetch } from "../llm/client";
 
 /** Everything a stage needs to pay for an LLM call exactly once. */
@@ -12,7 +12,19 @@ export type CallContext = {
   send: UpstreamFetch;
   model: string;
   retry: RetryPolicy;
+  /** Calls already read from D1 for every key under `prefix`: a key under it that is absent is unpaid. */
+  preloaded?: { prefix: string; calls: ReadonlyMap<string, LlmCallRow> };
 };
+
+/**
+ * The same context with every stored call under `prefix` read in one query, so the calls of a rollout
+ * group cost one lookup instead of one each. Valid within one step: calls stored later by others under
+ * the prefix are not seen, which is why only the owner of the prefix (one group step) may use it.
+ */
+export async function preloadCalls(ctx: CallContext, prefix: string): Promise<CallContext> {
+  const rows = await callsWithPrefix(ctx.d, ctx.ownerId, prefix);
+  return { ...ctx, preloaded: { prefix, calls: new Map(rows.map((r) => [r.callKey, r])) } };
+}
 
 export type CallSpec<T> = {
   /** Deterministic key (e.g. `e1/s17/r3/rollout`): the same key never pays twice. */
@@ -33,7 +45,7 @@ export const FORMAT_ATTEMPTS = 3;
  * or the last format error) is stored under the key, so a replayed Workflow step sees the same result.
  */
 export async function callLlm<T>(ctx: CallContext, spec: CallSpec<T>): Promise<Result<T>> {
-  const stored = await findCall(ctx.d, ctx.ownerId, spec.key);
+  const stored = ctx.preloaded && spec.key.startsWith(ctx.preloaded.prefix) ? ctx.preloaded.calls.get(spec.key) : await findCall(ctx.d, ctx.ownerId, spec.key);
   if (stored) return stored.response === null ? { ok: false, error: stored.error ?? "unusable reply" } : spec.parse(stored.response);
 
   const usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
