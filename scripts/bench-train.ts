@@ -78,6 +78,8 @@ async function main(): Promise<void> {
             `  ratio                 ${(wallMs / lowerBoundMs).toFixed(2)}`,
             `  LLM calls             ${totalCalls} stored (${JSON.stringify(calls)}), ${sim.stats.total} HTTP requests`,
             `  peak calls in flight  ${sim.stats.peakInFlight}`,
+            `  first call, last reply ${(((sim.stats.firstAt ?? started) - started) / 1000).toFixed(2)} s, ${(((sim.stats.lastAt ?? started) - started) / 1000).toFixed(2)} s after the run was created`,
+            `  model idle            ${(sim.stats.idleMs / 1000).toFixed(2)} s in between (no call in flight: our own work on the critical path)`,
             `  groups                kept ${run.groups.kept}, skipped ${run.groups.skipped}, dropped ${run.groups.dropped}`,
             `  Workflow steps        ${steps ? `${steps.run} in the run + ${steps.groups} in ${run.progress.groupsDone} group instances` : "n/a"}`,
           ].join("\n"),

@@ -16,7 +16,11 @@ export type RecordedRequest = {
 };
 
 /** Concurrency seen by the server: benchmarks report the peak number of calls in flight. */
-export type SimStats = { inFlight: number; peakInFlight: number; total: number };
+/**
+ * `idleMs`: time between the first request and the last reply during which no request was in flight —
+ * the time the caller spent on its own work with the model waiting.
+ */
+export type SimStats = { inFlight: number; peakInFlight: number; total: number; firstAt: number | null; lastAt: number | null; idleMs: number };
 
 export type SimServer = { url: string; port: number; requests: RecordedRequest[]; stats: SimStats; close(): Promise<void> };
 
@@ -38,12 +42,17 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
   const model = createSimulatedModel(opts);
   const host = opts.host ?? "127.0.0.1";
   const requests: RecordedRequest[] = [];
-  const stats: SimStats = { inFlight: 0, peakInFlight: 0, total: 0 };
+  const stats: SimStats = { inFlight: 0, peakInFlight: 0, total: 0, firstAt: null, lastAt: null, idleMs: 0 };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const now = performance.now();
     stats.total++;
+    stats.firstAt ??= now;
+    if (stats.inFlight === 0 && stats.lastAt !== null) stats.idleMs += now - stats.lastAt;
     stats.peakInFlight = Math.max(stats.peakInFlight, ++stats.inFlight);
-    res.on("close", () => stats.inFlight--);
+    res.on("close", () => {
+      if (--stats.inFlight === 0) stats.lastAt = performance.now();
+    });
     void (async () => {
       const body = await readBody(req);
       const text = body.toString("utf8");

@@ -1,5 +1,5 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { versionItems } from "../src/db/libraryVersions";
+import { cachedVersionItems } from "../src/db/libraryVersions";
 import { groupRollouts } from "../src/db/training";
 import { loadRunContext } from "../src/training/context";
 import { recordDropped, runGroup, type GroupRef } from "../src/training/group";
@@ -27,7 +27,7 @@ export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupPa
           await recordDropped(ctx, g, [], "run cancelled");
           return "dropped";
         }
-        return (await runGroup(ctx, g, await versionItems(ctx.d, ctx.agent.id, g.libraryVersion))).outcome;
+        return (await runGroup(ctx, g, await cachedVersionItems(ctx.d, ctx.agent.id, g.libraryVersion))).outcome;
       });
     } catch (error) {
       // The step failed for good (its retries are spent): the group is dropped with the reason.

@@ -18,6 +18,28 @@ export async function versionItems(d: Db, agentId: string, version: number): Pro
   return rows.map((r) => ({ id: r.itemId, name: r.name, text: r.text, provenance: r.provenance }));
 }
 
+/**
+ * Versions never change once written, so their items are kept per isolate: the rollout groups of a
+ * batch all read the same pre-batch version. Only non-empty answers are kept (an empty one could be a
+ * version not visible yet); at most IMMUTABLE_CACHE_SIZE versions, the oldest forgotten first.
+ */
+const IMMUTABLE_CACHE_SIZE = 32;
+const itemsCache = new Map<string, Experience[]>();
+
+export async function cachedVersionItems(d: Db, agentId: string, version: number): Promise<Experience[]> {
+  const key = `${agentId}:${version}`;
+  const hit = itemsCache.get(key);
+  if (hit) return hit;
+  const items = await versionItems(d, agentId, version);
+  if (items.length === 0) return items;
+  if (itemsCache.size >= IMMUTABLE_CACHE_SIZE) {
+    const oldest = itemsCache.keys().next();
+    if (!oldest.done) itemsCache.delete(oldest.value);
+  }
+  itemsCache.set(key, items);
+  return items;
+}
+
 export async function findVersion(d: Db, agentId: string, version: number): Promise<LibraryVersionRow | undefined> {
   return d
     .select()

@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import type { AgentRow } from "./agents";
 import type { Db } from "./client";
-import { runs } from "./schema";
+import { agents, runs } from "./schema";
 
 export type RunRow = typeof runs.$inferSelect;
 export const ACTIVE_RUN_STATUSES = ["queued", "running"] as const;
@@ -22,6 +23,11 @@ export async function insertRun(d: Db, row: typeof runs.$inferInsert): Promise<R
 
 export async function findRun(d: Db, id: string): Promise<RunRow | undefined> {
   return d.select().from(runs).where(eq(runs.id, id)).get();
+}
+
+/** A run and its agent in one query; undefined when either is gone. */
+export async function findRunWithAgent(d: Db, id: string): Promise<{ run: RunRow; agent: AgentRow } | undefined> {
+  return d.select({ run: runs, agent: agents }).from(runs).innerJoin(agents, eq(runs.agentId, agents.id)).where(eq(runs.id, id)).get();
 }
 
 export async function listRuns(d: Db, filter: { agentId?: string; limit: number }): Promise<RunRow[]> {

@@ -1,9 +1,8 @@
 import { z } from "zod";
 import { hyperparamsSchema } from "../core/hyperparams";
 import type { AgentRow } from "../db/agents";
-import { findAgent } from "../db/agents";
 import { db, type Db } from "../db/client";
-import { findRun, type RunRow } from "../db/runs";
+import { findRun, findRunWithAgent, type RunRow } from "../db/runs";
 import { DEFAULT_RETRY, type RetryPolicy } from "../llm/client";
 import { resolveUpstream, upstreamFetch } from "../llm/upstream";
 import { verifierSpecSchema, type VerifierSpec } from "../verifiers";
@@ -32,10 +31,9 @@ export class RunGoneError extends Error {}
 
 export async function loadRunContext(env: Env, runId: string): Promise<RunContext> {
   const d = db(env.DB);
-  const run = await findRun(d, runId);
-  if (!run) throw new RunGoneError(`run ${runId} no longer exists`);
-  const agent = await findAgent(d, run.agentId);
-  if (!agent) throw new RunGoneError(`agent of run ${runId} no longer exists`);
+  const found = await findRunWithAgent(d, runId);
+  if (!found) throw new RunGoneError((await findRun(d, runId)) ? `agent of run ${runId} no longer exists` : `run ${runId} no longer exists`);
+  const { run, agent } = found;
   const params = runParamsSchema.parse(run.params);
   return {
     d,

@@ -31,7 +31,8 @@ export async function runGroup(base: RunContext, g: GroupRef, library: readonly 
   const ctx = { ...base, call: await preloadCalls(base.call, keyOf(g, "")) };
   const sample = await sampleAt(ctx.d, ctx.run.datasetId, g.sampleIdx);
   if (!sample) throw new Error(`sample ${g.sampleIdx} of the run's data set is missing`);
-  const rows = await rolloutAndScore(ctx, g, library, sample);
+  // Rollout rows are written only after their calls are stored: no stored call, no rows to look for.
+  const rows = await rolloutAndScore(ctx, g, library, sample, ctx.call.preloaded?.calls.size !== 0);
   const rewards = rows.map((r) => r.reward);
   if (await skipIfNoSignal(ctx, g, rewards)) return { outcome: "skipped", reason: null };
   const summaries = await summarise(ctx, g, library, sample, rows);
@@ -45,8 +46,14 @@ export async function runGroup(base: RunContext, g: GroupRef, library: readonly 
 }
 
 /** Stages 1–2: G rollouts with the library injected, each scored by the verifier. Returns the stored rows. */
-export async function rolloutAndScore(ctx: RunContext, g: GroupRef, library: readonly Experience[], sample: Sample): Promise<RolloutRow[]> {
-  const existing = await groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
+export async function rolloutAndScore(
+  ctx: RunContext,
+  g: GroupRef,
+  library: readonly Experience[],
+  sample: Sample,
+  mayExist = true,
+): Promise<RolloutRow[]> {
+  const existing = mayExist ? await groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx) : [];
   if (existing.length === ctx.params.groupSize) return existing;
 
   const messages = rolloutMessages(ctx.agent, sample.question, library);

@@ -106,6 +106,20 @@ describe("feedback and scheduled retraining", () => {
     await instance.pause();
     await waitFor("instance paused", async () => (await instance.status()).status, (status) => status === "paused" || status === "complete");
     const paused = (await instance.status()).status === "paused";
+    // Group instances already spawned finish their work (and touch the run) while the parent is
+    // paused; the run is stalled once they are done and nothing moves any more.
+    let last = -1;
+    await waitFor(
+      "groups settled",
+      async () => {
+        await new Promise((r) => setTimeout(r, 400));
+        const [n] = await rows<{ n: number }>("SELECT count(*) AS n FROM groups WHERE run_id = ?", runId);
+        const settled = n!.n === last;
+        last = n!.n;
+        return settled;
+      },
+      (settled) => settled,
+    );
     await env.DB.prepare("UPDATE runs SET updated_at = ? WHERE id = ?").bind(new Date(Date.now() - 2 * HOUR).toISOString(), runId).run();
     await fireCron(Date.now());
     const recovered = await rows<{ kind: string; action: string }>("SELECT * FROM recoveries WHERE target_id = ?", runId);
