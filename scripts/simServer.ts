@@ -78,11 +78,16 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
       });
       const response = await model.fetch(request);
       if (abort.signal.aborted) return;
-      res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
-      if (!response.body) {
-        res.end();
+      const replyHeaders = Object.fromEntries(response.headers.entries());
+      if (!response.body || !(replyHeaders["content-type"] ?? "").includes("text/event-stream")) {
+        // A complete reply goes out with its length, as HTTP servers in front of models send JSON.
+        const bytes = Buffer.from(await response.arrayBuffer());
+        if (abort.signal.aborted) return;
+        res.writeHead(response.status, { ...replyHeaders, "content-length": String(bytes.byteLength) });
+        res.end(bytes);
         return;
       }
+      res.writeHead(response.status, replyHeaders);
       const reader = response.body.getReader();
       for (;;) {
         const { done, value } = await reader.read();

@@ -19,7 +19,7 @@ export type MeterResult = {
 export type BodyKind = "sse" | "json" | "other";
 
 /** A JSON body larger than this is passed through but not parsed for usage. */
-const MAX_JSON_BYTES = 4 * 1024 * 1024;
+export const MAX_JSON_BYTES = 4 * 1024 * 1024;
 /** How much of the end of an SSE stream is kept to find the usage chunk in (it is the last event). */
 const SSE_TAIL_BYTES = 64 * 1024;
 
@@ -51,6 +51,11 @@ export function bodyKind(contentType: string | null): BodyKind {
   if (type.includes("text/event-stream")) return "sse";
   if (type.includes("json")) return "json";
   return "other";
+}
+
+/** The usage a complete JSON reply reports (null when it reports none or is not JSON). */
+export function jsonUsage(bytes: ArrayBuffer | Uint8Array): TokenUsage | null {
+  return readUsage(parseJson(new TextDecoder().decode(bytes)));
 }
 
 /** Finds the usage in the text of an SSE stream: the last `data:` event that carries one. */
@@ -104,8 +109,8 @@ export function meterBody(
       }
     }
     if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) return null;
-    const text = new TextDecoder().decode(concat(kept, keptBytes));
-    return kind === "sse" ? sseUsage(text) : readUsage(parseJson(text));
+    const bytes = concat(kept, keptBytes);
+    return kind === "sse" ? sseUsage(new TextDecoder().decode(bytes)) : jsonUsage(bytes);
   };
 
   const result = watch().then(

@@ -459,6 +459,34 @@ describe("usage log", () => {
     expect(row.ttfbMs).not.toBeNull();
   });
 
+  it("sends a reply of declared length on as one buffer, byte for byte, and still logs its usage", async () => {
+    const text = JSON.stringify({ id: "chatcmpl-9", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: "naïve ✓" } }], usage: { prompt_tokens: 21, completion_tokens: 4 } });
+    const bytes = new TextEncoder().encode(text);
+    reply = () => new Response(bytes, { headers: { "content-type": "application/json", "content-length": String(bytes.byteLength) } });
+    const res = await chat(beta.key, { messages: [USER] });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(text);
+    const row = await usageFor(res.headers.get("x-request-id")!);
+    expect(row).toMatchObject({ status: 200, stream: false, promptTokens: 21, completionTokens: 4, cachedTokens: null });
+    expect(row.ttfbMs).not.toBeNull();
+  });
+
+  it("answers 502 in our shape when a reply of declared length is cut off", async () => {
+    reply = () => {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"id":"chatcmpl-1","choi'));
+          controller.error(new Error("connection reset"));
+        },
+      });
+      return new Response(body, { headers: { "content-type": "application/json", "content-length": "400" } });
+    };
+    const res = await chat(beta.key, { messages: [USER] });
+    expect(res.status).toBe(502);
+    expect(await json<{ error: { code: string } }>(res)).toMatchObject({ error: { code: "upstream_unreachable" } });
+    expect((await usageFor(res.headers.get("x-request-id")!)).status).toBe(502);
+  });
+
   it("records a streamed request with the usage chunk's tokens", async () => {
     reply = () => sse([chunk("x"), { id: "c", object: "chat.completion.chunk", choices: [], usage: { prompt_tokens: 40, completion_tokens: 1, prompt_tokens_details: { cached_tokens: 32 } } }]);
     const res = await chat(beta.key, { messages: [USER], stream: true, stream_options: { include_usage: true } });

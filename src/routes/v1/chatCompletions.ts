@@ -5,7 +5,7 @@ import { injectLibrary } from "../../core/inject";
 import { ApiError, badRequest } from "../../errors";
 import { upstreamFetch, upstreamHeaders } from "../../llm/upstream";
 import { renderedVersion, type AgentSnapshot } from "../../serving/libraryCache";
-import { bodyKind, meterBody, type MeterResult } from "../../serving/meter";
+import { bodyKind, jsonUsage, MAX_JSON_BYTES, meterBody, type MeterResult } from "../../serving/meter";
 import { recordUsage } from "../../serving/usageLog";
 import { captureTap } from "../../feedback/capture";
 import { describeIssues } from "../router";
@@ -90,6 +90,7 @@ export const chatCompletions = new Hono<ProxyEnv>().post("/chat/completions", as
     });
 
   let upstream: Response;
+  let respondedAt = 0;
   let versionHeader = "none";
   try {
     const body = await readBody(c);
@@ -109,6 +110,7 @@ export const chatCompletions = new Hono<ProxyEnv>().post("/chat/completions", as
         body: JSON.stringify({ ...body, model, messages }),
         signal: c.req.raw.signal,
       });
+      respondedAt = Date.now();
     } catch (error) {
       if (c.req.raw.signal.aborted) throw new ApiError(400, "request cancelled by the client", "client_closed_request");
       throw new ApiError(502, `upstream unreachable (${error instanceof Error ? error.name : "error"})`, "upstream_unreachable");
@@ -132,7 +134,25 @@ export const chatCompletions = new Hono<ProxyEnv>().post("/chat/completions", as
     log(upstream.status, { usage: null, firstByteAt: null, endedAt: Date.now(), completed: true });
     return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
   }
-  const meter = meterBody(bodyKind(upstream.headers.get("content-type")), upstream.body);
+  const kind = bodyKind(upstream.headers.get("content-type"));
+  const declaredLength = Number(upstream.headers.get("content-length") ?? Number.NaN);
+  if (kind === "json" && !agent.capture && declaredLength <= MAX_JSON_BYTES) {
+    // A non-streamed reply is complete when its headers arrive: sent on as one buffer, no stream to
+    // pump through the Worker, and its usage is read after the response has gone.
+    let bytes: ArrayBuffer;
+    try {
+      bytes = await upstream.arrayBuffer();
+    } catch (error) {
+      const status = c.req.raw.signal.aborted ? 499 : 502;
+      log(status, { usage: null, firstByteAt: respondedAt, endedAt: Date.now(), completed: false });
+      if (status === 499) throw new ApiError(400, "request cancelled by the client", "client_closed_request");
+      throw new ApiError(502, `upstream reply cut off (${error instanceof Error ? error.name : "error"})`, "upstream_unreachable");
+    }
+    const endedAt = Date.now();
+    c.executionCtx.waitUntil(Promise.resolve().then(() => log(upstream.status, { usage: jsonUsage(bytes), firstByteAt: respondedAt, endedAt, completed: true })));
+    return new Response(bytes, { status: upstream.status, statusText: upstream.statusText, headers });
+  }
+  const meter = meterBody(kind, upstream.body);
   const signal = c.req.raw.signal;
   signal.addEventListener("abort", meter.stop, { once: true });
   c.executionCtx.waitUntil(
