@@ -116,6 +116,16 @@ describe("openai client through wrangler dev", () => {
     expect(chunks).toBeGreaterThan(2);
     expect(text.length).toBeGreaterThan(0);
     expect(usage?.prompt_tokens).toBeGreaterThan(0);
+    // Our usage log read the same usage chunk off the stream (over real HTTP the meter reads in slices).
+    type UsageRow = { stream: boolean; status: number; promptTokens: number | null; completionTokens: number | null; ttfbMs: number | null };
+    let row: UsageRow | undefined;
+    for (let i = 0; i < 50 && !row; i++) {
+      const view = await admin<{ data: UsageRow[] }>("GET", "/agents/e2e/usage?limit=1");
+      row = view.data.find((r) => r.stream && r.promptTokens === usage?.prompt_tokens && r.completionTokens === usage?.completion_tokens);
+      if (!row) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(row).toMatchObject({ status: 200 });
+    expect(row?.ttfbMs).not.toBeNull();
     const up = lastUpstream();
     expect(up.body.stream).toBe(true);
     expect(up.body.messages[0]).toEqual({ role: "system", content: renderLibrary(ITEMS) });

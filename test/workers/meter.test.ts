@@ -1,0 +1,55 @@
+/**
+ * The meter inside workerd, where a byte stream's BYOB reader has `readAtLeast` and the watched branch
+ * reads in large slices (test/unit/serving/meter.test.ts covers the chunk-by-chunk path in Node).
+ */
+import { describe, expect, it } from "vitest";
+import { meterBody } from "../../src/serving/meter";
+
+const encoder = new TextEncoder();
+
+function byteSource(parts: string[], hang = false) {
+  const state = { cancelled: false, pulls: 0 };
+  let i = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    type: "bytes",
+    async pull(controller) {
+      state.pulls++;
+      const part = parts[i++];
+      if (part !== undefined) controller.enqueue(encoder.encode(part));
+      else if (hang) await new Promise<void>(() => undefined);
+      else controller.close();
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  });
+  return { stream, state };
+}
+
+describe("meterBody in workerd", () => {
+  it("reads a byte stream through its slice reader and finds the usage of many small chunks", async () => {
+    expect(typeof new ReadableStream({ type: "bytes" }).getReader({ mode: "byob" }).readAtLeast).toBe("function");
+    const parts = [
+      ...Array.from({ length: 400 }, (_, i) => `data: {"choices":[{"delta":{"content":"t${i}"}}],"usage":null}\n\n`),
+      `data: {"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":400,"prompt_tokens_details":{"cached_tokens":8}}}\n\n`,
+      "data: [DONE]\n\n",
+    ];
+    const meter = meterBody("sse", byteSource(parts).stream);
+    expect(await new Response(meter.body).text()).toBe(parts.join(""));
+    const result = await meter.result;
+    expect(result).toMatchObject({ completed: true, usage: { promptTokens: 12, completionTokens: 400, cachedTokens: 8 } });
+    expect(result.firstByteAt).not.toBeNull();
+  });
+
+  it("stops a hanging byte stream and cancels the source once the client is gone too", async () => {
+    const { stream, state } = byteSource(["data: 1\n\n", "data: 2\n\n"], true);
+    const meter = meterBody("sse", stream);
+    const reader = meter.body.getReader();
+    await reader.read();
+    const clientGone = reader.cancel();
+    meter.stop();
+    await clientGone;
+    expect(await meter.result).toMatchObject({ completed: false, usage: null });
+    expect(state.cancelled).toBe(true);
+  });
+});
