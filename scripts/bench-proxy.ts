@@ -17,12 +17,12 @@
  * default 6, taken in turns by the targets), --warmup N (requests, default 50), --items N (library
  * items injected, default 12), --concurrency 1,32.
  */
-import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { injectLibrary } from "../src/core/inject";
 import { renderLibrary } from "../src/core/library";
-import { freePort, startWranglerDev, type WranglerDev } from "./lib/wranglerDev";
+import { startSimProcess } from "./lib/simProcess";
+import { startWranglerDev, type WranglerDev } from "./lib/wranglerDev";
 
 const { values } = parseArgs({
   options: {
@@ -46,31 +46,6 @@ type Sample = { latency: number; ttfb: number };
 type Result = { target: string; mode: string; concurrency: number; n: number; errors: number; rps: number; p50: number; p99: number; ttfb50: number | null; ttfb99: number | null; d1: string };
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-
-async function startSim(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child = spawn("npx", ["tsx", "scripts/sim.ts", "--port", String(port), "--latency-ms", "0"], { cwd: ROOT, detached: true, stdio: "ignore" });
-  const url = `http://127.0.0.1:${port}/v1`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/models`)).ok) break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  return {
-    url,
-    stop: async () => {
-      try {
-        if (child.pid) process.kill(-child.pid, "SIGTERM");
-      } catch {
-        return;
-      }
-      await exited;
-    },
-  };
-}
 
 const LIBRARY = Array.from({ length: ITEMS }, (_, i) => ({
   id: `E${i + 1}`,
@@ -146,7 +121,7 @@ async function admin<T>(dev: WranglerDev, method: string, path: string, body?: u
 type D1Counts = { roundTrips: number; reads: number; writes: number; batches: number };
 
 async function main() {
-  const sim = await startSim();
+  const sim = await startSimProcess();
   const cleanups: (() => Promise<void>)[] = [sim.stop];
   try {
     console.error("starting wrangler dev (ours and pass-through)…");

@@ -6,12 +6,11 @@
  * the V8 profiler of the Worker's isolate runs (Chrome DevTools protocol on the inspector port). Prints
  * the top functions by self time and writes the .cpuprofile (open it in Chrome DevTools) to --out.
  */
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startCpuProfile, summarizeProfile } from "./lib/cpuProfile";
-import { freePort, startWranglerDev } from "./lib/wranglerDev";
+import { startSimProcess } from "./lib/simProcess";
+import { startWranglerDev } from "./lib/wranglerDev";
 
 const { values } = parseArgs({
   options: {
@@ -22,25 +21,10 @@ const { values } = parseArgs({
     top: { type: "string", default: "40" },
   },
 });
-const ROOT = resolve(import.meta.dirname, "..");
 const ADMIN_TOKEN = "profile-admin-token";
 
-async function startSim() {
-  const port = await freePort();
-  const child = spawn("npx", ["tsx", "scripts/sim.ts", "--port", String(port), "--latency-ms", "0"], { cwd: ROOT, detached: true, stdio: "ignore" });
-  const url = `http://127.0.0.1:${port}/v1`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/models`)).ok) break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return { url, stop: () => child.pid && process.kill(-child.pid, "SIGTERM") };
-}
-
 async function main() {
-  const sim = await startSim();
+  const sim = await startSimProcess();
   const dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: "profile-encryption-key" } });
   try {
     const admin = async (method: string, path: string, body?: unknown) => {
@@ -77,7 +61,7 @@ async function main() {
     console.log(`${n} requests in ${wall.toFixed(0)} ms (${((n / wall) * 1000).toFixed(0)} req/s); isolate busy ${(busyMs / n).toFixed(3)} ms per request (profiler overhead included)`);
     for (const f of functions.slice(0, Number(values.top))) console.log(`${(f.ms / n).toFixed(4).padStart(8)} ms/req  ${f.name}`);
   } finally {
-    sim.stop();
+    await sim.stop();
     await dev.stop();
   }
 }

@@ -5,6 +5,7 @@ import { expiryOf } from "../core/schedule";
 import type { CaptureConfig } from "../core/policies";
 import { captureSettingOf, insertCapture } from "../db/captures";
 import { db } from "../db/client";
+import { concatBytes } from "../serving/meter";
 import { servingTtlMs } from "../serving/ttl";
 
 /**
@@ -94,7 +95,7 @@ export function captureTap(
       if (size > MAX_CAPTURE_BYTES) return;
       const type = (contentType ?? "").toLowerCase();
       const kind = type.includes("text/event-stream") ? "sse" : type.includes("json") ? "json" : "other";
-      const text = new TextDecoder().decode(concat(chunks, size));
+      const text = new TextDecoder().decode(concatBytes(chunks, size));
       ctx.waitUntil(
         (async () => {
           const request: unknown = await c.req.json().catch(() => null);
@@ -110,14 +111,4 @@ export function captureTap(
     },
   });
   return body.pipeThrough(tap);
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }

@@ -142,7 +142,7 @@ export function meterBody(
       }
     }
     if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) return null;
-    const bytes = concat(kept, keptBytes);
+    const bytes = concatBytes(kept, keptBytes);
     return kind === "sse" ? sseUsage(new TextDecoder().decode(bytes)) : jsonUsage(bytes);
   };
 
@@ -158,7 +158,8 @@ export function meterBody(
   return { body: client, result, stop };
 }
 
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
+/** The chunks as one array of `size` bytes. */
+export function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
   const out = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {

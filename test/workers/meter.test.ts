@@ -4,27 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { meterBody } from "../../src/serving/meter";
-
-const encoder = new TextEncoder();
-
-function byteSource(parts: string[], hang = false) {
-  const state = { cancelled: false, pulls: 0 };
-  let i = 0;
-  const stream = new ReadableStream<Uint8Array>({
-    type: "bytes",
-    async pull(controller) {
-      state.pulls++;
-      const part = parts[i++];
-      if (part !== undefined) controller.enqueue(encoder.encode(part));
-      else if (hang) await new Promise<void>(() => undefined);
-      else controller.close();
-    },
-    cancel() {
-      state.cancelled = true;
-    },
-  });
-  return { stream, state };
-}
+import { sourceStream } from "../support/streams";
 
 describe("meterBody in workerd", () => {
   it("reads a byte stream through its slice reader and finds the usage of many small chunks", async () => {
@@ -34,7 +14,7 @@ describe("meterBody in workerd", () => {
       `data: {"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":400,"prompt_tokens_details":{"cached_tokens":8}}}\n\n`,
       "data: [DONE]\n\n",
     ];
-    const meter = meterBody("sse", byteSource(parts).stream);
+    const meter = meterBody("sse", sourceStream(parts, { bytes: true }).stream);
     expect(await new Response(meter.body).text()).toBe(parts.join(""));
     const result = await meter.result;
     expect(result).toMatchObject({ completed: true, usage: { promptTokens: 12, completionTokens: 400, cachedTokens: 8 } });
@@ -42,7 +22,7 @@ describe("meterBody in workerd", () => {
   });
 
   it("stops a hanging byte stream and cancels the source once the client is gone too", async () => {
-    const { stream, state } = byteSource(["data: 1\n\n", "data: 2\n\n"], true);
+    const { stream, state } = sourceStream(["data: 1\n\n", "data: 2\n\n"], { hang: true, bytes: true });
     const meter = meterBody("sse", stream);
     const reader = meter.body.getReader();
     await reader.read();

@@ -1,28 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bodyKind, meterBody, sseUsage } from "../../../src/serving/meter";
-
-const encoder = new TextEncoder();
-
-/**
- * A body delivering `parts` one chunk per pull, then ending — or, with `hang`, never ending (an
- * upstream still generating); `cancelled` records a cancel reaching the source.
- */
-function source(parts: string[], hang = false) {
-  const state = { cancelled: false };
-  let i = 0;
-  const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const part = parts[i++];
-      if (part !== undefined) controller.enqueue(encoder.encode(part));
-      else if (hang) return new Promise<void>(() => undefined);
-      else controller.close();
-    },
-    cancel() {
-      state.cancelled = true;
-    },
-  });
-  return { stream, state };
-}
+import { sourceStream } from "../../support/streams";
 
 const usageJson = (prompt: number, completion: number, cached?: number) =>
   JSON.stringify({ prompt_tokens: prompt, completion_tokens: completion, ...(cached === undefined ? {} : { prompt_tokens_details: { cached_tokens: cached } }) });
@@ -30,7 +8,7 @@ const usageJson = (prompt: number, completion: number, cached?: number) =>
 describe("meterBody", () => {
   it("passes a JSON body through byte for byte and reads its usage", async () => {
     const text = `{"id":"x","choices":[{"message":{"content":"é"}}],"usage":${usageJson(11, 3, 5)}}`;
-    const { stream } = source([text.slice(0, 10), text.slice(10)]);
+    const { stream } = sourceStream([text.slice(0, 10), text.slice(10)]);
     const meter = meterBody("json", stream);
     expect(await new Response(meter.body).text()).toBe(text);
     const result = await meter.result;
@@ -45,7 +23,7 @@ describe("meterBody", () => {
       "data: [DONE]\n\n",
     ].join("");
     const parts = [events.slice(0, 7), events.slice(7, 70), events.slice(70, 71), events.slice(71)];
-    const meter = meterBody("sse", source(parts).stream);
+    const meter = meterBody("sse", sourceStream(parts).stream);
     expect(await new Response(meter.body).text()).toBe(events);
     expect((await meter.result).usage).toEqual({ promptTokens: 40, completionTokens: 1, cachedTokens: 32 });
   });
@@ -53,22 +31,22 @@ describe("meterBody", () => {
   it("keeps only the tail of a long stream and still finds the usage at its end", async () => {
     const filler = Array.from({ length: 3000 }, (_, i) => `data: {"choices":[{"delta":{"content":"token ${i}"}}]}\n\n`);
     const parts = [...filler, `data: {"choices":[],"usage":${usageJson(7, 3000)}}\n\n`, "data: [DONE]\n\n"];
-    const meter = meterBody("sse", source(parts).stream);
+    const meter = meterBody("sse", sourceStream(parts).stream);
     await new Response(meter.body).arrayBuffer();
     expect((await meter.result).usage).toEqual({ promptTokens: 7, completionTokens: 3000, cachedTokens: null });
   });
 
   it("reports no usage for bodies it does not understand", async () => {
-    const meter = meterBody("other", source(["plain text"]).stream);
+    const meter = meterBody("other", sourceStream(["plain text"]).stream);
     expect(await new Response(meter.body).text()).toBe("plain text");
     expect(await meter.result).toMatchObject({ usage: null, completed: true });
-    const bad = meterBody("json", source(['{"usage": nope']).stream);
+    const bad = meterBody("json", sourceStream(['{"usage": nope']).stream);
     await new Response(bad.body).text();
     expect(await bad.result).toMatchObject({ usage: null, completed: true });
   });
 
   it("stop() settles as not completed, and with the client gone the source is cancelled", async () => {
-    const { stream, state } = source(["data: 1\n\n", "data: 2\n\n"], true);
+    const { stream, state } = sourceStream(["data: 1\n\n", "data: 2\n\n"], { hang: true });
     const meter = meterBody("sse", stream);
     const reader = meter.body.getReader();
     await reader.read();
@@ -83,7 +61,7 @@ describe("meterBody", () => {
   });
 
   it("records no first byte for an empty body", async () => {
-    const meter = meterBody("json", source([]).stream);
+    const meter = meterBody("json", sourceStream([]).stream);
     expect(await new Response(meter.body).text()).toBe("");
     expect(await meter.result).toMatchObject({ firstByteAt: null, usage: null, completed: true });
   });
