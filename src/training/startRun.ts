@@ -1,5 +1,6 @@
 import { newId } from "../auth/crypto";
 import { partialHyperparamsSchema, resolveHyperparams, type PartialHyperparams } from "../core/hyperparams";
+import { stepBudgetProblem } from "../core/stepBudget";
 import type { AgentRow } from "../db/agents";
 import { db } from "../db/client";
 import { createDataset, findDataset, type DatasetRow } from "../db/datasets";
@@ -11,9 +12,13 @@ import type { RunParams } from "./context";
 export const RUN_DEFAULT_SEED = 1;
 export const RUN_DEFAULT_TIMEOUT_MS = 120_000;
 
+/** The run cannot be made as asked (nothing was stored). */
+export class RunRejectedError extends Error {}
+
 /**
  * Creates a run row and starts its training Workflow (what POST /api/runs does), for callers other
  * than the route: the paper protocol and the schedule. The run is marked failed if the engine refuses.
+ * A run that would not fit the Workflow step limit is refused before anything is stored.
  */
 export async function startRun(
   env: Env,
@@ -33,6 +38,8 @@ export async function startRun(
   // Agent defaults were validated when stored; a row that no longer parses falls back to the paper's.
   const defaults = partialHyperparamsSchema.safeParse(input.agent.trainingDefaults);
   const hyper = resolveHyperparams(input.dataset.sampleCount, input.overrides, defaults.success ? defaults.data : {});
+  const problem = stepBudgetProblem(input.dataset.sampleCount, hyper);
+  if (problem) throw new RunRejectedError(problem);
   const params: RunParams = {
     ...hyper,
     seed: input.seed ?? RUN_DEFAULT_SEED,

@@ -10,7 +10,7 @@ import { listRollouts, runBatches, runCounts } from "../../db/training";
 import { ApiError, badRequest, conflict, notFound } from "../../errors";
 import { runParamsSchema } from "../../training/context";
 import { recoverRun } from "../../training/recover";
-import { startRun } from "../../training/startRun";
+import { RunRejectedError, startRun } from "../../training/startRun";
 import { newRouter } from "../router";
 import { agentFilter, agentListQuery, errorResponses, requireAgent } from "./common";
 
@@ -104,7 +104,8 @@ export const runsRouter = newRouter()
       let run;
       try {
         run = await startRun(c.env, { agent, dataset, overrides, seed, budgetTokens, timeoutMs, fromVersion, kind: "manual" });
-      } catch {
+      } catch (error) {
+        if (error instanceof RunRejectedError) throw badRequest(error.message, "too_many_steps", "epochs");
         throw new ApiError(503, "could not start the training Workflow; try again", "workflow_unavailable");
       }
       return c.json({ id: run.id, status: run.status }, 201);
