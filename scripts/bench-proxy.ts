@@ -6,7 +6,9 @@
  * with no logic (bench/passthrough-worker) under `wrangler dev`. Then, for each target — direct to
  * the upstream, through the pass-through, through our endpoint — non-streamed and streamed requests at
  * concurrency 1 and 32: p50/p99 latency (request sent → body fully read), p50/p99 time to first body
- * byte for streams, requests per second, and for our endpoint the D1 round trips per request in the
+ * byte for streams, requests per second, CPU time per request of each Worker's `wrangler dev` process
+ * group (the Worker, its runtime, local D1 and the dev proxy; native work included), and for our
+ * endpoint the D1 round trips per request in the
  * steady state (counters reset after warm-up, read after the measured window).
  *
  * The upstream does the same work for every target: requests sent direct or through the pass-through
@@ -21,6 +23,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { injectLibrary } from "../src/core/inject";
 import { renderLibrary } from "../src/core/library";
+import { groupCpuMs } from "./lib/processCpu";
 import { startSimProcess } from "./lib/simProcess";
 import { startWranglerDev, type WranglerDev } from "./lib/wranglerDev";
 
@@ -43,7 +46,7 @@ const ROOT = resolve(import.meta.dirname, "..");
 const ADMIN_TOKEN = "bench-admin-token";
 
 type Sample = { latency: number; ttfb: number };
-type Result = { target: string; mode: string; concurrency: number; n: number; errors: number; rps: number; p50: number; p99: number; ttfb50: number | null; ttfb99: number | null; d1: string };
+type Result = { target: string; mode: string; concurrency: number; n: number; errors: number; rps: number; p50: number; p99: number; ttfb50: number | null; ttfb99: number | null; cpu: number | null; d1: string };
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 
@@ -67,7 +70,8 @@ function requestBody(stream: boolean, i: number, injected: boolean): string {
   });
 }
 
-type Target = { name: string; url: string; headers: Record<string, string>; injected: boolean };
+/** `pgid`: the process group of the target's `wrangler dev`, whose CPU time is counted. */
+type Target = { name: string; url: string; headers: Record<string, string>; injected: boolean; pgid?: number };
 
 async function one({ url, headers, injected }: Target, stream: boolean, i: number): Promise<Sample> {
   const body = requestBody(stream, i, injected);
@@ -147,22 +151,39 @@ async function main() {
 
     const targets: Target[] = [
       { name: "direct (sim)", url: sim.url, headers: {}, injected: true },
-      { name: "pass-through Worker", url: `${passthrough.url}/v1`, headers: {}, injected: true },
-      { name: "our endpoint", url: `${ours.url}/v1`, headers: { authorization: `Bearer ${key.key}` }, injected: false },
+      { name: "pass-through Worker", url: `${passthrough.url}/v1`, headers: {}, injected: true, pgid: passthrough.pgid },
+      { name: "our endpoint", url: `${ours.url}/v1`, headers: { authorization: `Bearer ${key.key}` }, injected: false, pgid: ours.pgid },
     ];
     const results: Result[] = [];
     for (const stream of [false, true]) {
       for (const concurrency of CONCURRENCY) {
         // Targets take turns in short windows (rotating the order each round), so load that drifts on a
         // shared machine hits all three alike; percentiles are over the pooled samples of all rounds.
-        const runs = [];
+        const runs: { target: Target; run: (seconds: number) => Promise<{ samples: Sample[]; errors: number; elapsed: number }>; samples: Sample[]; errors: number; elapsed: number }[] = [];
         for (const target of targets) runs.push({ target, run: await load(target, stream, concurrency, WARMUP), samples: [] as Sample[], errors: 0, elapsed: 0 });
         await admin(ours, "POST", "/serving/stats/reset");
         const countedFrom = performance.now();
+        // CPU of each dev server while its target runs, less its idle rate (measured while the other
+        // targets run), per request: what one request costs that Worker, native work included.
+        const cpu = runs.map(() => ({ active: 0, activeMs: 0, idle: 0, idleMs: 0 }));
+        const cpuNow = () => runs.map((r) => (r.target.pgid === undefined ? 0 : groupCpuMs(r.target.pgid)));
         for (let round = 0; round < ROUNDS; round++) {
           for (let k = 0; k < runs.length; k++) {
-            const r = runs[(k + round) % runs.length]!;
+            const active = (k + round) % runs.length;
+            const r = runs[active]!;
+            const before = cpuNow();
             const window = await r.run(SECONDS / ROUNDS);
+            const after = cpuNow();
+            for (const [i, c] of cpu.entries()) {
+              const used = (after[i] ?? 0) - (before[i] ?? 0);
+              if (i === active) {
+                c.active += used;
+                c.activeMs += window.elapsed * 1000;
+              } else {
+                c.idle += used;
+                c.idleMs += window.elapsed * 1000;
+              }
+            }
             r.samples.push(...window.samples);
             r.errors += window.errors;
             r.elapsed += window.elapsed;
@@ -172,7 +193,9 @@ async function main() {
         await new Promise((r) => setTimeout(r, 800));
         const stats = await admin<{ d1: D1Counts }>(ours, "GET", "/serving/stats");
         const wall = (performance.now() - countedFrom) / 1000;
-        for (const r of runs) {
+        for (const [index, r] of runs.entries()) {
+          const c = cpu[index]!;
+          const perRequest = r.target.pgid === undefined ? null : (c.active - (c.idle / Math.max(1, c.idleMs)) * c.activeMs) / Math.max(1, r.samples.length);
           let d1 = "";
           if (r.target.name === "our endpoint") {
             const n = r.samples.length + r.errors;
@@ -193,6 +216,7 @@ async function main() {
             p99: pct(lat, 99),
             ttfb50: stream ? pct(ttfb, 50) : null,
             ttfb99: stream ? pct(ttfb, 99) : null,
+            cpu: perRequest,
             d1,
           });
           const x = results.at(-1)!;
@@ -202,10 +226,10 @@ async function main() {
     }
 
     const f = (x: number | null) => (x === null ? "-" : x.toFixed(2));
-    console.log("\nmode    conc  target                   n      err  req/s     p50 ms   p99 ms   ttfb p50  ttfb p99");
+    console.log("\nmode    conc  target                   n      err  req/s     p50 ms   p99 ms   ttfb p50  ttfb p99  CPU ms/req");
     for (const r of results) {
       console.log(
-        `${r.mode.padEnd(7)} ${String(r.concurrency).padStart(4)}  ${r.target.padEnd(23)} ${String(r.n).padStart(6)} ${String(r.errors).padStart(4)}  ${r.rps.toFixed(0).padStart(7)}  ${f(r.p50).padStart(7)}  ${f(r.p99).padStart(7)}  ${f(r.ttfb50).padStart(8)}  ${f(r.ttfb99).padStart(8)}`,
+        `${r.mode.padEnd(7)} ${String(r.concurrency).padStart(4)}  ${r.target.padEnd(23)} ${String(r.n).padStart(6)} ${String(r.errors).padStart(4)}  ${r.rps.toFixed(0).padStart(7)}  ${f(r.p50).padStart(7)}  ${f(r.p99).padStart(7)}  ${f(r.ttfb50).padStart(8)}  ${f(r.ttfb99).padStart(8)}  ${f(r.cpu).padStart(10)}`,
       );
     }
     console.log("\nadded by our endpoint over the pass-through Worker (goal: p50 ≤ 1 ms, p99 ≤ 5 ms):");
@@ -213,7 +237,8 @@ async function main() {
       const base = results.find((x) => x.target === "pass-through Worker" && x.mode === r.mode && x.concurrency === r.concurrency);
       if (!base) continue;
       const ttfb = r.ttfb50 !== null && base.ttfb50 !== null ? `, ttfb p50 ${f(r.ttfb50 - base.ttfb50)} ms` : "";
-      console.log(`  ${r.mode.padEnd(7)} c=${String(r.concurrency).padEnd(3)} p50 ${f(r.p50 - base.p50)} ms, p99 ${f(r.p99 - base.p99)} ms${ttfb}`);
+      const cpu = r.cpu !== null && base.cpu !== null ? `, CPU ${f(r.cpu - base.cpu)} ms/req` : "";
+      console.log(`  ${r.mode.padEnd(7)} c=${String(r.concurrency).padEnd(3)} p50 ${f(r.p50 - base.p50)} ms, p99 ${f(r.p99 - base.p99)} ms${ttfb}${cpu}`);
     }
     console.log("\nD1 per request on our endpoint in the steady state (after warm-up):");
     for (const r of results.filter((x) => x.target === "our endpoint")) console.log(`  ${r.mode.padEnd(7)} c=${String(r.concurrency).padEnd(3)} ${r.d1}`);

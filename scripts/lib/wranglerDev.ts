@@ -36,6 +36,8 @@ export type WranglerDev = {
   port: number;
   /** The Chrome DevTools inspector of the Worker (CPU profiles: scripts/profile-proxy.ts). */
   inspectorPort: number;
+  /** Process group of wrangler and its workerd processes (CPU accounting: scripts/lib/processCpu.ts). */
+  pgid: number;
   persistDir: string;
   /** Runs SQL against the dev server's local D1 (same persisted state). */
   d1Execute(sql: string, binding?: string): void;
@@ -151,6 +153,7 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
     url,
     port,
     inspectorPort,
+    pgid: child.pid ?? -1,
     persistDir,
     d1Execute: (sql, b = "DB") => void runWrangler(cwd, ["d1", "execute", b, "--local", "--persist-to", persistDir, ...configArgs, "--command", sql]),
     output: () => output,
