@@ -190,7 +190,7 @@ async function main() {
           }
         }
         // Let the usage log's delayed flush land inside the counted window.
-        await new Promise((r) => setTimeout(r, 800));
+        await new Promise((r) => setTimeout(r, 1300));
         const stats = await admin<{ d1: D1Counts }>(ours, "GET", "/serving/stats");
         const wall = (performance.now() - countedFrom) / 1000;
         for (const [index, r] of runs.entries()) {

@@ -10,8 +10,8 @@ import { usageInsertStatements, type NewUsageRow } from "../db/usage";
  * (counts only) and the rows dropped. `last_used_at` of proxy keys rides in the same batch, at most
  * once per KEY_TOUCH_INTERVAL_MS per key and isolate.
  */
-export const FLUSH_ROWS = 50;
-export const FLUSH_DELAY_MS = 500;
+export const FLUSH_ROWS = 200;
+export const FLUSH_DELAY_MS = 1000;
 export const KEY_TOUCH_INTERVAL_MS = 60_000;
 /** Above this the oldest rows are dropped rather than letting memory grow while D1 is failing. */
 const MAX_BUFFERED = 5_000;
