@@ -5,15 +5,15 @@ import { injectLibrary } from "../../core/inject";
 import { ApiError, badRequest } from "../../errors";
 import { upstreamFetch, upstreamHeaders } from "../../llm/upstream";
 import { renderedVersion, type AgentSnapshot } from "../../serving/libraryCache";
-import { bodyKind, jsonUsage, MAX_JSON_BYTES, meterBody, type MeterResult } from "../../serving/meter";
+import type { MeterResult } from "../../serving/meter";
+import { relayReply, VERSION_HEADER } from "../../serving/relay";
 import { recordUsage } from "../../serving/usageLog";
-import { captureTap } from "../../feedback/capture";
 import { describeIssues } from "../router";
 
 /**
  * POST /v1/chat/completions: the agent's library merged into the system message, everything else
- * (tools, response_format, n, seed, unknown fields…) forwarded untouched; the upstream's status, headers
- * and body come back as they are, streamed chunk by chunk.
+ * (tools, response_format, n, seed, unknown fields…) forwarded untouched; the reply goes back through
+ * `relayReply` (serving/relay.ts).
  */
 
 /** Only what we rewrite is checked; every other field passes through as the client sent it. */
@@ -24,10 +24,6 @@ const requestSchema = z.looseObject({
 });
 
 export const EXPERIENCES_HEADER = "x-experiences";
-export const VERSION_HEADER = "x-experience-version";
-
-/** Response headers that describe the upstream's framing, not the body we send on. */
-const DROP_RESPONSE_HEADERS = ["content-length", "transfer-encoding", "connection", "keep-alive"];
 
 type Selection = { rendered: string; version: number | null };
 
@@ -123,45 +119,5 @@ export const chatCompletions = new Hono<ProxyEnv>().post("/chat/completions", as
     throw error;
   }
 
-  const headers = new Headers(upstream.headers);
-  for (const name of DROP_RESPONSE_HEADERS) headers.delete(name);
-  const upstreamRequestId = headers.get("x-request-id");
-  if (upstreamRequestId) headers.set("x-upstream-request-id", upstreamRequestId);
-  headers.set("x-request-id", requestId);
-  headers.set(VERSION_HEADER, versionHeader);
-
-  if (!upstream.body) {
-    log(upstream.status, { usage: null, firstByteAt: null, endedAt: Date.now(), completed: true });
-    return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
-  }
-  const kind = bodyKind(upstream.headers.get("content-type"));
-  const declaredLength = Number(upstream.headers.get("content-length") ?? Number.NaN);
-  if (kind === "json" && !agent.capture && declaredLength <= MAX_JSON_BYTES) {
-    // A non-streamed reply is complete when its headers arrive: sent on as one buffer, no stream to
-    // pump through the Worker, and its usage is read after the response has gone.
-    let bytes: ArrayBuffer;
-    try {
-      bytes = await upstream.arrayBuffer();
-    } catch (error) {
-      const status = c.req.raw.signal.aborted ? 499 : 502;
-      log(status, { usage: null, firstByteAt: respondedAt, endedAt: Date.now(), completed: false });
-      if (status === 499) throw new ApiError(400, "request cancelled by the client", "client_closed_request");
-      throw new ApiError(502, `upstream reply cut off (${error instanceof Error ? error.name : "error"})`, "upstream_unreachable");
-    }
-    const endedAt = Date.now();
-    c.executionCtx.waitUntil(Promise.resolve().then(() => log(upstream.status, { usage: jsonUsage(bytes), firstByteAt: respondedAt, endedAt, completed: true })));
-    return new Response(bytes, { status: upstream.status, statusText: upstream.statusText, headers });
-  }
-  const meter = meterBody(kind, upstream.body);
-  const signal = c.req.raw.signal;
-  signal.addEventListener("abort", meter.stop, { once: true });
-  c.executionCtx.waitUntil(
-    meter.result.then((result) => {
-      signal.removeEventListener("abort", meter.stop);
-      // 499 (as nginx names it): the client went away before the body ended.
-      log(result.completed ? upstream.status : 499, result);
-    }),
-  );
-  const body = agent.capture ? captureTap(c, upstream, meter.body, version) : meter.body;
-  return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });
+  return relayReply(c, upstream, { requestId, versionHeader, version, respondedAt, log });
 });

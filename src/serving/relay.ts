@@ -1,0 +1,77 @@
+import type { Context } from "hono";
+import type { ProxyEnv } from "../auth/proxyAuth";
+import { ApiError } from "../errors";
+import { captureTap } from "../feedback/capture";
+import { bodyKind, jsonUsage, MAX_JSON_BYTES, meterBody, type MeterResult } from "./meter";
+
+/** Names the library version a response was produced with ("none" without one); also pins one on a request. */
+export const VERSION_HEADER = "x-experience-version";
+
+/** Response headers that describe the upstream's framing, not the body we send on. */
+const DROP_RESPONSE_HEADERS = ["content-length", "transfer-encoding", "connection", "keep-alive"];
+
+export type Relay = {
+  requestId: string;
+  /** Value of the version header: the injected version, or "none". */
+  versionHeader: string;
+  /** Library version recorded with a captured exchange. */
+  version: number | null;
+  /** Epoch ms when the upstream's headers arrived. */
+  respondedAt: number;
+  /** Writes the usage row (status, and what the meter saw). */
+  log: (status: number, meter: MeterResult | null) => void;
+};
+
+/**
+ * The response side of the chat proxy: the upstream's status, headers and body go back as they are,
+ * with our request id and the injected version added, and every reply is logged once with the usage it
+ * reports. A stream passes through chunk by chunk (metered on a `tee()` branch, see meter.ts); a
+ * non-streamed reply of declared length is complete when its headers arrive and goes back as one
+ * buffer, with no stream pumped through the Worker and its usage read after the response has gone.
+ */
+export async function relayReply(c: Context<ProxyEnv>, upstream: Response, relay: Relay): Promise<Response> {
+  const headers = new Headers(upstream.headers);
+  for (const name of DROP_RESPONSE_HEADERS) headers.delete(name);
+  const upstreamRequestId = headers.get("x-request-id");
+  if (upstreamRequestId) headers.set("x-upstream-request-id", upstreamRequestId);
+  headers.set("x-request-id", relay.requestId);
+  headers.set(VERSION_HEADER, relay.versionHeader);
+  const init = { status: upstream.status, statusText: upstream.statusText, headers };
+  const agent = c.get("agent");
+
+  if (!upstream.body) {
+    relay.log(upstream.status, { usage: null, firstByteAt: null, endedAt: Date.now(), completed: true });
+    return new Response(null, init);
+  }
+  const kind = bodyKind(upstream.headers.get("content-type"));
+  const declaredLength = Number(upstream.headers.get("content-length") ?? Number.NaN);
+  if (kind === "json" && !agent.capture && declaredLength <= MAX_JSON_BYTES) {
+    let bytes: ArrayBuffer;
+    try {
+      bytes = await upstream.arrayBuffer();
+    } catch (error) {
+      const cancelled = c.req.raw.signal.aborted;
+      relay.log(cancelled ? 499 : 502, { usage: null, firstByteAt: relay.respondedAt, endedAt: Date.now(), completed: false });
+      if (cancelled) throw new ApiError(400, "request cancelled by the client", "client_closed_request");
+      throw new ApiError(502, `upstream reply cut off (${error instanceof Error ? error.name : "error"})`, "upstream_unreachable");
+    }
+    const endedAt = Date.now();
+    c.executionCtx.waitUntil(
+      Promise.resolve().then(() => relay.log(upstream.status, { usage: jsonUsage(bytes), firstByteAt: relay.respondedAt, endedAt, completed: true })),
+    );
+    return new Response(bytes, init);
+  }
+
+  const meter = meterBody(kind, upstream.body);
+  const signal = c.req.raw.signal;
+  signal.addEventListener("abort", meter.stop, { once: true });
+  c.executionCtx.waitUntil(
+    meter.result.then((result) => {
+      signal.removeEventListener("abort", meter.stop);
+      // 499 (as nginx names it): the client went away before the body ended.
+      relay.log(result.completed ? upstream.status : 499, result);
+    }),
+  );
+  const body = agent.capture ? captureTap(c, upstream, meter.body, relay.version) : meter.body;
+  return new Response(body, init);
+}
