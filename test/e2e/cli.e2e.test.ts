@@ -31,6 +31,8 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Result> 
       },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        // Killed by the timeout: show what wrangler dev was doing (the local engine sometimes stalls).
+        if (error && typeof error.code !== "number") console.error(`tfgrpo ${args.join(" ")} did not finish; wrangler dev said:\n${dev.output().slice(-4000)}`);
         resolveRun({ code, stdout, stderr });
       },
     );
