@@ -27,7 +27,7 @@ export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupPa
           await recordDropped(ctx, g, [], "run cancelled");
           return "dropped";
         }
-        return (await runGroup(ctx, g, await cachedVersionItems(ctx.d, ctx.agent.id, g.libraryVersion))).outcome;
+        return runGroup(ctx, g, await cachedVersionItems(ctx.d, ctx.agent.id, g.libraryVersion));
       });
     } catch (error) {
       // The step failed for good (its retries are spent): the group is dropped with the reason.

@@ -19,7 +19,7 @@ const keyOf = (g: GroupRef, rest: string) => `e${g.epoch}/s${g.sampleIdx}/${rest
 
 type Sample = { question: string; answer: string };
 
-export type GroupOutcome = { outcome: "kept" | "skipped" | "dropped"; reason: string | null };
+export type GroupOutcome = "kept" | "skipped" | "dropped";
 
 /**
  * One rollout group from start to stored outcome (stages 1–6 of DESIGN §3), idempotent: every LLM call
@@ -34,15 +34,15 @@ export async function runGroup(base: RunContext, g: GroupRef, library: readonly 
   // Rollout rows are written only after their calls are stored: no stored call, no rows to look for.
   const rows = await rolloutAndScore(ctx, g, library, sample, ctx.call.preloaded?.calls.size !== 0);
   const rewards = rows.map((r) => r.reward);
-  if (await skipIfNoSignal(ctx, g, rewards)) return { outcome: "skipped", reason: null };
+  if (await skipIfNoSignal(ctx, g, rewards)) return "skipped";
   const summaries = await summarise(ctx, g, library, sample, rows);
   const reflection = summaries.ok ? await reflect(ctx, g, library, sample, rows, summaries.value) : summaries;
   if (!reflection.ok) {
     await recordDropped(ctx, g, rewards, reflection.error);
-    return { outcome: "dropped", reason: reflection.error };
+    return "dropped";
   }
   await recordKept(ctx, g, rewards, reflection.value);
-  return { outcome: "kept", reason: null };
+  return "kept";
 }
 
 /** Stages 1–2: G rollouts with the library injected, each scored by the verifier. Returns the stored rows. */
@@ -51,7 +51,7 @@ export async function rolloutAndScore(
   g: GroupRef,
   library: readonly Experience[],
   sample: Sample,
-  mayExist = true,
+  mayExist: boolean,
 ): Promise<RolloutRow[]> {
   const existing = mayExist ? await groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx) : [];
   if (existing.length === ctx.params.groupSize) return existing;
@@ -83,8 +83,8 @@ export async function rolloutAndScore(
     }),
   );
   await insertRollouts(ctx.d, rows);
-  // A partial earlier attempt may have stored some rows first: what is stored is what counts.
-  return existing.length === 0 ? rows.map((r) => ({ ...r, summary: null })) : groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
+  // A concurrent or partial earlier attempt may have stored rows first: what is stored is what counts.
+  return groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
 }
 
 /** Stage 3: a group whose rewards are all equal carries no signal and is recorded as skipped. */
