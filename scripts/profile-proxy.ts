@@ -5,8 +5,11 @@
  * library, then drives --requests requests (json or --stream) at --concurrency through the endpoint while
  * the V8 profiler of the Worker's isolate runs (Chrome DevTools protocol on the inspector port). Prints
  * the top functions by self time and writes the .cpuprofile (open it in Chrome DevTools) to --out.
+ * `--target passthrough` profiles the bare pass-through Worker (bench/passthrough-worker) the same way,
+ * for a side-by-side of what our endpoint adds.
  */
 import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startCpuProfile, summarizeProfile } from "./lib/cpuProfile";
 import { startSimProcess } from "./lib/simProcess";
@@ -19,21 +22,29 @@ const { values } = parseArgs({
     stream: { type: "boolean", default: false },
     out: { type: "string", default: "proxy.cpuprofile" },
     top: { type: "string", default: "40" },
+    target: { type: "string", default: "ours" },
   },
 });
 const ADMIN_TOKEN = "profile-admin-token";
 
 async function main() {
+  if (values.target !== "ours" && values.target !== "passthrough") throw new Error("--target must be 'ours' or 'passthrough'");
   const sim = await startSimProcess();
-  const dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: "profile-encryption-key" } });
+  const dev =
+    values.target === "ours"
+      ? await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: "profile-encryption-key" } })
+      : await startWranglerDev({ cwd: resolve(import.meta.dirname, "../bench/passthrough-worker"), migrateBinding: null, vars: { UPSTREAM: sim.url } });
   try {
     const admin = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${dev.url}/api${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
       if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
       return (await res.json()) as Record<string, unknown>;
     };
-    await admin("POST", "/agents", { name: "profile", upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-profile" } });
-    const key = String((await admin("POST", "/agents/profile/keys", {})).key);
+    let key = "none";
+    if (values.target === "ours") {
+      await admin("POST", "/agents", { name: "profile", upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-profile" } });
+      key = String((await admin("POST", "/agents/profile/keys", {})).key);
+    }
     const send = async (i: number) => {
       const res = await fetch(`${dev.url}/v1/chat/completions`, {
         method: "POST",

@@ -10,8 +10,9 @@ import { usageInsertStatements, type NewUsageRow } from "../db/usage";
  * (counts only) and the rows dropped. `last_used_at` of proxy keys rides in the same batch, at most
  * once per KEY_TOUCH_INTERVAL_MS per key and isolate.
  */
-export const FLUSH_ROWS = 200;
-export const FLUSH_DELAY_MS = 1000;
+export const FLUSH_ROWS = 1000;
+/** Each flush has a fixed cost in D1 whatever its size; rows reach other isolates' readers within this. */
+export const FLUSH_DELAY_MS = 5000;
 export const KEY_TOUCH_INTERVAL_MS = 60_000;
 /** Above this the oldest rows are dropped rather than letting memory grow while D1 is failing. */
 const MAX_BUFFERED = 5_000;
