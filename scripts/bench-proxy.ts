@@ -17,12 +17,19 @@
  *
  * Options: --seconds N (measured time per target and config, default 3, split into --rounds windows,
  * default 6, taken in turns by the targets), --warmup N (requests, default 50), --items N (library
- * items injected, default 12), --concurrency 1,32.
+ * items injected, default 12), --concurrency 1,32, --aa (adds a second, identical pass-through Worker
+ * as a fourth target: its difference from the first is the measurement's noise floor in the same run).
+ *
+ * Besides pooled percentiles, the added p50 is also estimated round by round (p50 of our endpoint's
+ * window minus the pass-through's window in the same round) with a 95% bootstrap interval over rounds,
+ * so a difference can be told from the noise between windows.
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { injectLibrary } from "../src/core/inject";
 import { renderLibrary } from "../src/core/library";
+import { bootstrapCI } from "../src/core/metrics";
+import { FLUSH_DELAY_MS } from "../src/serving/usageLog";
 import { groupCpuMs } from "./lib/processCpu";
 import { startSimProcess } from "./lib/simProcess";
 import { startWranglerDev, type WranglerDev } from "./lib/wranglerDev";
@@ -34,6 +41,7 @@ const { values } = parseArgs({
     items: { type: "string", default: "12" },
     concurrency: { type: "string", default: "1,32" },
     rounds: { type: "string", default: "6" },
+    aa: { type: "boolean", default: false },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -43,10 +51,13 @@ const CONCURRENCY = values.concurrency.split(",").map(Number);
 const ROUNDS = Number(values.rounds);
 
 const ROOT = resolve(import.meta.dirname, "..");
+const BASE_TARGET = "pass-through Worker";
+const AA_TARGET = "2nd pass-through (A/A)";
 const ADMIN_TOKEN = "bench-admin-token";
 
 type Sample = { latency: number; ttfb: number };
-type Result = { target: string; mode: string; concurrency: number; n: number; errors: number; rps: number; p50: number; p99: number; ttfb50: number | null; ttfb99: number | null; cpu: number | null; d1: string };
+/** `roundP50`: the p50 of each round's window, for round-by-round differences. */
+type Result = { target: string; mode: string; concurrency: number; n: number; errors: number; rps: number; p50: number; p99: number; ttfb50: number | null; ttfb99: number | null; cpu: number | null; d1: string; roundP50: number[] };
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 
@@ -129,11 +140,14 @@ async function main() {
   const cleanups: (() => Promise<void>)[] = [sim.stop];
   try {
     console.error("starting wrangler dev (ours and pass-through)…");
-    const [ours, passthrough] = await Promise.all([
+    const startPassthrough = () => startWranglerDev({ cwd: resolve(ROOT, "bench/passthrough-worker"), migrateBinding: null, vars: { UPSTREAM: sim.url } });
+    const [ours, passthrough, second] = await Promise.all([
       startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: "bench-encryption-key", DEBUG_COUNT_D1: "1" } }),
-      startWranglerDev({ cwd: resolve(ROOT, "bench/passthrough-worker"), migrateBinding: null, vars: { UPSTREAM: sim.url } }),
+      startPassthrough(),
+      values.aa ? startPassthrough() : undefined,
     ]);
     cleanups.push(ours.stop, passthrough.stop);
+    if (second) cleanups.push(second.stop);
 
     const agent = await admin<{ id: string }>(ours, "POST", "/agents", { name: "bench", upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-bench" } });
     const key = await admin<{ key: string }>(ours, "POST", "/agents/bench/keys", {});
@@ -151,16 +165,17 @@ async function main() {
 
     const targets: Target[] = [
       { name: "direct (sim)", url: sim.url, headers: {}, injected: true },
-      { name: "pass-through Worker", url: `${passthrough.url}/v1`, headers: {}, injected: true, pgid: passthrough.pgid },
+      { name: BASE_TARGET, url: `${passthrough.url}/v1`, headers: {}, injected: true, pgid: passthrough.pgid },
       { name: "our endpoint", url: `${ours.url}/v1`, headers: { authorization: `Bearer ${key.key}` }, injected: false, pgid: ours.pgid },
     ];
+    if (second) targets.push({ name: AA_TARGET, url: `${second.url}/v1`, headers: {}, injected: true, pgid: second.pgid });
     const results: Result[] = [];
     for (const stream of [false, true]) {
       for (const concurrency of CONCURRENCY) {
         // Targets take turns in short windows (rotating the order each round), so load that drifts on a
         // shared machine hits all three alike; percentiles are over the pooled samples of all rounds.
-        const runs: { target: Target; run: (seconds: number) => Promise<{ samples: Sample[]; errors: number; elapsed: number }>; samples: Sample[]; errors: number; elapsed: number }[] = [];
-        for (const target of targets) runs.push({ target, run: await load(target, stream, concurrency, WARMUP), samples: [] as Sample[], errors: 0, elapsed: 0 });
+        const runs: { target: Target; run: (seconds: number) => Promise<{ samples: Sample[]; errors: number; elapsed: number }>; samples: Sample[]; roundP50: number[]; errors: number; elapsed: number }[] = [];
+        for (const target of targets) runs.push({ target, run: await load(target, stream, concurrency, WARMUP), samples: [], roundP50: [], errors: 0, elapsed: 0 });
         await admin(ours, "POST", "/serving/stats/reset");
         const countedFrom = performance.now();
         // CPU of each dev server while its target runs, less its idle rate (measured while the other
@@ -185,12 +200,13 @@ async function main() {
               }
             }
             r.samples.push(...window.samples);
+            r.roundP50.push(pct(window.samples.map((x) => x.latency).sort((a, b) => a - b), 50));
             r.errors += window.errors;
             r.elapsed += window.elapsed;
           }
         }
         // Let the usage log's delayed flush land inside the counted window.
-        await new Promise((r) => setTimeout(r, 1300));
+        await new Promise((r) => setTimeout(r, FLUSH_DELAY_MS + 300));
         const stats = await admin<{ d1: D1Counts }>(ours, "GET", "/serving/stats");
         const wall = (performance.now() - countedFrom) / 1000;
         for (const [index, r] of runs.entries()) {
@@ -218,6 +234,7 @@ async function main() {
             ttfb99: stream ? pct(ttfb, 99) : null,
             cpu: perRequest,
             d1,
+            roundP50: r.roundP50,
           });
           const x = results.at(-1)!;
           console.error(`${x.mode} c=${x.concurrency} ${x.target}: n=${x.n} p50=${x.p50.toFixed(2)} p99=${x.p99.toFixed(2)} ${x.d1}`);
@@ -232,13 +249,18 @@ async function main() {
         `${r.mode.padEnd(7)} ${String(r.concurrency).padStart(4)}  ${r.target.padEnd(23)} ${String(r.n).padStart(6)} ${String(r.errors).padStart(4)}  ${r.rps.toFixed(0).padStart(7)}  ${f(r.p50).padStart(7)}  ${f(r.p99).padStart(7)}  ${f(r.ttfb50).padStart(8)}  ${f(r.ttfb99).padStart(8)}  ${f(r.cpu).padStart(10)}`,
       );
     }
-    console.log("\nadded by our endpoint over the pass-through Worker (goal: p50 ≤ 1 ms, p99 ≤ 5 ms):");
-    for (const r of results.filter((x) => x.target === "our endpoint")) {
-      const base = results.find((x) => x.target === "pass-through Worker" && x.mode === r.mode && x.concurrency === r.concurrency);
+    console.log("\nadded over the pass-through Worker (goal for our endpoint: p50 ≤ 1 ms, p99 ≤ 5 ms); p50 round by round: mean [95% CI]:");
+    for (const r of results.filter((x) => x.target === "our endpoint" || x.target === AA_TARGET)) {
+      const base = results.find((x) => x.target === BASE_TARGET && x.mode === r.mode && x.concurrency === r.concurrency);
       if (!base) continue;
+      const diffs = r.roundP50.map((x, i) => x - (base.roundP50[i] ?? Number.NaN)).filter(Number.isFinite);
+      const mean = diffs.reduce((a, b) => a + b, 0) / Math.max(1, diffs.length);
+      const ci = bootstrapCI(diffs, { seed: 1 });
+      const rounds = `, by round ${f(mean)} [${f(ci.low)}, ${f(ci.high)}] ms`;
       const ttfb = r.ttfb50 !== null && base.ttfb50 !== null ? `, ttfb p50 ${f(r.ttfb50 - base.ttfb50)} ms` : "";
       const cpu = r.cpu !== null && base.cpu !== null ? `, CPU ${f(r.cpu - base.cpu)} ms/req` : "";
-      console.log(`  ${r.mode.padEnd(7)} c=${String(r.concurrency).padEnd(3)} p50 ${f(r.p50 - base.p50)} ms, p99 ${f(r.p99 - base.p99)} ms${ttfb}${cpu}`);
+      const who = r.target === AA_TARGET ? "A/A    " : "ours   ";
+      console.log(`  ${who} ${r.mode.padEnd(7)} c=${String(r.concurrency).padEnd(3)} p50 ${f(r.p50 - base.p50)} ms${rounds}, p99 ${f(r.p99 - base.p99)} ms${ttfb}${cpu}`);
     }
     console.log("\nD1 per request on our endpoint in the steady state (after warm-up):");
     for (const r of results.filter((x) => x.target === "our endpoint")) console.log(`  ${r.mode.padEnd(7)} c=${String(r.concurrency).padEnd(3)} ${r.d1}`);
