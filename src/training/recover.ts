@@ -1,11 +1,16 @@
+import { z } from "zod";
 import { seededShuffle, splitBatches } from "../core/batching";
+import { evaluationScoreRows } from "../db/evaluations";
 import { findGroup } from "../db/training";
-import { groupInstanceId } from "../../workflows/steps";
+import { chunkDoneEvent, chunkInstanceId, groupInstanceId } from "../../workflows/steps";
 import { loadRunContext } from "./context";
+import { loadEvalContext } from "./evaluate";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Instance = { status(): Promise<InstanceStatus>; pause(): Promise<void>; resume(): Promise<void> };
+
+const chunkReportSchema = z.object({ ok: z.boolean(), error: z.string().nullable() });
 
 /**
  * Nudges a Workflow instance that reports itself live but makes no progress (the local engine after a
@@ -39,4 +44,42 @@ export async function recoverRun(env: Env, runId: string): Promise<Recovery> {
     if (child && (await nudgeInstance(child)).startsWith("pause")) groups++;
   }
   return { run: await nudgeInstance(await env.TRAINING_RUN.get(runId)), groups };
+}
+
+export type EvaluationRecovery = { evaluation: string; chunks: number; reports: number };
+
+/**
+ * Recovers a stalled evaluation. A live chunk instance is nudged; a chunk instance that has ended while
+ * its parent still waits has its report sent (again): a lost report would leave the parent waiting
+ * for hours, while a duplicate is never read, as each chunk's event is waited for once. Then the parent
+ * is nudged.
+ *
+ * Only chunks known to be spawned are looked up, because looking up an id the local engine has never
+ * seen leaves a stub that a later create would take for the instance (workflows/engine.ts). Waves are
+ * spawned one after another, so every chunk of a wave up to the last one with a stored score exists.
+ */
+export async function recoverEvaluation(env: Env, evaluationId: string): Promise<EvaluationRecovery> {
+  const ctx = await loadEvalContext(env, evaluationId);
+  const parent = await env.EVALUATION.get(evaluationId);
+  const scores = await evaluationScoreRows(ctx.d, evaluationId);
+  const scored = new Set(scores.map((r) => `${r.version}:${r.sampleIdx}`));
+  const questionsPerWave = ctx.params.chunkSize * ctx.params.maxChunksInFlight;
+  const spawnedQuestions = scores.length === 0 ? 0 : (Math.floor(Math.max(...scores.map((r) => r.sampleIdx)) / questionsPerWave) + 1) * questionsPerWave;
+  const questions = Array.from({ length: Math.min(ctx.params.samples, spawnedQuestions) }, (_, i) => i);
+  let chunks = 0;
+  let reports = 0;
+  for (const [chunk, sampleIdxs] of splitBatches(questions, ctx.params.chunkSize).entries()) {
+    const child = await env.EVALUATION_CHUNK.get(chunkInstanceId(evaluationId, chunk));
+    const { status, output } = await child.status();
+    if (status === "complete" || status === "errored" || status === "terminated") {
+      const complete = sampleIdxs.every((i) => ctx.evaluation.versions.every((v) => scored.has(`${v}:${i}`)));
+      const stored = chunkReportSchema.safeParse(output);
+      const payload = stored.success ? stored.data : { ok: complete, error: complete ? null : `chunk ${chunk}: its Workflow instance is ${status}` };
+      await parent.sendEvent({ type: chunkDoneEvent(chunk), payload });
+      reports++;
+    } else if ((await nudgeInstance(child)).startsWith("pause")) {
+      chunks++;
+    }
+  }
+  return { evaluation: await nudgeInstance(parent), chunks, reports };
 }

@@ -7,7 +7,7 @@ import { stalledEvaluations, touchEvaluation } from "../db/evaluations";
 import { activeRunCount, finishRun, updateRun } from "../db/runs";
 import { claimPeriod, recordRecovery, scheduledAgents, snapshotDataset, stalledRuns, updateScheduledRun } from "../db/schedule";
 import { envString } from "../llm/upstream";
-import { nudgeInstance, recoverRun } from "./recover";
+import { recoverEvaluation, recoverRun } from "./recover";
 import { startRun } from "./startRun";
 import { finishEvaluation } from "../db/evaluations";
 
@@ -115,7 +115,11 @@ async function recoverStalled(env: Env, d: Db, nowMs: number): Promise<Scheduled
     await handle(
       "evaluation",
       e.id,
-      async () => nudgeInstance(await env.EVALUATION.get(e.id)),
+      async () => {
+        const { evaluation: action, chunks, reports } = await recoverEvaluation(env, e.id);
+        const extra = [chunks > 0 ? `${chunks} chunk instance(s) nudged` : "", reports > 0 ? `${reports} chunk report(s) re-sent` : ""].filter(Boolean);
+        return [action, ...extra].join("; ");
+      },
       (status) => finishEvaluation(d, e.id, { status: "failed", error: `its Workflow instance is ${status}` }),
       () => touchEvaluation(d, e.id),
     );

@@ -139,11 +139,15 @@ describe("tfgrpo CLI", () => {
     // One chunk instance for the 10 questions: the local engine has stalled (rarely) on an evaluation
     // fanned out to many chunk instances right after a run; fan-out itself is covered by the workers tests.
     const ev = await okJson<{ id: string }>(["eval", "start", "--agent", "cli", "--dataset", "small", "--versions", `${version},none`, "-k", "1", "--chunk-size", "10"]);
-    const evWatched = await cli(["--json", "eval", "watch", ev.id]);
+    // The local engine has (rarely) left an evaluation waiting after a run; the watcher recovers it.
+    const evWatched = await cli(["--json", "eval", "watch", ev.id, "--recover-after", "30"]);
     expect(evWatched.code, evWatched.stderr).toBe(0);
     const figures = JSON.parse(evWatched.stdout) as { status: string; versions: { version: number; meanAtK: number }[] };
     expect(figures.status).toBe("completed");
     expect(figures.versions.map((v) => v.version)).toEqual([version, 0]);
+    const late = await cli(["eval", "recover", ev.id]);
+    expect(late.code).not.toBe(0);
+    expect(late.stderr).toContain("already completed");
 
     // Promotion.
     expect(await ok(["promote", "cli", String(version)])).toContain(`serving version ${version}`);

@@ -1,10 +1,13 @@
 import { Command } from "commander";
 import { isFinished, pollUntil, type AdminClient, type Evaluation } from "../../lib/adminClient";
+import { stallDetector } from "../../lib/stall";
 import { evaluationProgress } from "../../start/progress";
 import { CliError, context, enc, int, num, versionRef } from "../client";
 import { fields, out, pct, table } from "../output";
 
-type StartOptions = { agent: string; dataset: string; versions?: string; k?: number; temperature?: number; seed?: number; chunkSize?: number; watch?: boolean };
+type WatchOptions = { recoverAfter?: number };
+type StartOptions = WatchOptions & { agent: string; dataset: string; versions?: string; k?: number; temperature?: number; seed?: number; chunkSize?: number; watch?: boolean };
+type Recovery = { evaluation: string; chunks: number; reports: number };
 
 const ci = (i: { low: number; high: number } | null | undefined) => (i ? `[${pct(i.low)}, ${pct(i.high)}]` : "–");
 const label = (e: Evaluation, v: number) => e.versions.find((x) => x.version === v)?.label ?? (v === 0 ? "none" : `v${v}`);
@@ -44,11 +47,30 @@ export function showEvaluation(e: Evaluation): string {
   return parts.join("\n");
 }
 
-async function watchEvaluation(api: AdminClient, id: string, json: boolean): Promise<Evaluation> {
+/**
+ * Follows an evaluation to its end. With `recoverAfter` (seconds), an evaluation whose progress has not
+ * moved for that long is recovered (POST …/recover: its Workflow instances nudged, lost chunk reports
+ * re-sent), at most once per period.
+ */
+async function watchEvaluation(api: AdminClient, id: string, json: boolean, o: WatchOptions = {}): Promise<Evaluation> {
   const bar = evaluationProgress();
+  const stalled = o.recoverAfter === undefined ? null : stallDetector(o.recoverAfter * 1000);
   let e: Evaluation;
   try {
-    e = await pollUntil(() => api.get<Evaluation>(`/evaluations/${enc(id)}`), (x) => isFinished(x.status), (x) => bar.update(x), 1_000);
+    e = await pollUntil(
+      () => api.get<Evaluation>(`/evaluations/${enc(id)}`),
+      (x) => isFinished(x.status),
+      (x) => {
+        bar.update(x);
+        if (stalled?.(`${x.status} ${x.progress.scored}`, Date.now())) {
+          void api.post<Recovery>(`/evaluations/${enc(id)}/recover`, {}).then(
+            (r) => process.stderr.write(`\nno progress for ${o.recoverAfter} s: recovered (${r.evaluation}; ${r.chunks} chunk(s) nudged, ${r.reports} report(s) re-sent)\n`),
+            (error: unknown) => process.stderr.write(`\nno progress for ${o.recoverAfter} s: recovery failed (${error instanceof Error ? error.message : String(error)})\n`),
+          );
+        }
+      },
+      1_000,
+    );
   } finally {
     bar.stop();
   }
@@ -56,6 +78,8 @@ async function watchEvaluation(api: AdminClient, id: string, json: boolean): Pro
   if (e.status !== "completed") throw new CliError(`evaluation ${e.id} ended ${e.status}: ${e.error ?? "no reason given"}`);
   return e;
 }
+
+const recoverAfterOption = ["--recover-after <seconds>", "while watching, recover the evaluation when it makes no progress for this long", int("--recover-after", 1)] as const;
 
 function startOptions(cmd: Command): Command {
   return cmd
@@ -85,6 +109,7 @@ export function evalCommand(): Command {
   startOptions(cmd.command("start").description("start an evaluation"))
     .requiredOption("--versions <list>", 'comma-separated versions; "none" is no library; each is compared with the last')
     .option("--watch", "then watch it until it finishes")
+    .option(...recoverAfterOption)
     .addHelpText("after", "\nExample:\n  tfgrpo eval start --agent math --dataset sim-test --versions 3,none -k 4 --watch")
     .action(async (o: StartOptions, c: Command) => {
       const { api, json } = context(c);
@@ -92,7 +117,7 @@ export function evalCommand(): Command {
       const res = await start(api, o, versions);
       if (o.watch) {
         if (!json) process.stderr.write(`evaluation ${res.id} ${res.status}\n`);
-        await watchEvaluation(api, res.id, json);
+        await watchEvaluation(api, res.id, json, o);
       } else out(json, res, () => `evaluation ${res.id} ${res.status}\nwatch it: tfgrpo eval watch ${res.id}`);
     });
 
@@ -100,9 +125,20 @@ export function evalCommand(): Command {
     .command("watch")
     .description("follow an evaluation with a progress bar until it finishes, then print its figures")
     .argument("<evaluation>", "evaluation id")
+    .option(...recoverAfterOption)
+    .action(async (id: string, o: WatchOptions, c: Command) => {
+      const { api, json } = context(c);
+      await watchEvaluation(api, id, json, o);
+    });
+
+  cmd
+    .command("recover")
+    .description("nudge a stalled evaluation: pause and resume its live Workflow instances, re-send lost chunk reports")
+    .argument("<evaluation>", "evaluation id")
     .action(async (id: string, _o: unknown, c: Command) => {
       const { api, json } = context(c);
-      await watchEvaluation(api, id, json);
+      const r = await api.post<Recovery & { id: string }>(`/evaluations/${enc(id)}/recover`, {});
+      out(json, r, () => `evaluation ${r.id}: ${r.evaluation}; ${r.chunks} chunk instance(s) nudged, ${r.reports} chunk report(s) re-sent`);
     });
 
   cmd
@@ -117,13 +153,14 @@ export function evalCommand(): Command {
 
   startOptions(cmd.command("compare").description("evaluate two or more versions on common random numbers, wait, and print the paired comparison"))
     .argument("<versions...>", 'versions to compare, e.g. 3 none (each is compared with the last)')
+    .option(...recoverAfterOption)
     .addHelpText("after", "\nExample:\n  tfgrpo eval compare --agent math --dataset sim-test 3 none")
     .action(async (versions: string[], o: StartOptions, c: Command) => {
       const { api, json } = context(c);
       if (versions.length < 2) throw new CliError("compare needs at least two versions");
       const res = await start(api, o, versions.map(versionRef));
       if (!json) process.stderr.write(`evaluation ${res.id} ${res.status}\n`);
-      await watchEvaluation(api, res.id, json);
+      await watchEvaluation(api, res.id, json, o);
     });
 
   cmd

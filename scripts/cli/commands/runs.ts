@@ -148,5 +148,15 @@ export function runsCommand(): Command {
       out(json, res, () => `run ${res.id} ${res.status}`);
     });
 
+  cmd
+    .command("recover")
+    .description("nudge a stalled run: pause and resume its Workflow instance and the unreported groups of its batch")
+    .argument("<run>", "run id")
+    .action(async (id: string, _o: unknown, c: Command) => {
+      const { api, json } = context(c);
+      const res = await api.post<{ id: string; run: string; groups: number }>(`/runs/${enc(id)}/recover`);
+      out(json, res, () => `run ${res.id}: ${res.run}; ${res.groups} group instance(s) nudged`);
+    });
+
   return cmd;
 }

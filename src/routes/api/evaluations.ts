@@ -6,8 +6,9 @@ import { findDataset } from "../../db/datasets";
 import { evaluationScoreRows, findEvaluation, listEvaluations, scoredCounts, type EvaluationRow } from "../../db/evaluations";
 import { findVersion } from "../../db/libraryVersions";
 import { samplesPage } from "../../db/datasets";
-import { ApiError, badRequest, notFound } from "../../errors";
+import { ApiError, badRequest, conflict, notFound } from "../../errors";
 import { EVAL_DEFAULTS, evalParamsSchema, evaluationTokens, startEvaluation } from "../../training/evaluate";
+import { recoverEvaluation } from "../../training/recover";
 import { newRouter } from "../router";
 import { agentFilter, agentListQuery, errorResponses, requireAgent } from "./common";
 
@@ -146,5 +147,27 @@ export const evaluationsRouter = newRouter()
       const e = await findEvaluation(db(c.env.DB), id);
       if (!e) throw notFound("evaluation", id);
       return c.json(await evaluationView(c.env, e, detail === "1" ? { offset, limit } : null), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{evaluation}/recover",
+      tags: ["evaluations"],
+      request: { params: evalParam },
+      responses: {
+        200: {
+          description: "Nudged the evaluation's live Workflow instances (pause, then resume) and re-sent the reports of its ended chunks",
+          ...json(z.object({ id: z.string(), evaluation: z.string(), chunks: z.number(), reports: z.number() })),
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { evaluation: id } = c.req.valid("param");
+      const e = await findEvaluation(db(c.env.DB), id);
+      if (!e) throw notFound("evaluation", id);
+      if (e.status !== "queued" && e.status !== "running") throw conflict(`evaluation ${id} is already ${e.status}`, "evaluation_finished");
+      return c.json({ id, ...(await recoverEvaluation(c.env, id)) }, 200);
     },
   );

@@ -1,0 +1,54 @@
+import { env, introspectWorkflow } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { EVAL_STEPS } from "../../workflows/steps";
+import { createSimAgent, uploadSlice, waitFor, waitForEvaluation, type EvaluationView } from "./evalHelpers";
+import { call, json } from "./helpers";
+
+/**
+ * POST /api/evaluations/{id}/recover: an evaluation whose chunk reports never reached the parent
+ * (here the chunks' notify step is mocked out, so they end without sending anything) completes once
+ * the reports are re-sent from what the chunk instances stored.
+ */
+
+beforeAll(async () => {
+  await createSimAgent("recovering");
+  await uploadSlice("recovering-set", "sim-test", 0, 4);
+});
+
+type Progress = { status: string; progress: { scored: number; total: number } };
+
+describe("evaluation recovery", () => {
+  it("re-sends the reports a parent never received, and the evaluation completes", async () => {
+    await using chunks = await introspectWorkflow(env.EVALUATION_CHUNK);
+    await chunks.modifyAll(async (m) => {
+      await m.mockStepResult({ name: EVAL_STEPS.notify }, true);
+    });
+    const res = await call("POST", "/api/evaluations", { agent: "recovering", dataset: "recovering-set", versions: ["none"], k: 1, chunkSize: 2 });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const { id } = await json<{ id: string }>(res);
+
+    // Every question is scored, but with no report the parent keeps waiting.
+    const scored = await waitFor(`evaluation ${id} scored`, async () => json<Progress>(await call("GET", `/api/evaluations/${id}`)), (e) => e.progress.scored === e.progress.total);
+    expect(scored.status).toBe("running");
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await json<Progress>(await call("GET", `/api/evaluations/${id}`))).status).toBe("running");
+
+    const recovered = await call("POST", `/api/evaluations/${id}/recover`);
+    expect(recovered.status, await recovered.clone().text()).toBe(200);
+    expect(await recovered.json()).toMatchObject({ id, chunks: 0, reports: 2, evaluation: expect.stringMatching(/^pause\+resume/) });
+
+    const done: EvaluationView = await waitForEvaluation(id);
+    expect(done).toMatchObject({ status: "completed", error: null });
+    expect(done.versions[0]?.questionsDone).toBe(4);
+
+    const again = await call("POST", `/api/evaluations/${id}/recover`);
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ error: { code: "evaluation_finished" } });
+  });
+
+  it("answers 404 for an unknown evaluation", async () => {
+    const res = await call("POST", "/api/evaluations/ev_missing/recover");
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: { code: "not_found" } });
+  });
+});
