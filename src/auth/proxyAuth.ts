@@ -53,6 +53,23 @@ async function checkKey(env: Env, hash: string): Promise<KeyEntry | null> {
   return entry;
 }
 
+/**
+ * Checks in flight, by key hash: requests that find the entry expired while a check of the same key
+ * is under way wait for that one instead of each sending its own (under load a check can take longer
+ * than the TTL, and every request arriving meanwhile would otherwise query D1).
+ */
+const inflight = new Map<string, Promise<KeyEntry | null>>();
+
+function checkKeyOnce(env: Env, hash: string): Promise<KeyEntry | null> {
+  const pending = inflight.get(hash);
+  if (pending) return pending;
+  const check = checkKey(env, hash).finally(() => {
+    if (inflight.get(hash) === check) inflight.delete(hash);
+  });
+  inflight.set(hash, check);
+  return check;
+}
+
 /** The cached identity of a key, re-checked as described above; null when the key is not valid. */
 export async function identifyKey(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, hash: string): Promise<KeyEntry | null> {
   const ttl = servingTtlMs(env);
@@ -61,22 +78,24 @@ export async function identifyKey(env: Env, ctx: Pick<ExecutionContext, "waitUnt
   if (entry && now - entry.checkedAt < ttl) {
     if (now - entry.checkedAt >= ttl / 2 && now - entry.refreshStartedAt >= ttl) {
       entry.refreshStartedAt = now;
-      ctx.waitUntil(checkKey(env, hash).catch(() => undefined));
+      ctx.waitUntil(checkKeyOnce(env, hash).catch(() => undefined));
     }
     return entry;
   }
-  return checkKey(env, hash);
+  return checkKeyOnce(env, hash);
 }
 
-/** Forgets a revoked key in this isolate, at once. */
+/** Forgets a revoked key in this isolate, at once (a request arriving later never joins an older check). */
 export function forgetKey(keyId: string): void {
   generation++;
+  inflight.clear();
   for (const [hash, entry] of keys) if (entry.keyId === keyId) keys.delete(hash);
 }
 
 /** Makes the next request with any key of the agent re-check D1 (after the agent changed here). */
 export function expireAgentKeys(agentId: string): void {
   generation++;
+  inflight.clear();
   for (const [hash, entry] of keys) if (entry.agentId === agentId) keys.delete(hash);
 }
 

@@ -34,6 +34,8 @@ export type AgentStamp = { activeVersion: number | null; agentUpdatedAt: string 
 export const stampOf = (s: AgentStamp) => `${s.activeVersion ?? "none"}|${s.agentUpdatedAt}`;
 
 const snapshots = new Map<string, AgentSnapshot>();
+/** Loads in flight, by agent id and stamp. */
+const loading = new Map<string, Promise<AgentSnapshot | null>>();
 const pinned = new Map<string, string>();
 const MAX_PINNED = 256;
 
@@ -63,6 +65,18 @@ async function loadSnapshot(env: Env, agentId: string): Promise<AgentSnapshot | 
 export async function agentSnapshot(env: Env, agentId: string, stamp: string): Promise<AgentSnapshot | null> {
   const cached = snapshots.get(agentId);
   if (cached && cached.stamp === stamp) return cached;
+  // Requests that see the new stamp together share one load.
+  const key = `${agentId}|${stamp}`;
+  const pending = loading.get(key);
+  if (pending) return pending;
+  const load = loadAndKeep(env, agentId).finally(() => {
+    if (loading.get(key) === load) loading.delete(key);
+  });
+  loading.set(key, load);
+  return load;
+}
+
+async function loadAndKeep(env: Env, agentId: string): Promise<AgentSnapshot | null> {
   const loaded = await loadSnapshot(env, agentId);
   if (!loaded) {
     snapshots.delete(agentId);
@@ -98,6 +112,7 @@ export async function renderedVersion(env: Env, snapshot: AgentSnapshot, version
 /** Drops what this isolate knows about an agent (after an admin change served by this isolate). */
 export function forgetAgent(agentId: string): void {
   snapshots.delete(agentId);
+  for (const key of loading.keys()) if (key.startsWith(`${agentId}|`)) loading.delete(key);
   for (const key of pinned.keys()) if (key.startsWith(`${agentId}:`)) pinned.delete(key);
 }
 
