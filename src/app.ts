@@ -13,7 +13,9 @@ function surface(): Hono<AppEnv> {
     const requestId = `req_${randomToken(12)}`;
     c.set("requestId", requestId);
     await next();
-    c.header("x-request-id", requestId);
+    // Setting a header on a finished response makes Hono wrap it in a new Response (its body turned
+    // into a stream): the chat relay's replies already carry the id.
+    if (c.res.headers.get("x-request-id") !== requestId) c.header("x-request-id", requestId);
   });
   app.notFound((c) => c.json(errorBody(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`, "route_not_found"), 404));
   app.onError(handleError);
