@@ -5,6 +5,7 @@ import { findServingKey } from "../db/keys";
 import { ApiError } from "../errors";
 import { envString, UpstreamConfigError } from "../llm/upstream";
 import { agentSnapshot, stampOf, type AgentSnapshot } from "../serving/libraryCache";
+import { singleFlight } from "../serving/singleFlight";
 import { servingTtlMs } from "../serving/ttl";
 import type { AppEnv } from "../types";
 import { bearerToken } from "./adminAuth";
@@ -58,17 +59,7 @@ async function checkKey(env: Env, hash: string): Promise<KeyEntry | null> {
  * is under way wait for that one instead of each sending its own (under load a check can take longer
  * than the TTL, and every request arriving meanwhile would otherwise query D1).
  */
-const inflight = new Map<string, Promise<KeyEntry | null>>();
-
-function checkKeyOnce(env: Env, hash: string): Promise<KeyEntry | null> {
-  const pending = inflight.get(hash);
-  if (pending) return pending;
-  const check = checkKey(env, hash).finally(() => {
-    if (inflight.get(hash) === check) inflight.delete(hash);
-  });
-  inflight.set(hash, check);
-  return check;
-}
+const checks = singleFlight<KeyEntry | null>();
 
 /** The cached identity of a key, re-checked as described above; null when the key is not valid. */
 export async function identifyKey(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, hash: string): Promise<KeyEntry | null> {
@@ -78,24 +69,24 @@ export async function identifyKey(env: Env, ctx: Pick<ExecutionContext, "waitUnt
   if (entry && now - entry.checkedAt < ttl) {
     if (now - entry.checkedAt >= ttl / 2 && now - entry.refreshStartedAt >= ttl) {
       entry.refreshStartedAt = now;
-      ctx.waitUntil(checkKeyOnce(env, hash).catch(() => undefined));
+      ctx.waitUntil(checks.run(hash, () => checkKey(env, hash)).catch(() => undefined));
     }
     return entry;
   }
-  return checkKeyOnce(env, hash);
+  return checks.run(hash, () => checkKey(env, hash));
 }
 
 /** Forgets a revoked key in this isolate, at once (a request arriving later never joins an older check). */
 export function forgetKey(keyId: string): void {
   generation++;
-  inflight.clear();
+  checks.forget(() => true);
   for (const [hash, entry] of keys) if (entry.keyId === keyId) keys.delete(hash);
 }
 
 /** Makes the next request with any key of the agent re-check D1 (after the agent changed here). */
 export function expireAgentKeys(agentId: string): void {
   generation++;
-  inflight.clear();
+  checks.forget(() => true);
   for (const [hash, entry] of keys) if (entry.agentId === agentId) keys.delete(hash);
 }
 

@@ -4,6 +4,7 @@ import { findAgent } from "../db/agents";
 import { db } from "../db/client";
 import { findVersion, versionItems } from "../db/libraryVersions";
 import { resolveUpstream, type Upstream } from "../llm/upstream";
+import { singleFlight } from "./singleFlight";
 
 /**
  * Per-isolate cache of what serving needs about an agent: its upstream (key decrypted once), the
@@ -35,7 +36,7 @@ export const stampOf = (s: AgentStamp) => `${s.activeVersion ?? "none"}|${s.agen
 
 const snapshots = new Map<string, AgentSnapshot>();
 /** Loads in flight, by agent id and stamp. */
-const loading = new Map<string, Promise<AgentSnapshot | null>>();
+const loading = singleFlight<AgentSnapshot | null>();
 const pinned = new Map<string, string>();
 const MAX_PINNED = 256;
 
@@ -66,14 +67,7 @@ export async function agentSnapshot(env: Env, agentId: string, stamp: string): P
   const cached = snapshots.get(agentId);
   if (cached && cached.stamp === stamp) return cached;
   // Requests that see the new stamp together share one load.
-  const key = `${agentId}|${stamp}`;
-  const pending = loading.get(key);
-  if (pending) return pending;
-  const load = loadAndKeep(env, agentId).finally(() => {
-    if (loading.get(key) === load) loading.delete(key);
-  });
-  loading.set(key, load);
-  return load;
+  return loading.run(`${agentId}|${stamp}`, () => loadAndKeep(env, agentId));
 }
 
 async function loadAndKeep(env: Env, agentId: string): Promise<AgentSnapshot | null> {
@@ -112,7 +106,7 @@ export async function renderedVersion(env: Env, snapshot: AgentSnapshot, version
 /** Drops what this isolate knows about an agent (after an admin change served by this isolate). */
 export function forgetAgent(agentId: string): void {
   snapshots.delete(agentId);
-  for (const key of loading.keys()) if (key.startsWith(`${agentId}|`)) loading.delete(key);
+  loading.forget((key) => key.startsWith(`${agentId}|`));
   for (const key of pinned.keys()) if (key.startsWith(`${agentId}:`)) pinned.delete(key);
 }
 

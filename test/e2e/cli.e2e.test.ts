@@ -31,12 +31,29 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Result> 
       },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        // Killed by the timeout: show what wrangler dev was doing (the local engine sometimes stalls).
-        if (error && typeof error.code !== "number") console.error(`tfgrpo ${args.join(" ")} did not finish; wrangler dev said:\n${dev.output().slice(-4000)}`);
+        if (error && typeof error.code !== "number") {
+          // Killed by the timeout (the local engine sometimes stalls): what the CLI printed, whether
+          // wrangler dev still answers, and what it logged.
+          void probe().then((answer) => {
+            console.error(`tfgrpo ${args.join(" ")} did not finish.\nIts stderr: ${stderr.slice(-3000)}\nwrangler dev now: ${answer}\nwrangler dev said:\n${dev.output().slice(-4000)}`);
+            resolveRun({ code, stdout, stderr });
+          });
+          return;
+        }
         resolveRun({ code, stdout, stderr });
       },
     );
   });
+}
+
+/** Whether wrangler dev answers /healthz within 5 s. */
+async function probe(): Promise<string> {
+  try {
+    const res = await fetch(`${dev.url}/healthz`, { signal: AbortSignal.timeout(5_000) });
+    return `/healthz answered ${res.status}`;
+  } catch (error) {
+    return `/healthz did not answer (${error instanceof Error ? error.name : String(error)})`;
+  }
 }
 
 /** Runs the CLI and expects success. */
