@@ -64,7 +64,8 @@ export async function recoverEvaluation(env: Env, evaluationId: string): Promise
   const scores = await evaluationScoreRows(ctx.d, evaluationId);
   const scored = new Set(scores.map((r) => `${r.version}:${r.sampleIdx}`));
   const questionsPerWave = ctx.params.chunkSize * ctx.params.maxChunksInFlight;
-  const spawnedQuestions = scores.length === 0 ? 0 : (Math.floor(Math.max(...scores.map((r) => r.sampleIdx)) / questionsPerWave) + 1) * questionsPerWave;
+  const lastScored = scores.reduce((max, r) => Math.max(max, r.sampleIdx), -1);
+  const spawnedQuestions = lastScored < 0 ? 0 : (Math.floor(lastScored / questionsPerWave) + 1) * questionsPerWave;
   const questions = Array.from({ length: Math.min(ctx.params.samples, spawnedQuestions) }, (_, i) => i);
   let chunks = 0;
   let reports = 0;

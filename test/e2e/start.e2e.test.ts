@@ -15,7 +15,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const tmp = mkdtempSync(join(tmpdir(), "tfgrpo-start-e2e-"));
 let child: ChildProcess | undefined;
 let closed = false;
-/** Resolves when every process holding the output pipes (npx, tsx, start.ts) has exited. */
+/** Resolves when every process holding the output pipes has exited. */
 let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
 
 const signalGroup = (signal: NodeJS.Signals) => {
@@ -42,7 +42,10 @@ describe("npm start", () => {
   it("trains, promotes and serves the demo agent; the printed snippet works; Ctrl-C stops it", async () => {
     const port = await freePort();
     const devVars = join(tmp, "dev.vars");
-    child = spawn("npx", ["tsx", "scripts/start.ts"], {
+    // As `npm start` runs it: node itself with tsx's loader. (tsx's own CLI wraps the script in a second
+    // process that SIGKILLs it when it does not confirm a signal within 30 ms, as happened under load,
+    // and start.ts then died without stopping its wrangler dev.)
+    child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
       cwd: ROOT,
       env: { ...process.env, PORT: String(port), TFGRPO_STATE_DIR: join(tmp, "state"), TFGRPO_DEV_VARS: devVars, TFGRPO_NO_DEMO: "" },
       detached: true,
