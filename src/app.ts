@@ -1,10 +1,10 @@
 import { Hono } from "hono";
-import { errorBody, handleError } from "./errors";
+import { errorBody, handleError } from "./shared/errors";
 import { adminAuth } from "./auth/adminAuth";
 import { api } from "./routes/api";
 import { v1 } from "./routes/v1";
-import type { AppEnv } from "./types";
-import { randomToken } from "./auth/crypto";
+import type { AppEnv } from "./shared/appEnv";
+import { randomToken } from "./shared/ids";
 
 /** What every response shares: a request id, unknown routes and errors in the OpenAI error shape. */
 function surface(): Hono<AppEnv> {

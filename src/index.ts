@@ -1,5 +1,5 @@
 import { app } from "./app";
-import { runScheduled } from "./training/schedule";
+import { runScheduled } from "./cron/scheduled";
 
 export { TrainingRunWorkflow } from "../workflows/trainingRun";
 export { RolloutGroupWorkflow } from "../workflows/rolloutGroup";

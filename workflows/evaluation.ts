@@ -1,11 +1,11 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { splitBatches } from "../src/core/batching";
-import { markEvaluationRunning, touchEvaluation, finishEvaluation } from "../src/db/evaluations";
+import { markEvaluationRunning, touchEvaluation, finishEvaluation } from "../src/db/evaluationRows";
 import { versionItems } from "../src/db/libraryVersions";
-import { evaluateQuestion, finishEvaluationRun, loadEvalContext, type EvaluationParams } from "../src/training/evaluate";
-import { EVAL_STEPS, chunkDoneEvent, chunkInstanceId } from "./steps";
+import { evaluateQuestion, finishEvaluationRun, loadEvalContext, type EvaluationParams } from "../src/evaluation/evaluate";
+import { EVAL_STEPS, chunkDoneEvent, chunkInstanceId } from "../src/durable/steps";
 import { db } from "../src/db/client";
-import { createInstances, rethrowEngineAbort } from "./engine";
+import { createInstances, rethrowEngineAbort } from "../src/durable/instances";
 
 /** How long an evaluation waits for one chunk before recording it as failed. */
 export const CHUNK_TIMEOUT = "2 hours";

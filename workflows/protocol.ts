@@ -1,7 +1,7 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { finishProtocol, pollProtocolRun, startProtocolEvaluations } from "../src/training/protocol";
-import { PROTOCOL_STEPS, evaluationDoneEvent } from "./steps";
-import { rethrowEngineAbort } from "./engine";
+import { finishProtocol, pollProtocolRun, startProtocolEvaluations } from "../src/protocol/paper";
+import { PROTOCOL_STEPS, evaluationDoneEvent } from "../src/durable/steps";
+import { rethrowEngineAbort } from "../src/durable/instances";
 
 export type ProtocolWorkflowParams = { protocolId: string };
 

@@ -4,8 +4,8 @@ import { groupRollouts } from "../src/db/training";
 import { loadRunContext } from "../src/training/context";
 import { recordDropped, runGroup, type GroupRef } from "../src/training/group";
 import { countSteps } from "./stepCounter";
-import { GROUP_STEPS, groupDoneEvent, type GroupDone } from "./steps";
-import { rethrowEngineAbort } from "./engine";
+import { GROUP_STEPS, groupDoneEvent, type GroupDone } from "../src/durable/steps";
+import { rethrowEngineAbort } from "../src/durable/instances";
 
 export type RolloutGroupParams = GroupRef & { runId: string; parentId: string };
 

@@ -10,14 +10,17 @@ import { loadRunContext } from "../src/training/context";
 import { recordDropped } from "../src/training/group";
 import type { RolloutGroupParams } from "./rolloutGroup";
 import { countSteps } from "./stepCounter";
-import { gateAfterRun } from "./gate";
-import { TRAINING_STEPS, groupDoneEvent, groupInstanceId, type GroupDone } from "./steps";
-import { createInstances, rethrowEngineAbort } from "./engine";
+import { decideAfterGate, prepareGate } from "../src/promotion/gate";
+import { GATE_STEPS, TRAINING_STEPS, evaluationDoneEvent, groupDoneEvent, groupInstanceId, type GroupDone } from "../src/durable/steps";
+import { createInstances, rethrowEngineAbort } from "../src/durable/instances";
 
 export type TrainingRunParams = { runId: string };
 
 /** How long a run waits for one group before recording it as dropped. */
 export const GROUP_TIMEOUT = "2 hours";
+
+/** How long a finished run waits for its gate evaluation. */
+export const GATE_TIMEOUT = "24 hours";
 
 type Checkpoint = { go: true } | { go: false; status: "completed" | "cancelled"; reason: string };
 
@@ -116,7 +119,25 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
       await updateRun(ctx.d, runId, { latestVersion: version, progress: { ...ctx.run.progress, steps } });
       return true;
     });
-    await gateAfterRun(this.env, step, runId, runId);
+    await this.gate(step, runId);
     return { version, reason };
+  }
+
+  /**
+   * The end of a run: gated promotion of its final version. Three steps — start the gate evaluation (a
+   * child Workflow), wait for its event, decide — all no-ops when the agent has no gate or the run did
+   * not complete (docs/architecture.md, "Promotion").
+   */
+  private async gate(step: WorkflowStep, runId: string): Promise<void> {
+    const type = evaluationDoneEvent(`gate-${runId}`);
+    const plan = await step.do(GATE_STEPS.start, () => prepareGate(this.env, runId, { binding: "TRAINING_RUN", instanceId: runId, type }));
+    if (!plan) return;
+    try {
+      await step.waitForEvent(GATE_STEPS.wait, { type, timeout: GATE_TIMEOUT });
+    } catch (error) {
+      rethrowEngineAbort(error);
+      // Timed out: the decision step records a refusal unless the evaluation finished after all.
+    }
+    await step.do(GATE_STEPS.decide, () => decideAfterGate(this.env, runId, plan));
   }
 }

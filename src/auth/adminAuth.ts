@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
-import { ApiError } from "../errors";
-import type { AppEnv } from "../types";
+import { ApiError } from "../shared/errors";
+import type { AppEnv } from "../shared/appEnv";
 import { constantTimeEqual } from "./crypto";
 
 export function bearerToken(header: string | undefined): string | null {

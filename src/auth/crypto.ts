@@ -1,5 +1,7 @@
 /** WebCrypto helpers: AES-GCM for secrets at rest, SHA-256 for key hashes, constant-time compare. */
 
+import { toHex } from "../shared/ids";
+
 const encoder = new TextEncoder();
 
 function toBase64(bytes: Uint8Array): string {
@@ -13,39 +15,6 @@ function fromBase64(text: string): Uint8Array {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
-}
-
-/** Two hex digits per byte value: formatting is on every request's path (ids, key hashes). */
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
-
-function toHex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += HEX[b];
-  return s;
-}
-
-/**
- * Random bytes are drawn from a pool filled 4 KiB at a time: a request id needs 12 bytes, and one
- * `getRandomValues` call per request costs more than the bytes themselves.
- */
-const POOL_BYTES = 4096;
-const pool = new Uint8Array(POOL_BYTES);
-let poolAt = POOL_BYTES;
-
-export function randomToken(bytes: number): string {
-  if (bytes > POOL_BYTES) return toHex(crypto.getRandomValues(new Uint8Array(bytes)));
-  if (poolAt + bytes > POOL_BYTES) {
-    crypto.getRandomValues(pool);
-    poolAt = 0;
-  }
-  const out = toHex(pool.subarray(poolAt, poolAt + bytes));
-  // Each byte is handed out once.
-  poolAt += bytes;
-  return out;
-}
-
-export function newId(prefix: string): string {
-  return `${prefix}_${randomToken(10)}`;
 }
 
 export async function sha256Hex(text: string): Promise<string> {

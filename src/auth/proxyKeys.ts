@@ -1,4 +1,5 @@
-import { randomToken, sha256Hex } from "./crypto";
+import { randomToken } from "../shared/ids";
+import { sha256Hex } from "./crypto";
 
 /** Proxy keys look like `tfg_<32 hex>` (128 random bits); only their SHA-256 is stored. */
 export const KEY_PREFIX = "tfg_";

@@ -1,6 +1,8 @@
-import type { Provenance } from "../db/schema";
 
 /** One learned experience. `id` (E1, E2, …) is stable across versions of an agent's library. */
+/** Which run, epoch, batch and operation made or changed an item (docs/architecture.md, "Library versions"). */
+export type Provenance = { runId: string | null; epoch: number | null; batch: number | null; op: string };
+
 export type Experience = { id: string; name: string; text: string; provenance: Provenance[] };
 
 export type Library = { version: number; items: Experience[] };

@@ -1,5 +1,5 @@
 import { and, eq, lt } from "drizzle-orm";
-import { newId } from "../auth/crypto";
+import { newId } from "../shared/ids";
 import { CAPTURE_OFF, captureConfigSchema, type CaptureConfig } from "../core/policies";
 import type { Db } from "./client";
 import { agents, captures, datasets, feedback } from "./schema";

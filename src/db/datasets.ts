@@ -1,5 +1,5 @@
 import { and, asc, eq, lt, sql } from "drizzle-orm";
-import { newId } from "../auth/crypto";
+import { newId } from "../shared/ids";
 import { describeRowIssues, newSplitter, RowChunker, RowValidator, type UploadFormat } from "../core/datasetRows";
 import type { Db } from "./client";
 import { datasets, runs, samples } from "./schema";

@@ -1,7 +1,8 @@
+import type { Provenance } from "../core/library";
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { CaptureConfig, GateConfig, ScheduleConfig } from "../core/policies";
-import type { EvaluationFigures } from "../core/evaluation";
+import type { EvaluationFigures } from "../core/evaluationFigures";
 
 // Timestamps are ISO-8601 strings written by the application, so they read the same in D1 and JSON.
 const createdAt = () => text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
@@ -95,8 +96,6 @@ export const libraryVersions = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.agentId, t.version] }), uniqueIndex("library_versions_origin").on(t.agentId, t.originKey)],
 );
-
-export type Provenance = { runId: string | null; epoch: number | null; batch: number | null; op: string };
 
 /** Items of a version; `itemId` (E1, E2, …) is stable across versions of one agent. */
 export const libraryItems = sqliteTable(

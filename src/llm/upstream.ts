@@ -1,3 +1,4 @@
+import { envString } from "../shared/env";
 import { decryptSecret } from "../auth/crypto";
 import type { AgentRow } from "../db/agents";
 import { createSimulatedModel } from "../sim";
@@ -21,12 +22,6 @@ export class UpstreamConfigError extends Error {
 }
 
 type UpstreamFields = Pick<AgentRow, "upstreamBaseUrl" | "upstreamModel" | "upstreamKeyCipher" | "upstreamKeySecret">;
-
-/** Reads a Worker var or secret by a name chosen at runtime (an agent's `upstreamKeySecret`). */
-export function envString(env: Env, name: string): string | undefined {
-  const value: unknown = Reflect.get(env, name);
-  return typeof value === "string" && value !== "" ? value : undefined;
-}
 
 /**
  * The agent's upstream with its key in clear: decrypted from `upstreamKeyCipher` with ENCRYPTION_KEY,

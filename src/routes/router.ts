@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { z } from "@hono/zod-openapi";
-import { ApiError } from "../errors";
-import type { AppEnv } from "../types";
+import { ApiError } from "../shared/errors";
+import type { AppEnv } from "../shared/appEnv";
 
 /** Formats zod issues as "field: reason; …" so a client can see every problem at once. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], limit = 20): string {

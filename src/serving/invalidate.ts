@@ -1,4 +1,4 @@
-import { expireAgentKeys, forgetKey } from "../auth/proxyAuth";
+import { expireAgentKeys, forgetKey } from "./proxyAuth";
 import { forgetAgent } from "./libraryCache";
 
 /**

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
-import type { ProxyEnv } from "../auth/proxyAuth";
-import { ApiError } from "../errors";
-import { captureTap } from "../feedback/capture";
+import type { ProxyEnv } from "./proxyAuth";
+import { ApiError } from "../shared/errors";
+import { captureTap } from "./capture";
 import { bodyKind, jsonUsage, MAX_JSON_BYTES, meterBody, type MeterResult } from "./meter";
 
 /** Names the library version a response was produced with ("none" without one); also pins one on a request. */

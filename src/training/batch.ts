@@ -10,7 +10,7 @@ import { runs } from "../db/schema";
 import { batchGroups, findBatch, insertBatchStatement, listRollouts } from "../db/training";
 import { eq } from "drizzle-orm";
 import type { RunContext } from "./context";
-import { callLlm } from "./llmCall";
+import { callLlm } from "../calls/llmCall";
 
 /** Consolidation rounds allowed to bring a library within its caps before the batch is dropped. */
 export const CONSOLIDATION_ROUNDS = 2;

@@ -3,10 +3,9 @@ import { hyperparamsSchema } from "../core/hyperparams";
 import type { AgentRow } from "../db/agents";
 import { db, type Db } from "../db/client";
 import { findRun, findRunWithAgent, type RunRow } from "../db/runs";
-import { DEFAULT_RETRY, type RetryPolicy } from "../llm/client";
-import { resolveUpstream, upstreamFetch } from "../llm/upstream";
 import { verifierSpecSchema, type VerifierSpec } from "../verifiers";
-import type { CallContext } from "./llmCall";
+import { callContextFor } from "../calls/callContext";
+import type { CallContext } from "../calls/llmCall";
 
 /** What a run stores as its parameters: resolved hyperparameters plus run-only settings. */
 export const runParamsSchema = hyperparamsSchema.extend({
@@ -43,19 +42,4 @@ export async function loadRunContext(env: Env, runId: string): Promise<RunContex
     verifier: verifierSpecSchema.parse(agent.verifier),
     call: await callContextFor(env, d, agent, run.id, params.timeoutMs),
   };
-}
-
-/**
- * How a run or an evaluation pays for LLM calls: the agent's upstream, billed to `ownerId` (the run or
- * evaluation id, which also namespaces the idempotency keys of its calls).
- */
-export async function callContextFor(env: Env, d: Db, agent: AgentRow, ownerId: string, timeoutMs: number): Promise<CallContext> {
-  const upstream = await resolveUpstream(env, agent);
-  const retry: RetryPolicy = { ...DEFAULT_RETRY, timeoutMs };
-  const send = (path: string, init: RequestInit) => {
-    const headers = new Headers(init.headers);
-    if (upstream.apiKey) headers.set("authorization", `Bearer ${upstream.apiKey}`);
-    return upstreamFetch(upstream.baseUrl, path, { ...init, headers });
-  };
-  return { d, ownerId, send, model: upstream.model, retry };
 }

@@ -9,8 +9,8 @@ import { rolloutMessages } from "../core/rollout";
 import { sampleAt } from "../db/datasets";
 import { groupRollouts, insertRollouts, recordGroup, setRolloutSummaries, type RolloutRow } from "../db/training";
 import type { RunContext } from "./context";
-import { callLlm, preloadCalls } from "./llmCall";
-import { scoreResponse } from "./scoring";
+import { callLlm, preloadCalls } from "../calls/llmCall";
+import { scoreResponse } from "../calls/scoring";
 
 /** Identifies one rollout group: a sample of a batch of an epoch, against the pre-batch library version. */
 export type GroupRef = { epoch: number; batch: number; sampleIdx: number; libraryVersion: number };

@@ -1,4 +1,4 @@
-import { newId } from "../auth/crypto";
+import { newId } from "../shared/ids";
 import { partialHyperparamsSchema, resolveHyperparams, type PartialHyperparams } from "../core/hyperparams";
 import { stepBudgetProblem } from "../core/stepBudget";
 import type { AgentRow } from "../db/agents";

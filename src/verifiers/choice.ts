@@ -1,5 +1,5 @@
 // The `choice` verifier: multiple choice A–E.
-import type { VerifyResult } from "./index";
+import type { VerifyResult } from "./result";
 
 const PATTERNS: RegExp[] = [
   /\\boxed\s*\{\s*(?:\\text\s*\{)?\s*\(?([A-E])\)?\s*\}?\s*\}/gi,

@@ -1,5 +1,5 @@
 // The `exact` verifier: normalised string equality.
-import type { VerifyResult } from "./index";
+import type { VerifyResult } from "./result";
 
 /** Lower-cases, unwraps LaTeX text/boxed wrappers and `$`, trims quotes and surrounding punctuation, collapses spaces. */
 export function normalizeText(s: string): string {

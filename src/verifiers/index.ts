@@ -6,15 +6,8 @@ import { verifyMath } from "./math";
 import { verifyNumeric } from "./numeric";
 import { verifyRegex } from "./regex";
 
-export interface VerifyResult {
-  /** In [0, 1]. */
-  reward: number;
-  critique?: string;
-  /** The answer the verifier read from the response, or null if none. */
-  extracted?: string | null;
-}
-
-export interface VerifyInput { response: unknown; answer: unknown; question?: string }
+export type { VerifyInput, VerifyResult } from "./result";
+import type { VerifyInput, VerifyResult } from "./result";
 
 export const verifierSpecSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("math") }),

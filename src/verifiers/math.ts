@@ -2,7 +2,7 @@
 import { extractCandidates, type Candidate } from "./math/extract";
 import { nodesEqual } from "./math/equivalent";
 import { parseAnswer, type Node } from "./math/parse";
-import type { VerifyResult } from "./index";
+import type { VerifyResult } from "./result";
 
 interface Parsed { text: string; node: Node | null }
 

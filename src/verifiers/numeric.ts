@@ -1,6 +1,6 @@
 // The `numeric` verifier: the last number in the response against a numeric reference, with tolerances.
 import { plainNumbers } from "./math/extract";
-import type { VerifyResult } from "./index";
+import type { VerifyResult } from "./result";
 
 export interface NumericOptions { absTol?: number; relTol?: number }
 

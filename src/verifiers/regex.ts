@@ -1,5 +1,5 @@
 // The `regex` verifier: the response must match a pattern (options.pattern, else the reference answer).
-import type { VerifyResult } from "./index";
+import type { VerifyResult } from "./result";
 
 export interface RegexOptions { pattern?: string; flags?: string }
 

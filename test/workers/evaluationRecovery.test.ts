@@ -1,7 +1,7 @@
 import { createScheduledController, env, introspectWorkflow } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { EVAL_STEPS } from "../../workflows/steps";
+import { EVAL_STEPS } from "../../src/durable/steps";
 import { createSimAgent, uploadSlice, waitFor, waitForEvaluation, type EvaluationView } from "./evalHelpers";
 import { call, json } from "./helpers";
 

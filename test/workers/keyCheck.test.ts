@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { forgetKey, identifyKey } from "../../src/auth/proxyAuth";
+import { forgetKey, identifyKey } from "../../src/serving/proxyAuth";
 import { hashProxyKey } from "../../src/auth/proxyKeys";
 import { countingEnv, d1Counts, resetD1Counts } from "../../src/db/counting";
 import { agentSnapshot, stampOf } from "../../src/serving/libraryCache";

@@ -1,13 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { encryptSecret } from "../../auth/crypto";
-import { newId } from "../../auth/crypto";
+import { newId } from "../../shared/ids";
 import { partialHyperparamsSchema } from "../../core/hyperparams";
 import { CAPTURE_OFF, captureConfigSchema, gateConfigSchema, scheduleConfigSchema } from "../../core/policies";
 import { deleteAgent, findAgentByName, insertAgent, listAgents, updateAgent, type AgentRow, type NewAgentRow } from "../../db/agents";
 import { db } from "../../db/client";
 import { activeRunCount } from "../../db/runs";
 import { agentChanged } from "../../serving/invalidate";
-import { ApiError, conflict } from "../../errors";
+import { ApiError, conflict } from "../../shared/errors";
 import { isSimulated } from "../../llm/upstream";
 import { verifierSpecSchema } from "../../verifiers";
 import { newRouter } from "../router";

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { findAgent, type AgentRow } from "../../db/agents";
 import { db } from "../../db/client";
-import { notFound } from "../../errors";
+import { notFound } from "../../shared/errors";
 
 export const errorSchema = z
   .object({

@@ -15,7 +15,7 @@ import {
   type SampleRecord,
 } from "../../db/datasets";
 import { activeRunCount } from "../../db/runs";
-import { ApiError, badRequest, conflict, notFound } from "../../errors";
+import { ApiError, badRequest, conflict, notFound } from "../../shared/errors";
 import { newRouter } from "../router";
 import { errorResponses, errorSchema } from "./common";
 

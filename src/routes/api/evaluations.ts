@@ -1,14 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { newId } from "../../auth/crypto";
-import { defaultChunkSize, versionLabel } from "../../core/evaluation";
+import { newId } from "../../shared/ids";
+import { defaultChunkSize, versionLabel } from "../../core/evaluationFigures";
 import { db } from "../../db/client";
 import { findDataset } from "../../db/datasets";
-import { evaluationScoreRows, findEvaluation, listEvaluations, scoredCounts, type EvaluationRow } from "../../db/evaluations";
+import { evaluationScoreRows, findEvaluation, listEvaluations, scoredCounts, type EvaluationRow } from "../../db/evaluationRows";
 import { findVersion } from "../../db/libraryVersions";
 import { samplesPage } from "../../db/datasets";
-import { ApiError, badRequest, conflict, notFound } from "../../errors";
-import { EVAL_DEFAULTS, evalParamsSchema, evaluationTokens, startEvaluation } from "../../training/evaluate";
-import { recoverEvaluation } from "../../training/recover";
+import { ApiError, badRequest, conflict, notFound } from "../../shared/errors";
+import { EVAL_DEFAULTS, evalParamsSchema, evaluationTokens, startEvaluation } from "../../evaluation/evaluate";
+import { recoverEvaluation } from "../../recovery/recover";
 import { newRouter } from "../router";
 import { agentFilter, agentListQuery, errorResponses, requireAgent } from "./common";
 

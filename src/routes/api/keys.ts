@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { newId } from "../../auth/crypto";
+import { newId } from "../../shared/ids";
 import { mintProxyKey } from "../../auth/proxyKeys";
 import { db } from "../../db/client";
 import { deleteKey, insertKey, listKeys, type ProxyKeyRow } from "../../db/keys";
-import { notFound } from "../../errors";
+import { notFound } from "../../shared/errors";
 import { keyRevoked } from "../../serving/invalidate";
 import { newRouter } from "../router";
 import { errorResponses, requireAgent } from "./common";

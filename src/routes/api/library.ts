@@ -3,7 +3,7 @@ import { diffLibraries } from "../../core/diff";
 import { renderLibrary } from "../../core/library";
 import { db } from "../../db/client";
 import { findVersion, listVersions, versionItems } from "../../db/libraryVersions";
-import { notFound } from "../../errors";
+import { notFound } from "../../shared/errors";
 import { newRouter } from "../router";
 import { errorResponses, requireAgent } from "./common";
 

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { newId } from "../../auth/crypto";
+import { newId } from "../../shared/ids";
 import { db } from "../../db/client";
 import { findVersion } from "../../db/libraryVersions";
 import { listPromotions, promote, type PromotionRow } from "../../db/promotions";
-import { notFound } from "../../errors";
+import { notFound } from "../../shared/errors";
 import { agentChanged } from "../../serving/invalidate";
 import { newRouter } from "../router";
 import { errorResponses, requireAgent } from "./common";

@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { db } from "../../db/client";
-import { findEvaluation } from "../../db/evaluations";
+import { findEvaluation } from "../../db/evaluationRows";
 import { findProtocol } from "../../db/protocols";
 import { findRun } from "../../db/runs";
-import { ApiError, notFound } from "../../errors";
-import { PAPER_PROTOCOL, protocolOverridesSchema, startPaperProtocol } from "../../training/protocol";
+import { ApiError, notFound } from "../../shared/errors";
+import { PAPER_PROTOCOL, protocolOverridesSchema, startPaperProtocol } from "../../protocol/paper";
 import { newRouter } from "../router";
 import { errorResponses, requireAgent } from "./common";
 

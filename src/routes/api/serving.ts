@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { keyCacheSize } from "../../auth/proxyAuth";
+import { keyCacheSize } from "../../serving/proxyAuth";
 import { d1Counts, resetD1Counts } from "../../db/counting";
 import { libraryCacheStats } from "../../serving/libraryCache";
 import { usageLogStats } from "../../serving/usageLog";

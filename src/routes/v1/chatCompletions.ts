@@ -1,8 +1,8 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import type { ProxyEnv } from "../../auth/proxyAuth";
+import type { ProxyEnv } from "../../serving/proxyAuth";
 import { injectLibrary } from "../../core/inject";
-import { ApiError, badRequest } from "../../errors";
+import { ApiError, badRequest } from "../../shared/errors";
 import { upstreamFetch, upstreamHeaders } from "../../llm/upstream";
 import { renderedVersion, type AgentSnapshot } from "../../serving/libraryCache";
 import type { MeterResult } from "../../serving/meter";

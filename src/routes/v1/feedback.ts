@@ -1,6 +1,6 @@
 import { Hono } from "hono";
-import type { ProxyEnv } from "../../auth/proxyAuth";
-import { badRequest } from "../../errors";
+import type { ProxyEnv } from "../../serving/proxyAuth";
+import { badRequest } from "../../shared/errors";
 import { feedbackSchema, recordFeedback } from "../../feedback/feedback";
 import { describeIssues } from "../router";
 

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { proxyAuth, type ProxyEnv } from "../../auth/proxyAuth";
+import { proxyAuth, type ProxyEnv } from "../../serving/proxyAuth";
 import { chatCompletions } from "./chatCompletions";
 import { models } from "./models";
 import { feedbackRoute } from "./feedback";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { ProxyEnv } from "../../auth/proxyAuth";
+import type { ProxyEnv } from "../../serving/proxyAuth";
 
 /** GET /v1/models: the models this key may ask for (the agent's upstream model first), OpenAI list shape. */
 export const models = new Hono<ProxyEnv>().get("/models", (c) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { randomToken, sha256Hex } from "../../../src/auth/crypto";
+import { sha256Hex } from "../../../src/auth/crypto";
+import { randomToken } from "../../../src/shared/ids";
 import { hashProxyKey } from "../../../src/auth/proxyKeys";
 
 describe("randomToken", () => {

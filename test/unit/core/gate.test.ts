@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { decideGate } from "../../../src/core/gate";
-import { expiryOf, isStalled, periodOf, periodStart } from "../../../src/core/schedule";
-import { defaultChunkSize, evaluationFigures } from "../../../src/core/evaluation";
+import { decideGate } from "../../../src/core/gateDecision";
+import { expiryOf, isStalled, periodOf, periodStart } from "../../../src/core/periods";
+import { defaultChunkSize, evaluationFigures } from "../../../src/core/evaluationFigures";
 import { questionOf, responseTextOf } from "../../../src/core/capture";
 
 const fig = (diff: number, low = diff - 0.05, high = diff + 0.05) => ({ diff, ci: { low, high }, questions: 40, candidateMeanAtK: 0.5 + diff, activeMeanAtK: 0.5 });

@@ -1,12 +1,12 @@
 import type { Context } from "hono";
-import type { ProxyEnv } from "../auth/proxyAuth";
+import type { ProxyEnv } from "./proxyAuth";
 import { questionOf, responseTextOf } from "../core/capture";
-import { expiryOf } from "../core/schedule";
+import { expiryOf } from "../core/periods";
 import type { CaptureConfig } from "../core/policies";
 import { captureSettingOf, insertCapture } from "../db/captures";
 import { db } from "../db/client";
-import { concatBytes } from "../serving/meter";
-import { servingTtlMs } from "../serving/ttl";
+import { concatBytes } from "./meter";
+import { servingTtlMs } from "./ttl";
 
 /**
  * Capture of proxied exchanges for learning (opt-in per agent). Nothing here runs before the response

@@ -44,7 +44,7 @@ export const EVAL_STEPS = {
 export const chunkDoneEvent = (chunk: number) => `chunk-done-${chunk}`;
 export const chunkInstanceId = (evaluationId: string, chunk: number) => `${evaluationId}-c${chunk}`;
 
-/** Steps a finished training run takes to gate its final version (see workflows/gate.ts). */
+/** Steps a finished training run takes to gate its final version (TrainingRunWorkflow.gate in workflows/trainingRun.ts). */
 export const GATE_STEPS = {
   start: "gate",
   wait: "gate-wait",

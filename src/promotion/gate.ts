@@ -1,14 +1,14 @@
-import { defaultChunkSize } from "../core/evaluation";
-import { decideGate, type GateFigures } from "../core/gate";
+import { defaultChunkSize } from "../core/evaluationFigures";
+import { decideGate, type GateFigures } from "../core/gateDecision";
 import { gateConfigSchema } from "../core/policies";
 import { findAgent } from "../db/agents";
 import { db } from "../db/client";
 import { findDataset } from "../db/datasets";
-import { findEvaluation } from "../db/evaluations";
+import { findEvaluation } from "../db/evaluationRows";
 import { findPromotion, promote, recordRefusal, type PromotionRow } from "../db/promotions";
 import { findRun } from "../db/runs";
 import { agentChanged } from "../serving/invalidate";
-import { startEvaluation, type EvalNotify } from "./evaluate";
+import { startEvaluation, type EvalNotify } from "../evaluation/evaluate";
 
 /**
  * Gated promotion of a finished run's final version (the last steps of a training run): evaluate it

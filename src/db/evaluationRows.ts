@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, like, sql } from "drizzle-orm";
-import type { EvaluationFigures } from "../core/evaluation";
+import type { EvaluationFigures } from "../core/evaluationFigures";
 import type { Db } from "./client";
 import { evaluationScores, evaluations, llmCalls } from "./schema";
 

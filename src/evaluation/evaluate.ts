@@ -1,7 +1,7 @@
-import { createInstances } from "../../workflows/engine";
+import { createInstances } from "../durable/instances";
 import { z } from "zod";
 import { deriveSeed } from "../core/batching";
-import { evaluationFigures, type EvaluationFigures } from "../core/evaluation";
+import { evaluationFigures, type EvaluationFigures } from "../core/evaluationFigures";
 import type { Experience } from "../core/library";
 import { groupMean } from "../core/metrics";
 import { ok } from "../core/result";
@@ -18,13 +18,13 @@ import {
   versionTokens,
   type EvaluationRow,
   type TokenTotals,
-} from "../db/evaluations";
+} from "../db/evaluationRows";
 import { sampleAt } from "../db/datasets";
 import { verifierSpecSchema, type VerifierSpec } from "../verifiers";
-import { callContextFor } from "./context";
-import { CONNECTIONS_PER_INVOCATION, mapLimit } from "./limit";
-import { callLlm, type CallContext } from "./llmCall";
-import { scoreResponse } from "./scoring";
+import { callContextFor } from "../calls/callContext";
+import { CONNECTIONS_PER_INVOCATION, mapLimit } from "../shared/limit";
+import { callLlm, type CallContext } from "../calls/llmCall";
+import { scoreResponse } from "../calls/scoring";
 
 /** What an evaluation stores as its parameters. */
 export const evalParamsSchema = z.object({

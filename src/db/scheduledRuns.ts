@@ -1,5 +1,5 @@
 import { and, eq, isNotNull, sql } from "drizzle-orm";
-import { newId } from "../auth/crypto";
+import { newId } from "../shared/ids";
 import type { Db } from "./client";
 import { agents, datasets, recoveries, runs, samples, scheduledRuns } from "./schema";
 

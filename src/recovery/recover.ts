@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { seededShuffle, splitBatches } from "../core/batching";
-import { evaluationScoreRows } from "../db/evaluations";
+import { evaluationScoreRows } from "../db/evaluationRows";
 import { findGroup } from "../db/training";
-import { chunkDoneEvent, chunkInstanceId, groupInstanceId } from "../../workflows/steps";
-import { loadRunContext } from "./context";
-import { loadEvalContext } from "./evaluate";
+import { chunkDoneEvent, chunkInstanceId, groupInstanceId } from "../durable/steps";
+import { loadRunContext } from "../training/context";
+import { loadEvalContext } from "../evaluation/evaluate";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

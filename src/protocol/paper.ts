@@ -1,14 +1,14 @@
 import { z } from "zod";
-import { newId } from "../auth/crypto";
-import { defaultChunkSize } from "../core/evaluation";
+import { newId } from "../shared/ids";
+import { defaultChunkSize } from "../core/evaluationFigures";
 import { findAgent, type AgentRow } from "../db/agents";
 import { db } from "../db/client";
 import { findDataset } from "../db/datasets";
-import { findEvaluation } from "../db/evaluations";
+import { findEvaluation } from "../db/evaluationRows";
 import { findProtocol, insertProtocol, updateProtocol, type ProtocolRow } from "../db/protocols";
 import { findRun } from "../db/runs";
-import { startEvaluation } from "./evaluate";
-import { ensureBuiltinDataset, startRun } from "./startRun";
+import { startEvaluation } from "../evaluation/evaluate";
+import { ensureBuiltinDataset, startRun } from "../training/startRun";
 
 /**
  * The paper's protocol (Cai et al., 2025) as one request: train on DAPO-100 (3 epochs, G=5, batch

@@ -1,15 +1,15 @@
-import { periodOf, periodStart } from "../core/schedule";
+import { periodOf, periodStart } from "../core/periods";
 import { scheduleConfigSchema } from "../core/policies";
 import { db, type Db } from "../db/client";
 import { feedbackDatasetName, purgeExpiredCaptures } from "../db/captures";
 import { findDataset } from "../db/datasets";
-import { stalledEvaluations, touchEvaluation } from "../db/evaluations";
+import { stalledEvaluations, touchEvaluation } from "../db/evaluationRows";
 import { activeRunCount, finishRun, updateRun } from "../db/runs";
-import { claimPeriod, recordRecovery, scheduledAgents, snapshotDataset, stalledRuns, updateScheduledRun } from "../db/schedule";
-import { envString } from "../llm/upstream";
-import { recoverEvaluation, recoverRun } from "./recover";
-import { startRun } from "./startRun";
-import { finishEvaluation } from "../db/evaluations";
+import { claimPeriod, recordRecovery, scheduledAgents, snapshotDataset, stalledRuns, updateScheduledRun } from "../db/scheduledRuns";
+import { envString } from "../shared/env";
+import { recoverEvaluation, recoverRun } from "../recovery/recover";
+import { startRun } from "../training/startRun";
+import { finishEvaluation } from "../db/evaluationRows";
 
 /**
  * The cron trigger's work: purge captures past retention, recover runs and evaluations that stopped

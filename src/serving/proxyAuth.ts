@@ -2,14 +2,15 @@ import type { MiddlewareHandler } from "hono";
 import { countingEnv } from "../db/counting";
 import { db } from "../db/client";
 import { findServingKey } from "../db/keys";
-import { ApiError } from "../errors";
-import { envString, UpstreamConfigError } from "../llm/upstream";
-import { agentSnapshot, stampOf, type AgentSnapshot } from "../serving/libraryCache";
-import { singleFlight } from "../serving/singleFlight";
-import { servingTtlMs } from "../serving/ttl";
-import type { AppEnv } from "../types";
-import { bearerToken } from "./adminAuth";
-import { hashProxyKey, KEY_PREFIX } from "./proxyKeys";
+import { ApiError } from "../shared/errors";
+import { UpstreamConfigError } from "../llm/upstream";
+import { envString } from "../shared/env";
+import { agentSnapshot, stampOf, type AgentSnapshot } from "./libraryCache";
+import { singleFlight } from "./singleFlight";
+import { servingTtlMs } from "./ttl";
+import type { AppEnv } from "../shared/appEnv";
+import { bearerToken } from "../auth/adminAuth";
+import { hashProxyKey, KEY_PREFIX } from "../auth/proxyKeys";
 
 /** Hono environment of the /v1 routes: who is calling, resolved by `proxyAuth`. */
 export type ProxyEnv = {
