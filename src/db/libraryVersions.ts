@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { Experience, Library } from "../core/library";
+import type { Experience } from "../core/library";
 import type { Db } from "./client";
 import { libraryItems, libraryVersions } from "./schema";
 
@@ -58,10 +58,6 @@ export async function findVersionByOrigin(d: Db, agentId: string, originKey: str
 
 export async function listVersions(d: Db, agentId: string): Promise<LibraryVersionRow[]> {
   return d.select().from(libraryVersions).where(eq(libraryVersions.agentId, agentId)).orderBy(desc(libraryVersions.version)).all();
-}
-
-export async function loadLibrary(d: Db, agentId: string, version: number): Promise<Library> {
-  return { version, items: await versionItems(d, agentId, version) };
 }
 
 /** Highest item number the agent has ever used, so new ids are never reused across versions. */

@@ -2,7 +2,7 @@ import { createInstances } from "../durable/instances";
 import { z } from "zod";
 import { WorkflowStartError } from "../shared/errors";
 import { deriveSeed } from "../core/batching";
-import { evaluationFigures, type EvaluationFigures } from "../core/evaluationFigures";
+import { evaluationFigures } from "../core/evaluationFigures";
 import type { Experience } from "../core/library";
 import { groupMean } from "../core/metrics";
 import { ok } from "../core/result";
@@ -103,8 +103,6 @@ export async function evaluateQuestion(ctx: EvalContext, sampleIdx: number, vers
   await insertScore(ctx.d, { evaluationId: ctx.evaluation.id, version, sampleIdx, rewards, meanReward });
   return meanReward;
 }
-
-export type EvaluationSummary = EvaluationFigures & { tokens: Record<string, TokenTotals> };
 
 /** Computes the figures from the stored scores and closes the evaluation (once). */
 export async function finishEvaluationRun(ctx: EvalContext, failures: string[]): Promise<{ status: "completed" | "failed" }> {
