@@ -6,7 +6,7 @@ import type { AgentRow } from "../db/agents";
 import { db } from "../db/client";
 import { createDataset, findDataset, type DatasetRow } from "../db/datasets";
 import { finishRun, insertRun, type RunRow } from "../db/runs";
-import { findBuiltin } from "../data/builtins";
+import { builtinChunks, findBuiltin } from "../data/builtins";
 import type { RunParams } from "./context";
 
 /** Same defaults as POST /api/runs. */
@@ -65,10 +65,6 @@ export async function startRun(
   return run;
 }
 
-async function* once(text: () => string): AsyncIterable<string> {
-  yield text();
-}
-
 /** A built-in data set by name, loaded on first use (a data set already holding the name is used as is). */
 export async function ensureBuiltinDataset(env: Env, name: string): Promise<DatasetRow> {
   const d = db(env.DB);
@@ -76,7 +72,7 @@ export async function ensureBuiltinDataset(env: Env, name: string): Promise<Data
   if (found) return found;
   const builtin = findBuiltin(name);
   if (!builtin) throw new Error(`no built-in data set named '${name}'`);
-  const outcome = await createDataset(d, { name, source: "builtin", description: builtin.description, attribution: builtin.attribution }, "jsonl", once(builtin.text));
+  const outcome = await createDataset(d, { name, source: "builtin", description: builtin.description, attribution: builtin.attribution }, "jsonl", builtinChunks(builtin));
   if (outcome.ok) return outcome.dataset;
   const raced = await findDataset(d, name);
   if (raced) return raced;

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { DATASET_NAME, DATASET_NAME_RULE, MalformedBody, MAX_UPLOAD_BYTES, type UploadFormat } from "../../core/datasetRows";
-import { BUILTIN_DATASETS, countJsonlRows, findBuiltin } from "../../data/builtins";
+import { BUILTIN_DATASETS, builtinChunks, countJsonlRows, findBuiltin } from "../../data/builtins";
 import { db, type Db } from "../../db/client";
 import {
   createDataset,
@@ -101,10 +101,6 @@ async function* decodeBody(body: ReadableStream<Uint8Array> | null, limit: numbe
   }
 }
 
-async function* once(text: () => string): AsyncGenerator<string> {
-  yield text();
-}
-
 /** Runs the shared creation path and turns its outcome into a data set or an API error. */
 async function create(d: Db, meta: DatasetMeta, format: UploadFormat, text: AsyncIterable<string>, nameHint = ""): Promise<DatasetRow> {
   let outcome: CreateDatasetOutcome;
@@ -175,7 +171,7 @@ export const datasetsRouter = newRouter()
       if (!b) throw notFound("builtin dataset", builtin);
       const name = c.req.valid("query").name ?? b.name;
       const meta: DatasetMeta = { name, source: "builtin", description: b.description, attribution: b.attribution };
-      const row = await create(db(c.env.DB), meta, "jsonl", once(b.text), "; pass ?name= to load it under another name");
+      const row = await create(db(c.env.DB), meta, "jsonl", builtinChunks(b), "; pass ?name= to load it under another name");
       return c.json(datasetView(row), 201);
     },
   )

@@ -138,8 +138,8 @@ export type {
   RunBatch,
   Sample,
   StageUsage,
-} from "../../src/contract";
-import type { Run } from "../../src/contract";
+} from "../src/contract";
+import type { Run } from "../src/contract";
 
 export const FINISHED = new Set(["completed", "failed", "cancelled", "errored", "terminated"]);
 export const isFinished = (status: string) => FINISHED.has(status);
