@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { errorBody, handleError } from "./shared/errors";
 import { adminAuth } from "./auth/adminAuth";
+import { encryptionConfigProblem } from "./auth/keyRing";
 import { api } from "./routes/api";
 import { v1 } from "./routes/v1";
 import type { AppEnv } from "./shared/appEnv";
@@ -12,6 +13,12 @@ function surface(): Hono<AppEnv> {
   app.use(async (c, next) => {
     const requestId = `req_${randomToken(12)}`;
     c.set("requestId", requestId);
+    // A Worker cannot refuse to start, so it refuses to serve, saying why (the health check included).
+    const problem = encryptionConfigProblem(c.env);
+    if (problem) {
+      console.error(`refusing request ${requestId}: ${problem}`);
+      return c.json(errorBody(500, problem, "server_misconfigured"), 500);
+    }
     await next();
     // Setting a header on a finished response makes Hono wrap it in a new Response (its body turned
     // into a stream): the chat relay's replies already carry the id.
