@@ -4,6 +4,7 @@ import { adminAuth } from "./auth/adminAuth";
 import { encryptionConfigProblem } from "./auth/keyRing";
 import { api } from "./routes/api";
 import { v1 } from "./routes/v1";
+import { limitBody } from "./routes/bodyLimit";
 import type { AppEnv } from "./shared/appEnv";
 import { randomToken } from "./shared/ids";
 
@@ -33,6 +34,8 @@ function surface(): Hono<AppEnv> {
 const adminApp = surface();
 adminApp.get("/healthz", (c) => c.json({ ok: true }));
 adminApp.use("/api/*", adminAuth);
+// Data set uploads stream under their own, larger limit (MAX_UPLOAD_BYTES, src/core/datasetRows.ts).
+adminApp.use("/api/*", limitBody("MAX_ADMIN_BODY_BYTES", (c) => c.req.method === "POST" && c.req.path.replace(/\/+$/, "") === "/api/datasets"));
 adminApp.route("/api", api);
 
 /** The OpenAI-compatible endpoint, in a router of its own: a chat request never walks the admin API's route table. */
