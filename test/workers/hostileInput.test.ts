@@ -51,7 +51,7 @@ describe("Hostile input: admin JSON body size limit → 413 before parsing", () 
         headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
         body: JSON.stringify({ name: "small-limit", upstream: { baseUrl: "sim://local", model: "m" } }),
       }),
-      { ...env, MAX_ADMIN_BODY_BYTES: "20" },
+      { ...env, MAX_ADMIN_BODY_BYTES: "20" } as Env,
       ctx,
     );
     await expectError(res, 413, "body_too_large");
@@ -77,7 +77,7 @@ describe("Hostile input: exact proxy key format check before any D1 query", () =
     const ctx = createExecutionContext();
     const res = await app.fetch(
       new Request("http://tfgrpo.test/v1/models", { headers: { authorization: `Bearer ${key}` } }),
-      { ...env, DEBUG_COUNT_D1: "1" },
+      { ...env, DEBUG_COUNT_D1: "1" } as Env,
       ctx,
     );
     await expectError(res, 401, "invalid_api_key");
@@ -87,7 +87,7 @@ describe("Hostile input: exact proxy key format check before any D1 query", () =
   it("a well-formed unknown key costs exactly one query", async () => {
     resetD1Counts();
     const ctx = createExecutionContext();
-    const res = await app.fetch(new Request("http://tfgrpo.test/v1/models", { headers: { authorization: `Bearer tfg_${"0".repeat(32)}` } }), { ...env, DEBUG_COUNT_D1: "1" }, ctx);
+    const res = await app.fetch(new Request("http://tfgrpo.test/v1/models", { headers: { authorization: `Bearer tfg_${"0".repeat(32)}` } }), { ...env, DEBUG_COUNT_D1: "1" } as Env, ctx);
     await expectError(res, 401);
     expect(d1Counts().roundTrips).toBe(1);
   });
