@@ -2,7 +2,7 @@ import { agentsWithSealedKeys, replaceSealedKey } from "../db/agents";
 import type { Db } from "../db/client";
 import { isCurrent, openWithRing, sealWithRing, type KeyRing } from "./keyRing";
 
-export type ResealReport = { keyId: string; resealed: number; alreadyCurrent: number; failed: { agentId: string; reason: string }[] };
+import type { ResealReport } from "../contract";
 
 /**
  * The rotation step (docs/security.md, "Rotating the encryption key"): every stored upstream key not

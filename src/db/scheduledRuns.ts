@@ -22,10 +22,6 @@ export async function updateScheduledRun(d: Db, agentId: string, period: number,
   await d.update(scheduledRuns).set(patch).where(and(eq(scheduledRuns.agentId, agentId), eq(scheduledRuns.period, period)));
 }
 
-export async function listScheduledRuns(d: Db, agentId: string): Promise<ScheduledRunRow[]> {
-  return d.select().from(scheduledRuns).where(eq(scheduledRuns.agentId, agentId)).orderBy(scheduledRuns.period).all();
-}
-
 /**
  * A frozen training set for one scheduled run: every sample of `trainDatasetId`, then every sample of
  * the feedback set (if any), renumbered after them. Idempotent by name: a retry finds the snapshot
@@ -75,6 +71,3 @@ export async function recordRecovery(d: Db, row: Omit<typeof recoveries.$inferIn
   await d.insert(recoveries).values({ id: newId("rcv"), ...row });
 }
 
-export async function listRecoveries(d: Db, targetId: string) {
-  return d.select().from(recoveries).where(eq(recoveries.targetId, targetId)).orderBy(recoveries.createdAt).all();
-}

@@ -1,3 +1,6 @@
+import type { GateFigures } from "../core/gateDecision";
+import type { VerifierSpec } from "../verifiers";
+import type { PartialHyperparams } from "../core/hyperparams";
 import type { Provenance } from "../core/library";
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
@@ -20,8 +23,8 @@ export const agents = sqliteTable("agents", {
   allowedModels: text("allowed_models", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
   systemPrompt: text("system_prompt").notNull().default(""),
   objective: text("objective").notNull().default(""),
-  verifier: text("verifier", { mode: "json" }).$type<{ kind: string; options?: Record<string, unknown> }>().notNull(),
-  trainingDefaults: text("training_defaults", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+  verifier: text("verifier", { mode: "json" }).$type<VerifierSpec>().notNull(),
+  trainingDefaults: text("training_defaults", { mode: "json" }).$type<PartialHyperparams>().notNull().default(sql`'{}'`),
   injectPosition: text("inject_position", { enum: ["before", "after"] }).notNull().default("after"),
   allowVersionPin: integer("allow_version_pin", { mode: "boolean" }).notNull().default(false),
   /** The library version served by the chat endpoint; null serves no library. */
@@ -284,7 +287,7 @@ export const promotions = sqliteTable(
     toVersion: integer("to_version"),
     runId: text("run_id"),
     evaluationId: text("evaluation_id"),
-    figures: text("figures", { mode: "json" }).$type<Record<string, unknown>>(),
+    figures: text("figures", { mode: "json" }).$type<GateFigures>(),
     reason: text("reason").notNull().default(""),
     createdAt: createdAt(),
   },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Slots } from "../shared/limit";
+import { sleep } from "../shared/time";
 
 /** Sends a request to the upstream (network or in-process simulated model). */
 export type UpstreamFetch = (path: string, init: RequestInit) => Promise<Response>;
@@ -124,7 +125,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * One chat completion with bounded transport retries. This is the only retry layer for transport

@@ -5,8 +5,8 @@ import { findGroup } from "../db/training";
 import { chunkDoneEvent, chunkInstanceId, groupInstanceId } from "../durable/steps";
 import { loadRunContext } from "../training/context";
 import { loadEvalContext } from "../evaluation/evaluate";
+import { sleep } from "../shared/time";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Instance = { status(): Promise<InstanceStatus>; pause(): Promise<void>; resume(): Promise<void> };
 

@@ -1,12 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { keyRing } from "../../auth/keyRing";
 import { resealAgentKeys } from "../../auth/reseal";
 import { db } from "../../db/client";
+import { resealReportSchema } from "../../contract";
 import { ApiError } from "../../shared/errors";
 import { newRouter } from "../router";
-import { errorResponses } from "./common";
-
-const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
+import { errorResponses, json } from "./common";
 
 /** Mounted at /api/maintenance: operations on the deployment itself. */
 export const maintenanceRouter = newRouter().openapi(
@@ -16,17 +15,7 @@ export const maintenanceRouter = newRouter().openapi(
     tags: ["maintenance"],
     summary: "Re-encrypt every stored upstream key under the current ENCRYPTION_KEY (the key rotation step, docs/security.md)",
     responses: {
-      200: {
-        description: "What was re-encrypted",
-        ...json(
-          z.object({
-            keyId: z.string(),
-            resealed: z.number().int(),
-            alreadyCurrent: z.number().int(),
-            failed: z.array(z.object({ agentId: z.string(), reason: z.string() })),
-          }),
-        ),
-      },
+      200: { description: "What was re-encrypted", ...json(resealReportSchema) },
       ...errorResponses,
     },
   }),

@@ -1,6 +1,6 @@
 import { Command } from "commander";
-import type { ProxyKey } from "../../lib/adminClient";
-import { context, enc } from "../client";
+import type { ProxyKey, ResealReport } from "../adminClient";
+import { context, enc } from "../connection";
 import { out, table } from "../output";
 
 export function keysCommand(): Command {
@@ -56,7 +56,7 @@ export function keysCommand(): Command {
     )
     .action(async (_o: unknown, c: Command) => {
       const { api, json } = context(c);
-      const res = await api.post<{ keyId: string; resealed: number; alreadyCurrent: number; failed: { agentId: string; reason: string }[] }>("/maintenance/reseal-keys", {});
+      const res = await api.post<ResealReport>("/maintenance/reseal-keys", {});
       out(json, res, () =>
         [`key ${res.keyId}: ${res.resealed} re-encrypted, ${res.alreadyCurrent} already current`, ...res.failed.map((f) => `FAILED ${f.agentId}: ${f.reason}`)].join("\n"),
       );
