@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { batches, groups, rollouts, runs } from "./schema";
 
@@ -100,4 +100,25 @@ export async function runCounts(d: Db, runId: string): Promise<RunCounts> {
   ]);
   const by = (s: string) => g.find((x) => x.status === s)?.n ?? 0;
   return { rollouts: r[0]?.n ?? 0, groupsKept: by("kept"), groupsSkipped: by("skipped"), groupsDropped: by("dropped") };
+}
+
+/** The rewards of a batch's rollouts by sample (the batch update needs nothing else of them). */
+export async function batchRewards(d: Db, runId: string, epoch: number, batch: number): Promise<{ sampleIdx: number; reward: number }[]> {
+  return d
+    .select({ sampleIdx: rollouts.sampleIdx, reward: rollouts.reward })
+    .from(rollouts)
+    .where(and(eq(rollouts.runId, runId), eq(rollouts.epoch, epoch), eq(rollouts.batch, batch)))
+    .orderBy(asc(rollouts.sampleIdx), asc(rollouts.rolloutIdx))
+    .all();
+}
+
+/** Status and reason of every group of the run's most recently finished batch (empty before the first). */
+export async function lastBatchOutcomes(d: Db, runId: string): Promise<{ status: GroupRow["status"]; reason: string | null }[]> {
+  const last = await d.select({ epoch: batches.epoch, batch: batches.batch }).from(batches).where(eq(batches.runId, runId)).orderBy(desc(batches.epoch), desc(batches.batch)).limit(1).get();
+  if (!last) return [];
+  return d
+    .select({ status: groups.status, reason: groups.reason })
+    .from(groups)
+    .where(and(eq(groups.runId, runId), eq(groups.epoch, last.epoch), eq(groups.batch, last.batch)))
+    .all();
 }
