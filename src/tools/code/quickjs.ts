@@ -26,7 +26,7 @@ const MAX_STACK_BYTES = 256 * 1024;
  * Runs inside the sandbox before the user's code: a `console` that formats in the sandbox and hands the
  * host at most `cap` characters per line, and the formatter the host uses for the completion value.
  */
-const PRELUDE = `(function (write, charge, cap) {
+const PRELUDE = `(function (write, charge, alloc, cap) {
   const fmt = (v) => {
     if (typeof v === "string") return v;
     if (typeof v === "bigint") return v.toString();
@@ -73,6 +73,49 @@ const PRELUDE = `(function (write, charge, cap) {
   const typed = Object.getPrototypeOf(Int8Array.prototype);
   wrap(typed, LINEAR, linear);
   wrap(typed, ["sort", "toSorted"], nlogn);
+  // Buffers are zeroed in C, and their bytes are counted here as well as by the heap cap (which, without
+  // malloc_usable_size in this build, undercounts them): a host-side total that never shrinks.
+  const buffers = ["ArrayBuffer", "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"];
+  for (const name of buffers) {
+    const Ctor = globalThis[name];
+    if (typeof Ctor !== "function") continue;
+    const size = Ctor.BYTES_PER_ELEMENT || 1;
+    globalThis[name] = new Proxy(Ctor, {
+      construct(target, args, newTarget) {
+        const first = args[0];
+        const n = typeof first === "number" ? first : first != null && typeof first.length === "number" ? first.length : 0;
+        if (n > 1024) alloc(n * size);
+        return Reflect.construct(target, args, newTarget);
+      },
+    });
+  }
+  // Long strings are built and scanned in C as well (and repeat's result is not always counted by the
+  // heap cap): charge the characters produced or scanned.
+  const nativeRepeat = String.prototype.repeat;
+  Object.defineProperty(String.prototype, "repeat", {
+    configurable: true,
+    writable: true,
+    value: function repeat(count) {
+      const n = String(this).length * Math.max(0, Math.trunc(Number(count)) || 0);
+      if (n > 1024) charge(n);
+      return Reflect.apply(nativeRepeat, this, [count]);
+    },
+  });
+  const pad = (name) => {
+    const orig = String.prototype[name];
+    Object.defineProperty(String.prototype, name, {
+      configurable: true,
+      writable: true,
+      value: { [name](target, fill) {
+        const n = Math.trunc(Number(target)) || 0;
+        if (n > 1024) charge(n);
+        return Reflect.apply(orig, this, [target, fill]);
+      } }[name],
+    });
+  };
+  pad("padStart");
+  pad("padEnd");
+  wrap(String.prototype, ["indexOf", "lastIndexOf", "includes", "split", "replace", "replaceAll", "toUpperCase", "toLowerCase", "normalize", "concat", "match", "matchAll", "search", "localeCompare", "trim", "trimStart", "trimEnd", "startsWith", "endsWith"], linear);
   globalThis.console = { log: line, info: line, warn: line, error: line, debug: line };
   globalThis.print = line;
   return (v) => {
@@ -122,7 +165,7 @@ function errorText(ctx: QuickJSContext, handle: QuickJSHandle): string {
     return `${name}: ${message}`;
   }
   // QuickJS throws a bare null when it cannot even allocate the exception.
-  return dumped === null ? "InternalError: out of memory" : String(dumped);
+  return dumped === null || dumped === undefined || dumped === "" ? "InternalError: out of memory" : String(dumped);
 }
 
 /**
@@ -185,8 +228,19 @@ export class QuickJsExecutor implements CodeExecutor {
           return undefined;
         }),
       );
+      let allocated = 0;
+      const alloc = keep(
+        ctx.newFunction("alloc", (bytes) => {
+          const n = ctx.getNumber(bytes);
+          allocated += n;
+          work += n / 8;
+          if (allocated > limits.memoryBytes) return { error: ctx.newError({ name: "InternalError", message: "out of memory" }) };
+          if (spent()) return { error: ctx.newError({ name: "InternalError", message: "interrupted" }) };
+          return undefined;
+        }),
+      );
       const prelude = keep(ctx.unwrapResult(ctx.evalCode(PRELUDE, "prelude.js")));
-      const fmt = keep(ctx.unwrapResult(ctx.callFunction(prelude, ctx.undefined, write, charge, keep(ctx.newNumber(limits.outputBytes)))));
+      const fmt = keep(ctx.unwrapResult(ctx.callFunction(prelude, ctx.undefined, write, charge, alloc, keep(ctx.newNumber(limits.outputBytes)))));
 
       const evaluated = ctx.evalCode(code, "main.js");
       if (evaluated.error) return finish(out, null, errorText(ctx, keep(evaluated.error)));
