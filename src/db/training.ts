@@ -8,8 +8,8 @@ export type BatchRow = typeof batches.$inferSelect;
 
 /** Rollouts are keyed by (run, epoch, sample, rollout): a replay inserts nothing new. */
 export async function insertRollouts(d: Db, rows: (typeof rollouts.$inferInsert)[]): Promise<void> {
-  // 10 columns per row; D1 allows 100 bound parameters per statement.
-  for (let i = 0; i < rows.length; i += 9) await d.insert(rollouts).values(rows.slice(i, i + 9)).onConflictDoNothing();
+  // 12 columns per row; D1 allows 100 bound parameters per statement.
+  for (let i = 0; i < rows.length; i += 8) await d.insert(rollouts).values(rows.slice(i, i + 8)).onConflictDoNothing();
 }
 
 /** Stores the summaries of one group's rollouts in one round trip. */

@@ -10,6 +10,7 @@ import { agentChanged } from "../../serving/invalidate";
 import { ApiError, conflict } from "../../shared/errors";
 import { isSimulated } from "../../llm/upstream";
 import { verifierSpecSchema } from "../../verifiers";
+import { MAX_TURNS_DEFAULT, maxTurnsSchema, toolListSchema } from "../../tools/specs";
 import { newRouter } from "../router";
 import { errorResponses, requireAgent } from "./common";
 
@@ -51,6 +52,8 @@ const agentFields = {
   gate: gateConfigSchema.nullable().openapi({ description: "Gated promotion of finished runs; null: none" }),
   capture: captureConfigSchema.openapi({ description: "Capture proxied exchanges for feedback (off by default)" }),
   schedule: scheduleConfigSchema.nullable().openapi({ description: "Scheduled retraining; null: none" }),
+  tools: toolListSchema.openapi({ description: "Tools of the agent's training and evaluation rollouts (docs/tools.md); [] for plain chat" }),
+  maxTurns: maxTurnsSchema.openapi({ description: "Model replies per tool-using rollout (default 20)" }),
 };
 
 const createAgentSchema = z
@@ -59,7 +62,7 @@ const createAgentSchema = z
     upstream: upstreamInput,
     ...agentFields,
   })
-  .partial({ systemPrompt: true, objective: true, verifier: true, trainingDefaults: true, allowedModels: true, injectPosition: true, allowVersionPin: true, gate: true, capture: true, schedule: true })
+  .partial({ systemPrompt: true, objective: true, verifier: true, trainingDefaults: true, allowedModels: true, injectPosition: true, allowVersionPin: true, gate: true, capture: true, schedule: true, tools: true, maxTurns: true })
   .strict()
   .openapi("AgentCreate");
 
@@ -85,6 +88,8 @@ export const agentSchema = z
     gate: z.record(z.string(), z.unknown()).nullable(),
     capture: z.object({ enabled: z.boolean(), retentionDays: z.number() }),
     schedule: z.record(z.string(), z.unknown()).nullable(),
+    tools: z.array(z.record(z.string(), z.unknown())),
+    maxTurns: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -112,6 +117,8 @@ export function agentView(row: AgentRow): z.infer<typeof agentSchema> {
     gate: row.gate,
     capture: row.capture ?? CAPTURE_OFF,
     schedule: row.schedule,
+    tools: row.tools as Record<string, unknown>[],
+    maxTurns: row.maxTurns,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -156,6 +163,8 @@ export const agentsRouter = newRouter()
         gate: body.gate ?? null,
         capture: body.capture ?? CAPTURE_OFF,
         schedule: body.schedule ?? null,
+        tools: body.tools ?? [],
+        maxTurns: body.maxTurns ?? MAX_TURNS_DEFAULT,
       };
       return c.json(agentView(await insertAgent(d, row)), 201);
     },
@@ -210,6 +219,8 @@ export const agentsRouter = newRouter()
         gate: body.gate,
         capture: body.capture,
         schedule: body.schedule,
+        tools: body.tools,
+        maxTurns: body.maxTurns,
       };
       const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<NewAgentRow>;
       const updated = await updateAgent(d, agent.id, defined);

@@ -67,6 +67,7 @@ async function runView(env: Env, run: RunRow) {
       status: b.status,
       meanAtG: b.meanAtG,
       passAtG: b.passAtG,
+      avgToolCalls: b.avgToolCalls,
       groupsKept: b.groupsKept,
       groupsSkipped: b.groupsSkipped,
       groupsDropped: b.groupsDropped,
