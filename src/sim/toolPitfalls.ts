@@ -77,10 +77,10 @@ export const TOOL_PITFALLS: readonly Pitfall[] = [
     baseError: 0.25,
     experience: {
       name: "Print the answer",
-      text: "When using execute_code, print the final value with console.log; the tool returns only what the code prints.",
+      text: "When running code, print the final value with console.log; the tool returns only what the code prints.",
     },
     paraphrases: [
-      { name: "Output the result", text: "End every program with console.log of the answer, otherwise the code tool shows nothing." },
+      { name: "Output the result", text: "End every program with console.log of the answer, otherwise the tool shows nothing." },
       { name: "Show the value", text: "Make the code print its result explicitly, since an unprinted variable is not returned." },
     ],
     topicOnly: { name: "Output", text: "Mind the output." },
@@ -90,7 +90,7 @@ export const TOOL_PITFALLS: readonly Pitfall[] = [
 /** Matchers of experienceMatch.ts for the tool pitfalls: a specific technique, with topic or action. */
 export const TOOL_MATCHERS: Record<ToolPitfallId, { topic: RegExp; action: RegExp; techniques: readonly { re: RegExp; needsTopic?: boolean; standalone?: boolean }[] }> = {
   use_code_tool: {
-    topic: /\b(exact|big|large|long sums?|counts?|enumerat\w*|powers?|arithmetic|computations?)\b/,
+    topic: /\b(tools?|exact arithmetic|long sums?|enumerat\w*|computations?)\b/,
     action: /\b(run|use|call|write|compute|execute)\b/,
     techniques: [
       { re: /\bexecute_code\b/ },
