@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// The `tfgrpo` command: runs the TypeScript CLI through tsx's ESM loader (Node >= 20.6).
-import { register } from "tsx/esm/api";
-
-register();
-await import("../scripts/cli/index.ts");
+// The `tfgrpo` command: the CLI compiled to plain JavaScript (`npm run build:cli`, run by `prepare`),
+// so it needs only the package's runtime dependencies.
+import "../dist/tfgrpo.mjs";

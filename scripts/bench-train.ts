@@ -4,7 +4,7 @@
  * Prints wall-clock, the critical-path lower bound (sequential LLM stages × mean latency), their ratio,
  * LLM calls, calls in flight at peak, and Workflow steps used.
  */
-import { adminClient } from "./lib/adminClient";
+import { adminClient } from "../cli/adminClient";
 import { startWranglerDev } from "./lib/wranglerDev";
 import { startSimServer } from "./simServer";
 

@@ -17,9 +17,9 @@
  */
 import { createServer } from "node:net";
 import { resolve } from "node:path";
-import { AdminApiError, adminClient, isFinished, pollUntil, type AdminClient, type Agent, type Evaluation, type LibraryVersion, type ProxyKey, type Run, type Sample } from "./lib/adminClient";
+import { AdminApiError, adminClient, isFinished, pollUntil, type AdminClient, type Agent, type Evaluation, type LibraryVersion, type ProxyKey, type Run, type Sample } from "../cli/adminClient";
 import { ensureDevVars } from "./start/devVars";
-import { evaluationProgress, formatEvaluationVersion, meanTrail, runProgress } from "./start/progress";
+import { evaluationProgress, formatEvaluationVersion, meanTrail, runProgress } from "../cli/progress";
 import { startWranglerDev, type WranglerDev } from "./lib/wranglerDev";
 
 const ROOT = resolve(import.meta.dirname, "..");

@@ -37,3 +37,6 @@ export function resolveHyperparams(datasetSize: number, ...layers: PartialHyperp
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/** A run's or evaluation's seed; every LLM call's seed is derived from it. */
+export const seedSchema = z.number().int().min(0).max(2 ** 31 - 1);

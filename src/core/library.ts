@@ -5,10 +5,6 @@ export type Provenance = { runId: string | null; epoch: number | null; batch: nu
 
 export type Experience = { id: string; name: string; text: string; provenance: Provenance[] };
 
-export type Library = { version: number; items: Experience[] };
-
-export const EMPTY_LIBRARY: Library = { version: 0, items: [] };
-
 /** The fixed sentence that introduces the library wherever it is injected. */
 export const LIBRARY_INTRO =
   "Experiences learned from earlier attempts at tasks like this one. Apply each one that fits the problem:";

@@ -97,3 +97,8 @@ export function countJsonlRows(text: string): number {
   for (const line of text.split("\n")) if (line.trim().length > 0) n++;
   return n;
 }
+
+/** A built-in data set's JSONL as the chunked input the upload path reads (one chunk: it is in memory). */
+export async function* builtinChunks(builtin: Pick<BuiltinDataset, "text">): AsyncGenerator<string> {
+  yield builtin.text();
+}

@@ -20,11 +20,6 @@ export async function findDataset(d: Db, ref: string): Promise<DatasetRow | unde
   );
 }
 
-/** A ready data set by name only. (Creation needs no look-up: createDataset claims the name atomically.) */
-export async function findDatasetByName(d: Db, name: string): Promise<DatasetRow | undefined> {
-  return d.select().from(datasets).where(and(eq(datasets.name, name), isReady)).get();
-}
-
 export async function listDatasets(d: Db): Promise<DatasetRow[]> {
   return d.select().from(datasets).where(isReady).orderBy(asc(datasets.createdAt), asc(datasets.id)).all();
 }

@@ -23,14 +23,6 @@ export async function deleteKey(d: Db, agentId: string, keyId: string): Promise<
   return deleted.length > 0;
 }
 
-export async function findKeyByHash(d: Db, hash: string): Promise<ProxyKeyRow | undefined> {
-  return d.select().from(proxyKeys).where(eq(proxyKeys.hash, hash)).get();
-}
-
-export async function touchKey(d: Db, keyId: string, at: string): Promise<void> {
-  await d.update(proxyKeys).set({ lastUsedAt: at }).where(eq(proxyKeys.id, keyId));
-}
-
 /** What the serving path needs to trust a key: its agent and the agent's change stamp, in one query. */
 export type ServingKeyRow = { keyId: string; agentId: string; activeVersion: number | null; agentUpdatedAt: string };
 

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { Experience, Library } from "../core/library";
+import type { Experience } from "../core/library";
+import { BoundedMap } from "../shared/boundedMap";
 import type { Db } from "./client";
 import { libraryItems, libraryVersions } from "./schema";
 
@@ -24,7 +25,7 @@ export async function versionItems(d: Db, agentId: string, version: number): Pro
  * version not visible yet); at most IMMUTABLE_CACHE_SIZE versions, the oldest forgotten first.
  */
 const IMMUTABLE_CACHE_SIZE = 32;
-const itemsCache = new Map<string, Experience[]>();
+const itemsCache = new BoundedMap<string, Experience[]>(IMMUTABLE_CACHE_SIZE);
 
 export async function cachedVersionItems(d: Db, agentId: string, version: number): Promise<Experience[]> {
   const key = `${agentId}:${version}`;
@@ -32,10 +33,6 @@ export async function cachedVersionItems(d: Db, agentId: string, version: number
   if (hit) return hit;
   const items = await versionItems(d, agentId, version);
   if (items.length === 0) return items;
-  if (itemsCache.size >= IMMUTABLE_CACHE_SIZE) {
-    const oldest = itemsCache.keys().next();
-    if (!oldest.done) itemsCache.delete(oldest.value);
-  }
   itemsCache.set(key, items);
   return items;
 }
@@ -58,10 +55,6 @@ export async function findVersionByOrigin(d: Db, agentId: string, originKey: str
 
 export async function listVersions(d: Db, agentId: string): Promise<LibraryVersionRow[]> {
   return d.select().from(libraryVersions).where(eq(libraryVersions.agentId, agentId)).orderBy(desc(libraryVersions.version)).all();
-}
-
-export async function loadLibrary(d: Db, agentId: string, version: number): Promise<Library> {
-  return { version, items: await versionItems(d, agentId, version) };
 }
 
 /** Highest item number the agent has ever used, so new ids are never reused across versions. */

@@ -1,4 +1,4 @@
-import { desc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Db } from "./client";
 import { protocols } from "./schema";
 
@@ -12,10 +12,6 @@ export async function insertProtocol(d: Db, row: typeof protocols.$inferInsert):
 
 export async function findProtocol(d: Db, id: string): Promise<ProtocolRow | undefined> {
   return d.select().from(protocols).where(eq(protocols.id, id)).get();
-}
-
-export async function listProtocols(d: Db, agentId: string): Promise<ProtocolRow[]> {
-  return d.select().from(protocols).where(eq(protocols.agentId, agentId)).orderBy(desc(protocols.createdAt)).all();
 }
 
 export async function updateProtocol(d: Db, id: string, patch: Partial<typeof protocols.$inferInsert>): Promise<void> {

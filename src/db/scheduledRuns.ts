@@ -3,8 +3,6 @@ import { newId } from "../shared/ids";
 import type { Db } from "./client";
 import { agents, datasets, recoveries, runs, samples, scheduledRuns } from "./schema";
 
-export type ScheduledRunRow = typeof scheduledRuns.$inferSelect;
-
 export async function scheduledAgents(d: Db) {
   return d.select().from(agents).where(isNotNull(agents.schedule)).all();
 }
@@ -20,10 +18,6 @@ export async function claimPeriod(d: Db, agentId: string, period: number): Promi
 
 export async function updateScheduledRun(d: Db, agentId: string, period: number, patch: Partial<typeof scheduledRuns.$inferInsert>): Promise<void> {
   await d.update(scheduledRuns).set(patch).where(and(eq(scheduledRuns.agentId, agentId), eq(scheduledRuns.period, period)));
-}
-
-export async function listScheduledRuns(d: Db, agentId: string): Promise<ScheduledRunRow[]> {
-  return d.select().from(scheduledRuns).where(eq(scheduledRuns.agentId, agentId)).orderBy(scheduledRuns.period).all();
 }
 
 /**
@@ -75,6 +69,3 @@ export async function recordRecovery(d: Db, row: Omit<typeof recoveries.$inferIn
   await d.insert(recoveries).values({ id: newId("rcv"), ...row });
 }
 
-export async function listRecoveries(d: Db, targetId: string) {
-  return d.select().from(recoveries).where(eq(recoveries.targetId, targetId)).orderBy(recoveries.createdAt).all();
-}

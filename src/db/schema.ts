@@ -1,3 +1,6 @@
+import type { GateFigures } from "../core/gateDecision";
+import type { VerifierSpec } from "../verifiers";
+import type { PartialHyperparams } from "../core/hyperparams";
 import type { Provenance } from "../core/library";
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
@@ -20,8 +23,8 @@ export const agents = sqliteTable("agents", {
   allowedModels: text("allowed_models", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
   systemPrompt: text("system_prompt").notNull().default(""),
   objective: text("objective").notNull().default(""),
-  verifier: text("verifier", { mode: "json" }).$type<{ kind: string; options?: Record<string, unknown> }>().notNull(),
-  trainingDefaults: text("training_defaults", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+  verifier: text("verifier", { mode: "json" }).$type<VerifierSpec>().notNull(),
+  trainingDefaults: text("training_defaults", { mode: "json" }).$type<PartialHyperparams>().notNull().default(sql`'{}'`),
   injectPosition: text("inject_position", { enum: ["before", "after"] }).notNull().default("after"),
   /** Tool specs (src/tools/specs.ts) the agent's rollouts may call; empty: plain chat rollouts. */
   tools: text("tools", { mode: "json" }).$type<unknown[]>().notNull().default(sql`'[]'`),
@@ -151,7 +154,7 @@ export const rollouts = sqliteTable(
     critique: text("critique"),
     summary: text("summary"),
     /** The trajectory of a tool-using rollout (OpenAI messages, tool outputs capped); null for plain rollouts. */
-    messages: text("messages", { mode: "json" }).$type<unknown[]>(),
+    messages: text("messages", { mode: "json" }).$type<Record<string, unknown>[]>(),
     toolCalls: integer("tool_calls").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.runId, t.epoch, t.sampleIdx, t.rolloutIdx] }), index("rollouts_batch").on(t.runId, t.epoch, t.batch)],
@@ -293,7 +296,7 @@ export const promotions = sqliteTable(
     toVersion: integer("to_version"),
     runId: text("run_id"),
     evaluationId: text("evaluation_id"),
-    figures: text("figures", { mode: "json" }).$type<Record<string, unknown>>(),
+    figures: text("figures", { mode: "json" }).$type<GateFigures>(),
     reason: text("reason").notNull().default(""),
     createdAt: createdAt(),
   },

@@ -1,7 +1,8 @@
 import { createInstances } from "../durable/instances";
 import { z } from "zod";
+import { WorkflowStartError } from "../shared/errors";
 import { deriveSeed } from "../core/batching";
-import { evaluationFigures, type EvaluationFigures } from "../core/evaluationFigures";
+import { evaluationFigures } from "../core/evaluationFigures";
 import type { Experience } from "../core/library";
 import { groupMean } from "../core/metrics";
 import { ok } from "../core/result";
@@ -111,8 +112,6 @@ export async function evaluateQuestion(ctx: EvalContext, sampleIdx: number, vers
   return meanReward;
 }
 
-export type EvaluationSummary = EvaluationFigures & { tokens: Record<string, TokenTotals> };
-
 /** Computes the figures from the stored scores and closes the evaluation (once). */
 export async function finishEvaluationRun(ctx: EvalContext, failures: string[]): Promise<{ status: "completed" | "failed" }> {
   const rows = await evaluationScoreRows(ctx.d, ctx.evaluation.id);
@@ -181,6 +180,13 @@ export async function startEvaluation(env: Env, input: NewEvaluation, chunkSizeF
     params,
     status: "queued",
   });
-  await createInstances(env.EVALUATION, [{ id: row.id, params: { evaluationId: row.id, notify: input.notify ?? null } satisfies EvaluationParams }]);
+  try {
+    await createInstances(env.EVALUATION, [{ id: row.id, params: { evaluationId: row.id, notify: input.notify ?? null } satisfies EvaluationParams }]);
+  } catch {
+    // A manual start has no step to retry it: record the failure as startRun does. Gate and protocol
+    // starts run inside a step whose retry finds this row and creates the instance.
+    if (input.purpose === "manual") await finishEvaluation(d, row.id, { status: "failed", error: "the Workflow engine refused the evaluation" });
+    throw new WorkflowStartError("could not start the evaluation Workflow");
+  }
   return row;
 }

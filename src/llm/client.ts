@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { sleep } from "../shared/time";
 
 /** Sends a request to the upstream (network or in-process simulated model). */
 export type UpstreamFetch = (path: string, init: RequestInit) => Promise<Response>;
@@ -73,7 +74,6 @@ export function backoffMs(attempt: number, policy: RetryPolicy, retryAfter: numb
   return Math.min(policy.baseDelayMs * 2 ** (attempt - 1), policy.maxDelayMs);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * One chat completion with bounded transport retries. This is the only retry layer for transport

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { WorkflowStartError } from "../shared/errors";
 import { newId } from "../shared/ids";
 import { defaultChunkSize } from "../core/evaluationFigures";
 import { findAgent, type AgentRow } from "../db/agents";
@@ -76,7 +77,12 @@ export async function startPaperProtocol(env: Env, agent: AgentRow, overrides: P
     overrides,
   };
   const protocol = await insertProtocol(db(env.DB), { id: newId("prt"), agentId: agent.id, kind: "paper", params, runId: run.id, status: "running" });
-  await env.PROTOCOL.create({ id: protocol.id, params: { protocolId: protocol.id } });
+  try {
+    await env.PROTOCOL.create({ id: protocol.id, params: { protocolId: protocol.id } });
+  } catch {
+    await updateProtocol(db(env.DB), protocol.id, { status: "failed", error: "the Workflow engine refused the protocol" });
+    throw new WorkflowStartError("could not start the protocol Workflow");
+  }
   return protocol;
 }
 

@@ -1,9 +1,10 @@
 import { expireAgentKeys, forgetKey } from "./proxyAuth";
+import { forgetCaptureSetting } from "./capture";
 import { forgetAgent } from "./libraryCache";
 
 /**
  * Hooks for admin writes, so the isolate that serves them stops using stale serving state at once
- * (other isolates follow within the serving TTL, see auth/proxyAuth.ts).
+ * (other isolates follow within the serving TTL, see serving/proxyAuth.ts).
  */
 
 /** After a proxy key is revoked. */
@@ -15,4 +16,5 @@ export function keyRevoked(keyId: string): void {
 export function agentChanged(agentId: string): void {
   expireAgentKeys(agentId);
   forgetAgent(agentId);
+  forgetCaptureSetting(agentId);
 }

@@ -1,5 +1,6 @@
 import type { InjectPosition } from "../core/inject";
 import { renderLibrary } from "../core/library";
+import { BoundedMap } from "../shared/boundedMap";
 import { findAgent } from "../db/agents";
 import { db } from "../db/client";
 import { findVersion, versionItems } from "../db/libraryVersions";
@@ -37,8 +38,8 @@ export const stampOf = (s: AgentStamp) => `${s.activeVersion ?? "none"}|${s.agen
 const snapshots = new Map<string, AgentSnapshot>();
 /** Loads in flight, by agent id and stamp. */
 const loading = singleFlight<AgentSnapshot | null>();
-const pinned = new Map<string, string>();
 const MAX_PINNED = 256;
+const pinned = new BoundedMap<string, string>(MAX_PINNED);
 
 async function loadSnapshot(env: Env, agentId: string): Promise<AgentSnapshot | null> {
   const d = db(env.DB);
@@ -95,10 +96,6 @@ export async function renderedVersion(env: Env, snapshot: AgentSnapshot, version
   const d = db(env.DB);
   if (!(await findVersion(d, snapshot.agentId, version))) return null;
   const rendered = renderLibrary(await versionItems(d, snapshot.agentId, version));
-  if (pinned.size >= MAX_PINNED) {
-    const oldest = pinned.keys().next();
-    if (!oldest.done) pinned.delete(oldest.value);
-  }
   pinned.set(key, rendered);
   return rendered;
 }

@@ -1,6 +1,7 @@
 import { db } from "../db/client";
 import { touchKeyStatement } from "../db/keys";
 import { usageInsertStatements, type NewUsageRow } from "../db/usage";
+import { sleep } from "../shared/time";
 
 /**
  * Usage rows are buffered in the isolate and written as one D1 `batch()` when FLUSH_ROWS have
@@ -23,7 +24,6 @@ let timerArmedAt = 0;
 const keyTouchedAt = new Map<string, number>();
 let dropped = 0;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Writes everything buffered in this isolate now (also used before reading usage back). */
 export async function flushUsage(env: Env): Promise<void> {

@@ -51,3 +51,17 @@ export function handleError(err: Error, c: Context): Response {
   console.error(`request ${requestId} failed: ${err.name}`);
   return c.json(errorBody(500, `internal error (request id ${requestId})`, "internal_error"), 500);
 }
+
+/** A job (run, evaluation, protocol) refused for a reason the caller can fix; nothing was stored. */
+export class JobRefusedError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly param: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** The Workflow engine did not take a job's instance; the job is recorded as failed. */
+export class WorkflowStartError extends Error {}

@@ -4,8 +4,6 @@ import { generateProblems, type SimProblem } from "./generator";
 export { generateProblems, type SimProblem } from "./generator";
 
 export type SimDatasetName = "sim-train" | "sim-test";
-export const SIM_DATASET_NAMES: readonly SimDatasetName[] = ["sim-train", "sim-test"];
-
 const TRAIN_SEED = 20251;
 const TEST_SEED = 20252;
 const cache = new Map<SimDatasetName, SimProblem[]>();

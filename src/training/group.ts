@@ -24,7 +24,7 @@ type Sample = { question: string; answer: string };
 export type GroupOutcome = "kept" | "skipped" | "dropped";
 
 /**
- * One rollout group from start to stored outcome (stages 1–6 of DESIGN §3), idempotent: every LLM call
+ * One rollout group from start to stored outcome (stages 1–6 of docs/architecture.md §2), idempotent: every LLM call
  * is read back from D1 when it was already paid (one query for all of the group's calls), rollouts and
  * the group row are written under their keys. A reply that stays unusable after its retries drops the
  * group with the reason; upstream failures throw, for the Workflow to retry the step.

@@ -1,3 +1,4 @@
+import { JobRefusedError, WorkflowStartError } from "../shared/errors";
 import { newId } from "../shared/ids";
 import { partialHyperparamsSchema, resolveHyperparams, type PartialHyperparams } from "../core/hyperparams";
 import { stepBudgetProblem } from "../core/stepBudget";
@@ -5,7 +6,7 @@ import type { AgentRow } from "../db/agents";
 import { db } from "../db/client";
 import { createDataset, findDataset, type DatasetRow } from "../db/datasets";
 import { finishRun, insertRun, type RunRow } from "../db/runs";
-import { findBuiltin } from "../data/builtins";
+import { builtinChunks, findBuiltin } from "../data/builtins";
 import type { RunParams } from "./context";
 import { DEFAULT_REFLECTION_TOOL_CHARS } from "../tools/messages";
 import { agentTools } from "../calls/toolBox";
@@ -15,13 +16,11 @@ import type { ToolSpec } from "../tools/specs";
 export const RUN_DEFAULT_SEED = 1;
 export const RUN_DEFAULT_TIMEOUT_MS = 120_000;
 
-/** The run cannot be made as asked (nothing was stored). */
-export class RunRejectedError extends Error {}
-
 /**
- * Creates a run row and starts its training Workflow (what POST /api/runs does), for callers other
- * than the route: the paper protocol and the schedule. The run is marked failed if the engine refuses.
- * A run that would not fit the Workflow step limit is refused before anything is stored.
+ * Creates a run row and starts its training Workflow, for every caller: POST /api/runs, the paper
+ * protocol and the schedule. A run that would not fit the Workflow step limit is refused
+ * (JobRefusedError) before anything is stored; a run the engine does not take is marked failed
+ * (WorkflowStartError).
  */
 export async function startRun(
   env: Env,
@@ -44,7 +43,7 @@ export async function startRun(
   const defaults = partialHyperparamsSchema.safeParse(input.agent.trainingDefaults);
   const hyper = resolveHyperparams(input.dataset.sampleCount, input.overrides, defaults.success ? defaults.data : {});
   const problem = stepBudgetProblem(input.dataset.sampleCount, hyper);
-  if (problem) throw new RunRejectedError(problem);
+  if (problem) throw new JobRefusedError(problem, "too_many_steps", "epochs");
   const params: RunParams = {
     ...hyper,
     seed: input.seed ?? RUN_DEFAULT_SEED,
@@ -69,13 +68,9 @@ export async function startRun(
     await env.TRAINING_RUN.create({ id: run.id, params: { runId: run.id } });
   } catch {
     await finishRun(d, run.id, "failed", { error: "the Workflow engine refused the run", reason: "error" });
-    throw new Error("could not start the training Workflow");
+    throw new WorkflowStartError("could not start the training Workflow");
   }
   return run;
-}
-
-async function* once(text: () => string): AsyncIterable<string> {
-  yield text();
 }
 
 /** A built-in data set by name, loaded on first use (a data set already holding the name is used as is). */
@@ -85,7 +80,7 @@ export async function ensureBuiltinDataset(env: Env, name: string): Promise<Data
   if (found) return found;
   const builtin = findBuiltin(name);
   if (!builtin) throw new Error(`no built-in data set named '${name}'`);
-  const outcome = await createDataset(d, { name, source: "builtin", description: builtin.description, attribution: builtin.attribution }, "jsonl", once(builtin.text));
+  const outcome = await createDataset(d, { name, source: "builtin", description: builtin.description, attribution: builtin.attribution }, "jsonl", builtinChunks(builtin));
   if (outcome.ok) return outcome.dataset;
   const raced = await findDataset(d, name);
   if (raced) return raced;

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { simDataset } from "../../src/sim";
-import { adminClient } from "../../scripts/lib/adminClient";
+import { adminClient } from "../../cli/adminClient";
 import { startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
 import { startSimServer, type SimServer } from "../../scripts/simServer";
 

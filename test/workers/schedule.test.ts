@@ -61,6 +61,33 @@ describe("feedback and scheduled retraining", () => {
     expect(captured.find((c) => c.request_id === requestIds[0])?.question).toBe(feedbackQuestions[0]!.question);
   });
 
+  it("a capture setting changed through the admin API applies at once in the isolate that served the change", async () => {
+    // A long TTL: only the invalidation on PATCH can make the new retention visible.
+    setServingTtlOverride(3600);
+    try {
+      await createSimAgent("capture-ttl", { capture: { enabled: true, retentionDays: 30 } });
+      const ttlKey = (await json<{ key: string }>(await call("POST", "/api/agents/capture-ttl/keys", {}))).key;
+      const captureOf = async (question: string) => {
+        const res = await chat(ttlKey, question);
+        await res.text();
+        const id = res.headers.get("x-request-id");
+        const [row] = await waitFor(
+          `capture ${id}`,
+          () => rows<{ created_at: string; expires_at: string }>("SELECT created_at, expires_at FROM captures WHERE request_id = ?", id),
+          (r) => r.length === 1,
+        );
+        return Math.round((Date.parse(row!.expires_at) - Date.parse(row!.created_at)) / (24 * HOUR));
+      };
+      expect(await captureOf(feedbackQuestions[1]!.question)).toBe(30);
+      expect((await call("PATCH", "/api/agents/capture-ttl", { capture: { enabled: true, retentionDays: 1 } })).status).toBe(200);
+      expect(await captureOf(feedbackQuestions[2]!.question)).toBe(1);
+      // Its captures go with it, so the retention test below counts only the scheduled agent's.
+      expect((await call("DELETE", "/api/agents/capture-ttl")).status).toBe(200);
+    } finally {
+      setServingTtlOverride(null);
+    }
+  });
+
   it("labels captured exchanges with POST /v1/feedback; labelled ones become feedback samples", async () => {
     expect((await call("POST", "/v1/feedback", { request_id: requestIds[0], reward: 1 }, {})).status).toBe(401);
     const auth = { authorization: `Bearer ${key}` };

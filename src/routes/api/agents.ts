@@ -12,7 +12,8 @@ import { isSimulated } from "../../llm/upstream";
 import { verifierSpecSchema } from "../../verifiers";
 import { MAX_TURNS_DEFAULT, maxTurnsSchema, toolListSchema } from "../../tools/specs";
 import { newRouter } from "../router";
-import { errorResponses, requireAgent } from "./common";
+import { agentSchema, listOf, type Agent } from "../../contract";
+import { agentParam, errorResponses, json, requireAgent } from "./common";
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 /** Upstream base URLs: http(s), or `sim://local[?knobs]` for the in-process simulated model. */
@@ -72,31 +73,8 @@ const patchAgentSchema = z
   .strict()
   .openapi("AgentPatch");
 
-export const agentSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    upstream: z.object({ baseUrl: z.string(), model: z.string(), hasApiKey: z.boolean(), apiKeySecret: z.string().nullable() }),
-    systemPrompt: z.string(),
-    objective: z.string(),
-    verifier: z.object({ kind: z.string(), options: z.record(z.string(), z.unknown()).optional() }),
-    trainingDefaults: z.record(z.string(), z.unknown()),
-    allowedModels: z.array(z.string()),
-    injectPosition: z.enum(["before", "after"]),
-    allowVersionPin: z.boolean(),
-    activeVersion: z.number().int().nullable(),
-    gate: z.record(z.string(), z.unknown()).nullable(),
-    capture: z.object({ enabled: z.boolean(), retentionDays: z.number() }),
-    schedule: z.record(z.string(), z.unknown()).nullable(),
-    tools: z.array(z.record(z.string(), z.unknown())),
-    maxTurns: z.number().int(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .openapi("Agent");
-
 /** The public view of an agent: the upstream key never leaves the database. */
-export function agentView(row: AgentRow): z.infer<typeof agentSchema> {
+export function agentView(row: AgentRow): Agent {
   return {
     id: row.id,
     name: row.name,
@@ -130,8 +108,6 @@ async function sealKey(apiKey: string | undefined, env: Env): Promise<string | u
   return encryptSecret(apiKey, env.ENCRYPTION_KEY);
 }
 
-const agentRef = z.object({ agent: z.string().min(1).max(200).openapi({ description: "Agent id or name" }) });
-const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
 
 export const agentsRouter = newRouter()
   .openapi(
@@ -174,7 +150,7 @@ export const agentsRouter = newRouter()
       method: "get",
       path: "/",
       tags: ["agents"],
-      responses: { 200: { description: "All agents", ...json(z.object({ data: z.array(agentSchema) })) }, ...errorResponses },
+      responses: { 200: { description: "All agents", ...json(listOf(agentSchema)) }, ...errorResponses },
     }),
     async (c) => c.json({ data: (await listAgents(db(c.env.DB))).map(agentView) }, 200),
   )
@@ -183,7 +159,7 @@ export const agentsRouter = newRouter()
       method: "get",
       path: "/{agent}",
       tags: ["agents"],
-      request: { params: agentRef },
+      request: { params: agentParam },
       responses: { 200: { description: "The agent", ...json(agentSchema) }, ...errorResponses },
     }),
     async (c) => c.json(agentView(await requireAgent(c.env, c.req.valid("param").agent)), 200),
@@ -193,7 +169,7 @@ export const agentsRouter = newRouter()
       method: "patch",
       path: "/{agent}",
       tags: ["agents"],
-      request: { params: agentRef, body: { ...json(patchAgentSchema), required: true } },
+      request: { params: agentParam, body: { ...json(patchAgentSchema), required: true } },
       responses: { 200: { description: "Updated", ...json(agentSchema) }, ...errorResponses },
     }),
     async (c) => {
@@ -233,7 +209,7 @@ export const agentsRouter = newRouter()
       method: "delete",
       path: "/{agent}",
       tags: ["agents"],
-      request: { params: agentRef },
+      request: { params: agentParam },
       responses: { 200: { description: "Deleted", ...json(z.object({ id: z.string(), deleted: z.literal(true) })) }, ...errorResponses },
     }),
     async (c) => {

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { DATASET_NAME, DATASET_NAME_RULE, MalformedBody, MAX_UPLOAD_BYTES, type UploadFormat } from "../../core/datasetRows";
-import { BUILTIN_DATASETS, countJsonlRows, findBuiltin } from "../../data/builtins";
+import { BUILTIN_DATASETS, builtinChunks, countJsonlRows, findBuiltin } from "../../data/builtins";
 import { db, type Db } from "../../db/client";
 import {
   createDataset,
@@ -17,7 +17,8 @@ import {
 import { activeRunCount } from "../../db/runs";
 import { ApiError, badRequest, conflict, notFound } from "../../shared/errors";
 import { newRouter } from "../router";
-import { errorResponses, errorSchema } from "./common";
+import { builtinDatasetSchema, datasetSchema, errorSchema, listOf, sampleSchema, type Dataset, type Sample } from "../../contract";
+import { errorResponses, json } from "./common";
 
 /** Path segments under /api/datasets that are routes, so no data set may be named after them. */
 const RESERVED_NAMES = new Set(["builtin"]);
@@ -27,39 +28,7 @@ const nameSchema = z
   .regex(DATASET_NAME, DATASET_NAME_RULE)
   .refine((n) => !RESERVED_NAMES.has(n), "this name is reserved");
 
-export const datasetSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    source: z.enum(["upload", "builtin", "feedback"]),
-    description: z.string(),
-    attribution: z.string().nullable(),
-    sampleCount: z.number().int(),
-    createdAt: z.string(),
-  })
-  .openapi("Dataset");
-
-const sampleSchema = z
-  .object({
-    idx: z.number().int().openapi({ description: "0-based position in the upload" }),
-    id: z.string(),
-    question: z.string(),
-    answer: z.string(),
-    extras: z.record(z.string(), z.unknown()).nullable(),
-  })
-  .openapi("Sample");
-
-const builtinSchema = z
-  .object({
-    name: z.string(),
-    description: z.string(),
-    attribution: z.string(),
-    rows: z.number().int(),
-    loaded: z.object({ id: z.string(), name: z.string() }).nullable().openapi({ description: "The data set already loaded under this name, if any" }),
-  })
-  .openapi("BuiltinDataset");
-
-function datasetView(row: DatasetRow): z.infer<typeof datasetSchema> {
+function datasetView(row: DatasetRow): Dataset {
   return {
     id: row.id,
     name: row.name,
@@ -71,7 +40,7 @@ function datasetView(row: DatasetRow): z.infer<typeof datasetSchema> {
   };
 }
 
-const sampleView = (s: SampleRecord): z.infer<typeof sampleSchema> => ({ idx: s.idx, id: s.sampleId, question: s.question, answer: s.answer, extras: s.extras });
+const sampleView = (s: SampleRecord): Sample => ({ idx: s.idx, id: s.sampleId, question: s.question, answer: s.answer, extras: s.extras });
 
 async function requireDataset(d: Db, ref: string): Promise<DatasetRow> {
   const dataset = await findDataset(d, ref);
@@ -132,10 +101,6 @@ async function* decodeBody(body: ReadableStream<Uint8Array> | null, limit: numbe
   }
 }
 
-async function* once(text: () => string): AsyncGenerator<string> {
-  yield text();
-}
-
 /** Runs the shared creation path and turns its outcome into a data set or an API error. */
 async function create(d: Db, meta: DatasetMeta, format: UploadFormat, text: AsyncIterable<string>, nameHint = ""): Promise<DatasetRow> {
   let outcome: CreateDatasetOutcome;
@@ -157,7 +122,6 @@ async function create(d: Db, meta: DatasetMeta, format: UploadFormat, text: Asyn
 }
 
 const datasetRef = z.object({ dataset: z.string().min(1).max(200).openapi({ description: "Dataset id or name" }) });
-const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
 const uploadErrors = {
   ...errorResponses,
   413: { description: "Upload larger than 50 MB", ...json(errorSchema) },
@@ -171,7 +135,7 @@ export const datasetsRouter = newRouter()
       path: "/builtin",
       tags: ["datasets"],
       summary: "Data sets shipped with the service",
-      responses: { 200: { description: "Built-in data sets", ...json(z.object({ data: z.array(builtinSchema) })) }, ...errorResponses },
+      responses: { 200: { description: "Built-in data sets", ...json(listOf(builtinDatasetSchema)) }, ...errorResponses },
     }),
     async (c) => {
       const d = db(c.env.DB);
@@ -207,7 +171,7 @@ export const datasetsRouter = newRouter()
       if (!b) throw notFound("builtin dataset", builtin);
       const name = c.req.valid("query").name ?? b.name;
       const meta: DatasetMeta = { name, source: "builtin", description: b.description, attribution: b.attribution };
-      const row = await create(db(c.env.DB), meta, "jsonl", once(b.text), "; pass ?name= to load it under another name");
+      const row = await create(db(c.env.DB), meta, "jsonl", builtinChunks(b), "; pass ?name= to load it under another name");
       return c.json(datasetView(row), 201);
     },
   )
@@ -260,7 +224,7 @@ export const datasetsRouter = newRouter()
       path: "/",
       tags: ["datasets"],
       summary: "All data sets with their sample counts",
-      responses: { 200: { description: "All data sets", ...json(z.object({ data: z.array(datasetSchema) })) }, ...errorResponses },
+      responses: { 200: { description: "All data sets", ...json(listOf(datasetSchema)) }, ...errorResponses },
     }),
     async (c) => c.json({ data: (await listDatasets(db(c.env.DB))).map(datasetView) }, 200),
   )

@@ -1,18 +1,19 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { newId } from "../../shared/ids";
-import { defaultChunkSize, versionLabel } from "../../core/evaluationFigures";
+import { evaluationRecoverySchema, evaluationSchema, listOf, queuedSchema } from "../../contract";
+import { defaultChunkSize } from "../../core/evaluationFigures";
+import { seedSchema } from "../../core/hyperparams";
 import { db } from "../../db/client";
 import { findDataset } from "../../db/datasets";
-import { evaluationScoreRows, findEvaluation, listEvaluations, scoredCounts, type EvaluationRow } from "../../db/evaluationRows";
+import { findEvaluation, listEvaluations } from "../../db/evaluationRows";
 import { findVersion } from "../../db/libraryVersions";
-import { samplesPage } from "../../db/datasets";
-import { ApiError, badRequest, conflict, notFound } from "../../shared/errors";
-import { EVAL_DEFAULTS, evalParamsSchema, evaluationTokens, startEvaluation } from "../../evaluation/evaluate";
+import { EVAL_DEFAULTS, startEvaluation } from "../../evaluation/evaluate";
+import { evaluationView } from "../../evaluation/view";
 import { recoverEvaluation } from "../../recovery/recover";
+import { badRequest, conflict, notFound } from "../../shared/errors";
+import { newId } from "../../shared/ids";
 import { newRouter } from "../router";
-import { agentFilter, agentListQuery, errorResponses, requireAgent } from "./common";
+import { agentFilter, agentListQuery, errorResponses, jobErrorResponses, json, requireAgent, startJobError } from "./common";
 
-const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
 const versionRef = z.union([z.number().int().min(0), z.literal("none")]).openapi({ description: "A library version; 0 or \"none\" is no library" });
 
 const createEvaluationSchema = z
@@ -22,7 +23,7 @@ const createEvaluationSchema = z
     versions: z.array(versionRef).min(1).max(8).openapi({ description: "Versions to evaluate; each is compared (paired) with the last one" }),
     k: z.number().int().min(1).max(64).default(EVAL_DEFAULTS.k),
     temperature: z.number().min(0).max(2).default(EVAL_DEFAULTS.temperature),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(EVAL_DEFAULTS.seed),
+    seed: seedSchema.default(EVAL_DEFAULTS.seed),
     chunkSize: z.number().int().min(1).max(100).optional().openapi({ description: "Questions per child Workflow instance" }),
     maxChunksInFlight: z.number().int().min(1).max(100).optional(),
     timeoutMs: z.number().int().min(100).max(600_000).optional(),
@@ -30,55 +31,7 @@ const createEvaluationSchema = z
   .strict()
   .openapi("EvaluationCreate");
 
-const evaluationViewSchema = z.record(z.string(), z.unknown()).openapi("Evaluation");
 const evalParam = z.object({ evaluation: z.string().min(1).max(200) });
-
-async function evaluationView(env: Env, e: EvaluationRow, detail: { offset: number; limit: number } | null) {
-  const d = db(env.DB);
-  const params = evalParamsSchema.parse(e.params);
-  const [counts, tokens] = await Promise.all([scoredCounts(d, e.id), evaluationTokens(d, e)]);
-  const figures = e.summary;
-  const view: Record<string, unknown> = {
-    id: e.id,
-    agentId: e.agentId,
-    datasetId: e.datasetId,
-    purpose: e.purpose,
-    runId: e.runId,
-    status: e.status,
-    error: e.error,
-    params: { k: params.k, temperature: params.temperature, seed: params.seed, chunkSize: params.chunkSize, maxChunksInFlight: params.maxChunksInFlight },
-    versions: e.versions.map((v) => {
-      const f = figures?.versions.find((x) => x.version === v);
-      return {
-        version: v,
-        label: versionLabel(v),
-        questionsDone: counts.get(v) ?? 0,
-        meanAtK: f?.meanAtK ?? null,
-        passAtK: f?.passAtK ?? null,
-        ci95: f?.ci ?? null,
-        tokens: tokens[String(v)] ?? null,
-      };
-    }),
-    progress: { questions: params.samples, scored: e.versions.reduce((n, v) => n + (counts.get(v) ?? 0), 0), total: params.samples * e.versions.length },
-    comparisons: figures?.comparisons.map((c) => ({ version: c.version, against: c.against, diff: c.diff, ci95: c.ci })) ?? [],
-    paired: figures && figures.comparisons.length === 1 ? { ...figures.comparisons[0], ci95: figures.comparisons[0]?.ci } : null,
-    questions: figures?.questions ?? null,
-    createdAt: e.createdAt,
-    updatedAt: e.updatedAt,
-  };
-  if (detail) {
-    const rows = await evaluationScoreRows(d, e.id, { ...detail, versions: e.versions.length });
-    const ids = new Map((await samplesPage(d, e.datasetId, detail.offset, detail.limit)).map((s) => [s.idx, s.sampleId]));
-    const byQuestion = new Map<number, Record<string, number[]>>();
-    for (const r of rows) {
-      const entry = byQuestion.get(r.sampleIdx) ?? {};
-      entry[versionLabel(r.version)] = r.rewards;
-      byQuestion.set(r.sampleIdx, entry);
-    }
-    view.perQuestion = [...byQuestion].map(([idx, rewards]) => ({ idx, sampleId: ids.get(idx) ?? null, rewards }));
-  }
-  return view;
-}
 
 export const evaluationsRouter = newRouter()
   .openapi(
@@ -88,7 +41,7 @@ export const evaluationsRouter = newRouter()
       tags: ["evaluations"],
       summary: "Evaluate library versions (Mean@k, Pass@k, bootstrap intervals, paired differences)",
       request: { body: { ...json(createEvaluationSchema), required: true } },
-      responses: { 201: { description: "Evaluation created and queued", ...json(z.object({ id: z.string(), status: z.string() })) }, ...errorResponses },
+      responses: { 201: { description: "Evaluation created and queued", ...json(queuedSchema) }, ...jobErrorResponses },
     }),
     async (c) => {
       const body = c.req.valid("json");
@@ -106,8 +59,8 @@ export const evaluationsRouter = newRouter()
           defaultChunkSize,
         );
         return c.json({ id: row.id, status: row.status }, 201);
-      } catch {
-        throw new ApiError(503, "could not start the evaluation Workflow; try again", "workflow_unavailable");
+      } catch (error) {
+        throw startJobError(error, "evaluation");
       }
     },
   )
@@ -117,7 +70,7 @@ export const evaluationsRouter = newRouter()
       path: "/",
       tags: ["evaluations"],
       request: { query: agentListQuery },
-      responses: { 200: { description: "Evaluations, newest first", ...json(z.object({ data: z.array(evaluationViewSchema) })) }, ...errorResponses },
+      responses: { 200: { description: "Evaluations, newest first", ...json(listOf(evaluationSchema)) }, ...errorResponses },
     }),
     async (c) => {
       const { agent: ref, limit } = c.req.valid("query");
@@ -139,7 +92,7 @@ export const evaluationsRouter = newRouter()
           limit: z.coerce.number().int().min(1).max(500).default(100),
         }),
       },
-      responses: { 200: { description: "Status, progress and figures per version", ...json(evaluationViewSchema) }, ...errorResponses },
+      responses: { 200: { description: "Status, progress and figures per version", ...json(evaluationSchema) }, ...errorResponses },
     }),
     async (c) => {
       const { evaluation: id } = c.req.valid("param");
@@ -158,7 +111,7 @@ export const evaluationsRouter = newRouter()
       responses: {
         200: {
           description: "Nudged the evaluation's live Workflow instances (pause, then resume) and re-sent the reports of its ended chunks",
-          ...json(z.object({ id: z.string(), evaluation: z.string(), chunks: z.number(), reports: z.number() })),
+          ...json(evaluationRecoverySchema),
         },
         ...errorResponses,
       },

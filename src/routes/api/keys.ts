@@ -6,13 +6,10 @@ import { deleteKey, insertKey, listKeys, type ProxyKeyRow } from "../../db/keys"
 import { notFound } from "../../shared/errors";
 import { keyRevoked } from "../../serving/invalidate";
 import { newRouter } from "../router";
-import { errorResponses, requireAgent } from "./common";
+import { listOf, mintedKeySchema, proxyKeySchema, type ProxyKey } from "../../contract";
+import { agentParam, errorResponses, json, requireAgent } from "./common";
 
-const keySchema = z
-  .object({ id: z.string(), agentId: z.string(), prefix: z.string(), name: z.string().nullable(), createdAt: z.string(), lastUsedAt: z.string().nullable() })
-  .openapi("ProxyKey");
-
-const keyView = (k: ProxyKeyRow): z.infer<typeof keySchema> => ({
+const keyView = (k: ProxyKeyRow): ProxyKey => ({
   id: k.id,
   agentId: k.agentId,
   prefix: k.prefix,
@@ -21,8 +18,6 @@ const keyView = (k: ProxyKeyRow): z.infer<typeof keySchema> => ({
   lastUsedAt: k.lastUsedAt,
 });
 
-const agentParam = z.object({ agent: z.string().min(1).max(200) });
-const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
 
 /** Mounted at /api/agents/{agent}/keys. */
 export const keysRouter = newRouter()
@@ -36,7 +31,7 @@ export const keysRouter = newRouter()
         body: { ...json(z.object({ name: z.string().max(100).optional() }).strict()), required: false },
       },
       responses: {
-        201: { description: "The key, shown only this once", ...json(keySchema.extend({ key: z.string() })) },
+        201: { description: "The key, shown only this once", ...json(mintedKeySchema) },
         ...errorResponses,
       },
     }),
@@ -60,7 +55,7 @@ export const keysRouter = newRouter()
       path: "/{agent}/keys",
       tags: ["keys"],
       request: { params: agentParam },
-      responses: { 200: { description: "The agent's keys (never the secret part)", ...json(z.object({ data: z.array(keySchema) })) }, ...errorResponses },
+      responses: { 200: { description: "The agent's keys (never the secret part)", ...json(listOf(proxyKeySchema)) }, ...errorResponses },
     }),
     async (c) => {
       const agent = await requireAgent(c.env, c.req.valid("param").agent);

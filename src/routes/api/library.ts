@@ -5,11 +5,9 @@ import { db } from "../../db/client";
 import { findVersion, listVersions, versionItems } from "../../db/libraryVersions";
 import { notFound } from "../../shared/errors";
 import { newRouter } from "../router";
-import { errorResponses, requireAgent } from "./common";
+import { libraryDiffSchema, libraryVersionListSchema, libraryVersionSchema } from "../../contract";
+import { agentParam, errorResponses, json, requireAgent } from "./common";
 
-const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
-const anyObject = z.record(z.string(), z.unknown());
-const agentParam = z.object({ agent: z.string().min(1).max(200) });
 
 /** Resolves a version number (0 = the empty library) or throws 404. */
 async function requireItems(env: Env, agentId: string, version: number) {
@@ -26,7 +24,7 @@ export const libraryRouter = newRouter()
       path: "/{agent}/library/versions",
       tags: ["library"],
       request: { params: agentParam },
-      responses: { 200: { description: "Versions, newest first", ...json(z.object({ active: z.number().nullable(), data: z.array(anyObject) })) }, ...errorResponses },
+      responses: { 200: { description: "Versions, newest first", ...json(libraryVersionListSchema) }, ...errorResponses },
     }),
     async (c) => {
       const agent = await requireAgent(c.env, c.req.valid("param").agent);
@@ -39,7 +37,7 @@ export const libraryRouter = newRouter()
       path: "/{agent}/library/versions/{version}",
       tags: ["library"],
       request: { params: agentParam.extend({ version: z.coerce.number().int().min(0) }) },
-      responses: { 200: { description: "A version's items with provenance, and its rendering as served", ...json(anyObject) }, ...errorResponses },
+      responses: { 200: { description: "A version's items with provenance, and its rendering as served", ...json(libraryVersionSchema) }, ...errorResponses },
     }),
     async (c) => {
       const { agent: ref, version } = c.req.valid("param");
@@ -54,7 +52,7 @@ export const libraryRouter = newRouter()
       path: "/{agent}/library/diff",
       tags: ["library"],
       request: { params: agentParam, query: z.object({ from: z.coerce.number().int().min(0), to: z.coerce.number().int().min(0) }) },
-      responses: { 200: { description: "Added, updated (old → new) and deleted items with provenance", ...json(anyObject) }, ...errorResponses },
+      responses: { 200: { description: "Added, updated (old → new) and deleted items with provenance", ...json(libraryDiffSchema) }, ...errorResponses },
     }),
     async (c) => {
       const agent = await requireAgent(c.env, c.req.valid("param").agent);

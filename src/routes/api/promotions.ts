@@ -6,28 +6,11 @@ import { listPromotions, promote, type PromotionRow } from "../../db/promotions"
 import { notFound } from "../../shared/errors";
 import { agentChanged } from "../../serving/invalidate";
 import { newRouter } from "../router";
-import { errorResponses, requireAgent } from "./common";
+import { promotionListSchema, promotionSchema, type Promotion } from "../../contract";
+import { agentParam, errorResponses, json, requireAgent } from "./common";
 
-const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
-const agentParam = z.object({ agent: z.string().min(1).max(200) });
 
-const promotionSchema = z
-  .object({
-    id: z.string(),
-    agentId: z.string(),
-    decidedBy: z.enum(["manual", "gate", "schedule"]),
-    decision: z.enum(["promoted", "refused"]),
-    fromVersion: z.number().int().nullable(),
-    toVersion: z.number().int().nullable(),
-    runId: z.string().nullable(),
-    evaluationId: z.string().nullable(),
-    figures: z.record(z.string(), z.unknown()).nullable(),
-    reason: z.string(),
-    createdAt: z.string(),
-  })
-  .openapi("Promotion");
-
-const view = (p: PromotionRow): z.infer<typeof promotionSchema> => ({ ...p, figures: p.figures ?? null });
+const view = (p: PromotionRow): Promotion => ({ ...p, figures: p.figures ?? null });
 
 /** Mounted at /api/agents: manual promotion (and rollback), and the record of every decision. */
 export const promotionsRouter = newRouter()
@@ -64,7 +47,7 @@ export const promotionsRouter = newRouter()
       path: "/{agent}/promotions",
       tags: ["promotions"],
       request: { params: agentParam, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
-      responses: { 200: { description: "Decisions, newest first", ...json(z.object({ active: z.number().int().nullable(), data: z.array(promotionSchema) })) }, ...errorResponses },
+      responses: { 200: { description: "Decisions, newest first", ...json(promotionListSchema) }, ...errorResponses },
     }),
     async (c) => {
       const agent = await requireAgent(c.env, c.req.valid("param").agent);

@@ -1,18 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { listOf, queuedSchema, recoverySchema, rolloutSchema, runSchema } from "../../contract";
 import { partialHyperparamsSchema } from "../../core/hyperparams";
-import { runCost } from "../../core/cost";
 import { db } from "../../db/client";
 import { findDataset } from "../../db/datasets";
 import { findVersion } from "../../db/libraryVersions";
-import { usageByStage } from "../../db/llmCalls";
-import { findRun, finishRun, listRuns, type RunRow } from "../../db/runs";
-import { listRollouts, runBatches, runCounts } from "../../db/training";
-import { ApiError, badRequest, conflict, notFound } from "../../shared/errors";
-import { runParamsSchema } from "../../training/context";
+import { findRun, finishRun, listRuns } from "../../db/runs";
+import { listRollouts } from "../../db/training";
 import { recoverRun } from "../../recovery/recover";
-import { RunRejectedError, startRun } from "../../training/startRun";
+import { badRequest, conflict, notFound } from "../../shared/errors";
+import { runParamsSchema } from "../../training/context";
+import { runView } from "../../training/runView";
+import { startRun } from "../../training/startRun";
 import { newRouter } from "../router";
-import { agentFilter, agentListQuery, errorResponses, requireAgent } from "./common";
+import { agentFilter, agentListQuery, errorResponses, jobErrorResponses, json, requireAgent, startJobError } from "./common";
 
 const createRunSchema = partialHyperparamsSchema
   .extend({
@@ -27,61 +27,6 @@ const createRunSchema = partialHyperparamsSchema
   .openapi("RunCreate");
 
 const runParam = z.object({ run: z.string().min(1).max(100) });
-const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
-const runViewSchema = z.record(z.string(), z.unknown()).openapi("Run");
-
-async function runView(env: Env, run: RunRow) {
-  const d = db(env.DB);
-  const params = runParamsSchema.parse(run.params);
-  const [counts, batches, usage] = await Promise.all([runCounts(d, run.id), runBatches(d, run.id), usageByStage(d, run.id)]);
-  const samples = Number(run.progress.samples ?? 0);
-  const opsByKind: Record<string, number> = {};
-  for (const b of batches) for (const [k, v] of Object.entries(b.opsByKind)) opsByKind[k] = (opsByKind[k] ?? 0) + v;
-  const groupsDone = counts.groupsKept + counts.groupsSkipped + counts.groupsDropped;
-  return {
-    id: run.id,
-    agentId: run.agentId,
-    datasetId: run.datasetId,
-    kind: run.kind,
-    status: run.status,
-    reason: run.reason,
-    error: run.error,
-    params,
-    fromVersion: run.fromVersion,
-    latestVersion: run.latestVersion,
-    progress: {
-      epoch: run.progress.epoch ?? null,
-      batch: run.progress.batch ?? null,
-      epochs: params.epochs,
-      batchesPerEpoch: Math.ceil(samples / params.batchSize),
-      groupsDone,
-      groupsTotal: samples * params.epochs,
-      rolloutsDone: counts.rollouts,
-      rolloutsTotal: samples * params.epochs * params.groupSize,
-      steps: run.progress.steps ?? null,
-    },
-    groups: { kept: counts.groupsKept, skipped: counts.groupsSkipped, dropped: counts.groupsDropped },
-    batches: batches.map((b) => ({
-      epoch: b.epoch,
-      batch: b.batch,
-      status: b.status,
-      meanAtG: b.meanAtG,
-      passAtG: b.passAtG,
-      avgToolCalls: b.avgToolCalls,
-      groupsKept: b.groupsKept,
-      groupsSkipped: b.groupsSkipped,
-      groupsDropped: b.groupsDropped,
-      operations: b.opsByKind,
-      version: b.version,
-      reason: b.reason,
-    })),
-    operations: opsByKind,
-    llm: usage,
-    cost: runCost(usage, env),
-    createdAt: run.createdAt,
-    updatedAt: run.updatedAt,
-  };
-}
 
 export const runsRouter = newRouter()
   .openapi(
@@ -90,7 +35,7 @@ export const runsRouter = newRouter()
       path: "/",
       tags: ["runs"],
       request: { body: { ...json(createRunSchema), required: true } },
-      responses: { 201: { description: "Run created and queued", ...json(z.object({ id: z.string(), status: z.string() })) }, ...errorResponses },
+      responses: { 201: { description: "Run created and queued", ...json(queuedSchema) }, ...jobErrorResponses },
     }),
     async (c) => {
       const body = c.req.valid("json");
@@ -106,8 +51,7 @@ export const runsRouter = newRouter()
       try {
         run = await startRun(c.env, { agent, dataset, overrides, seed, budgetTokens, timeoutMs, fromVersion, kind: "manual" });
       } catch (error) {
-        if (error instanceof RunRejectedError) throw badRequest(error.message, "too_many_steps", "epochs");
-        throw new ApiError(503, "could not start the training Workflow; try again", "workflow_unavailable");
+        throw startJobError(error, "training");
       }
       return c.json({ id: run.id, status: run.status }, 201);
     },
@@ -118,7 +62,7 @@ export const runsRouter = newRouter()
       path: "/",
       tags: ["runs"],
       request: { query: agentListQuery },
-      responses: { 200: { description: "Runs, newest first", ...json(z.object({ data: z.array(runViewSchema) })) }, ...errorResponses },
+      responses: { 200: { description: "Runs, newest first", ...json(listOf(runSchema)) }, ...errorResponses },
     }),
     async (c) => {
       const { agent: ref, limit } = c.req.valid("query");
@@ -133,7 +77,7 @@ export const runsRouter = newRouter()
       path: "/{run}",
       tags: ["runs"],
       request: { params: runParam },
-      responses: { 200: { description: "Status, progress, metrics and usage", ...json(runViewSchema) }, ...errorResponses },
+      responses: { 200: { description: "Status, progress, metrics and usage", ...json(runSchema) }, ...errorResponses },
     }),
     async (c) => {
       const { run: id } = c.req.valid("param");
@@ -148,7 +92,7 @@ export const runsRouter = newRouter()
       path: "/{run}/cancel",
       tags: ["runs"],
       request: { params: runParam },
-      responses: { 200: { description: "Cancelled; versions already made are kept", ...json(z.object({ id: z.string(), status: z.string() })) }, ...errorResponses },
+      responses: { 200: { description: "Cancelled; versions already made are kept", ...json(queuedSchema) }, ...errorResponses },
     }),
     async (c) => {
       const { run: id } = c.req.valid("param");
@@ -168,7 +112,7 @@ export const runsRouter = newRouter()
       tags: ["runs"],
       request: { params: runParam },
       responses: {
-        200: { description: "Nudged the run's stalled Workflow instances (pause, then resume)", ...json(z.object({ id: z.string(), run: z.string(), groups: z.number() })) },
+        200: { description: "Nudged the run's stalled Workflow instances (pause, then resume)", ...json(recoverySchema) },
         ...errorResponses,
       },
     }),
@@ -195,7 +139,7 @@ export const runsRouter = newRouter()
           limit: z.coerce.number().int().min(1).max(500).default(50),
         }),
       },
-      responses: { 200: { description: "Rollouts with prompt version, response, reward, critique and summary", ...json(z.object({ data: z.array(z.record(z.string(), z.unknown())) })) }, ...errorResponses },
+      responses: { 200: { description: "Rollouts with prompt version, response, reward, critique and summary", ...json(listOf(rolloutSchema)) }, ...errorResponses },
     }),
     async (c) => {
       const { run: id } = c.req.valid("param");

@@ -1,20 +1,11 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { keyCacheSize } from "../../serving/proxyAuth";
 import { d1Counts, resetD1Counts } from "../../db/counting";
 import { libraryCacheStats } from "../../serving/libraryCache";
 import { usageLogStats } from "../../serving/usageLog";
 import { newRouter } from "../router";
-import { errorResponses } from "./common";
-
-const statsSchema = z
-  .object({
-    d1: z.object({ roundTrips: z.number(), reads: z.number(), writes: z.number(), batches: z.number() }),
-    caches: z.object({ keys: z.number(), agents: z.number(), pinnedVersions: z.number() }),
-    usageLog: z.object({ buffered: z.number(), dropped: z.number() }),
-  })
-  .openapi("ServingStats");
-
-const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
+import { servingStatsSchema } from "../../contract";
+import { errorResponses, json } from "./common";
 
 const stats = () => ({ d1: d1Counts(), caches: { keys: keyCacheSize(), ...libraryCacheStats() }, usageLog: usageLogStats() });
 
@@ -28,7 +19,7 @@ export const servingRouter = newRouter()
       method: "get",
       path: "/stats",
       tags: ["serving"],
-      responses: { 200: { description: "Counters of the isolate that answered", ...json(statsSchema) }, ...errorResponses },
+      responses: { 200: { description: "Counters of the isolate that answered", ...json(servingStatsSchema) }, ...errorResponses },
     }),
     (c) => c.json(stats(), 200),
   )
@@ -37,7 +28,7 @@ export const servingRouter = newRouter()
       method: "post",
       path: "/stats/reset",
       tags: ["serving"],
-      responses: { 200: { description: "D1 counters reset; the counters before the reset", ...json(statsSchema) }, ...errorResponses },
+      responses: { 200: { description: "D1 counters reset; the counters before the reset", ...json(servingStatsSchema) }, ...errorResponses },
     }),
     (c) => {
       const before = stats();

@@ -3,38 +3,10 @@ import { db } from "../../db/client";
 import { recentUsage, usageTotals, type UsageRow } from "../../db/usage";
 import { flushUsage } from "../../serving/usageLog";
 import { newRouter } from "../router";
-import { errorResponses, requireAgent } from "./common";
+import { usageSchema, type Usage } from "../../contract";
+import { agentParam, errorResponses, json, requireAgent } from "./common";
 
-const usageRowSchema = z
-  .object({
-    requestId: z.string(),
-    keyId: z.string().nullable(),
-    model: z.string().nullable(),
-    version: z.number().int().nullable(),
-    status: z.number().int(),
-    stream: z.boolean(),
-    promptTokens: z.number().nullable(),
-    completionTokens: z.number().nullable(),
-    cachedTokens: z.number().nullable(),
-    latencyMs: z.number(),
-    ttfbMs: z.number().nullable(),
-    createdAt: z.string(),
-  })
-  .openapi("UsageRow");
-
-const totalsSchema = z
-  .object({
-    requests: z.number(),
-    errors: z.number(),
-    promptTokens: z.number(),
-    completionTokens: z.number(),
-    cachedTokens: z.number(),
-    avgLatencyMs: z.number().nullable(),
-    avgTtfbMs: z.number().nullable(),
-  })
-  .openapi("UsageTotals");
-
-const rowView = (r: UsageRow): z.infer<typeof usageRowSchema> => ({
+const rowView = (r: UsageRow): Usage["data"][number] => ({
   requestId: r.requestId,
   keyId: r.keyId,
   model: r.model,
@@ -49,7 +21,6 @@ const rowView = (r: UsageRow): z.infer<typeof usageRowSchema> => ({
   createdAt: r.createdAt,
 });
 
-const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
 
 /** Mounted at /api/agents/{agent}/usage: what the chat endpoint served for the agent. */
 export const usageRouter = newRouter().openapi(
@@ -58,11 +29,11 @@ export const usageRouter = newRouter().openapi(
     path: "/{agent}/usage",
     tags: ["usage"],
     request: {
-      params: z.object({ agent: z.string().min(1).max(200) }),
+      params: agentParam,
       query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50).openapi({ description: "Recent rows to return (newest first)" }) }),
     },
     responses: {
-      200: { description: "Totals over all logged requests and the most recent rows", ...json(z.object({ agentId: z.string(), totals: totalsSchema, data: z.array(usageRowSchema) })) },
+      200: { description: "Totals over all logged requests and the most recent rows", ...json(usageSchema) },
       ...errorResponses,
     },
   }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { stallDetector } from "../../../scripts/lib/stall";
+import { stallDetector } from "../../../cli/stall";
 
 describe("stallDetector", () => {
   it("fires once the progress has not changed for the period, then once per further period", () => {

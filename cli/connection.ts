@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { AdminApiError, adminClient, type AdminClient, type RequestOptions } from "../lib/adminClient";
+import { AdminApiError, adminClient, type AdminClient, type RequestOptions } from "./adminClient";
 
 export class CliError extends Error {
   constructor(

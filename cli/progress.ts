@@ -4,7 +4,7 @@
  * figures change, at most every few seconds, so logs stay readable.
  */
 import cliProgress from "cli-progress";
-import { runTokens, type Evaluation, type Run } from "../lib/adminClient";
+import { runTokens, type Evaluation, type Run } from "./adminClient";
 
 export type Progress<T> = { update(value: T): void; stop(): void };
 

@@ -1,6 +1,6 @@
 import { Command } from "commander";
-import type { ProxyKey } from "../../lib/adminClient";
-import { context, enc } from "../client";
+import type { ProxyKey } from "../adminClient";
+import { context, enc } from "../connection";
 import { out, table } from "../output";
 
 export function keysCommand(): Command {

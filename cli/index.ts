@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { Command } from "commander";
-import { cliError, configPath } from "./client";
+import { cliError, configPath } from "./connection";
 import { agentsCommand } from "./commands/agents";
 import { datasetsCommand } from "./commands/datasets";
 import { evalCommand } from "./commands/eval";

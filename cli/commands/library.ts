@@ -1,6 +1,6 @@
 import { Command } from "commander";
-import type { Agent, Experience, LibraryVersion, LibraryVersionRow } from "../../lib/adminClient";
-import { CliError, context, enc, int } from "../client";
+import type { Agent, Experience, LibraryVersion, LibraryVersionRow } from "../adminClient";
+import { CliError, context, enc, int } from "../connection";
 import { out, table } from "../output";
 
 type Diff = {

@@ -121,119 +121,25 @@ export async function pollUntil<T>(fn: () => Promise<T>, done: (value: T) => boo
   }
 }
 
-// ---- Shapes of the responses we read (a subset of the OpenAPI document) ----
-
-export type Agent = {
-  id: string;
-  name: string;
-  upstream: { baseUrl: string; model: string; hasApiKey: boolean; apiKeySecret: string | null };
-  systemPrompt: string;
-  objective: string;
-  verifier: { kind: string; options?: Record<string, unknown> };
-  trainingDefaults: Record<string, unknown>;
-  activeVersion: number | null;
-  createdAt: string;
-  updatedAt: string;
-};
-
-export type ProxyKey = { id: string; agentId: string; prefix: string; name: string | null; createdAt: string; lastUsedAt: string | null };
-
-export type Dataset = {
-  id: string;
-  name: string;
-  source: string;
-  description: string;
-  attribution: string | null;
-  sampleCount: number;
-  createdAt: string;
-};
-
-export type BuiltinDataset = { name: string; description: string; attribution: string; rows: number; loaded: { id: string; name: string } | null };
-
-export type Sample = { idx: number; id: string; question: string; answer: string; extras: Record<string, unknown> | null };
-
-export type StageUsage = { stage: string; calls: number; attempts: number; promptTokens: number; completionTokens: number; cachedTokens: number };
-
-export type RunBatch = {
-  epoch: number;
-  batch: number;
-  status: string;
-  meanAtG: number | null;
-  passAtG: number | null;
-  groupsKept: number;
-  groupsSkipped: number;
-  groupsDropped: number;
-  operations: Record<string, number>;
-  version: number | null;
-  reason: string | null;
-};
-
-export type Run = {
-  id: string;
-  agentId: string;
-  datasetId: string;
-  kind: string;
-  status: string;
-  reason: string | null;
-  error: string | null;
-  params: Record<string, unknown> & { epochs: number; groupSize: number; batchSize: number };
-  fromVersion: number | null;
-  latestVersion: number | null;
-  progress: {
-    epoch: number | null;
-    batch: number | null;
-    epochs: number;
-    batchesPerEpoch: number;
-    groupsDone: number;
-    groupsTotal: number;
-    rolloutsDone: number;
-    rolloutsTotal: number;
-  };
-  groups: { kept: number; skipped: number; dropped: number };
-  batches: RunBatch[];
-  operations: Record<string, number>;
-  llm: StageUsage[];
-  cost: unknown;
-  createdAt: string;
-  updatedAt: string;
-};
-
-export type Interval = { low: number; high: number };
-
-export type EvaluationVersion = {
-  version: number;
-  label: string;
-  questionsDone: number;
-  meanAtK: number | null;
-  passAtK: number | null;
-  ci95: Interval | null;
-  tokens: unknown;
-};
-
-export type Evaluation = {
-  id: string;
-  agentId: string;
-  datasetId: string;
-  status: string;
-  error: string | null;
-  params: { k: number; temperature: number; seed: number };
-  versions: EvaluationVersion[];
-  progress: { questions: number; scored: number; total: number };
-  comparisons: { version: number; against: number; diff: number; ci95: Interval | null }[];
-  createdAt: string;
-};
-
-export type Experience = { id: string; name: string; text: string; provenance: unknown };
-export type LibraryVersion = { version: number; items: Experience[]; rendered: string };
-export type LibraryVersionRow = {
-  agentId: string;
-  version: number;
-  parentVersion: number | null;
-  runId: string | null;
-  itemCount: number;
-  note: string;
-  createdAt: string;
-};
+// The response shapes come from the API's own schemas (src/contract), so the CLI cannot drift from the API.
+export type {
+  Agent,
+  BuiltinDataset,
+  Dataset,
+  Evaluation,
+  Experience,
+  LibraryDiff,
+  LibraryVersion,
+  LibraryVersionRow,
+  MintedKey,
+  Promotion,
+  ProxyKey,
+  Run,
+  RunBatch,
+  Sample,
+  StageUsage,
+} from "../src/contract";
+import type { Run } from "../src/contract";
 
 export const FINISHED = new Set(["completed", "failed", "cancelled", "errored", "terminated"]);
 export const isFinished = (status: string) => FINISHED.has(status);

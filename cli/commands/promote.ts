@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { context, enc, versionRef } from "../client";
+import { context, enc, versionRef } from "../connection";
 import { out, table } from "../output";
 
 type Promotion = {

@@ -1,7 +1,7 @@
 import { Command } from "commander";
-import { isFinished, pollUntil, runTokens, type AdminClient, type Run } from "../../lib/adminClient";
-import { meanTrail, runProgress } from "../../start/progress";
-import { CliError, context, enc, int, num } from "../client";
+import { isFinished, pollUntil, runTokens, type AdminClient, type Run } from "../adminClient";
+import { meanTrail, runProgress } from "../progress";
+import { CliError, context, enc, int, num } from "../connection";
 import { fields, out, pct, table } from "../output";
 
 type StartOptions = {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
-import type { Agent } from "../../lib/adminClient";
-import { CliError, context, enc } from "../client";
+import type { Agent } from "../adminClient";
+import { CliError, context, enc } from "../connection";
 import { fields, out, table } from "../output";
 
 type AgentOptions = {

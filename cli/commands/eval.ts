@@ -1,8 +1,8 @@
 import { Command } from "commander";
-import { isFinished, pollUntil, type AdminClient, type Evaluation } from "../../lib/adminClient";
-import { stallDetector } from "../../lib/stall";
-import { evaluationProgress } from "../../start/progress";
-import { CliError, context, enc, int, num, versionRef } from "../client";
+import { isFinished, pollUntil, type AdminClient, type Evaluation } from "../adminClient";
+import { stallDetector } from "../stall";
+import { evaluationProgress } from "../progress";
+import { CliError, context, enc, int, num, versionRef } from "../connection";
 import { fields, out, pct, table } from "../output";
 
 type WatchOptions = { recoverAfter?: number };

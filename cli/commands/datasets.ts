@@ -2,9 +2,9 @@ import { createReadStream, statSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { Readable } from "node:stream";
 import { Command, Option } from "commander";
-import type { BuiltinDataset, Dataset, Sample } from "../../lib/adminClient";
-import { uploadProgress } from "../../start/progress";
-import { CliError, context, enc, int } from "../client";
+import type { BuiltinDataset, Dataset, Sample } from "../adminClient";
+import { uploadProgress } from "../progress";
+import { CliError, context, enc, int } from "../connection";
 import { fields, out, table, type Column } from "../output";
 
 const CONTENT_TYPES = { jsonl: "application/x-ndjson", json: "application/json" } as const;

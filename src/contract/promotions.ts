@@ -1,0 +1,35 @@
+import { z } from "@hono/zod-openapi";
+import { intervalSchema } from "./common";
+
+export const gateFiguresSchema = z
+  .object({
+    candidateVersion: z.number().int(),
+    activeVersion: z.number().int(),
+    candidateMeanAtK: z.number(),
+    activeMeanAtK: z.number(),
+    diff: z.number().openapi({ description: "candidate − active" }),
+    ci: intervalSchema,
+    questions: z.number().int(),
+    k: z.number().int(),
+    margin: z.number(),
+  })
+  .openapi("GateFigures");
+
+export const promotionSchema = z
+  .object({
+    id: z.string(),
+    agentId: z.string(),
+    decidedBy: z.enum(["manual", "gate", "schedule"]),
+    decision: z.enum(["promoted", "refused"]),
+    fromVersion: z.number().int().nullable(),
+    toVersion: z.number().int().nullable(),
+    runId: z.string().nullable(),
+    evaluationId: z.string().nullable(),
+    figures: gateFiguresSchema.nullable().openapi({ description: "The gate's figures (null for a manual decision)" }),
+    reason: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi("Promotion");
+export type Promotion = z.infer<typeof promotionSchema>;
+
+export const promotionListSchema = z.object({ active: z.number().int().nullable(), data: z.array(promotionSchema) }).openapi("PromotionList");

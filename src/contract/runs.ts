@@ -1,0 +1,101 @@
+import { z } from "@hono/zod-openapi";
+import { hyperparamsSchema } from "../core/hyperparams";
+
+/** Tokens and calls of one stage of a run or evaluation (rollout, summary, advantage, …). */
+export const stageUsageSchema = z
+  .object({ stage: z.string(), calls: z.number(), attempts: z.number(), promptTokens: z.number(), completionTokens: z.number(), cachedTokens: z.number() })
+  .openapi("StageUsage");
+export type StageUsage = z.infer<typeof stageUsageSchema>;
+
+export const costSchema = z
+  .object({ usd: z.number(), promptPerMTok: z.number(), completionPerMTok: z.number() })
+  .nullable()
+  .openapi("Cost", { description: "Estimated spend; null when prices are not configured" });
+
+export const runBatchSchema = z
+  .object({
+    epoch: z.number().int(),
+    batch: z.number().int(),
+    status: z.string(),
+    meanAtG: z.number().nullable(),
+    passAtG: z.number().nullable(),
+    avgToolCalls: z.number().openapi({ description: "Average tool calls per rollout of the batch" }),
+    groupsKept: z.number().int(),
+    groupsSkipped: z.number().int(),
+    groupsDropped: z.number().int(),
+    operations: z.record(z.string(), z.number()),
+    version: z.number().int().nullable(),
+    reason: z.string().nullable(),
+  })
+  .openapi("RunBatch");
+export type RunBatch = z.infer<typeof runBatchSchema>;
+
+export const runParamsViewSchema = hyperparamsSchema
+  .extend({
+    seed: z.number().int(),
+    budgetTokens: z.number().int().nullable(),
+    timeoutMs: z.number().int(),
+    tools: z.array(z.record(z.string(), z.unknown())),
+    maxTurns: z.number().int(),
+    reflectionToolChars: z.number().int(),
+  })
+  .openapi("RunParams");
+
+export const runSchema = z
+  .object({
+    id: z.string(),
+    agentId: z.string(),
+    datasetId: z.string(),
+    kind: z.string(),
+    status: z.string(),
+    reason: z.string().nullable(),
+    error: z.string().nullable(),
+    params: runParamsViewSchema,
+    fromVersion: z.number().int().nullable(),
+    latestVersion: z.number().int().nullable(),
+    progress: z.object({
+      epoch: z.number().int().nullable(),
+      batch: z.number().int().nullable(),
+      epochs: z.number().int(),
+      batchesPerEpoch: z.number().int(),
+      groupsDone: z.number().int(),
+      groupsTotal: z.number().int(),
+      rolloutsDone: z.number().int(),
+      rolloutsTotal: z.number().int(),
+      steps: z.object({ run: z.number().int(), groups: z.number().int() }).nullable(),
+    }),
+    groups: z.object({ kept: z.number().int(), skipped: z.number().int(), dropped: z.number().int() }),
+    batches: z.array(runBatchSchema),
+    operations: z.record(z.string(), z.number()),
+    llm: z.array(stageUsageSchema),
+    cost: costSchema,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Run");
+export type Run = z.infer<typeof runSchema>;
+
+export const rolloutSchema = z
+  .object({
+    runId: z.string(),
+    epoch: z.number().int(),
+    batch: z.number().int(),
+    sampleIdx: z.number().int(),
+    rolloutIdx: z.number().int(),
+    promptVersion: z.number().int(),
+    response: z.string(),
+    reward: z.number(),
+    critique: z.string().nullable(),
+    summary: z.string().nullable(),
+    messages: z
+      .array(z.record(z.string(), z.unknown()))
+      .nullable()
+      .openapi({ description: "Trajectory of a tool-using rollout (OpenAI messages: assistant tool_calls, tool results); null for plain rollouts" }),
+    toolCalls: z.number().int(),
+  })
+  .openapi("Rollout");
+export type Rollout = z.infer<typeof rolloutSchema>;
+
+export const recoverySchema = z
+  .object({ id: z.string(), run: z.string().openapi({ description: "What was done to the run's instance" }), groups: z.number().int() })
+  .openapi("RunRecovery");

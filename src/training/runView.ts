@@ -1,0 +1,72 @@
+import { z } from "zod";
+import type { Run } from "../contract";
+import { runCost } from "../core/cost";
+import { db } from "../db/client";
+import { usageByStage } from "../db/llmCalls";
+import type { RunRow } from "../db/runs";
+import { runBatches, runCounts } from "../db/training";
+import { runParamsSchema } from "./context";
+
+/** What the run's Workflow records as it goes (runs.progress); read tolerantly, as older rows may lack fields. */
+const storedProgressSchema = z.object({
+  samples: z.number().int().catch(0),
+  epoch: z.number().int().nullable().catch(null),
+  batch: z.number().int().nullable().catch(null),
+  steps: z.object({ run: z.number().int(), groups: z.number().int() }).nullable().catch(null),
+});
+
+/** A run as the admin API shows it: status, progress, per-batch metrics, usage and cost. */
+export async function runView(env: Env, run: RunRow): Promise<Run> {
+  const d = db(env.DB);
+  const params = runParamsSchema.parse(run.params);
+  const [counts, batches, usage] = await Promise.all([runCounts(d, run.id), runBatches(d, run.id), usageByStage(d, run.id)]);
+  const progress = storedProgressSchema.parse(run.progress);
+  const samples = progress.samples;
+  const opsByKind: Record<string, number> = {};
+  for (const b of batches) for (const [k, v] of Object.entries(b.opsByKind)) opsByKind[k] = (opsByKind[k] ?? 0) + v;
+  const groupsDone = counts.groupsKept + counts.groupsSkipped + counts.groupsDropped;
+  return {
+    id: run.id,
+    agentId: run.agentId,
+    datasetId: run.datasetId,
+    kind: run.kind,
+    status: run.status,
+    reason: run.reason,
+    error: run.error,
+    params,
+    fromVersion: run.fromVersion,
+    latestVersion: run.latestVersion,
+    progress: {
+      epoch: progress.epoch,
+      batch: progress.batch,
+      epochs: params.epochs,
+      batchesPerEpoch: Math.ceil(samples / params.batchSize),
+      groupsDone,
+      groupsTotal: samples * params.epochs,
+      rolloutsDone: counts.rollouts,
+      rolloutsTotal: samples * params.epochs * params.groupSize,
+      steps: progress.steps,
+    },
+    groups: { kept: counts.groupsKept, skipped: counts.groupsSkipped, dropped: counts.groupsDropped },
+    batches: batches.map((b) => ({
+      epoch: b.epoch,
+      batch: b.batch,
+      status: b.status,
+      meanAtG: b.meanAtG,
+      passAtG: b.passAtG,
+      avgToolCalls: b.avgToolCalls,
+      groupsKept: b.groupsKept,
+      groupsSkipped: b.groupsSkipped,
+      groupsDropped: b.groupsDropped,
+      operations: b.opsByKind,
+      version: b.version,
+      reason: b.reason,
+    })),
+    operations: opsByKind,
+    llm: usage,
+    cost: runCost(usage, env),
+    createdAt: run.createdAt,
+    updatedAt: run.updatedAt,
+  };
+}
+
