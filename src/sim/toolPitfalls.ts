@@ -3,12 +3,26 @@
  * off-by-one loop bounds, forgetting BigInt, not printing the result. Same shape as the arithmetic
  * pitfalls, so the reflection stages read and teach them the same way.
  */
-import type { Pitfall } from "./pitfalls";
-
 export const TOOL_PITFALL_IDS = ["use_code_tool", "inclusive_loop", "bigint_exact", "print_result"] as const;
 export type ToolPitfallId = (typeof TOOL_PITFALL_IDS)[number];
 
-export const TOOL_PITFALLS: readonly Pitfall[] = [
+type Wording = { name: string; text: string };
+/** The shape of `Pitfall` in pitfalls.ts (which lists these after its own; this file cannot import it back). */
+type ToolPitfall = {
+  id: ToolPitfallId;
+  label: string;
+  stepLabel: string;
+  rightMethod: string;
+  wrongMethod: string;
+  rightSummary: string;
+  wrongSummary: string;
+  baseError: number;
+  experience: Wording;
+  paraphrases: readonly Wording[];
+  topicOnly: Wording;
+};
+
+export const TOOL_PITFALLS: readonly ToolPitfall[] = [
   {
     id: "use_code_tool",
     label: "tool use",
