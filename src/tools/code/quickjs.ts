@@ -8,8 +8,8 @@ export type QuickJsLoader = () => Promise<QuickJSWASMModule>;
  * QuickJS stops running code whenever its interrupt handler answers true; the handler is polled every
  * few thousand bytecode operations. Workers do not advance `Date.now()` while code runs without I/O
  * (docs/tools.md, "Sandbox"), so the clock alone cannot end a `while(true){}` in production: the number
- * of polls is a second, clock-free budget. Measured: about 60 polls per ms of a tight loop on this
- * machine's cores (bench:tools); 400 per ms of deadline leaves legitimate code a wide margin.
+ * of polls is a second, clock-free budget, set well above the poll rate of a tight loop so that the
+ * clock ends legitimate code first wherever the clock advances.
  */
 export const POLLS_PER_MS = 400;
 
