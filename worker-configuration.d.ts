@@ -11,6 +11,7 @@ declare namespace Cloudflare {
 		KEY_RPM_60: RateLimit;
 		KEY_RPM_600: RateLimit;
 		KEY_RPM_6000: RateLimit;
+		KEY_RPM_60000: RateLimit;
 		PRICE_PROMPT_PER_MTOK: string;
 		PRICE_COMPLETION_PER_MTOK: string;
 		LIBRARY_TTL_SECONDS: string;

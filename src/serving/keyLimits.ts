@@ -3,7 +3,7 @@
  * 60 s), keyed by the proxy key's id. The binding's limit is fixed per binding, so a key names its
  * tier by `requestsPerMinute` (docs/serving.md, "Limits").
  */
-export const RATE_TIERS = { 10: "KEY_RPM_10", 60: "KEY_RPM_60", 600: "KEY_RPM_600", 6000: "KEY_RPM_6000" } as const;
+export const RATE_TIERS = { 10: "KEY_RPM_10", 60: "KEY_RPM_60", 600: "KEY_RPM_600", 6000: "KEY_RPM_6000", 60000: "KEY_RPM_60000" } as const;
 
 export type RateTier = keyof typeof RATE_TIERS;
 

@@ -14,6 +14,8 @@ export type MeterResult = {
   endedAt: number;
   /** False when the client went away (or the upstream failed) before the end. */
   completed: boolean;
+  /** True when `usage` is our estimate (the stream carried none), not the upstream's count. */
+  estimated?: boolean;
 };
 
 export type BodyKind = "sse" | "json" | "other";
@@ -28,17 +30,46 @@ const SSE_TAIL_BYTES = 64 * 1024;
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
-/** Reads an OpenAI `usage` object; null when absent or not an object. */
+/**
+ * Token counts of a `usage` object in any of the three wire formats: chat completions
+ * (`prompt_tokens`, `completion_tokens`, `prompt_tokens_details.cached_tokens`), the Responses API
+ * (`input_tokens`, `output_tokens`, `input_tokens_details.cached_tokens`) and Anthropic's Messages API
+ * (`input_tokens` without the cached part, `cache_read_input_tokens`, `cache_creation_input_tokens`,
+ * `output_tokens`). Prompt tokens always count the whole prompt, cached tokens included.
+ */
+function usageOf(usage: object): TokenUsage {
+  const get = (o: unknown, k: string): unknown => (typeof o === "object" && o !== null ? Reflect.get(o, k) : undefined);
+  if (get(usage, "prompt_tokens") !== undefined || get(usage, "completion_tokens") !== undefined) {
+    return {
+      promptTokens: num(get(usage, "prompt_tokens")),
+      completionTokens: num(get(usage, "completion_tokens")),
+      cachedTokens: num(get(get(usage, "prompt_tokens_details"), "cached_tokens")),
+    };
+  }
+  const input = num(get(usage, "input_tokens"));
+  const cacheRead = num(get(usage, "cache_read_input_tokens"));
+  const cacheWrite = num(get(usage, "cache_creation_input_tokens"));
+  const anthropic = cacheRead !== null || cacheWrite !== null;
+  return {
+    promptTokens: input === null ? null : input + (cacheRead ?? 0) + (cacheWrite ?? 0),
+    completionTokens: num(get(usage, "output_tokens")),
+    cachedTokens: anthropic ? cacheRead : num(get(get(usage, "input_tokens_details"), "cached_tokens")),
+  };
+}
+
+/**
+ * Reads the `usage` of a reply or a stream event, in any wire format: top-level (chat completions,
+ * Anthropic messages and `message_delta`), under `response` (Responses API `response.completed`) or
+ * under `message` (Anthropic `message_start`). Null when there is none.
+ */
 export function readUsage(value: unknown): TokenUsage | null {
   if (typeof value !== "object" || value === null) return null;
-  const usage: unknown = Reflect.get(value, "usage");
-  if (typeof usage !== "object" || usage === null) return null;
-  const details: unknown = Reflect.get(usage, "prompt_tokens_details");
-  return {
-    promptTokens: num(Reflect.get(usage, "prompt_tokens")),
-    completionTokens: num(Reflect.get(usage, "completion_tokens")),
-    cachedTokens: typeof details === "object" && details !== null ? num(Reflect.get(details, "cached_tokens")) : null,
-  };
+  for (const holder of [value, Reflect.get(value, "response"), Reflect.get(value, "message")]) {
+    if (typeof holder !== "object" || holder === null) continue;
+    const usage: unknown = Reflect.get(holder, "usage");
+    if (typeof usage === "object" && usage !== null) return usageOf(usage);
+  }
+  return null;
 }
 
 function parseJson(text: string): unknown {
@@ -76,6 +107,37 @@ export function sseUsage(text: string): TokenUsage | null {
   return null;
 }
 
+/** The first complete `data:` event of a stream head that carries a usage (Anthropic's `message_start`). */
+function firstSseUsage(text: string): TokenUsage | null {
+  for (const line of text.split("\n")) {
+    if (line.startsWith("data:") && line.includes('"usage"')) {
+      const found = readUsage(parseJson(line.slice(5).trim()));
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * The usage of a whole stream from its head and its tail. Anthropic reports the prompt's tokens in
+ * `message_start` (first event) and the output's in `message_delta` (last): the tail's counts win,
+ * the head fills in what the tail leaves out.
+ */
+export function streamUsage(head: string, tail: string): TokenUsage | null {
+  const last = sseUsage(tail);
+  if (last && last.promptTokens !== null) return last;
+  const first = firstSseUsage(head);
+  if (!first) return last;
+  if (!last) return first;
+  return { promptTokens: first.promptTokens, completionTokens: last.completionTokens ?? first.completionTokens, cachedTokens: first.cachedTokens };
+}
+
+/** What an estimate is based on: the prompt's size, known to the route before the request goes out. */
+export type Estimate = { promptChars: number };
+
+/** Tokens from characters, at the usual ~4 characters per token of English text (an estimate). */
+export const tokensFromChars = (chars: number) => Math.ceil(chars / 4);
+
 type ChunkReader = { read(): Promise<ReadableStreamReadResult<Uint8Array>>; cancel(): Promise<void> };
 
 /**
@@ -106,28 +168,75 @@ function sliceReader(stream: ReadableStream<Uint8Array>): ChunkReader {
   return { read: () => reader.read(), cancel: () => reader.cancel() };
 }
 
+/** Bytes of the start of a stream kept for the usage its first event may carry (Anthropic's `message_start`). */
+const SSE_HEAD_BYTES = 8 * 1024;
+
+export type MeterOptions = {
+  /**
+   * Stream events' generated-text fields for this wire format, counted as the stream goes so that a
+   * stream without a usage event, or one the client left, still gets an (estimated) output count.
+   */
+  textFields?: RegExp;
+  /** The prompt's size, for an estimate when the stream reports no prompt tokens. */
+  estimate?: Estimate;
+};
+
+/** Generated-text fields of each wire format's stream events (deltas only, never a repeated full text). */
+export const TEXT_FIELDS = {
+  chat: /"(?:content|arguments)":"((?:[^"\\]|\\.)*)"/g,
+  responses: /"delta":"((?:[^"\\]|\\.)*)"/g,
+  messages: /"(?:text|partial_json)":"((?:[^"\\]|\\.)*)"/g,
+} as const;
+
+function countChars(text: string, fields: RegExp): number {
+  let chars = 0;
+  for (const m of text.matchAll(fields)) chars += m[1]?.length ?? 0;
+  return chars;
+}
+
+/**
+ * The client's side of the body: the tee branch piped into an identity stream (native in workerd: no
+ * JavaScript per chunk), so that a client that goes away — which cancels what it was reading —
+ * rejects the pipe and `onGone` runs. The other branch alone would otherwise keep the upstream
+ * request alive to its end (docs/serving.md, "Cancellation").
+ */
+function clientSide(branch: ReadableStream<Uint8Array>, onGone: () => void): ReadableStream<Uint8Array> {
+  const Identity = (globalThis as { IdentityTransformStream?: typeof TransformStream }).IdentityTransformStream ?? TransformStream;
+  const { readable, writable } = new Identity<Uint8Array, Uint8Array>();
+  branch.pipeTo(writable).catch(onGone);
+  return readable;
+}
+
 /**
  * Splits `body` in two with `tee()`: the client's branch flows through the runtime untouched (no
  * JavaScript per chunk on the response path), the other is read here, off the critical path, keeping
- * only what holds the usage — the whole body of a JSON reply (up to MAX_JSON_BYTES), the last
- * SSE_TAIL_BYTES of a stream (the usage chunk comes last) — decoded and parsed once at the end.
- * `result` settles when the body ends, fails, or `stop()` is called (e.g. when the client's request
- * signal aborts — which also cancels the watched branch, so with both branches gone the upstream
- * request is cancelled too), whichever comes first.
+ * only what holds the usage — the whole body of a JSON reply (up to MAX_JSON_BYTES), the first
+ * SSE_HEAD_BYTES and the last SSE_TAIL_BYTES of a stream (usage comes in the last event, and for
+ * Anthropic also in the first) — parsed once at the end. With `textFields`, each slice of a stream is
+ * also scanned for generated text, for an estimate when the stream reports no usage or was cut short.
+ * `result` settles when the body ends, fails, or `stop()` is called — by the client's request signal
+ * or by the client's branch being cancelled — which also cancels the watched branch, so with both
+ * branches gone the upstream request is cancelled too.
  */
 export function meterBody(
   kind: BodyKind,
   body: ReadableStream<Uint8Array>,
+  options: MeterOptions = {},
 ): { body: ReadableStream<Uint8Array>; result: Promise<MeterResult>; stop: () => void } {
   const [client, watched] = body.tee();
   const reader = sliceReader(watched);
   let firstByteAt: number | null = null;
   let stopped = false;
+  let textChars = 0;
+  let head = "";
 
   const watch = async (): Promise<TokenUsage | null> => {
     const kept: Uint8Array[] = [];
     let keptBytes = 0;
     let total = 0;
+    const fields = kind === "sse" ? options.textFields : undefined;
+    const decoder = new TextDecoder();
+    let carry = "";
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
@@ -135,6 +244,14 @@ export function meterBody(
       if (stopped) break;
       total += value.byteLength;
       if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) continue;
+      if (kind === "sse" && head.length < SSE_HEAD_BYTES) head += new TextDecoder().decode(value.subarray(0, SSE_HEAD_BYTES));
+      if (fields) {
+        // Whole lines only: a field split between two slices is counted once, with the next slice.
+        const text = carry + decoder.decode(value, { stream: true });
+        const cut = text.lastIndexOf("\n") + 1;
+        textChars += countChars(text.slice(0, cut), fields);
+        carry = text.slice(cut);
+      }
       kept.push(value);
       keptBytes += value.byteLength;
       if (kind === "sse") {
@@ -143,19 +260,30 @@ export function meterBody(
     }
     if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) return null;
     const bytes = concatBytes(kept, keptBytes);
-    return kind === "sse" ? sseUsage(new TextDecoder().decode(bytes)) : jsonUsage(bytes);
+    return kind === "sse" ? streamUsage(head, new TextDecoder().decode(bytes)) : jsonUsage(bytes);
+  };
+
+  const settle = (usage: TokenUsage | null, completed: boolean): MeterResult => {
+    const endedAt = Date.now();
+    const exact = usage !== null && usage.promptTokens !== null && usage.completionTokens !== null;
+    if (kind !== "sse" || !options.textFields || (completed && exact)) return { usage, firstByteAt, endedAt, completed };
+    // A stream without a usage event, or one cut short: what was streamed, estimated and flagged.
+    const partial = usage ?? streamUsage(head, "");
+    const promptTokens = partial?.promptTokens ?? (options.estimate ? tokensFromChars(options.estimate.promptChars) : null);
+    const estimated: TokenUsage = { promptTokens, completionTokens: tokensFromChars(textChars), cachedTokens: partial?.cachedTokens ?? null };
+    return { usage: estimated, firstByteAt, endedAt, completed, estimated: true };
   };
 
   const result = watch().then(
-    (usage) => ({ usage, firstByteAt, endedAt: Date.now(), completed: !stopped }),
-    () => ({ usage: null, firstByteAt, endedAt: Date.now(), completed: false }),
+    (usage) => settle(usage, !stopped),
+    () => settle(null, false),
   );
   const stop = () => {
     if (stopped) return;
     stopped = true;
     reader.cancel().catch(() => undefined);
   };
-  return { body: client, result, stop };
+  return { body: clientSide(client, stop), result, stop };
 }
 
 /** The chunks as one array of `size` bytes. */

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { ProxyEnv } from "./proxyAuth";
 import { ApiError } from "../shared/errors";
 import { captureTap } from "./capture";
-import { bodyKind, jsonUsage, MAX_JSON_BYTES, meterBody, type MeterResult } from "./meter";
+import { bodyKind, jsonUsage, MAX_JSON_BYTES, meterBody, type MeterOptions, type MeterResult } from "./meter";
 
 /** Names the library version a response was produced with ("none" without one); also pins one on a request. */
 export const VERSION_HEADER = "x-experience-version";
@@ -20,6 +20,8 @@ export type Relay = {
   respondedAt: number;
   /** Writes the usage row (status, and what the meter saw). */
   log: (status: number, meter: MeterResult | null) => void;
+  /** How the stream meter counts generated text (for estimates) in this surface's wire format. */
+  meter?: MeterOptions;
 };
 
 /**
@@ -62,7 +64,7 @@ export async function relayReply(c: Context<ProxyEnv>, upstream: Response, relay
     return new Response(bytes, init);
   }
 
-  const meter = meterBody(kind, upstream.body);
+  const meter = meterBody(kind, upstream.body, relay.meter);
   const signal = c.req.raw.signal;
   signal.addEventListener("abort", meter.stop, { once: true });
   c.executionCtx.waitUntil(

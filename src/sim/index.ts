@@ -8,6 +8,9 @@ import { hashHex, rngFromKey } from "./rng";
 import { answerRollout } from "./solver";
 import { answerFromTool, toolsReply } from "./toolsRollout";
 import { CODE_TOOL_NAME } from "../tools/specs";
+import type { Dialect } from "./dialect";
+import { anthropicDialect } from "./wireAnthropic";
+import { responsesDialect } from "./wireResponses";
 import { detectStage, garble, JSON_STAGES, stageReply, type Stage } from "./stages";
 import {
   ChatRequestSchema,
@@ -131,16 +134,27 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
   // How many times each exact request has been seen: the attempt number when no x-sim-attempt header.
   const seen = new Map<string, number>();
 
-  async function chat(request: Request, url: URL): Promise<Response> {
+  /** One completion; `dialect` maps the Responses or Messages API onto the chat pipeline (null: chat completions). */
+  async function chat(request: Request, url: URL, dialect: Dialect | null = null): Promise<Response> {
     const bodyText = await request.text();
     let raw: unknown;
     try {
       raw = JSON.parse(bodyText);
     } catch {
-      return errorResponse(400, "We could not parse the JSON body of your request.", "invalid_json", null);
+      return dialect
+        ? dialect.error(400, "We could not parse the JSON body of your request.", "invalid_request_error")
+        : errorResponse(400, "We could not parse the JSON body of your request.", "invalid_json", null);
+    }
+    if (dialect) {
+      const mapped = dialect.toChat(raw);
+      if ("error" in mapped) return mapped.error;
+      raw = mapped.chat;
     }
     const parsed = ChatRequestSchema.safeParse(raw);
-    if (!parsed.success) return validationError(parsed.error);
+    if (!parsed.success) {
+      const invalid = validationError(parsed.error);
+      return dialect ? dialect.error(400, ((await invalid.json()) as { error: { message: string } }).error.message, "invalid_request_error") : invalid;
+    }
     const req = parsed.data;
     const seed = req.seed ?? defaultSeed;
     const k = knobsFor(knobs, url, request.headers);
@@ -155,6 +169,10 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
 
     await sleep(latencyFor(k, seed, requestHash, attempt), request.signal);
     const fault = decideFault(k, seed, requestHash, attempt);
+    if (fault === "429" && dialect) {
+      return dialect.error(429, "Rate limit reached for sim-1 (simulated fault).", "rate_limit_error", { "retry-after": String(k.retryAfterSeconds) });
+    }
+    if (fault === "500" && dialect) return dialect.error(500, "The simulated server had an error (simulated fault).", "api_error");
     if (fault === "429") {
       return errorResponse(429, "Rate limit reached for sim-1 (simulated fault).", "rate_limit_exceeded", null, "rate_limit_error", {
         "retry-after": String(k.retryAfterSeconds),
@@ -184,6 +202,10 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
     const choices = garbleContent ? gen.choices.map((c) => ({ ...c, content: garble(gen.stage, c.content ?? "") })) : gen.choices;
     const bodyFault = fault === "malformed" && !garbleContent;
 
+    if (dialect) {
+      const first = choices[0] ?? { content: "", toolCall: null, finish: "stop" as const };
+      return dialect.reply(meta, first, usage, req.stream === true, fault === "truncate" ? "truncate" : bodyFault ? "malformed" : null);
+    }
     if (req.stream) {
       const events = streamEvents(meta, choices, req.stream_options?.include_usage ? usage : null);
       return sseResponse(events, fault === "truncate" ? "truncate" : bodyFault ? "malformed" : null);
@@ -201,6 +223,11 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
     if (path.endsWith("/chat/completions")) {
       if (request.method !== "POST") return errorResponse(405, "Use POST for /v1/chat/completions.", "method_not_allowed", null);
       return chat(request, url);
+    }
+    if (path.endsWith("/responses") || path.endsWith("/messages")) {
+      const dialect = path.endsWith("/messages") ? anthropicDialect : responsesDialect;
+      if (request.method !== "POST") return dialect.error(405, `Use POST for ${url.pathname}.`, "invalid_request_error");
+      return chat(request, url, dialect);
     }
     if (request.method === "GET" && path.endsWith("/models")) {
       return jsonResponse({ object: "list", data: models.map((id) => ({ id, object: "model", created: SIM_CREATED, owned_by: SIM_OWNER })) });
