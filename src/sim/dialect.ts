@@ -11,6 +11,9 @@ export type Dialect = {
 
 export type { ChatRequest };
 
+/** A request's seed for formats that have no `seed` field (Anthropic's): read when the body names none. */
+export const SEED_HEADER = "x-tfgrpo-seed";
+
 /** SSE with named events (`event:` then `data:`), as the Responses and Messages APIs stream. */
 export function namedSse(events: readonly { event: string; data: unknown }[], fault: StreamFault): Response {
   const enc = new TextEncoder();

@@ -8,7 +8,7 @@ import { hashHex, rngFromKey } from "./rng";
 import { answerRollout } from "./solver";
 import { answerFromTool, toolsReply } from "./toolsRollout";
 import { CODE_TOOL_NAME } from "../tools/specs";
-import type { Dialect } from "./dialect";
+import { isObject, SEED_HEADER, type Dialect } from "./dialect";
 import { anthropicDialect } from "./wireAnthropic";
 import { responsesDialect } from "./wireResponses";
 import { detectStage, garble, JSON_STAGES, stageReply, type Stage } from "./stages";
@@ -34,6 +34,7 @@ export { FAULT_KINDS, type FaultKind, type Knobs } from "./faults";
 export { extractFinalAnswer, sameAnswer } from "./solver";
 export { simToolDataset, type SimToolProblem } from "./toolsProblems";
 
+export { SEED_HEADER } from "./dialect";
 export const SIM_MODEL_ID = "sim-1";
 export const SIM_OWNER = "tfgrpo-simulated";
 /** Fixed so that identical requests give byte-identical replies (2025-01-01T00:00:00Z). */
@@ -149,6 +150,8 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
       const mapped = dialect.toChat(raw);
       if ("error" in mapped) return mapped.error;
       raw = mapped.chat;
+      const headerSeed = Number(request.headers.get(SEED_HEADER) ?? Number.NaN);
+      if (Number.isInteger(headerSeed) && isObject(raw) && raw.seed === undefined) raw = { ...raw, seed: headerSeed };
     }
     const parsed = ChatRequestSchema.safeParse(raw);
     if (!parsed.success) {
@@ -220,6 +223,12 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
   async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const path = url.pathname.replace(/\/+$/, "");
+    // `api=anthropic` (or `openai`): an upstream that speaks only that format, as real providers do.
+    const api = url.searchParams.get("api");
+    const anthropicPath = path.endsWith("/messages");
+    if ((api === "anthropic" && !anthropicPath && request.method === "POST") || (api === "openai" && anthropicPath)) {
+      return errorResponse(404, `Unknown path ${url.pathname} (this simulated upstream speaks only the ${api} API).`, "not_found", null);
+    }
     if (path.endsWith("/chat/completions")) {
       if (request.method !== "POST") return errorResponse(405, "Use POST for /v1/chat/completions.", "method_not_allowed", null);
       return chat(request, url);
