@@ -2,9 +2,11 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { renderLibrary, type Experience } from "../../src/core/library";
 import { rolloutMessages } from "../../src/core/rollout";
+import { inspectSimulatedModel } from "../../src/llm/upstream";
 import { createSimulatedModel, simDataset } from "../../src/sim";
 import { verify } from "../../src/verifiers";
 import { call, json } from "./helpers";
+import { pct } from "./evalHelpers";
 
 const SYSTEM = "Solve the word problem step by step and give the final answer in \\boxed{}.";
 
@@ -18,7 +20,7 @@ type RunView = {
   groups: { kept: number; skipped: number; dropped: number };
   batches: { epoch: number; batch: number; status: string; meanAtG: number; passAtG: number; version: number | null }[];
   operations: Record<string, number>;
-  llm: { stage: string; calls: number; promptTokens: number; completionTokens: number }[];
+  llm: { stage: string; calls: number; attempts: number; promptTokens: number; completionTokens: number }[];
 };
 
 async function createAgent(name: string, baseUrl = "sim://local") {
@@ -142,10 +144,12 @@ describe("training runs", () => {
   });
 
   it("produces the same library, item for item, when the model injects 20% faults", async () => {
+    const knobs = "fault_rate=0.2&faults=429,500,hang,malformed&hang_ms=5000";
     await createAgent("steady");
-    await createAgent("faulty", "sim://local?fault_rate=0.2&faults=429,500,hang,malformed&hang_ms=5000");
+    await createAgent("faulty", `sim://local?${knobs}`);
     await call("POST", "/api/datasets?name=small", simDataset("sim-train").slice(0, 20));
     const settings = { dataset: "small", epochs: 1, groupSize: 5, seed: 11, maxGroupsInFlight: 20, timeoutMs: 1000 };
+    const seq0 = inspectSimulatedModel().seq;
     const [a, b] = await Promise.all(
       ["steady", "faulty"].map(async (agent) => json<{ id: string }>(await call("POST", "/api/runs", { agent, ...settings }))),
     );
@@ -158,8 +162,35 @@ describe("training runs", () => {
     expect(libA.length).toBeGreaterThan(0);
     expect(libB).toEqual(libA);
     const calls = (run: RunView) => run.llm.reduce((n, s) => n + s.calls, 0);
+    const attempts = (run: RunView) => run.llm.reduce((n, s) => n + s.attempts, 0);
     expect(calls(runB)).toBe(calls(runA));
-  });
+
+    // What the simulated model saw. The two runs send the same requests at the same time, but their
+    // knobs put them in scopes of their own, with their own attempt counters.
+    const sim = inspectSimulatedModel();
+    const faulty = sim.scopes.find((s) => s.scope === `?${knobs}`);
+    const steadyCalls = sim.calls("").filter((c) => c.firstSeq > seq0);
+    expect(faulty).toBeDefined();
+    const injected = Object.values(faulty!.firstAttemptFaults).reduce((x, y) => x + y, 0);
+    console.log(
+      `faulty run: ${calls(runB)} calls, ${faulty!.requests} requests (${attempts(runB)} attempts stored); ` +
+        `faults on ${injected} of ${faulty!.firstAttempts} first attempts (${pct(injected / faulty!.firstAttempts)}%), by kind ${JSON.stringify(faulty!.faults)}`,
+    );
+    // Every call was requested, and faults made the faulty run ask more often than it has calls.
+    expect(faulty!.calls).toBe(calls(runB));
+    expect(faulty!.firstAttempts).toBe(calls(runB));
+    expect(faulty!.requests).toBeGreaterThan(faulty!.calls);
+    expect(attempts(runB)).toBeGreaterThan(calls(runB));
+    // About 20% of first attempts fault: with ~200 calls the standard deviation is ~3 points; ±8 points is
+    // the stated tolerance. Every configured kind occurs; the one not configured never does.
+    expect(Math.abs(injected / faulty!.firstAttempts - 0.2)).toBeLessThanOrEqual(0.08);
+    for (const kind of ["429", "500", "hang", "malformed"] as const) expect(faulty!.faults[kind], kind).toBeGreaterThan(0);
+    expect(faulty!.faults.truncate).toBe(0);
+    // The fault-free run asked exactly once per call.
+    expect(steadyCalls).toHaveLength(calls(runA));
+    expect(steadyCalls.filter((c) => c.requests !== 1)).toEqual([]);
+    expect(attempts(runA)).toBe(calls(runA));
+  }, 300_000);
 
   it("cancels a run cleanly, keeping the versions it made", async () => {
     await createAgent("quitter");
