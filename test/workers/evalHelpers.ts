@@ -22,7 +22,15 @@ export async function uploadSlice(name: string, set: "sim-train" | "sim-test", f
   expect(res.status, await res.clone().text()).toBe(201);
 }
 
-export async function waitFor<T>(what: string, get: () => Promise<T>, done: (t: T) => boolean, timeoutMs = 50_000): Promise<T> {
+/** How long `waitFor` (and so `waitForRun`, `waitForEvaluation`) waits by default. */
+export const WAIT_MS = 50_000;
+
+/** A test timeout that covers `waits` default waits plus `extraMs` of other waiting, with room for the requests in between. */
+export function covering(waits: number, extraMs = 0): number {
+  return waits * WAIT_MS + extraMs + 20_000;
+}
+
+export async function waitFor<T>(what: string, get: () => Promise<T>, done: (t: T) => boolean, timeoutMs = WAIT_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await get();

@@ -1,4 +1,3 @@
-import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { renderLibrary, type Experience } from "../../src/core/library";
 import { rolloutMessages } from "../../src/core/rollout";
@@ -7,6 +6,7 @@ import { createSimulatedModel, simDataset } from "../../src/sim";
 import { verify } from "../../src/verifiers";
 import { call, json } from "./helpers";
 import { pct } from "./evalHelpers";
+import { handLibrary } from "../fixtures/handWrittenLibraries";
 
 const SYSTEM = "Solve the word problem step by step and give the final answer in \\boxed{}.";
 
@@ -34,7 +34,12 @@ async function createAgent(name: string, baseUrl = "sim://local") {
   expect(res.status).toBe(201);
 }
 
-async function waitForRun(id: string, timeoutMs = 240_000): Promise<RunView> {
+/** The longest a test here waits for a run; each test's timeout covers it (see RUN_TEST_TIMEOUT). */
+const RUN_WAIT_MS = 240_000;
+/** One run wait, plus the held-out measurements and requests around it. */
+const RUN_TEST_TIMEOUT = RUN_WAIT_MS + 60_000;
+
+async function waitForRun(id: string, timeoutMs = RUN_WAIT_MS): Promise<RunView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const run = await json<RunView>(await call("GET", `/api/runs/${id}`));
@@ -95,7 +100,7 @@ describe("training runs", () => {
   });
 
   it("learns a library that raises held-out accuracy by at least 25 points", async () => {
-    await createAgent("learner");
+    await createAgent("learner", "sim://local?scope=learner");
     const created = await call("POST", "/api/runs", { agent: "learner", dataset: "sim-train", epochs: 3, groupSize: 5, seed: 7, maxGroupsInFlight: 50 });
     expect(created.status).toBe(201);
     const { id } = await json<{ id: string }>(created);
@@ -107,6 +112,10 @@ describe("training runs", () => {
     expect(run.batches).toHaveLength(3);
     expect(run.groups.kept).toBeGreaterThan(0);
     expect(run.llm.map((s) => s.stage)).toEqual(expect.arrayContaining(["rollout", "summary", "advantage", "group_update", "batch_update"]));
+    // The model's own log: every stored call was requested, and none twice.
+    const requested = inspectSimulatedModel().calls("learner");
+    expect(requested).toHaveLength(run.llm.reduce((n, s) => n + s.calls, 0));
+    expect(requested.filter((c) => c.requests !== 1)).toEqual([]);
 
     const learned = await libraryOf("learner", run.latestVersion);
     expect(learned.length).toBeGreaterThan(0);
@@ -134,7 +143,7 @@ describe("training runs", () => {
     const rollouts = await json<{ data: { promptVersion: number; response: string; reward: number }[] }>(await call("GET", `/api/runs/${id}/rollouts?epoch=2&limit=10`));
     expect(rollouts.data).toHaveLength(10);
     expect(rollouts.data[0]?.response).toContain("\\boxed");
-  });
+  }, RUN_TEST_TIMEOUT);
 
   it("renders the library as the chat endpoint will serve it", async () => {
     const items = await libraryOf("learner", 1);
@@ -142,6 +151,20 @@ describe("training runs", () => {
     expect(messages.filter((m) => m.role === "system")).toHaveLength(1);
     expect(messages[0]?.content).toContain(renderLibrary(items));
   });
+
+  it("a hand-written library, in other words than the simulated model's, raises held-out accuracy like the learned one", async () => {
+    const { latestVersion } = (await json<{ data: { latestVersion: number; agentId: string }[] }>(await call("GET", "/api/runs?agent=learner"))).data[0]!;
+    const learned = await libraryOf("learner", latestVersion);
+    const before = await heldOutAccuracy([]);
+    const after = await heldOutAccuracy(learned);
+    for (const set of ["dev", "heldOut"] as const) {
+      const hand = handLibrary(set, 1).map((e) => ({ ...e, provenance: [] }));
+      const accuracy = await heldOutAccuracy(hand);
+      console.log(`held-out sim-test accuracy at T=0.7 with the hand-written ${set} library: ${pct(accuracy)}% (none ${pct(before)}%, learned ${pct(after)}%)`);
+      expect(accuracy - before).toBeGreaterThanOrEqual(0.25);
+      expect(Math.abs(accuracy - after)).toBeLessThanOrEqual(0.05);
+    }
+  }, 60_000);
 
   it("produces the same library, item for item, when the model injects 20% faults", async () => {
     const knobs = "fault_rate=0.2&faults=429,500,hang,malformed&hang_ms=5000";
@@ -190,7 +213,8 @@ describe("training runs", () => {
     expect(steadyCalls).toHaveLength(calls(runA));
     expect(steadyCalls.filter((c) => c.requests !== 1)).toEqual([]);
     expect(attempts(runA)).toBe(calls(runA));
-  }, 300_000);
+    expect(attempts(runB)).toBe(faulty!.requests);
+  }, RUN_TEST_TIMEOUT);
 
   it("cancels a run cleanly, keeping the versions it made", async () => {
     await createAgent("quitter");
@@ -202,14 +226,5 @@ describe("training runs", () => {
     expect((await call("POST", `/api/runs/${id}/cancel`)).status).toBe(409);
     const versions = await json<{ data: { version: number }[] }>(await call("GET", "/api/agents/quitter/library/versions"));
     expect(versions.data.length).toBeLessThan(30);
-  });
-});
-
-describe("run accounting in D1", () => {
-  it("has no duplicated rollout", async () => {
-    const dupes = await env.DB.prepare(
-      "SELECT run_id, epoch, sample_idx, rollout_idx, count(*) AS n FROM rollouts GROUP BY 1,2,3,4 HAVING n > 1",
-    ).all();
-    expect(dupes.results).toHaveLength(0);
-  });
+  }, RUN_TEST_TIMEOUT);
 });
