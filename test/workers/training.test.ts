@@ -112,6 +112,12 @@ describe("training runs", () => {
     expect(run.batches).toHaveLength(3);
     expect(run.groups.kept).toBeGreaterThan(0);
     expect(run.llm.map((s) => s.stage)).toEqual(expect.arrayContaining(["rollout", "summary", "advantage", "group_update", "batch_update"]));
+    // A group whose rewards are all equal carries no signal: it is skipped, and no reflection call is
+    // spent on it (each group that is not skipped has its G rollouts summarised).
+    expect(run.groups.skipped).toBeGreaterThan(0);
+    const stageCalls = (stage: string) => run.llm.find((s) => s.stage === stage)?.calls ?? 0;
+    expect(stageCalls("summary")).toBe(5 * (run.groups.kept + run.groups.dropped));
+    expect(run.groups.kept + run.groups.skipped + run.groups.dropped).toBe(run.progress.groupsTotal);
     // The model's own log: every stored call was requested, and none twice.
     const requested = inspectSimulatedModel().calls("learner");
     expect(requested).toHaveLength(run.llm.reduce((n, s) => n + s.calls, 0));
