@@ -18,7 +18,7 @@ export type CallRecord = {
   seed: number;
   /** Requests received for this call, faulted or not. */
   requests: number;
-  /** Requests answered with the intact reply. */
+  /** Requests given no fault: answered with the intact reply, unless the client left first. */
   replies: number;
   faults: FaultCounts;
   /** Sequence numbers (see `SimLedger.seq`) of the first and the last request. */
@@ -35,7 +35,7 @@ export type ScopeStats = {
   calls: number;
   /** Requests that were the first attempt of their request. */
   firstAttempts: number;
-  /** Requests answered with the intact reply. */
+  /** Requests given no fault: answered with the intact reply, unless the client left first. */
   replies: number;
   faults: FaultCounts;
   /** Faults injected on first attempts: divided by `firstAttempts`, the observed fault rate. */
