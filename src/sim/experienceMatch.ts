@@ -151,7 +151,7 @@ export function normalise(text: string): string {
     .replace(/÷/g, " divided by ")
     .replace(/\//g, " over ")
     .replace(/%/g, " percent ")
-    .replace(/=/g, " equals ")
+    .replace(/(?<![<>!=])=(?!=)/g, " equals ")
     .replace(/[()[\]{}"]/g, " ")
     .replace(/\s+/g, " ")
     .trim();

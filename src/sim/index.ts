@@ -81,22 +81,15 @@ function requestedToolCall(req: ChatRequest, text: string, key: string): ToolCal
   return { id: `call_${hashHex("tool", key).slice(0, 12)}`, name, arguments: args };
 }
 
-function promptTextOf(req: ChatRequest): string {
-  return req.messages
+function generate(req: ChatRequest, seed: number): Generated {
+  const lastUser = lastUserText(req);
+  const promptText = req.messages
     .filter((m) => m.role === "system" || m.role === "developer" || m.role === "user")
     .map(messageText)
     .join("\n");
-}
-
-function stageOf(req: ChatRequest): Stage | null {
-  return detectStage(lastUserText(req)) ?? (promptTextOf(req).includes("### TASK: GRADE RESPONSE") ? "judge" : null);
-}
-
-function generate(req: ChatRequest, seed: number, stage: Stage | null): Generated {
-  const lastUser = lastUserText(req);
-  const promptText = promptTextOf(req);
   const messagesKey = hashHex(JSON.stringify(req.messages.map((m) => [m.role, messageText(m)])));
   const temperature = req.temperature ?? 1;
+  const stage = detectStage(lastUser) ?? (promptText.includes("### TASK: GRADE RESPONSE") ? "judge" : null);
   const limit = req.max_completion_tokens ?? req.max_tokens ?? null;
   const choices: ChoiceOut[] = [];
   for (let choice = 0; choice < (req.n ?? 1); choice++) {
@@ -117,6 +110,12 @@ function generate(req: ChatRequest, seed: number, stage: Stage | null): Generate
     choices.push({ content, toolCall: null, finish });
   }
   return { stage, choices };
+}
+
+/** The stage a request is for (as `generate` decides it), for the request log. */
+function stageOf(req: ChatRequest): Stage | null {
+  const judged = req.messages.some((m) => (m.role === "system" || m.role === "developer" || m.role === "user") && messageText(m).includes("### TASK: GRADE RESPONSE"));
+  return detectStage(lastUserText(req)) ?? (judged ? "judge" : null);
 }
 
 export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
@@ -161,7 +160,7 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
     if (fault === "500") return errorResponse(500, "The simulated server had an error (simulated fault).", null, null, "server_error");
     if (fault === "hang") await sleep(k.hangMs, request.signal);
 
-    const gen = generate(req, seed, stage);
+    const gen = generate(req, seed);
     const meta: CompletionMeta = {
       id: `chatcmpl-sim-${contentKey}`,
       created: SIM_CREATED,
