@@ -21,12 +21,27 @@ type Cue = {
   re: RegExp;
   sense: "right" | "wrong";
   needsTopic?: boolean;
+  /** With `needsTopic`: also counts next to these words (an action, as in "use", "run"). */
+  orWith?: RegExp;
   shared?: boolean;
   partial?: boolean;
   /** Extra check on the match (e.g. that "1.5 hours is 90 minutes" is arithmetically right). */
   holds?: (m: RegExpExecArray) => boolean;
 };
 type Reader = { topic: RegExp; cues: readonly Cue[] };
+/**
+ * A simpler form for a pitfall family that only needs to recognise the fix: techniques that count
+ * alone (`standalone`), next to the topic (`needsTopic`), or next to the topic or an action word.
+ */
+export type TechniqueMatcher = { topic: RegExp; action: RegExp; techniques: readonly { re: RegExp; needsTopic?: boolean; standalone?: boolean }[] };
+
+function toReader(m: Reader | TechniqueMatcher): Reader {
+  if ("cues" in m) return m;
+  return {
+    topic: m.topic,
+    cues: m.techniques.map((t): Cue => (t.standalone ? { re: t.re, sense: "right" } : { re: t.re, sense: "right", needsTopic: true, ...(t.needsTopic ? {} : { orWith: m.action }) })),
+  };
+}
 
 const END = "(?:last|largest|upper|higher|high|end|ending|final|top|b|n|y|max)";
 const START = "(?:first|smallest|lower|low|start|starting|initial|bottom|a|m|x|min)";
@@ -40,7 +55,7 @@ function wrongConversion(factor: number): (m: RegExpExecArray) => boolean {
   return (m) => !conversion(factor)(m);
 }
 
-const READERS: Record<PitfallId, Reader> = {
+const READER_SOURCES: Record<PitfallId, Reader | TechniqueMatcher> = {
   inclusive_count: {
     topic: /\b(ranges?|inclusive(ly)?|integers?|end ?points?|spans?|consecutive|numbered|pages?|through|closed|members?)\b|\bfrom \S+ (up )?to \S+|\b(first|start\w*)\b[^.;]*?\b(last|end\w*)\b/,
     cues: [
@@ -134,6 +149,8 @@ const READERS: Record<PitfallId, Reader> = {
   },
 };
 
+const READERS = Object.fromEntries(Object.entries(READER_SOURCES).map(([id, m]) => [id, toReader(m)])) as Record<PitfallId, Reader>;
+
 /** Text in the reader's vocabulary: lower case, operators and number words as words and digits. */
 export function normalise(text: string): string {
   const NUMBER_WORDS: Record<string, string> = { zero: "0", one: "1", two: "2", seven: "7", sixty: "60", hundred: "100", thousand: "1000" };
@@ -185,7 +202,7 @@ type Hit = { cue: Cue; sign: 1 | -1 };
 function hitsIn(sentence: string, reader: Reader, hasTopic: boolean): Hit[] {
   const hits: Hit[] = [];
   for (const cue of reader.cues) {
-    if (cue.needsTopic && !hasTopic) continue;
+    if (cue.needsTopic && !hasTopic && !cue.orWith?.test(sentence)) continue;
     const g = new RegExp(cue.re.source, "g");
     for (const m of sentence.matchAll(g)) {
       if (cue.holds && !cue.holds(m as RegExpExecArray)) continue;

@@ -38,7 +38,7 @@ export type Pitfall = {
   /** Names the topic only: "Be careful with inclusive counting." Must not help. */
   topicOnly: ExperienceText;
   /** States the mistake as if it were the rule. Must hurt. */
-  misleading: ExperienceText;
+  misleading?: ExperienceText;
 };
 
 export const PITFALLS: readonly Pitfall[] = [
@@ -192,9 +192,10 @@ export const MISLED_ERROR = 0.85;
 /** How the prompt's experiences bear on a pitfall: `helps`, `misleads`, or nothing (`null`). */
 export type Guidance = "helps" | "misleads" | null;
 
-export function errorProbability(pitfall: Pitfall, temperature: number, guidance: Guidance): number {
+/** `guidance` may also be a boolean: whether an experience helps (true) or nothing bears on the pitfall (false). */
+export function errorProbability(pitfall: Pick<Pitfall, "baseError">, temperature: number, guidance: Guidance | boolean): number {
   const own = Math.min(0.9, pitfall.baseError + ERROR_SLOPE * temperature);
-  if (guidance === "helps") return RESIDUAL_ERROR;
+  if (guidance === "helps" || guidance === true) return RESIDUAL_ERROR;
   if (guidance === "misleads") return Math.max(own, MISLED_ERROR);
   return own;
 }

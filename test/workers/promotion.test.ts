@@ -1,15 +1,15 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { readExperiences } from "../../src/sim/experienceMatch";
-import { PITFALLS } from "../../src/sim/pitfalls";
+import { PITFALL_IDS, pitfallById } from "../../src/sim/pitfalls";
 import { HAND_WRITTEN, type HandItem } from "../fixtures/handWrittenLibraries";
 import { call, json } from "./helpers";
 import { covering, createSimAgent, pct, promotionsOf, uploadSlice, waitFor, waitForRun, type EvaluationView } from "./evalHelpers";
 
 /** Hand-made harmful library: the wrong rule for every pitfall, in our own words, plus vague remarks. */
 const HARMFUL: HandItem[] = [
-  ...PITFALLS.map((p) => HAND_WRITTEN[p.id].misleading[0]!),
-  ...PITFALLS.slice(0, 3).map((p) => p.topicOnly),
+  ...PITFALL_IDS.map((id) => HAND_WRITTEN[id].misleading[0]!),
+  ...PITFALL_IDS.slice(0, 3).map((id) => pitfallById(id).topicOnly),
   { name: "Trust instinct", text: "Answer quickly from intuition without checking the work." },
 ];
 /** One good lesson and one wrong rule: a small net gain that the paired interval cannot tell from zero. */
@@ -79,7 +79,7 @@ describe("promotion", () => {
     ]);
     expect(res.status).toBe(201);
     const stances = (items: HandItem[]) => [...readExperiences(items.map((e, i) => `[E${i + 1}] ${e.name}: ${e.text}`).join("\n"))].map(([p, r]) => `${p}:${r.stance}`).sort();
-    expect(stances(HARMFUL)).toEqual(PITFALLS.map((p) => `${p.id}:misleads`).sort());
+    expect(stances(HARMFUL)).toEqual(PITFALL_IDS.map((id) => `${id}:misleads`).sort());
     expect(stances(MIXED)).toEqual(["fence_posts:misleads", "order_of_operations:helps"]);
     expect(stances(SLIGHT)).toEqual(["unit_conversion:helps"]);
   });

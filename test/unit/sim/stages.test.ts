@@ -54,7 +54,7 @@ describe("summary", () => {
   });
 
   it("names the experience that misled a wrong step", async () => {
-    const wrongRule = pit("inclusive_count").misleading;
+    const wrongRule = pit("inclusive_count").misleading!;
     const lib = [item("E4", wrongRule.name, wrongRule.text)];
     const misled = WRONG.replace("Step 1 (range count):", "Step 1 (range count), applying [E4]:");
     const reply = await ask(summaryPrompt({ objective: "", question: Q, answer: "36", response: misled, reward: 0, library: lib }));
@@ -166,7 +166,7 @@ describe("group update", () => {
   });
 
   it("corrects an item that gives the wrong rule, ahead of a topic-only one", async () => {
-    const wrongRule = pit("inclusive_count").misleading;
+    const wrongRule = pit("inclusive_count").misleading!;
     const library = [item("E1", "Inclusive", "Be careful with inclusive counting."), item("E2", wrongRule.name, wrongRule.text)];
     const plan = ops(await ask(groupUpdatePrompt({ objective: "", experiences: [good], library, maxWords: 32 })));
     expect(plan).toEqual([{ op: "UPDATE", id: "E2", name: good.name, text: good.text }]);
@@ -229,7 +229,7 @@ describe("consolidate", () => {
   });
 
   it("deletes an item that gives the wrong rule, saying so", async () => {
-    const wrongRule = pit("percent_base").misleading;
+    const wrongRule = pit("percent_base").misleading!;
     const library = [item("E1", wrongRule.name, wrongRule.text), item("E2", "Ends", pit("inclusive_count").experience.text)];
     const plan = ops(await ask(consolidatePrompt({ objective: "", library, maxExperiences: 5, maxWords: 32 })));
     expect(plan).toEqual([{ op: "DELETE", id: "E1", reason: expect.stringContaining("wrong advice") }]);
