@@ -3,7 +3,8 @@
  * reacting to experiences in its prompt the way Training-Free GRPO assumes an LLM does. Uses only
  * Web-standard APIs, so it runs inside a Worker and in Node. Always labelled as simulated.
  */
-import { DEFAULT_KNOBS, decideFault, knobsFor, latencyFor, sleep, type Knobs } from "./faults";
+import { sleep } from "../shared/time";
+import { DEFAULT_KNOBS, decideFault, knobsFor, latencyFor, type Knobs } from "./faults";
 import { SimLedger, scopeOf, type CallRecord, type ScopeStats } from "./ledger";
 import { hashHex, rngFromKey } from "./rng";
 import { answerRollout } from "./solver";
