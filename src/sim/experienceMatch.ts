@@ -240,11 +240,6 @@ export function sentenceStance(sentence: string, pitfall: PitfallId): number {
   return hits.reduce((s, h) => s + h.sign, 0);
 }
 
-/** Whether one sentence teaches the right technique for a pitfall. */
-export function sentenceAddresses(sentence: string, pitfall: PitfallId): boolean {
-  return sentenceStance(sentence, pitfall) > 0;
-}
-
 /** A sentence of experience text, with the library id of the line it came from, if any. */
 export type Segment = { id: string | null; text: string };
 
