@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { call, json } from "./helpers";
-import { createSimAgent, waitFor } from "./evalHelpers";
+import { covering, createSimAgent, waitFor } from "./evalHelpers";
+
+const PROTOCOL_WAIT_MS = 55_000;
 
 type ProtocolView = {
   status: string;
@@ -17,7 +19,7 @@ describe("the paper's protocol", () => {
     const res = await call("POST", "/api/protocols/paper", { agent: "paper", overrides: { epochs: 1, groupSize: 2, maxGroupsInFlight: 100, k: 1, pollSeconds: 1 } });
     expect(res.status).toBe(201);
     const { id, runId } = await json<{ id: string; runId: string }>(res);
-    const p = await waitFor("protocol", async () => json<ProtocolView>(await call("GET", `/api/protocols/${id}`)), (v) => v.status !== "running", 55_000);
+    const p = await waitFor("protocol", async () => json<ProtocolView>(await call("GET", `/api/protocols/${id}`)), (v) => v.status !== "running", PROTOCOL_WAIT_MS);
     expect(p.error).toBeNull();
     expect(p.status).toBe("completed");
     expect(p.run).toMatchObject({ id: runId, status: "completed" });
@@ -28,5 +30,5 @@ describe("the paper's protocol", () => {
     }
     const datasets = await json<{ data: { name: string; sampleCount: number }[] }>(await call("GET", "/api/datasets"));
     expect(datasets.data.map((d) => [d.name, d.sampleCount])).toEqual(expect.arrayContaining([["dapo-100", 100], ["aime24", 30], ["aime25", 30]]));
-  });
+   }, covering(0, PROTOCOL_WAIT_MS));
 });
