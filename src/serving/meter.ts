@@ -22,8 +22,8 @@ export type BodyKind = "sse" | "json" | "other";
 
 /** A JSON body larger than this is passed through but not parsed for usage. */
 export const MAX_JSON_BYTES = 4 * 1024 * 1024;
-/** Bytes the watched branch asks for per read after the first (see `sliceReader`). */
-const SLICE_BYTES = 64 * 1024;
+/** Bytes of a stream gathered before its generated text is counted (one decode and scan per batch, not per chunk). */
+const COUNT_BATCH_BYTES = 16 * 1024;
 
 /** How much of the end of an SSE stream is kept to find the usage chunk in (it is the last event). */
 const SSE_TAIL_BYTES = 64 * 1024;
@@ -138,36 +138,6 @@ export type Estimate = { promptChars: number };
 /** Tokens from characters, at the usual ~4 characters per token of English text (an estimate). */
 export const tokensFromChars = (chars: number) => Math.ceil(chars / 4);
 
-type ChunkReader = { read(): Promise<ReadableStreamReadResult<Uint8Array>>; cancel(): Promise<void> };
-
-/**
- * Reads the first chunk as soon as it comes (its time is the time to first byte), then, where the
- * runtime can (workerd's `readAtLeast` on a byte stream), SLICE_BYTES at a time: a stream of many small
- * chunks then wakes this code a few times instead of once per chunk. Anything else is read chunk by chunk.
- */
-function sliceReader(stream: ReadableStream<Uint8Array>): ChunkReader {
-  try {
-    const byob = stream.getReader({ mode: "byob" });
-    if (typeof byob.readAtLeast === "function") {
-      let first = true;
-      return {
-        read: () => {
-          const view = new Uint8Array(SLICE_BYTES);
-          const next = first ? byob.read(view) : byob.readAtLeast(SLICE_BYTES, view);
-          first = false;
-          return next;
-        },
-        cancel: () => byob.cancel(),
-      };
-    }
-    byob.releaseLock();
-  } catch {
-    // Not a byte stream: no BYOB reader.
-  }
-  const reader = stream.getReader();
-  return { read: () => reader.read(), cancel: () => reader.cancel() };
-}
-
 /** Bytes of the start of a stream kept for the usage its first event may carry (Anthropic's `message_start`). */
 const SSE_HEAD_BYTES = 8 * 1024;
 
@@ -195,28 +165,15 @@ function countChars(text: string, fields: RegExp): number {
 }
 
 /**
- * The client's side of the body: the tee branch piped into an identity stream (native in workerd: no
- * JavaScript per chunk), so that a client that goes away — which cancels what it was reading —
- * rejects the pipe and `onGone` runs. The other branch alone would otherwise keep the upstream
- * request alive to its end (docs/serving.md, "Cancellation").
- */
-function clientSide(branch: ReadableStream<Uint8Array>, onGone: () => void): ReadableStream<Uint8Array> {
-  const Identity = (globalThis as { IdentityTransformStream?: typeof TransformStream }).IdentityTransformStream ?? TransformStream;
-  const { readable, writable } = new Identity<Uint8Array, Uint8Array>();
-  branch.pipeTo(writable).catch(onGone);
-  return readable;
-}
-
-/**
  * Splits `body` in two with `tee()`: the client's branch flows through the runtime untouched (no
  * JavaScript per chunk on the response path), the other is read here, off the critical path, keeping
  * only what holds the usage — the whole body of a JSON reply (up to MAX_JSON_BYTES), the first
  * SSE_HEAD_BYTES and the last SSE_TAIL_BYTES of a stream (usage comes in the last event, and for
  * Anthropic also in the first) — parsed once at the end. With `textFields`, each slice of a stream is
  * also scanned for generated text, for an estimate when the stream reports no usage or was cut short.
- * `result` settles when the body ends, fails, or `stop()` is called — by the client's request signal
- * or by the client's branch being cancelled — which also cancels the watched branch, so with both
- * branches gone the upstream request is cancelled too.
+ * `result` settles when the body ends, fails, or `stop()` is called (when the client's request signal
+ * aborts), which also cancels the watched branch, so with both branches gone the upstream request is
+ * cancelled too.
  */
 export function meterBody(
   kind: BodyKind,
@@ -224,7 +181,10 @@ export function meterBody(
   options: MeterOptions = {},
 ): { body: ReadableStream<Uint8Array>; result: Promise<MeterResult>; stop: () => void } {
   const [client, watched] = body.tee();
-  const reader = sliceReader(watched);
+  // Chunk by chunk, as they come. Not workerd's `readAtLeast` on a BYOB reader: a pending
+  // `readAtLeast` on one branch of a `tee()` held the client's branch back until that many bytes had
+  // arrived, so a slow stream reached the client only at its end (docs/serving.md, "Cancellation").
+  const reader = watched.getReader();
   let firstByteAt: number | null = null;
   let stopped = false;
   let textChars = 0;
@@ -237,26 +197,41 @@ export function meterBody(
     const fields = kind === "sse" ? options.textFields : undefined;
     const decoder = new TextDecoder();
     let carry = "";
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (firstByteAt === null) firstByteAt = Date.now();
-      if (stopped) break;
-      total += value.byteLength;
-      if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) continue;
-      if (kind === "sse" && head.length < SSE_HEAD_BYTES) head += new TextDecoder().decode(value.subarray(0, SSE_HEAD_BYTES));
-      if (fields) {
-        // Whole lines only: a field split between two slices is counted once, with the next slice.
-        const text = carry + decoder.decode(value, { stream: true });
-        const cut = text.lastIndexOf("\n") + 1;
-        textChars += countChars(text.slice(0, cut), fields);
-        carry = text.slice(cut);
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    // Whole lines only: a field split between two batches is counted once, with the next batch.
+    const count = (final: boolean) => {
+      if (!fields || batchBytes === 0) return;
+      const text = carry + decoder.decode(concatBytes(batch, batchBytes), { stream: !final });
+      const cut = final ? text.length : text.lastIndexOf("\n") + 1;
+      textChars += countChars(text.slice(0, cut), fields);
+      carry = text.slice(cut);
+      batch = [];
+      batchBytes = 0;
+    };
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (firstByteAt === null) firstByteAt = Date.now();
+        if (stopped) break;
+        total += value.byteLength;
+        if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) continue;
+        if (kind === "sse" && head.length < SSE_HEAD_BYTES) head += new TextDecoder().decode(value.subarray(0, SSE_HEAD_BYTES));
+        if (fields) {
+          batch.push(value);
+          batchBytes += value.byteLength;
+          if (batchBytes >= COUNT_BATCH_BYTES) count(false);
+        }
+        kept.push(value);
+        keptBytes += value.byteLength;
+        if (kind === "sse") {
+          while (kept.length > 1 && keptBytes - (kept[0]?.byteLength ?? 0) >= SSE_TAIL_BYTES) keptBytes -= kept.shift()?.byteLength ?? 0;
+        }
       }
-      kept.push(value);
-      keptBytes += value.byteLength;
-      if (kind === "sse") {
-        while (kept.length > 1 && keptBytes - (kept[0]?.byteLength ?? 0) >= SSE_TAIL_BYTES) keptBytes -= kept.shift()?.byteLength ?? 0;
-      }
+    } finally {
+      // What was streamed before the end, a failure or the client leaving counts too.
+      count(true);
     }
     if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) return null;
     const bytes = concatBytes(kept, keptBytes);
@@ -283,7 +258,7 @@ export function meterBody(
     stopped = true;
     reader.cancel().catch(() => undefined);
   };
-  return { body: clientSide(client, stop), result, stop };
+  return { body: client, result, stop };
 }
 
 /** The chunks as one array of `size` bytes. */
