@@ -165,6 +165,22 @@ function countChars(text: string, fields: RegExp): number {
 }
 
 /**
+ * The client's side of the body: the tee branch piped into an identity stream (native in workerd, no
+ * JavaScript per chunk). Measured under wrangler dev: a tee branch handed to the runtime as it is never
+ * learns that the client went away (the request signal does not fire either), so the other branch
+ * kept the upstream streaming to its end; through the pipe, the client's disconnect rejects it
+ * ("Network connection lost") and the request signal fires, and `onGone` lets go of the upstream.
+ */
+function clientSide(branch: ReadableStream<Uint8Array>, onGone: () => void): { readable: ReadableStream<Uint8Array>; cut: () => void } {
+  const Identity = (globalThis as { IdentityTransformStream?: typeof TransformStream }).IdentityTransformStream ?? TransformStream;
+  const { readable, writable } = new Identity<Uint8Array, Uint8Array>();
+  // Aborting the pipe cancels the client's branch at once, even while the upstream sends nothing.
+  const pipe = new AbortController();
+  branch.pipeTo(writable, { signal: pipe.signal }).catch(onGone);
+  return { readable, cut: () => pipe.abort() };
+}
+
+/**
  * Splits `body` in two with `tee()`: the client's branch flows through the runtime untouched (no
  * JavaScript per chunk on the response path), the other is read here, off the critical path, keeping
  * only what holds the usage — the whole body of a JSON reply (up to MAX_JSON_BYTES), the first
@@ -172,8 +188,8 @@ function countChars(text: string, fields: RegExp): number {
  * Anthropic also in the first) — parsed once at the end. With `textFields`, each slice of a stream is
  * also scanned for generated text, for an estimate when the stream reports no usage or was cut short.
  * `result` settles when the body ends, fails, or `stop()` is called (when the client's request signal
- * aborts), which also cancels the watched branch, so with both branches gone the upstream request is
- * cancelled too.
+ * aborts or its branch's pipe fails, see `clientSide`), which also cancels the watched branch, so with
+ * both branches gone the upstream request is cancelled too.
  */
 export function meterBody(
   kind: BodyKind,
@@ -257,8 +273,10 @@ export function meterBody(
     if (stopped) return;
     stopped = true;
     reader.cancel().catch(() => undefined);
+    side.cut();
   };
-  return { body: client, result, stop };
+  const side = clientSide(client, stop);
+  return { body: side.readable, result, stop };
 }
 
 /** The chunks as one array of `size` bytes. */

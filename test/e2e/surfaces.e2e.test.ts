@@ -181,7 +181,7 @@ describe("POST /v1/messages with @anthropic-ai/sdk", () => {
   it("merges the library into the system string; everything else and the Anthropic headers arrive untouched", async () => {
     const msg = await anthropic().messages.create(
       { model: "sim-1", max_tokens: 200, system: "Be exact.", messages: [{ role: "user", content: Q }], stop_sequences: ["\n\nHuman:"], metadata: { user_id: "u1" } },
-      { headers: { "anthropic-beta": "prompt-caching-2024-07-31" } },
+      { headers: { "anthropic-beta": "prompt-caching-2024-07-31", "anthropic-version": "2024-01-01" } },
     );
     expect(msg.content[0]?.type === "text" && msg.content[0].text).toMatch(/\\boxed\{/);
     const sent = lastUpstream("/messages");
@@ -192,7 +192,7 @@ describe("POST /v1/messages with @anthropic-ai/sdk", () => {
     expect(sent.body.max_tokens).toBe(200);
     expect(sent.headers["x-api-key"]).toBe(UPSTREAM_KEY);
     expect(sent.headers.authorization).toBeUndefined();
-    expect(sent.headers["anthropic-version"]).toBe("2023-06-01");
+    expect(sent.headers["anthropic-version"]).toBe("2024-01-01");
     expect(sent.headers["anthropic-beta"]).toBe("prompt-caching-2024-07-31");
   });
 

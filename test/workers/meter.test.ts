@@ -30,6 +30,8 @@ describe("meterBody in workerd", () => {
     meter.stop();
     await clientGone;
     expect(await meter.result).toMatchObject({ completed: false, usage: null });
+    // The client's branch is cancelled through its pipe (meter.ts, clientSide): a few ticks later.
+    for (let i = 0; i < 100 && !state.cancelled; i++) await new Promise((r) => setTimeout(r, 10));
     expect(state.cancelled).toBe(true);
   });
 });
