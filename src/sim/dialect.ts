@@ -1,5 +1,5 @@
 /** How a wire format other than chat completions maps onto the simulated model's chat pipeline. */
-import type { ChatRequest, ChoiceOut, CompletionMeta, StreamFault, Usage } from "./wire";
+import type { ChoiceOut, CompletionMeta, StreamFault, Usage } from "./wire";
 
 export type Dialect = {
   /** The request as a chat-completions request (validated by ChatRequestSchema afterwards), or an error reply. */
@@ -8,8 +8,6 @@ export type Dialect = {
   reply(meta: CompletionMeta, choice: ChoiceOut, usage: Usage, stream: boolean, fault: StreamFault): Response;
   error(status: number, message: string, type: string, headers?: Record<string, string>): Response;
 };
-
-export type { ChatRequest };
 
 /** A request's seed for formats that have no `seed` field (Anthropic's): read when the body names none. */
 export const SEED_HEADER = "x-tfgrpo-seed";
