@@ -165,15 +165,15 @@ function countChars(text: string, fields: RegExp): number {
 }
 
 /**
- * The client's side of the body: the tee branch piped into an identity stream (native in workerd, no
- * JavaScript per chunk). Measured under wrangler dev: a tee branch handed to the runtime as it is never
+ * The client's side of the body: the tee branch piped into an identity stream. Measured under wrangler dev: a tee branch handed to the runtime as it is never
  * learns that the client went away (the request signal does not fire either), so the other branch
  * kept the upstream streaming to its end; through the pipe, the client's disconnect rejects it
  * ("Network connection lost") and the request signal fires, and `onGone` lets go of the upstream.
  */
 function clientSide(branch: ReadableStream<Uint8Array>, onGone: () => void): { readable: ReadableStream<Uint8Array>; cut: () => void } {
-  const Identity = (globalThis as { IdentityTransformStream?: typeof TransformStream }).IdentityTransformStream ?? TransformStream;
-  const { readable, writable } = new Identity<Uint8Array, Uint8Array>();
+  // A standard TransformStream, not workerd's IdentityTransformStream: that one cannot be piped into
+  // from a stream made in JavaScript (the in-process simulated model's), "not implemented".
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   // Aborting the pipe cancels the client's branch at once, even while the upstream sends nothing.
   const pipe = new AbortController();
   branch.pipeTo(writable, { signal: pipe.signal }).catch(onGone);
