@@ -59,14 +59,15 @@ export async function deleteFinishedRun(d: Db, runId: string): Promise<boolean> 
   return true;
 }
 
-export type RetentionReport = { feedbackSamples: number; rollouts: number; snapshotSamples: number };
+export type RetentionReport = { rollouts: number; snapshotSamples: number };
 
 /**
- * Retention of what was derived from captured traffic, per agent (its capture retention in days):
- * feedback samples whose capture has expired; and for finished runs that trained on a feedback-derived
- * set (a scheduled snapshot or the feedback set itself) longer ago than the retention, their rollouts,
- * LLM calls (prompts and replies) and group analyses, and the snapshot's samples. Metrics, operations
- * and the library versions stay. Data sets in use by a run or evaluation in progress are left alone.
+ * Retention of what was derived from captured traffic, per agent (its capture retention in days): for
+ * finished runs that trained on a feedback-derived set (a scheduled snapshot or the feedback set
+ * itself) longer ago than the retention, their rollouts, LLM calls (prompts and replies) and group
+ * analyses, and the snapshot's samples. Metrics, operations and library versions stay, and so do the
+ * labelled samples of the feedback set (the user's own training data, which outlive their captures).
+ * Data sets in use by a run or evaluation in progress are left alone.
  */
 export async function applyRetention(d: Db, nowIso: string): Promise<RetentionReport> {
   const c = d.$client;
@@ -74,12 +75,7 @@ export async function applyRetention(d: Db, nowIso: string): Promise<RetentionRe
   const expiredRuns = `select r.id, r.dataset_id from runs r join agents a on a.id = r.agent_id join datasets ds on ds.id = r.dataset_id
     where r.status in ${FINAL} and ds.source = 'feedback' and r.dataset_id not in ${busy}
       and r.updated_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '-' || coalesce(json_extract(a.capture, '$.retentionDays'), 30) || ' days')`;
-  const [feedback, rollouts, , , snapshots] = await c.batch<{ n: number }>([
-    c
-      .prepare(
-        `delete from samples where dataset_id in (select id from datasets where source = 'feedback') and dataset_id not in ${busy}
-           and sample_id like 'req\\_%' escape '\\' and sample_id not in (select request_id from captures) returning 1 as n`,
-      ),
+  const [rollouts, , , snapshots] = await c.batch<{ n: number }>([
     c.prepare(`delete from rollouts where run_id in (select id from (${expiredRuns})) returning 1 as n`).bind(nowIso),
     c.prepare(`delete from llm_calls where owner_id in (select id from (${expiredRuns}))`).bind(nowIso),
     c.prepare(`update groups set advantage = null, experiences = null where run_id in (select id from (${expiredRuns})) and advantage is not null`).bind(nowIso),
@@ -91,7 +87,6 @@ export async function applyRetention(d: Db, nowIso: string): Promise<RetentionRe
     c.prepare("update datasets set sample_count = (select count(*) from samples where dataset_id = datasets.id) where source = 'feedback'"),
   ]);
   return {
-    feedbackSamples: feedback?.results.length ?? 0,
     rollouts: rollouts?.results.length ?? 0,
     snapshotSamples: snapshots?.results.length ?? 0,
   };
