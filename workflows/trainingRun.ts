@@ -28,7 +28,7 @@ export const GATE_TIMEOUT = "24 hours";
 type Checkpoint = { go: true } | { go: false; status: "completed" | "cancelled" | "failed"; reason: string; error?: string };
 
 /**
- * A training run (DESIGN §3–4): per epoch a seeded shuffle, per batch a fan-out of one child Workflow
+ * A training run (docs/architecture.md §2, §4): per epoch a seeded shuffle, per batch a fan-out of one child Workflow
  * per rollout group (at most `maxGroupsInFlight` at once), then one batch update that stores a new
  * immutable library version. Everything that costs an LLM call or touches D1 happens inside a step.
  */

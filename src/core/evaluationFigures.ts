@@ -7,7 +7,6 @@ import { bootstrapCI, groupMean, meanAtK, pairedBootstrapCI, passAtK } from "./m
  */
 
 /** Version 0 is the empty library, written "none" in requests and reports. */
-export type VersionRef = number | "none";
 export const versionLabel = (v: number): string => (v === 0 ? "none" : `v${v}`);
 
 export type Interval = { low: number; high: number };

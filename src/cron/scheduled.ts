@@ -16,7 +16,7 @@ import { finishEvaluation } from "../db/evaluationRows";
 
 /**
  * The cron trigger's work: purge captures past retention, recover runs and evaluations that stopped
- * progressing (DESIGN §4: pause() then resume()), and start each agent's scheduled retraining when its
+ * progressing (docs/architecture.md §4: pause() then resume()), and start each agent's scheduled retraining when its
  * period is due — at most one per agent and period, however often the trigger fires.
  */
 

@@ -43,6 +43,7 @@ export async function deleteFinishedRun(d: Db, runId: string): Promise<boolean> 
     .first<{ id: string }>();
   await c.batch([
     c.prepare(`delete from llm_calls where owner_id = ?1 or owner_id in (${gateEvaluations})`).bind(runId),
+    c.prepare(`delete from tool_results where owner_id = ?1 or owner_id in (${gateEvaluations})`).bind(runId),
     c.prepare(`delete from evaluation_scores where evaluation_id in (${gateEvaluations})`).bind(runId),
     c.prepare(`delete from evaluations where id in (${gateEvaluations})`).bind(runId),
     c.prepare("update scheduled_runs set run_id = null where run_id = ?1").bind(runId),
@@ -64,7 +65,7 @@ export type RetentionReport = { rollouts: number; snapshotSamples: number };
 /**
  * Retention of what was derived from captured traffic, per agent (its capture retention in days): for
  * finished runs that trained on a feedback-derived set (a scheduled snapshot or the feedback set
- * itself) longer ago than the retention, their rollouts, LLM calls (prompts and replies) and group
+ * itself) longer ago than the retention, their rollouts, LLM calls (prompts and replies), tool results and group
  * analyses, and the snapshot's samples. Metrics, operations and library versions stay, and so do the
  * labelled samples of the feedback set (the user's own training data, which outlive their captures).
  * Data sets in use by a run or evaluation in progress are left alone.
@@ -75,9 +76,10 @@ export async function applyRetention(d: Db, nowIso: string): Promise<RetentionRe
   const expiredRuns = `select r.id, r.dataset_id from runs r join agents a on a.id = r.agent_id join datasets ds on ds.id = r.dataset_id
     where r.status in ${FINAL} and ds.source = 'feedback' and r.dataset_id not in ${busy}
       and r.updated_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '-' || coalesce(json_extract(a.capture, '$.retentionDays'), 30) || ' days')`;
-  const [rollouts, , , snapshots] = await c.batch<{ n: number }>([
+  const [rollouts, , , , snapshots] = await c.batch<{ n: number }>([
     c.prepare(`delete from rollouts where run_id in (select id from (${expiredRuns})) returning 1 as n`).bind(nowIso),
     c.prepare(`delete from llm_calls where owner_id in (select id from (${expiredRuns}))`).bind(nowIso),
+    c.prepare(`delete from tool_results where owner_id in (select id from (${expiredRuns}))`).bind(nowIso),
     c.prepare(`update groups set advantage = null, experiences = null where run_id in (select id from (${expiredRuns})) and advantage is not null`).bind(nowIso),
     c
       .prepare(

@@ -3,8 +3,6 @@ import { newId } from "../shared/ids";
 import type { Db } from "./client";
 import { agents, datasets, recoveries, runs, samples, scheduledRuns } from "./schema";
 
-export type ScheduledRunRow = typeof scheduledRuns.$inferSelect;
-
 export async function scheduledAgents(d: Db) {
   return d.select().from(agents).where(isNotNull(agents.schedule)).all();
 }

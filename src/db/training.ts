@@ -8,8 +8,8 @@ export type BatchRow = typeof batches.$inferSelect;
 
 /** Rollouts are keyed by (run, epoch, sample, rollout): a replay inserts nothing new. */
 export async function insertRollouts(d: Db, rows: (typeof rollouts.$inferInsert)[]): Promise<void> {
-  // 10 columns per row; D1 allows 100 bound parameters per statement.
-  for (let i = 0; i < rows.length; i += 9) await d.insert(rollouts).values(rows.slice(i, i + 9)).onConflictDoNothing();
+  // 12 columns per row; D1 allows 100 bound parameters per statement.
+  for (let i = 0; i < rows.length; i += 8) await d.insert(rollouts).values(rows.slice(i, i + 8)).onConflictDoNothing();
 }
 
 /** Stores the summaries of one group's rollouts in one round trip. */
@@ -102,10 +102,10 @@ export async function runCounts(d: Db, runId: string): Promise<RunCounts> {
   return { rollouts: r[0]?.n ?? 0, groupsKept: by("kept"), groupsSkipped: by("skipped"), groupsDropped: by("dropped") };
 }
 
-/** The rewards of a batch's rollouts by sample (the batch update needs nothing else of them). */
-export async function batchRewards(d: Db, runId: string, epoch: number, batch: number): Promise<{ sampleIdx: number; reward: number }[]> {
+/** The rewards and tool-call counts of a batch's rollouts by sample (the batch update needs nothing else of them). */
+export async function batchRewards(d: Db, runId: string, epoch: number, batch: number): Promise<{ sampleIdx: number; reward: number; toolCalls: number }[]> {
   return d
-    .select({ sampleIdx: rollouts.sampleIdx, reward: rollouts.reward })
+    .select({ sampleIdx: rollouts.sampleIdx, reward: rollouts.reward, toolCalls: rollouts.toolCalls })
     .from(rollouts)
     .where(and(eq(rollouts.runId, runId), eq(rollouts.epoch, epoch), eq(rollouts.batch, batch)))
     .orderBy(asc(rollouts.sampleIdx), asc(rollouts.rolloutIdx))

@@ -7,14 +7,24 @@ export type UpstreamFetch = (path: string, init: RequestInit) => Promise<Respons
 
 export type ChatRequest = {
   model: string;
-  messages: { role: string; content: string }[];
+  /** Plain chat messages, or a tool-using trajectory (assistant `tool_calls`, `tool` messages). */
+  messages: readonly ({ role: string; content: string | null } & Record<string, unknown>)[];
   temperature?: number;
   seed?: number;
   max_tokens?: number;
+  tools?: readonly { type: "function"; function: { name: string; description?: string; parameters?: Record<string, unknown> } }[];
 };
 
+export type ReplyToolCall = { id: string; type: "function"; function: { name: string; arguments: string } };
+
 export type Usage = { promptTokens: number; completionTokens: number; cachedTokens: number };
-export type ChatResult = { content: string; usage: Usage; attempts: number };
+export type ChatResult = { content: string; usage: Usage; attempts: number; toolCalls: ReplyToolCall[] };
+
+const toolCallSchema = z.object({
+  id: z.string().max(200),
+  type: z.literal("function").default("function"),
+  function: z.object({ name: z.string().max(200), arguments: z.string().default("") }),
+});
 
 export type RetryPolicy = {
   /** Transport attempts per call (429, 5xx, timeouts, network errors). */
@@ -36,7 +46,7 @@ export type RetryPolicy = {
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, timeoutMs: 60_000, baseDelayMs: 500, maxDelayMs: 20_000, maxReplyBytes: 4 * 1024 * 1024 };
 
 const completionSchema = z.object({
-  choices: z.array(z.object({ message: z.object({ content: z.string().nullable().optional() }) })).min(1),
+  choices: z.array(z.object({ message: z.object({ content: z.string().nullable().optional(), tool_calls: z.array(toolCallSchema).max(64).nullish() }) })).min(1),
   usage: z
     .object({
       prompt_tokens: z.number().optional(),
@@ -170,6 +180,7 @@ async function attemptOnce(send: UpstreamFetch, body: ChatRequest, policy: Retry
           cachedTokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,
         },
         attempts: attempt,
+        toolCalls: parsed.data.choices[0]?.message.tool_calls ?? [],
       };
     }
     const error = `upstream answered HTTP ${response.status}`;

@@ -6,7 +6,7 @@ import { createSimulatedModel } from "../sim";
 /** Where an agent's chat requests go. `apiKey` is a secret: never log it or return it to a client. */
 export type Upstream = { baseUrl: string; model: string; apiKey: string | null };
 
-export { isSimulated, SIM_BASE_URL } from "./urlPolicy";
+export { isSimulated } from "./urlPolicy";
 import { isSimulated, upstreamUrlProblem } from "./urlPolicy";
 
 /**

@@ -14,7 +14,7 @@ const chunkReportSchema = z.object({ ok: z.boolean(), error: z.string().nullable
 
 /**
  * Nudges a Workflow instance that reports itself live but makes no progress (the local engine after a
- * restart, DESIGN §4): pause, wait until paused, resume. Completed steps replay from their stored
+ * restart, docs/architecture.md §4): pause, wait until paused, resume. Completed steps replay from their stored
  * results; only the interrupted step runs again, and our steps are idempotent. Returns what was done.
  */
 export async function nudgeInstance(instance: Instance): Promise<string> {

@@ -13,6 +13,7 @@ import { isLocalDevelopment } from "../../shared/env";
 import { isSimulated, UPSTREAM_SECRET_NAME, UPSTREAM_SECRET_PREFIX } from "../../llm/upstream";
 import { upstreamOrigin, upstreamUrlProblem } from "../../llm/urlPolicy";
 import { verifierSpecSchema } from "../../verifiers";
+import { MAX_TURNS_DEFAULT, maxTurnsSchema, toolListSchema } from "../../tools/specs";
 import { newRouter } from "../router";
 import { agentSchema, listOf, type Agent } from "../../contract";
 import { agentParam, errorResponses, json, requireAgent } from "./common";
@@ -59,6 +60,8 @@ const agentFields = {
   gate: gateConfigSchema.nullable().openapi({ description: "Gated promotion of finished runs; null: none" }),
   capture: captureConfigSchema.openapi({ description: "Capture proxied exchanges for feedback (off by default)" }),
   schedule: scheduleConfigSchema.nullable().openapi({ description: "Scheduled retraining; null: none" }),
+  tools: toolListSchema.openapi({ description: "Tools of the agent's training and evaluation rollouts (docs/tools.md); [] for plain chat" }),
+  maxTurns: maxTurnsSchema.openapi({ description: "Model replies per tool-using rollout (default 20)" }),
 };
 
 const createAgentSchema = z
@@ -67,7 +70,7 @@ const createAgentSchema = z
     upstream: upstreamInput,
     ...agentFields,
   })
-  .partial({ systemPrompt: true, objective: true, verifier: true, trainingDefaults: true, allowedModels: true, injectPosition: true, allowVersionPin: true, gate: true, capture: true, schedule: true })
+  .partial({ systemPrompt: true, objective: true, verifier: true, trainingDefaults: true, allowedModels: true, injectPosition: true, allowVersionPin: true, gate: true, capture: true, schedule: true, tools: true, maxTurns: true })
   .strict()
   .openapi("AgentCreate");
 
@@ -99,6 +102,8 @@ export function agentView(row: AgentRow): Agent {
     gate: row.gate,
     capture: row.capture ?? CAPTURE_OFF,
     schedule: row.schedule,
+    tools: row.tools as Record<string, unknown>[],
+    maxTurns: row.maxTurns,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -150,6 +155,8 @@ export const agentsRouter = newRouter()
         gate: body.gate ?? null,
         capture: body.capture ?? CAPTURE_OFF,
         schedule: body.schedule ?? null,
+        tools: body.tools ?? [],
+        maxTurns: body.maxTurns ?? MAX_TURNS_DEFAULT,
       };
       return c.json(agentView(await insertAgent(d, row)), 201);
     },
@@ -218,6 +225,8 @@ export const agentsRouter = newRouter()
         gate: body.gate,
         capture: body.capture,
         schedule: body.schedule,
+        tools: body.tools,
+        maxTurns: body.maxTurns,
       };
       const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<NewAgentRow>;
       const updated = await updateAgent(d, agent.id, defined);

@@ -1,5 +1,5 @@
 /**
- * The learning loop of DESIGN §3 driven end to end against the simulated model with the real prompt
+ * The learning loop of docs/architecture.md §2 driven end to end against the simulated model with the real prompt
  * builders: the library it learns must raise held-out accuracy. (A minimal stand-in for the trainer,
  * only to check that the simulated model's stages fit together.)
  */

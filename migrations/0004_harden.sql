@@ -10,7 +10,7 @@ CREATE TABLE `idempotency_keys` (
 --> statement-breakpoint
 CREATE INDEX `idempotency_created` ON `idempotency_keys` (`created_at`);--> statement-breakpoint
 -- Databases made before this index may hold two active runs of one agent: all but the newest fail.
-UPDATE `runs` SET `status` = 'failed', `reason` = 'error', `error` = 'another run of this agent was active at the same time (one active run per agent since migration 0003)'
+UPDATE `runs` SET `status` = 'failed', `reason` = 'error', `error` = 'another run of this agent was active at the same time (one active run per agent since migration 0004)'
 WHERE `status` IN ('queued', 'running') AND EXISTS (
   SELECT 1 FROM `runs` AS `newer` WHERE `newer`.`agent_id` = `runs`.`agent_id` AND `newer`.`status` IN ('queued', 'running')
   AND (`newer`.`created_at` > `runs`.`created_at` OR (`newer`.`created_at` = `runs`.`created_at` AND `newer`.`id` > `runs`.`id`))
