@@ -12,34 +12,51 @@ export type IdempotencyRow = typeof idempotencyKeys.$inferSelect;
  * unanswered since `staleBefore` (its request died) is taken over.
  */
 export async function claimIdempotencyKey(d: Db, route: string, key: string, requestHash: string, staleBefore: string): Promise<boolean> {
-  const inserted = await d.insert(idempotencyKeys).values({ route, key, requestHash }).onConflictDoNothing().returning({ key: idempotencyKeys.key });
+  const inserted = await d
+    .insert(idempotencyKeys)
+    .values({ route, key, requestHash })
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKeys.key });
   if (inserted.length === 1) return true;
   const taken = await d
     .update(idempotencyKeys)
     .set({ requestHash, createdAt: new Date().toISOString() })
-    .where(and(eq(idempotencyKeys.route, route), eq(idempotencyKeys.key, key), isNull(idempotencyKeys.status), lt(idempotencyKeys.createdAt, staleBefore)))
+    .where(
+      and(
+        eq(idempotencyKeys.route, route),
+        eq(idempotencyKeys.key, key),
+        isNull(idempotencyKeys.status),
+        lt(idempotencyKeys.createdAt, staleBefore),
+      ),
+    )
     .returning({ key: idempotencyKeys.key });
   return taken.length === 1;
 }
 
 export async function findIdempotencyKey(d: Db, route: string, key: string): Promise<IdempotencyRow | undefined> {
-  return d.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.route, route), eq(idempotencyKeys.key, key))).get();
+  return d
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.route, route), eq(idempotencyKeys.key, key)))
+    .get();
 }
 
 export async function storeIdempotentResponse(d: Db, route: string, key: string, status: number, response: unknown): Promise<void> {
-  await d.update(idempotencyKeys).set({ status, response }).where(and(eq(idempotencyKeys.route, route), eq(idempotencyKeys.key, key)));
+  await d
+    .update(idempotencyKeys)
+    .set({ status, response })
+    .where(and(eq(idempotencyKeys.route, route), eq(idempotencyKeys.key, key)));
 }
 
 /** Gives a claim back (the request failed: a retry may try again). */
 export async function releaseIdempotencyKey(d: Db, route: string, key: string): Promise<void> {
-  await d.delete(idempotencyKeys).where(and(eq(idempotencyKeys.route, route), eq(idempotencyKeys.key, key), isNull(idempotencyKeys.status)));
+  await d
+    .delete(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.route, route), eq(idempotencyKeys.key, key), isNull(idempotencyKeys.status)));
 }
 
 /** Deletes keys older than `before` (answered or abandoned); returns how many. */
 export async function purgeIdempotencyKeys(d: Db, before: string): Promise<number> {
-  const gone = await d
-    .delete(idempotencyKeys)
-    .where(lt(idempotencyKeys.createdAt, before))
-    .returning({ key: idempotencyKeys.key });
+  const gone = await d.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)).returning({ key: idempotencyKeys.key });
   return gone.length;
 }

@@ -13,7 +13,10 @@ const FINAL = "('completed', 'failed', 'cancelled')";
 export async function activeEvaluationCount(d: Db, where: { datasetId?: string; agentId?: string }): Promise<number> {
   const column = where.datasetId !== undefined ? "dataset_id" : "agent_id";
   const value = where.datasetId ?? where.agentId ?? "";
-  const row = await d.$client.prepare(`select count(*) as n from evaluations where ${column} = ?1 and status in ('queued', 'running')`).bind(value).first<{ n: number }>();
+  const row = await d.$client
+    .prepare(`select count(*) as n from evaluations where ${column} = ?1 and status in ('queued', 'running')`)
+    .bind(value)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }
 
@@ -27,7 +30,9 @@ export async function deleteFinishedRun(d: Db, runId: string): Promise<boolean> 
   const c = d.$client;
   // A finished run may still wait for its gate evaluation: that one must end first.
   const run = await c
-    .prepare(`select id, dataset_id from runs where id = ?1 and status in ${FINAL} and not exists (select 1 from evaluations where run_id = ?1 and status in ('queued', 'running'))`)
+    .prepare(
+      `select id, dataset_id from runs where id = ?1 and status in ${FINAL} and not exists (select 1 from evaluations where run_id = ?1 and status in ('queued', 'running'))`,
+    )
     .bind(runId)
     .first<{ id: string; dataset_id: string }>();
   if (!run) return false;
@@ -80,7 +85,11 @@ export async function applyRetention(d: Db, nowIso: string): Promise<RetentionRe
     c.prepare(`delete from rollouts where run_id in (select id from (${expiredRuns})) returning 1 as n`).bind(nowIso),
     c.prepare(`delete from llm_calls where owner_id in (select id from (${expiredRuns}))`).bind(nowIso),
     c.prepare(`delete from tool_results where owner_id in (select id from (${expiredRuns}))`).bind(nowIso),
-    c.prepare(`update groups set advantage = null, experiences = null where run_id in (select id from (${expiredRuns})) and advantage is not null`).bind(nowIso),
+    c
+      .prepare(
+        `update groups set advantage = null, experiences = null where run_id in (select id from (${expiredRuns})) and advantage is not null`,
+      )
+      .bind(nowIso),
     c
       .prepare(
         `delete from samples where dataset_id in (select dataset_id from (${expiredRuns})) and dataset_id in (select dataset_id from scheduled_runs where dataset_id is not null) returning 1 as n`,

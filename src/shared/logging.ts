@@ -26,6 +26,11 @@ export function redact(text: string, env: Env | undefined): string {
 export function describeError(error: unknown, env?: Env): string {
   if (!(error instanceof Error)) return redact(String(error), env);
   const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : "";
-  const where = error.stack?.split("\n").slice(1, 4).map((l) => l.trim()).join(" < ") ?? "";
+  const where =
+    error.stack
+      ?.split("\n")
+      .slice(1, 4)
+      .map((l) => l.trim())
+      .join(" < ") ?? "";
   return redact(`${error.name}: ${error.message}${cause}${where ? ` at ${where}` : ""}`, env);
 }

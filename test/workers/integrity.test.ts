@@ -11,8 +11,18 @@ import { createSimAgent, uploadSlice, waitForRun } from "./evalHelpers";
 
 /** Issue 16, "Integrity and reliability". */
 
-const rows = async <T>(query: string, ...binds: unknown[]) => (await env.DB.prepare(query).bind(...binds).all<T>()).results;
-const count = async (query: string, ...binds: unknown[]) => (await env.DB.prepare(query).bind(...binds).first<{ n: number }>())?.n ?? 0;
+const rows = async <T>(query: string, ...binds: unknown[]) =>
+  (
+    await env.DB.prepare(query)
+      .bind(...binds)
+      .all<T>()
+  ).results;
+const count = async (query: string, ...binds: unknown[]) =>
+  (
+    await env.DB.prepare(query)
+      .bind(...binds)
+      .first<{ n: number }>()
+  )?.n ?? 0;
 
 let downRequests = 0;
 const realFetch = globalThis.fetch;
@@ -22,14 +32,22 @@ beforeAll(async () => {
     const request = new Request(input, init);
     if (!request.url.startsWith("https://down.example/")) return realFetch(input, init);
     downRequests++;
-    return Response.json({ error: { message: "Incorrect API key provided: sk-****", type: "invalid_request_error", code: "invalid_api_key" } }, { status: 401 });
+    return Response.json(
+      { error: { message: "Incorrect API key provided: sk-****", type: "invalid_request_error", code: "invalid_api_key" } },
+      { status: 401 },
+    );
   });
   await uploadSlice("integrity-set", "sim-train", 0, 4);
 });
 afterAll(() => vi.restoreAllMocks());
 
 const startRun = (agent: string, extra: Record<string, unknown> = {}, headers?: Record<string, string>) =>
-  call("POST", "/api/runs", { agent, dataset: "integrity-set", epochs: 1, groupSize: 2, ...extra }, headers ? { authorization: "Bearer test-admin-token", ...headers } : undefined);
+  call(
+    "POST",
+    "/api/runs",
+    { agent, dataset: "integrity-set", epochs: 1, groupSize: 2, ...extra },
+    headers ? { authorization: "Bearer test-admin-token", ...headers } : undefined,
+  );
 
 describe("Integrity: second active run on an agent → 409", () => {
   it("refuses a second run while one is active, also when both arrive together", async () => {
@@ -66,7 +84,12 @@ describe("Integrity: Idempotency-Key on POST /api/runs, /api/evaluations, /api/p
   it("a retried evaluation start returns the first evaluation", async () => {
     await createSimAgent("idem-evals");
     const post = () =>
-      call("POST", "/api/evaluations", { agent: "idem-evals", dataset: "integrity-set", versions: ["none"], k: 1 }, { authorization: "Bearer test-admin-token", "idempotency-key": "eval-1" });
+      call(
+        "POST",
+        "/api/evaluations",
+        { agent: "idem-evals", dataset: "integrity-set", versions: ["none"], k: 1 },
+        { authorization: "Bearer test-admin-token", "idempotency-key": "eval-1" },
+      );
     const a = await json<{ id: string }>(await post());
     const b = await json<{ id: string }>(await post());
     expect(b.id).toBe(a.id);
@@ -122,7 +145,9 @@ describe("Integrity: a run whose upstream keeps failing stops with a clear reaso
     const res = await startRun("down-upstream", { batchSize: 2, epochs: 2 });
     expect(res.status).toBe(201);
     const run = await waitForRun((await json<{ id: string }>(res)).id);
-    const view = await json<{ status: string; reason: string; error: string; groups: { dropped: number } }>(await call("GET", `/api/runs/${run.id}`));
+    const view = await json<{ status: string; reason: string; error: string; groups: { dropped: number } }>(
+      await call("GET", `/api/runs/${run.id}`),
+    );
     expect(view.status).toBe("failed");
     expect(view.reason).toBe("upstream_failing");
     expect(view.error).toContain("HTTP 401");
@@ -169,14 +194,17 @@ describe("Integrity: run deletion with everything it owns, and snapshot cleanup"
     const agentId = (await json<{ id: string }>(await call("GET", "/api/agents/deletes-runs"))).id;
     // As the schedule would have it: the run trained on a snapshot made for its period.
     const snapshot = (await rows<{ id: string }>("select id from datasets where name = 'deletable-set'"))[0]?.id;
-    await env.DB.prepare("insert into scheduled_runs (agent_id, period, status, run_id, dataset_id) values (?, 1, 'started', ?, ?)").bind(agentId, run.id, snapshot).run();
+    await env.DB.prepare("insert into scheduled_runs (agent_id, period, status, run_id, dataset_id) values (?, 1, 'started', ?, ?)")
+      .bind(agentId, run.id, snapshot)
+      .run();
     expect(await count("select count(*) as n from rollouts where run_id = ?", run.id)).toBeGreaterThan(0);
     expect(await count("select count(*) as n from llm_calls where owner_id = ?", run.id)).toBeGreaterThan(0);
 
     const versionsBefore = await count("select count(*) as n from library_versions where agent_id = ?", agentId);
     const del = await call("DELETE", `/api/runs/${run.id}`);
     expect(del.status).toBe(200);
-    for (const table of ["rollouts", "groups", "batches"]) expect(await count(`select count(*) as n from ${table} where run_id = ?`, run.id)).toBe(0);
+    for (const table of ["rollouts", "groups", "batches"])
+      expect(await count(`select count(*) as n from ${table} where run_id = ?`, run.id)).toBe(0);
     expect(await count("select count(*) as n from llm_calls where owner_id = ?", run.id)).toBe(0);
     expect(await count("select count(*) as n from runs where id = ?", run.id)).toBe(0);
     expect(await count("select count(*) as n from datasets where id = ?", snapshot)).toBe(0);
@@ -199,7 +227,11 @@ describe("Integrity: dataset/agent deletion also checks evaluations", () => {
     await uploadSlice("evaluated-set", "sim-train", 10, 12);
     const agentId = (await json<{ id: string }>(await call("GET", "/api/agents/evaluated"))).id;
     const datasetId = (await rows<{ id: string }>("select id from datasets where name = 'evaluated-set'"))[0]?.id;
-    await env.DB.prepare("insert into evaluations (id, agent_id, dataset_id, versions, params, status) values ('eval_busy', ?, ?, '[0]', '{}', 'running')").bind(agentId, datasetId).run();
+    await env.DB.prepare(
+      "insert into evaluations (id, agent_id, dataset_id, versions, params, status) values ('eval_busy', ?, ?, '[0]', '{}', 'running')",
+    )
+      .bind(agentId, datasetId)
+      .run();
     const ds = await call("DELETE", "/api/datasets/evaluated-set");
     expect(ds.status).toBe(409);
     expect((await json<{ error: { code: string } }>(ds)).error.code).toBe("evaluation_in_progress");
@@ -218,12 +250,26 @@ describe("Integrity: retention applied to derived data", () => {
     const s = env.DB;
     await s.batch([
       s.prepare("insert into datasets (id, name, source, sample_count) values ('ds_snap', 'retained-sched-1', 'feedback', 2)"),
-      s.prepare("insert into samples (dataset_id, idx, sample_id, question, answer) values ('ds_snap', 0, 'train-1', 'q', 'a'), ('ds_snap', 1, 'req_expired0001', 'captured question', 'a')"),
-      s.prepare("insert into runs (id, agent_id, dataset_id, kind, params, status, updated_at) values ('run_old', ?, 'ds_snap', 'scheduled', '{}', 'completed', '2020-01-01T00:00:00.000Z')").bind(agentId),
-      s.prepare("insert into scheduled_runs (agent_id, period, status, run_id, dataset_id) values (?, 7, 'started', 'run_old', 'ds_snap')").bind(agentId),
-      s.prepare("insert into rollouts (run_id, epoch, batch, sample_idx, rollout_idx, prompt_version, response, reward) values ('run_old', 1, 0, 1, 0, 0, 'text about the captured question', 1)"),
-      s.prepare("insert into groups (run_id, epoch, batch, sample_idx, status, mean_reward, passed, advantage) values ('run_old', 1, 0, 1, 'kept', 0.5, 1, 'why the captured question was hard')"),
-      s.prepare("insert into llm_calls (owner_id, call_key, stage, attempts, prompt_tokens, completion_tokens, cached_tokens, response) values ('run_old', 'e1/s1/r0/rollout', 'rollout', 1, 1, 1, 0, 'reply')"),
+      s.prepare(
+        "insert into samples (dataset_id, idx, sample_id, question, answer) values ('ds_snap', 0, 'train-1', 'q', 'a'), ('ds_snap', 1, 'req_expired0001', 'captured question', 'a')",
+      ),
+      s
+        .prepare(
+          "insert into runs (id, agent_id, dataset_id, kind, params, status, updated_at) values ('run_old', ?, 'ds_snap', 'scheduled', '{}', 'completed', '2020-01-01T00:00:00.000Z')",
+        )
+        .bind(agentId),
+      s
+        .prepare("insert into scheduled_runs (agent_id, period, status, run_id, dataset_id) values (?, 7, 'started', 'run_old', 'ds_snap')")
+        .bind(agentId),
+      s.prepare(
+        "insert into rollouts (run_id, epoch, batch, sample_idx, rollout_idx, prompt_version, response, reward) values ('run_old', 1, 0, 1, 0, 0, 'text about the captured question', 1)",
+      ),
+      s.prepare(
+        "insert into groups (run_id, epoch, batch, sample_idx, status, mean_reward, passed, advantage) values ('run_old', 1, 0, 1, 'kept', 0.5, 1, 'why the captured question was hard')",
+      ),
+      s.prepare(
+        "insert into llm_calls (owner_id, call_key, stage, attempts, prompt_tokens, completion_tokens, cached_tokens, response) values ('run_old', 'e1/s1/r0/rollout', 'rollout', 1, 1, 1, 0, 'reply')",
+      ),
     ]);
     const report = await applyRetention(db(env.DB), new Date().toISOString());
     expect(report).toEqual({ rollouts: 1, snapshotSamples: 2 });
@@ -266,7 +312,9 @@ describe("Integrity: cron phases isolated and bounded per tick", () => {
     const agentId = (await json<{ id: string }>(await call("GET", "/api/agents/many-stalled"))).id;
     const datasetId = (await rows<{ id: string }>("select id from datasets where name = 'integrity-set'"))[0]?.id;
     for (let i = 0; i < MAX_RECOVERIES_PER_TICK + 5; i++) {
-      await env.DB.prepare("insert into evaluations (id, agent_id, dataset_id, versions, params, status, updated_at) values (?, ?, ?, '[0]', '{}', 'running', '2020-01-01T00:00:00.000Z')")
+      await env.DB.prepare(
+        "insert into evaluations (id, agent_id, dataset_id, versions, params, status, updated_at) values (?, ?, ?, '[0]', '{}', 'running', '2020-01-01T00:00:00.000Z')",
+      )
         .bind(`eval_stalled_${i}`, agentId, datasetId)
         .run();
     }

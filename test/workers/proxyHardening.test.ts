@@ -18,16 +18,31 @@ beforeAll(async () => {
     seen.push(request);
     return reply(request);
   });
-  expect((await call("POST", "/api/agents", { name: "hardened", upstream: { baseUrl: "https://hardened.example/v1", model: "m", apiKey: "sk-agent-secret-000000" } })).status).toBe(201);
+  expect(
+    (
+      await call("POST", "/api/agents", {
+        name: "hardened",
+        upstream: { baseUrl: "https://hardened.example/v1", model: "m", apiKey: "sk-agent-secret-000000" },
+      })
+    ).status,
+  ).toBe(201);
   key = (await json<{ key: string }>(await call("POST", "/api/agents/hardened/keys", {}))).key;
 });
 afterAll(() => vi.restoreAllMocks());
 
-const completion = { id: "c", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }] };
+const completion = {
+  id: "c",
+  object: "chat.completion",
+  choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
+};
 const chat = (body: unknown = { messages: [{ role: "user", content: "hi" }] }, vars: Record<string, string> = {}) => {
   const ctx = createExecutionContext();
   return app.fetch(
-    new Request("http://tfgrpo.test/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) }),
+    new Request("http://tfgrpo.test/v1/chat/completions", {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    }),
     { ...env, ...vars } as Env,
     ctx,
   );
@@ -64,7 +79,13 @@ describe("Proxy: upstream 401/403 bodies sanitised", () => {
   it.each([401, 403])("HTTP %i from the upstream becomes our 502 without its body", async (status) => {
     reply = () =>
       Response.json(
-        { error: { message: "Incorrect API key provided: sk-agent-********0000. You can find your API key at https://platform.openai.com/account/api-keys.", code: "invalid_api_key" } },
+        {
+          error: {
+            message:
+              "Incorrect API key provided: sk-agent-********0000. You can find your API key at https://platform.openai.com/account/api-keys.",
+            code: "invalid_api_key",
+          },
+        },
         { status, headers: { "openai-organization": "org-secret" } },
       );
     const res = await chat();

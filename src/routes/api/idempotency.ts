@@ -30,13 +30,23 @@ export async function idempotent<T>(c: Context<AppEnv>, route: string, request: 
   if (!(await claimIdempotencyKey(d, route, key, hash, new Date(now - STALE_CLAIM_MS).toISOString()))) {
     const row = await findIdempotencyKey(d, route, key);
     if (row && row.requestHash !== hash) {
-      throw new ApiError(422, "this Idempotency-Key was used for a different request; use a new key", "idempotency_key_reused", IDEMPOTENCY_HEADER);
+      throw new ApiError(
+        422,
+        "this Idempotency-Key was used for a different request; use a new key",
+        "idempotency_key_reused",
+        IDEMPOTENCY_HEADER,
+      );
     }
     if (row?.status != null) {
       c.header(REPLAYED_HEADER, "true");
       return row.response as T;
     }
-    throw new ApiError(409, "a request with this Idempotency-Key is still being answered; retry shortly", "idempotency_key_in_progress", IDEMPOTENCY_HEADER);
+    throw new ApiError(
+      409,
+      "a request with this Idempotency-Key is still being answered; retry shortly",
+      "idempotency_key_in_progress",
+      IDEMPOTENCY_HEADER,
+    );
   }
   let result: T;
   try {
