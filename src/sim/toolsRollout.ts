@@ -74,12 +74,14 @@ export function writeCode(x: ToolProblem, c: Choices): string {
  * value; from another tool its `value`/`result`/`answer` field, or its text when that is one number.
  */
 export function readToolValue(content: string): { value: string | null; error: string | null } {
+  // A bare number is read as written (JSON.parse would round a big integer).
+  const text = content.trim();
+  if (/^-?[\d.]+(e[+-]?\d+)?$/i.test(text)) return { value: text, error: null };
   let parsed: unknown;
   try {
     parsed = JSON.parse(content);
   } catch {
-    const text = content.trim();
-    return /^-?[\d.]+(e[+-]?\d+)?$/i.test(text) ? { value: text, error: null } : { value: null, error: "the tool result was not readable" };
+    return { value: null, error: "the tool result was not readable" };
   }
   if (typeof parsed === "number" || typeof parsed === "string") return { value: String(parsed), error: null };
   if (!parsed || typeof parsed !== "object") return { value: null, error: "the tool result was not readable" };
