@@ -58,7 +58,8 @@ beforeAll(async () => {
   const limitedKey = await admin<{ key: string }>("POST", "/agents/limited/keys", {});
   client = new OpenAI({ baseURL: `${dev.url}/v1`, apiKey: key.key, maxRetries: 0 });
   limitedClient = new OpenAI({ baseURL: `${dev.url}/v1`, apiKey: limitedKey.key, maxRetries: 0 });
-}, 180_000);
+  // Covers its waits: migrations (120 s) and readiness (90 s) of wrangler dev, then wrangler d1 execute (120 s).
+}, 120_000 + 90_000 + 120_000 + 30_000);
 
 afterAll(async () => {
   await dev?.stop();

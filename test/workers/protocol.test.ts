@@ -1,7 +1,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, json } from "./helpers";
-import { createSimAgent, waitFor } from "./evalHelpers";
+import { covering, createSimAgent, waitFor } from "./evalHelpers";
+
+const PROTOCOL_WAIT_MS = 55_000;
 
 type ProtocolView = {
   status: string;
@@ -19,7 +21,7 @@ describe("the paper's protocol", () => {
     const res = await call("POST", "/api/protocols/paper", { agent: "paper", overrides: { epochs: 1, groupSize: 2, maxGroupsInFlight: 100, k: 1, pollSeconds: 1 } });
     expect(res.status).toBe(201);
     const { id, runId } = await json<{ id: string; runId: string }>(res);
-    const p = await waitFor("protocol", async () => json<ProtocolView>(await call("GET", `/api/protocols/${id}`)), (v) => v.status !== "running", 55_000);
+    const p = await waitFor("protocol", async () => json<ProtocolView>(await call("GET", `/api/protocols/${id}`)), (v) => v.status !== "running", PROTOCOL_WAIT_MS);
     expect(p.error).toBeNull();
     expect(p.status).toBe("completed");
     expect(p.run).toMatchObject({ id: runId, status: "completed" });
@@ -31,9 +33,9 @@ describe("the paper's protocol", () => {
     }
     const datasets = await json<{ data: { name: string; sampleCount: number }[] }>(await call("GET", "/api/datasets"));
     expect(datasets.data.map((d) => [d.name, d.sampleCount])).toEqual(expect.arrayContaining([["dapo-100", 100], ["aime24", 30], ["aime25", 30]]));
-  });
+  }, covering(0, PROTOCOL_WAIT_MS));
 
-  it("runs the react-code variant: the run and both evaluations use the agent's code tool (and only it); no-tools strips them", { timeout: 120_000 }, async () => {
+  it("runs the react-code variant: the run and both evaluations use the agent's code tool (and only it); no-tools strips them", async () => {
     const code = { type: "code", deadlineMs: 3000 };
     const created = await call("POST", "/api/agents", {
       name: "paper-coder",
@@ -48,7 +50,7 @@ describe("the paper's protocol", () => {
     const res = await call("POST", "/api/protocols/paper", { agent: "paper-coder", variant: "react-code", overrides: { epochs: 1, groupSize: 1, maxGroupsInFlight: 100, k: 1, pollSeconds: 1 } });
     expect(res.status, await res.clone().text()).toBe(201);
     const { id, runId } = await json<{ id: string; runId: string }>(res);
-    const p = await waitFor("protocol", async () => json<ProtocolView>(await call("GET", `/api/protocols/${id}`)), (v) => v.status !== "running", 55_000);
+    const p = await waitFor("protocol", async () => json<ProtocolView>(await call("GET", `/api/protocols/${id}`)), (v) => v.status !== "running", PROTOCOL_WAIT_MS);
     expect(p.error).toBeNull();
     expect(p.status).toBe("completed");
     expect(p.params.variant).toBe("react-code");
@@ -68,7 +70,7 @@ describe("the paper's protocol", () => {
     const started = await json<{ id: string; runId: string }>(plain);
     const plainRun = await json<{ params: { tools: unknown[] } }>(await call("GET", `/api/runs/${started.runId}`));
     expect(plainRun.params.tools).toEqual([]);
-    const done = await waitFor("protocol", async () => json<ProtocolView>(await call("GET", `/api/protocols/${started.id}`)), (v) => v.status !== "running", 55_000);
+    const done = await waitFor("protocol", async () => json<ProtocolView>(await call("GET", `/api/protocols/${started.id}`)), (v) => v.status !== "running", PROTOCOL_WAIT_MS);
     expect(done).toMatchObject({ status: "completed", params: { variant: "no-tools" } });
-  });
+  }, covering(0, 2 * PROTOCOL_WAIT_MS));
 });
