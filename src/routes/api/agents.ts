@@ -6,6 +6,7 @@ import { CAPTURE_OFF, captureConfigSchema, gateConfigSchema, scheduleConfigSchem
 import { deleteAgent, findAgentByName, insertAgent, listAgents, updateAgent, type AgentRow, type NewAgentRow } from "../../db/agents";
 import { db } from "../../db/client";
 import { activeRunCount } from "../../db/runs";
+import { activeEvaluationCount } from "../../db/lifecycle";
 import { agentChanged } from "../../serving/invalidate";
 import { ApiError, badRequest, conflict } from "../../shared/errors";
 import { isLocalDevelopment } from "../../shared/env";
@@ -256,6 +257,7 @@ export const agentsRouter = newRouter()
       const agent = await requireAgent(c.env, c.req.valid("param").agent);
       const d = db(c.env.DB);
       if ((await activeRunCount(d, { agentId: agent.id })) > 0) throw conflict(`agent '${agent.name}' has a run in progress; cancel it first`, "run_in_progress");
+      if ((await activeEvaluationCount(d, { agentId: agent.id })) > 0) throw conflict(`agent '${agent.name}' has an evaluation in progress; wait for it to finish`, "evaluation_in_progress");
       await deleteAgent(d, agent.id);
       agentChanged(agent.id);
       return c.json({ id: agent.id, deleted: true as const }, 200);

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { notFound } from "../../shared/errors";
 import { PROTOCOL_VARIANTS, protocolOverridesSchema, startPaperProtocol } from "../../protocol/paper";
 import { newRouter } from "../router";
+import { idempotent } from "./idempotency";
 import { protocolSchema, protocolStartedSchema } from "../../contract";
 import { protocolView } from "../../protocol/view";
 import { errorResponses, jobErrorResponses, json, requireAgent, startJobError } from "./common";
@@ -36,13 +37,15 @@ export const protocolsRouter = newRouter()
     async (c) => {
       const { agent: ref, overrides, variant } = c.req.valid("json");
       const agent = await requireAgent(c.env, ref);
-      let protocol;
-      try {
-        protocol = await startPaperProtocol(c.env, agent, overrides ?? {}, variant ?? "no-tools");
-      } catch (error) {
-        throw startJobError(error, "protocol");
-      }
-      return c.json({ id: protocol.id, runId: protocol.runId, status: protocol.status }, 201);
+      const started = await idempotent(c, "POST /api/protocols/paper", { agent: ref, overrides, variant }, async () => {
+        try {
+          const protocol = await startPaperProtocol(c.env, agent, overrides ?? {}, variant ?? "no-tools");
+          return { id: protocol.id, runId: protocol.runId, status: protocol.status };
+        } catch (error) {
+          throw startJobError(error, "protocol");
+        }
+      });
+      return c.json(started, 201);
     },
   )
   .openapi(
