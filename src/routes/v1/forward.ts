@@ -8,6 +8,7 @@ import { relayReply, VERSION_HEADER } from "../../serving/relay";
 import { recordUsage } from "../../serving/usageLog";
 import { applyCeiling, surfacesOf, type Surface } from "../../serving/surfaces";
 import { describeIssues } from "../router";
+import { envString } from "../../shared/env";
 
 /**
  * The request side of every proxy surface (chat completions, responses, messages): the agent's
@@ -16,6 +17,14 @@ import { describeIssues } from "../router";
  */
 
 export const EXPERIENCES_HEADER = "x-experiences";
+
+/** How long the upstream may take to send its response headers (`UPSTREAM_FIRST_BYTE_TIMEOUT_MS`). */
+export const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 300_000;
+
+function firstByteTimeoutMs(env: Env): number {
+  const raw = Number(envString(env, "UPSTREAM_FIRST_BYTE_TIMEOUT_MS"));
+  return Number.isInteger(raw) && raw > 0 ? raw : DEFAULT_FIRST_BYTE_TIMEOUT_MS;
+}
 
 type Selection = { rendered: string; version: number | null };
 
@@ -102,17 +111,25 @@ export async function forward(c: Context<ProxyEnv>, surface: Surface): Promise<R
     const sent = JSON.stringify(applyCeiling(surface.inject({ ...body, model }, selection.rendered, agent.injectPosition), surface.maxTokenFields, agent.maxTokens));
     // The prompt's size, for an estimate should the stream report no usage (or be left early).
     estimateFrom = sent.length;
+    // An upstream that takes the request but never answers must not hold it forever: until its
+    // headers arrive, a first-byte timeout runs alongside the client's own signal.
+    const firstByte = new AbortController();
+    const firstByteMs = firstByteTimeoutMs(c.env);
+    const timer = setTimeout(() => firstByte.abort(new DOMException("no first byte", "TimeoutError")), firstByteMs);
     try {
       upstream = await upstreamFetch(agent.upstream.baseUrl, surface.path, {
         method: "POST",
         headers: upstreamHeaders(agent.upstream, stream ? "text/event-stream" : "application/json", c.req.raw.headers),
         body: sent,
-        signal: c.req.raw.signal,
+        signal: AbortSignal.any([c.req.raw.signal, firstByte.signal]),
       });
       respondedAt = Date.now();
     } catch (error) {
       if (c.req.raw.signal.aborted) throw new ApiError(400, "request cancelled by the client", "client_closed_request");
+      if (firstByte.signal.aborted) throw new ApiError(504, `the upstream sent nothing within ${firstByteMs} ms`, "upstream_timeout");
       throw new ApiError(502, `upstream unreachable (${error instanceof Error ? error.name : "error"})`, "upstream_unreachable");
+    } finally {
+      clearTimeout(timer);
     }
   } catch (error) {
     if (error instanceof ApiError) {
