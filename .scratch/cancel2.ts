@@ -10,7 +10,8 @@ const server = createServer((req, res) => {
   res.writeHead(200, { "content-type": "text/event-stream" });
   const timer = setInterval(() => {
     if (i >= 20) { clearInterval(timer); finished = true; res.end(); return; }
-    res.write(`data: {"i":${i++}}\n\n`);
+    if (i < 2 || i >= 19) res.write(`data: {"i":${i}}\n\n`);
+    i++;
   }, 300);
   res.write(`data: {"i":${i++}}\n\n`);
   res.on("close", () => { clearInterval(timer); closes.push({ at: Date.now(), finished }); });
