@@ -23,6 +23,7 @@ const Q = "How many integers are there from 12 to 47, inclusive?";
 
 let dev: WranglerDev;
 let sim: SimServer;
+let faulty: SimServer;
 let slow: SlowUpstream;
 const keys: Record<string, string> = {};
 
@@ -85,12 +86,15 @@ async function startSlowUpstream(): Promise<SlowUpstream> {
 
 beforeAll(async () => {
   sim = await startSimServer();
+  faulty = await startSimServer({ faultRate: 1, faults: ["429"], retryAfterSeconds: 3 });
   slow = await startSlowUpstream();
   dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey() } });
 
   const oa = await admin<{ id: string }>("POST", "/agents", { name: "oa", upstream: { baseUrl: sim.url, model: "sim-1", apiKey: UPSTREAM_KEY } });
   const an = await admin<{ id: string }>("POST", "/agents", { name: "an", maxTokens: 300, upstream: { baseUrl: sim.url, model: "sim-1", apiKey: UPSTREAM_KEY, format: "anthropic" } });
   await admin("POST", "/agents", { name: "slow-oa", upstream: { baseUrl: slow.url, model: "sim-1" } });
+  await admin("POST", "/agents", { name: "faulty-an", upstream: { baseUrl: faulty.url, model: "sim-1", format: "anthropic" } });
+  await admin("POST", "/agents", { name: "faulty-oa", upstream: { baseUrl: faulty.url, model: "sim-1" } });
   await admin("POST", "/agents", { name: "slow-an", upstream: { baseUrl: slow.url, model: "sim-1", format: "anthropic" } });
   dev.d1Execute(
     [oa.id, an.id]
@@ -104,7 +108,7 @@ beforeAll(async () => {
       ])
       .join("; "),
   );
-  for (const agent of ["oa", "an", "slow-oa", "slow-an"]) keys[agent] = (await admin<{ key: string }>("POST", `/agents/${agent}/keys`, {})).key;
+  for (const agent of ["oa", "an", "slow-oa", "slow-an", "faulty-an", "faulty-oa"]) keys[agent] = (await admin<{ key: string }>("POST", `/agents/${agent}/keys`, {})).key;
   keys.rated = (await admin<{ key: string }>("POST", "/agents/an/keys", { requestsPerMinute: 10 })).key;
   keys.ratedOa = (await admin<{ key: string }>("POST", "/agents/oa/keys", { requestsPerMinute: 10 })).key;
   keys.tokens = (await admin<{ key: string }>("POST", "/agents/oa/keys", { tokensPerDay: 200 })).key;
@@ -115,6 +119,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await dev?.stop();
   await sim?.close();
+  await faulty?.close();
   await new Promise((r) => slow?.server.close(r));
 });
 
@@ -227,6 +232,16 @@ describe("POST /v1/messages with @anthropic-ai/sdk", () => {
     const invalid = await anthropic().messages.create({ model: "sim-1", max_tokens: 10, messages: "hi" } as never).catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(Anthropic.BadRequestError);
     expect((invalid as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: expect.stringContaining("messages") } });
+  });
+
+  it("passes the upstream's own errors through as the SDKs' typed errors, Retry-After included", async () => {
+    const an = await anthropic(keys["faulty-an"]).messages.create({ model: "sim-1", max_tokens: 10, messages: [{ role: "user", content: Q }] }).catch((e: unknown) => e);
+    expect(an).toBeInstanceOf(Anthropic.RateLimitError);
+    expect((an as InstanceType<typeof Anthropic.RateLimitError>).headers?.get("retry-after")).toBe("3");
+    expect((an as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: "error", error: { type: "rate_limit_error" } });
+    const oa = await openai(keys["faulty-oa"]).responses.create({ model: "sim-1", input: Q }).catch((e: unknown) => e);
+    expect(oa).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((oa as InstanceType<typeof OpenAI.RateLimitError>).headers?.get("retry-after")).toBe("3");
   });
 
   it("refuses a surface the agent's upstream does not speak, naming the ones it does", async () => {
