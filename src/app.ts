@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { errorBody, handleError } from "./shared/errors";
 import { adminAuth } from "./auth/adminAuth";
 import { api } from "./routes/api";
+import { sessionRouter } from "./routes/session";
 import { v1 } from "./routes/v1";
 import type { AppEnv } from "./shared/appEnv";
 import { randomToken } from "./shared/ids";
@@ -22,9 +23,10 @@ function surface(): Hono<AppEnv> {
   return app;
 }
 
-/** The admin API and the health check. */
+/** The admin API, the dashboard's session (its pages are static assets, docs/dashboard.md) and the health check. */
 const adminApp = surface();
 adminApp.get("/healthz", (c) => c.json({ ok: true }));
+adminApp.route("/auth", sessionRouter);
 adminApp.use("/api/*", adminAuth);
 adminApp.route("/api", api);
 
