@@ -6,6 +6,7 @@
  */
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -22,25 +23,32 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-rmSync(OUT, { recursive: true, force: true });
-mkdirSync(join(OUT, "ui"), { recursive: true });
-const result = await build({
-  entryPoints: [join(ROOT, "ui/main.ts")],
-  bundle: true,
-  format: "esm",
-  target: "es2022",
-  minify: true,
-  sourcemap: false,
-  legalComments: "linked",
-  outfile: join(OUT, "ui/app.js"),
-  metafile: true,
-  logLevel: "warning",
-});
-copyFileSync(join(ROOT, "ui/index.html"), join(OUT, "ui/index.html"));
-copyFileSync(join(ROOT, "ui/app.css"), join(OUT, "ui/app.css"));
-writeFileSync(
-  join(OUT, "_headers"),
-  `/ui/*\n  Content-Security-Policy: ${CSP}\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: no-referrer\n  Cache-Control: no-cache\n`,
-);
-const bytes = Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
-console.log(`dashboard built: dist/assets/ui (${Math.round(bytes / 1024)} KiB)`);
+/** Builds the dashboard into dist/assets; returns the size of what it wrote, in bytes. */
+export async function buildDashboard(): Promise<number> {
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(join(OUT, "ui"), { recursive: true });
+  const result = await build({
+    entryPoints: [join(ROOT, "ui/main.ts")],
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    minify: true,
+    sourcemap: false,
+    legalComments: "linked",
+    outfile: join(OUT, "ui/app.js"),
+    metafile: true,
+    logLevel: "warning",
+  });
+  copyFileSync(join(ROOT, "ui/index.html"), join(OUT, "ui/index.html"));
+  copyFileSync(join(ROOT, "ui/app.css"), join(OUT, "ui/app.css"));
+  writeFileSync(
+    join(OUT, "_headers"),
+    `/ui/*\n  Content-Security-Policy: ${CSP}\n  X-Content-Type-Options: nosniff\n  Referrer-Policy: no-referrer\n  Cache-Control: no-cache\n`,
+  );
+  return Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const bytes = await buildDashboard();
+  console.log(`dashboard built: dist/assets/ui (${Math.round(bytes / 1024)} KiB)`);
+}
