@@ -81,13 +81,14 @@ export function stackedBars(labels: string[], series: { label: string; data: num
 }
 
 /**
- * Point estimates with 95% interval whiskers: each interval is a thin floating bar from low to high,
- * the estimate a point on it (Chart.js draws a [low, high] pair as a floating bar).
+ * Point estimates with 95% interval whiskers: each interval is a thin floating bar from low to high
+ * (Chart.js draws a [low, high] pair as a floating bar), the estimate a marker on it; `points` adds
+ * series without an interval (Pass@k next to Mean@k).
  */
 export function whiskers(
   labels: string[],
   series: { label: string; value: (number | null)[]; ci: ({ low: number; high: number } | null)[] }[],
-  opts: { yMin?: number; yMax?: number; zeroLine?: boolean } = {},
+  opts: { yMin?: number; yMax?: number; points?: { label: string; data: (number | null)[] }[] } = {},
 ): ChartConfiguration {
   const datasets: ChartConfiguration["data"]["datasets"] = [];
   series.forEach((s, i) => {
@@ -96,17 +97,19 @@ export function whiskers(
       type: "bar",
       label: `${s.label} 95% interval`,
       data: s.ci.map((c) => (c ? [c.low, c.high] : null)) as unknown as number[],
-      backgroundColor: `${color}55`,
-      borderColor: color,
-      borderWidth: 1,
-      barPercentage: 0.15,
-      grouped: series.length > 1,
+      backgroundColor: color,
+      barThickness: 3,
+      grouped: false,
     });
-    datasets.push({ type: "line", label: s.label, data: s.value, borderColor: color, backgroundColor: color, showLine: false, pointRadius: 6, pointStyle: "rectRot" });
+    datasets.push({ type: "line", label: s.label, data: s.value, borderColor: color, backgroundColor: color, showLine: false, pointRadius: 7, pointStyle: "rectRot" });
+  });
+  (opts.points ?? []).forEach((p, i) => {
+    const color = COLORS[(series.length + i) % COLORS.length] ?? "#000";
+    datasets.push({ type: "line", label: p.label, data: p.data, borderColor: color, backgroundColor: color, showLine: false, pointRadius: 6, pointStyle: "circle" });
   });
   return {
     type: "bar",
     data: { labels, datasets },
-    options: { scales: { y: { min: opts.yMin, max: opts.yMax } }, interaction: { mode: "index", intersect: false } },
+    options: { scales: { y: { min: opts.yMin, max: opts.yMax, grid: { color: (c) => (c.tick.value === 0 ? "#52606d" : "#e4e7eb") } } }, interaction: { mode: "index", intersect: false } },
   };
 }

@@ -95,3 +95,10 @@ export const pre = (text: string | null | undefined, cls = "text"): HTMLElement 
 export const badge = (text: string, kind = text): HTMLElement => h("span", { class: `badge badge-${kind.replace(/[^a-z-]/g, "")}` }, text);
 
 export const alertBox = (message: string): HTMLElement => h("p", { class: "alert", role: "alert" }, message);
+
+/** A placeholder filled in when the promise settles (names looked up after a list is drawn). */
+export function later(placeholder: string, value: Promise<Child>): HTMLElement {
+  const span = h("span", {}, placeholder);
+  value.then((v) => span.replaceChildren(...(v instanceof Node ? [v] : [String(v ?? "")])), () => {});
+  return span;
+}

@@ -1,7 +1,8 @@
 /** Agents: each with its active version, item count, last run and the last 24 hours of traffic. */
 import { api, type Agent, type Run } from "../api";
-import { append, badge, facts, h, link, table } from "../dom";
+import { append, badge, facts, h, later, link, table } from "../dom";
 import { num, versionLabel, when } from "../format";
+import { datasetName } from "../names";
 import type { Params } from "../router";
 import { lastDay } from "../usageStats";
 import { agentNav, statusBadgeKind } from "./common";
@@ -78,7 +79,7 @@ export async function agentPage(params: Params, main: HTMLElement, signal: Abort
           runs.data.map((r) => [
             link(["runs", r.id], r.id),
             badge(r.status, statusBadgeKind(r.status)),
-            r.datasetId,
+            later(r.datasetId, datasetName(r.datasetId).then((n) => link(["datasets", n], n))),
             `epoch ${r.progress.epoch ?? 0}/${r.progress.epochs}, groups ${r.progress.groupsDone}/${r.progress.groupsTotal}`,
             versionLabel(r.latestVersion),
             when(r.createdAt),

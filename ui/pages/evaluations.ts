@@ -1,8 +1,9 @@
 /** Evaluations: Mean@k and Pass@k per version with 95% interval whiskers, paired differences, per question. */
 import { api, type Evaluation } from "../api";
 import { chart, whiskers } from "../charts";
-import { alertBox, append, badge, clear, facts, h, link, table } from "../dom";
+import { alertBox, append, badge, clear, facts, h, later, link, table } from "../dom";
 import { interval, num, ratio, signed, when } from "../format";
+import { agentName, datasetName } from "../names";
 import type { Params } from "../router";
 import { agentNav, poll, statusBadgeKind } from "./common";
 
@@ -25,7 +26,7 @@ export async function evaluationsPage(params: Params, main: HTMLElement, signal:
             link(["evaluations", e.id], e.id),
             badge(e.status, statusBadgeKind(e.status)),
             e.purpose,
-            e.datasetId,
+            later(e.datasetId, datasetName(e.datasetId).then((n) => link(["datasets", n], n))),
             num(e.params.k),
             e.versions.map((v) => `${v.label}: ${ratio(v.meanAtK)}`).join(", "),
             e.paired ? `${signed(e.paired.diff)} ${interval(e.paired.ci95)}` : "—",
@@ -44,11 +45,11 @@ function figures(e: Evaluation, signal: AbortSignal): HTMLElement {
     "div",
     {},
     chart(
-      `Mean@${e.params.k} per version with 95% bootstrap intervals over questions; Pass@${e.params.k} as a second series`,
+      `Mean@${e.params.k} per version (diamond) with its 95% bootstrap interval over questions (whisker); Pass@${e.params.k} (circle)`,
       "eval-whiskers",
       whiskers(labels, [
         { label: `Mean@${e.params.k}`, value: e.versions.map((v) => v.meanAtK), ci: e.versions.map((v) => v.ci95) },
-      ], { yMin: 0, yMax: 1 }),
+      ], { yMin: 0, yMax: 1, points: [{ label: `Pass@${e.params.k}`, data: e.versions.map((v) => v.passAtK) }] }),
       signal,
     ),
     table(
@@ -127,6 +128,7 @@ export async function evaluationPage(params: Params, main: HTMLElement, signal: 
   let last = "";
   const draw = async (force: boolean): Promise<boolean> => {
     const e = await api.evaluation(id, { offset, limit: PAGE }, signal);
+    const [agent, dataset] = await Promise.all([agentName(e.agentId), datasetName(e.datasetId)]);
     if (signal.aborted) return false;
     const key = `${e.status}|${e.updatedAt}|${offset}`;
     if (force || key !== last) {
@@ -136,11 +138,11 @@ export async function evaluationPage(params: Params, main: HTMLElement, signal: 
       clear(body);
       append(
         body,
-        agentNav(e.agentId, "Evaluations"),
+        agentNav(agent, "Evaluations"),
         facts([
           ["Status", badge(e.status, statusBadgeKind(e.status))],
-          ["Agent", link(["agents", e.agentId], e.agentId)],
-          ["Data set", link(["datasets", e.datasetId], e.datasetId)],
+          ["Agent", link(["agents", agent], agent)],
+          ["Data set", link(["datasets", dataset], dataset)],
           ["Purpose", [e.purpose, e.runId ? [" for run ", link(["runs", e.runId], e.runId)] : ""]],
           ["Progress", [h("progress", { attrs: { max: Math.max(1, e.progress.total), value: e.progress.scored, "aria-label": "Samples scored" } }), ` ${num(e.progress.scored)} of ${num(e.progress.total)} samples`]],
           ["Parameters", `k=${e.params.k}, temperature ${e.params.temperature}, seed ${e.params.seed}`],

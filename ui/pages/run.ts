@@ -6,6 +6,7 @@ import { api, type Group, type Run } from "../api";
 import { chart, lines, stackedBars } from "../charts";
 import { alertBox, append, badge, clear, facts, h, link, pre, table } from "../dom";
 import { num, ratio, usd, versionLabel, when } from "../format";
+import { agentName, datasetName } from "../names";
 import { intParam, type Params } from "../router";
 import { actionButton, confirmAction, poll, statusBadgeKind } from "./common";
 
@@ -74,7 +75,7 @@ const opsText = (ops: Record<string, number>) =>
     .map(([op, n]) => `${op} ${n}`)
     .join(", ") || "—";
 
-function batchesTable(run: Run): HTMLElement {
+function batchesTable(run: Run, agent: string): HTMLElement {
   return table(
     ["Batch", "Status", "Mean@G", "Pass@G", "Kept", "Skipped", "Dropped", "Operations", "Version", "Groups"],
     run.batches.map((b) => [
@@ -86,7 +87,7 @@ function batchesTable(run: Run): HTMLElement {
       num(b.groupsSkipped),
       num(b.groupsDropped),
       opsText(b.operations),
-      b.version === null ? "—" : link(["agents", run.agentId, "library"], versionLabel(b.version)),
+      b.version === null ? "—" : h("a", { route: ["agents", agent, "library"], query: { v: b.version } }, versionLabel(b.version)),
       link(["runs", run.id, "batches", b.epoch, b.batch], "groups"),
     ]),
     "Batches",
@@ -113,13 +114,14 @@ export async function runPage(params: Params, main: HTMLElement, signal: AbortSi
   let lastUpdated = "";
   await poll(signal, 2000, async () => {
     const run = await api.run(id, signal);
+    const [agent, dataset] = await Promise.all([agentName(run.agentId), datasetName(run.datasetId)]);
     if (signal.aborted) return false;
     // Redraw only when something moved: charts keep their state between identical polls.
     if (run.status !== lastStatus || run.updatedAt !== lastUpdated) {
       lastStatus = run.status;
       lastUpdated = run.updatedAt;
       clear(actions);
-      append(actions, h("p", {}, "Agent ", link(["agents", run.agentId], run.agentId), " · data set ", link(["datasets", run.datasetId], run.datasetId), ` · ${run.kind}`));
+      append(actions, h("p", {}, "Agent ", link(["agents", agent], agent), " · data set ", link(["datasets", dataset], dataset), ` · ${run.kind}`));
       if (live(run)) {
         append(
           actions,
@@ -148,7 +150,7 @@ export async function runPage(params: Params, main: HTMLElement, signal: AbortSi
         h("h2", {}, "Learning curves"),
         curves(run, charts.signal),
         h("h2", {}, "Batches"),
-        batchesTable(run),
+        batchesTable(run, agent),
         h("h2", {}, "Usage"),
         usageTable(run),
         h("h2", {}, "Hyperparameters"),

@@ -36,11 +36,12 @@ export async function usagePage(params: Params, main: HTMLElement, signal: Abort
   const size = bucketSize(rows);
   const series = buckets(rows, size);
   const labels = series.map((b) => new Date(b.start).toLocaleString(undefined, size >= 24 * 3600_000 ? { dateStyle: "short" } : { dateStyle: "short", timeStyle: "short" }));
-  const span = `the ${num(rows.length)} most recent requests (${when(rows[rows.length - 1]?.createdAt)} to ${when(rows[0]?.createdAt)}), per ${size >= 3600_000 ? `${size / 3600_000} h` : `${size / 60_000} min`}`;
+  const span = `the ${num(rows.length)} most recent requests (${when(rows[rows.length - 1]?.createdAt)} to ${when(rows[0]?.createdAt)})`;
+  const per = `per ${size >= 3600_000 ? `${size / 3600_000} h` : `${size / 60_000} min`}`;
   append(
     main,
     h("h2", {}, "Over time"),
-    h("p", {}, `From ${span}.`),
+    h("p", {}, `From ${span}, ${per}.`),
     h(
       "div",
       { class: "charts" },
