@@ -11,7 +11,10 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             ADMIN_TOKEN: "test-admin-token",
-            ENCRYPTION_KEY: "test-encryption-key",
+            // 32 random bytes, as docs/security.md requires (a test-only key).
+            ENCRYPTION_KEY: "og67OBwLEycR3udKhLt7g88m8WrTw+ZOoum5axLh7wo=",
+            // Plain-http and loopback upstreams (the tests' spies and servers) are for local development only.
+            LOCAL_DEVELOPMENT: "1",
           },
         },
       }),

@@ -134,6 +134,7 @@ export type {
   MintedKey,
   Promotion,
   ProxyKey,
+  ResealReport,
   Run,
   RunBatch,
   Sample,

@@ -32,7 +32,7 @@ import { bootstrapCI } from "../src/core/metrics";
 import { FLUSH_DELAY_MS } from "../src/serving/usageLog";
 import { groupCpuMs } from "./lib/processCpu";
 import { startSimProcess } from "./lib/simProcess";
-import { startWranglerDev, type WranglerDev } from "./lib/wranglerDev";
+import { randomEncryptionKey, startWranglerDev, type WranglerDev } from "./lib/wranglerDev";
 
 const { values } = parseArgs({
   options: {
@@ -142,7 +142,7 @@ async function main() {
     console.error("starting wrangler dev (ours and pass-through)…");
     const startPassthrough = () => startWranglerDev({ cwd: resolve(ROOT, "bench/passthrough-worker"), migrateBinding: null, vars: { UPSTREAM: sim.url } });
     const [ours, passthrough, second] = await Promise.all([
-      startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: "bench-encryption-key", DEBUG_COUNT_D1: "1" } }),
+      startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey(), DEBUG_COUNT_D1: "1" } }),
       startPassthrough(),
       values.aa ? startPassthrough() : undefined,
     ]);

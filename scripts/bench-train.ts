@@ -5,7 +5,7 @@
  * LLM calls, calls in flight at peak, and Workflow steps used.
  */
 import { adminClient } from "../cli/adminClient";
-import { startWranglerDev } from "./lib/wranglerDev";
+import { randomEncryptionKey, startWranglerDev } from "./lib/wranglerDev";
 import { startSimServer } from "./simServer";
 
 const TOKEN = "bench-admin-token";
@@ -27,7 +27,7 @@ type RunView = {
 };
 
 async function main(): Promise<void> {
-  const dev = await startWranglerDev({ vars: { ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY: "bench-encryption-key" } });
+  const dev = await startWranglerDev({ vars: { ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY: randomEncryptionKey() } });
   const admin = adminClient({ url: dev.url, token: TOKEN });
   const api = <T>(method: string, path: string, body?: unknown) => admin.request<T>(method, path.replace(/^\/api/, ""), { body });
   try {

@@ -13,7 +13,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startCpuProfile, summarizeProfile } from "./lib/cpuProfile";
 import { startSimProcess } from "./lib/simProcess";
-import { startWranglerDev } from "./lib/wranglerDev";
+import { randomEncryptionKey, startWranglerDev } from "./lib/wranglerDev";
 
 const { values } = parseArgs({
   options: {
@@ -32,7 +32,7 @@ async function main() {
   const sim = await startSimProcess();
   const dev =
     values.target === "ours"
-      ? await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: "profile-encryption-key" } })
+      ? await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey() } })
       : await startWranglerDev({ cwd: resolve(import.meta.dirname, "../bench/passthrough-worker"), migrateBinding: null, vars: { UPSTREAM: sim.url } });
   try {
     const admin = async (method: string, path: string, body?: unknown) => {

@@ -1,9 +1,11 @@
 import { Hono } from "hono";
 import { errorBody, handleError } from "./shared/errors";
 import { adminAuth } from "./auth/adminAuth";
+import { encryptionConfigProblem } from "./auth/keyRing";
 import { api } from "./routes/api";
 import { sessionRouter } from "./routes/session";
 import { v1 } from "./routes/v1";
+import { limitBody } from "./routes/bodyLimit";
 import type { AppEnv } from "./shared/appEnv";
 import { randomToken } from "./shared/ids";
 
@@ -13,6 +15,12 @@ function surface(): Hono<AppEnv> {
   app.use(async (c, next) => {
     const requestId = `req_${randomToken(12)}`;
     c.set("requestId", requestId);
+    // A Worker cannot refuse to start, so it refuses to serve, saying why (the health check included).
+    const problem = encryptionConfigProblem(c.env);
+    if (problem) {
+      console.error(`refusing request ${requestId}: ${problem}`);
+      return c.json(errorBody(500, problem, "server_misconfigured"), 500);
+    }
     await next();
     // Setting a header on a finished response makes Hono wrap it in a new Response (its body turned
     // into a stream): the chat relay's replies already carry the id.
@@ -28,6 +36,8 @@ const adminApp = surface();
 adminApp.get("/healthz", (c) => c.json({ ok: true }));
 adminApp.route("/auth", sessionRouter);
 adminApp.use("/api/*", adminAuth);
+// Data set uploads stream under their own, larger limit (MAX_UPLOAD_BYTES, src/core/datasetRows.ts).
+adminApp.use("/api/*", limitBody("MAX_ADMIN_BODY_BYTES", (c) => c.req.method === "POST" && c.req.path.replace(/\/+$/, "") === "/api/datasets"));
 adminApp.route("/api", api);
 
 /** The OpenAI-compatible endpoint, in a router of its own: a chat request never walks the admin API's route table. */

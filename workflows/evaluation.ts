@@ -6,6 +6,7 @@ import { evaluateQuestion, finishEvaluationRun, loadEvalContext, type Evaluation
 import { EVAL_STEPS, chunkDoneEvent, chunkInstanceId } from "../src/durable/steps";
 import { db } from "../src/db/client";
 import { createInstances, rethrowEngineAbort } from "../src/durable/instances";
+import { failFast } from "../src/durable/failFast";
 
 /** How long an evaluation waits for one chunk before recording it as failed. */
 export const CHUNK_TIMEOUT = "2 hours";
@@ -91,10 +92,12 @@ export class EvaluationChunkWorkflow extends WorkflowEntrypoint<Env, EvaluationC
       const versions = await step.do("versions", async () => (await loadEvalContext(this.env, evaluationId)).evaluation.versions);
       for (const sampleIdx of sampleIdxs) {
         for (const version of versions) {
-          await step.do(EVAL_STEPS.question(sampleIdx, version), async () => {
-            const ctx = await loadEvalContext(this.env, evaluationId);
-            return evaluateQuestion(ctx, sampleIdx, version, await versionItems(ctx.d, ctx.agent.id, version));
-          });
+          await step.do(EVAL_STEPS.question(sampleIdx, version), () =>
+            failFast(async () => {
+              const ctx = await loadEvalContext(this.env, evaluationId);
+              return evaluateQuestion(ctx, sampleIdx, version, await versionItems(ctx.d, ctx.agent.id, version));
+            }),
+          );
         }
       }
     } catch (error) {

@@ -6,6 +6,10 @@ import { recordDropped, runGroup, type GroupRef } from "../src/training/group";
 import { countSteps } from "./stepCounter";
 import { GROUP_STEPS, groupDoneEvent, type GroupDone } from "../src/durable/steps";
 import { rethrowEngineAbort } from "../src/durable/instances";
+import { failFast } from "../src/durable/failFast";
+
+/** One more try of a failed group (its paid calls are reused); the client already retried each call. */
+const GROUP_STEP_CONFIG = { retries: { limit: 1, delay: "30 seconds", backoff: "constant" } } as const;
 
 export type RolloutGroupParams = GroupRef & { runId: string; parentId: string };
 
@@ -21,14 +25,14 @@ export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupPa
     const { step, count } = countSteps(engineStep);
     let outcome: string;
     try {
-      outcome = await step.do(GROUP_STEPS.group, async () => {
+      outcome = await step.do(GROUP_STEPS.group, GROUP_STEP_CONFIG, () => failFast(async () => {
         const ctx = await loadRunContext(this.env, runId);
         if (ctx.run.status === "cancelled") {
           await recordDropped(ctx, g, [], "run cancelled");
           return "dropped";
         }
         return runGroup(ctx, g, await cachedVersionItems(ctx.d, ctx.agent.id, g.libraryVersion));
-      });
+      }));
     } catch (error) {
       // The step failed for good (its retries are spent): the group is dropped with the reason.
       rethrowEngineAbort(error);

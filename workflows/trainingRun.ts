@@ -13,6 +13,9 @@ import { countSteps } from "./stepCounter";
 import { decideAfterGate, prepareGate } from "../src/promotion/gate";
 import { GATE_STEPS, TRAINING_STEPS, evaluationDoneEvent, groupDoneEvent, groupInstanceId, type GroupDone } from "../src/durable/steps";
 import { createInstances, rethrowEngineAbort } from "../src/durable/instances";
+import { failFast } from "../src/durable/failFast";
+import { lastBatchOutcomes } from "../src/db/training";
+import { upstreamFailure } from "../src/training/upstreamHealth";
 
 export type TrainingRunParams = { runId: string };
 
@@ -22,7 +25,7 @@ export const GROUP_TIMEOUT = "2 hours";
 /** How long a finished run waits for its gate evaluation. */
 export const GATE_TIMEOUT = "24 hours";
 
-type Checkpoint = { go: true } | { go: false; status: "completed" | "cancelled"; reason: string };
+type Checkpoint = { go: true } | { go: false; status: "completed" | "cancelled" | "failed"; reason: string; error?: string };
 
 /**
  * A training run (docs/architecture.md §2, §4): per epoch a seeded shuffle, per batch a fan-out of one child Workflow
@@ -47,7 +50,7 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
         const batches = splitBatches(seededShuffle(plan.samples, params.seed, epoch), params.batchSize);
         for (const [batch, samples] of batches.entries()) {
           const check = await step.do(TRAINING_STEPS.checkpoint(epoch, batch), () => this.checkpoint(runId, epoch, batch));
-          if (!check.go) return this.finish(step, runId, version, check.status, check.reason, steps());
+          if (!check.go) return this.finish(step, runId, version, check.status, check.reason, steps(), check.error);
           for (const [wave, group] of splitBatches(samples, params.maxGroupsInFlight).entries()) {
             await step.do(TRAINING_STEPS.spawn(epoch, batch, wave), () =>
               this.spawn(group.map((sampleIdx) => ({ runId, parentId: event.instanceId, epoch, batch, sampleIdx, libraryVersion: version }))),
@@ -55,15 +58,17 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
             const reported = await Promise.all(group.map((sampleIdx) => this.awaitGroup(step, runId, epoch, batch, sampleIdx, version)));
             groupSteps += reported.reduce((a, b) => a + b, 0);
           }
-          const outcome = await step.do(TRAINING_STEPS.update(epoch, batch), async () => {
-            const ctx = await loadRunContext(this.env, runId);
-            return updateBatch(ctx, epoch, batch, { version, items: await versionItems(ctx.d, ctx.agent.id, version) });
-          });
+          const outcome = await step.do(TRAINING_STEPS.update(epoch, batch), () =>
+            failFast(async () => {
+              const ctx = await loadRunContext(this.env, runId);
+              return updateBatch(ctx, epoch, batch, { version, items: await versionItems(ctx.d, ctx.agent.id, version) });
+            }),
+          );
           version = outcome.version;
         }
       }
       const last = await step.do(TRAINING_STEPS.checkpoint(params.epochs + 1, 0), () => this.checkpoint(runId, params.epochs + 1, 0));
-      return this.finish(step, runId, version, last.go ? "completed" : last.status, last.go ? "finished all epochs" : last.reason, steps());
+      return this.finish(step, runId, version, last.go ? "completed" : last.status, last.go ? "finished all epochs" : last.reason, steps(), last.go ? undefined : last.error);
     } catch (error) {
       rethrowEngineAbort(error);
       const message = error instanceof Error ? error.message : String(error);
@@ -81,6 +86,8 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
     if (ctx.run.status === "cancelled") return { go: false, status: "cancelled", reason: "cancelled by request" };
     const budget = ctx.params.budgetTokens;
     if (budget !== null && (await totalTokens(ctx.d, runId)) > budget) return { go: false, status: "completed", reason: "budget" };
+    const failing = upstreamFailure(await lastBatchOutcomes(ctx.d, runId));
+    if (failing) return { go: false, status: "failed", reason: "upstream_failing", error: failing };
     await updateRun(ctx.d, runId, { progress: { ...ctx.run.progress, epoch: Math.min(epoch, ctx.params.epochs), batch } });
     return { go: true };
   }
@@ -112,10 +119,10 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
   }
 
   /** `steps` counts this finish step too, so it is the run's total. */
-  private async finish(step: WorkflowStep, runId: string, version: number, status: "completed" | "cancelled", reason: string, steps: { run: number; groups: number }) {
+  private async finish(step: WorkflowStep, runId: string, version: number, status: "completed" | "cancelled" | "failed", reason: string, steps: { run: number; groups: number }, error?: string) {
     await step.do(TRAINING_STEPS.finish, async () => {
       const ctx = await loadRunContext(this.env, runId);
-      await finishRun(ctx.d, runId, status, { reason });
+      await finishRun(ctx.d, runId, status, { reason, error: error ?? null });
       await updateRun(ctx.d, runId, { latestVersion: version, progress: { ...ctx.run.progress, steps } });
       return true;
     });

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import type { ProxyKey } from "../adminClient";
+import type { ProxyKey, ResealReport } from "../adminClient";
 import { context, enc } from "../connection";
 import { out, table } from "../output";
 
@@ -45,6 +45,22 @@ export function keysCommand(): Command {
       const { api, json } = context(c);
       const res = await api.del<{ id: string; revoked: boolean }>(`/agents/${enc(agent)}/keys/${enc(key)}`);
       out(json, res, () => `revoked ${res.id}`);
+    });
+
+  cmd
+    .command("reseal")
+    .description("re-encrypt every stored upstream key under the current ENCRYPTION_KEY (the key rotation step, docs/security.md)")
+    .addHelpText(
+      "after",
+      "\nRotation:\n  wrangler secret put ENCRYPTION_KEY_PREVIOUS   # the old key\n  wrangler secret put ENCRYPTION_KEY            # openssl rand -base64 32\n  tfgrpo keys reseal\n  wrangler secret delete ENCRYPTION_KEY_PREVIOUS",
+    )
+    .action(async (_o: unknown, c: Command) => {
+      const { api, json } = context(c);
+      const res = await api.post<ResealReport>("/maintenance/reseal-keys", {});
+      out(json, res, () =>
+        [`key ${res.keyId}: ${res.resealed} re-encrypted, ${res.alreadyCurrent} already current`, ...res.failed.map((f) => `FAILED ${f.agentId}: ${f.reason}`)].join("\n"),
+      );
+      if (res.failed.length > 0) process.exitCode = 1;
     });
 
   return cmd;

@@ -4,17 +4,24 @@
  * group so that `stop()` takes down wrangler and the workerd it spawned together.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { encryptionKeyProblem } from "../../src/auth/crypto";
+
+/** A fresh ENCRYPTION_KEY (32 random bytes, base64) for a throwaway local stack. */
+export function randomEncryptionKey(): string {
+  return randomBytes(32).toString("base64");
+}
 
 export type WranglerDevOptions = {
   /** Project directory holding the wrangler config (default: the repository root). */
   cwd?: string;
   /** Config file relative to cwd (default wrangler.toml). */
   config?: string;
-  /** Vars and secrets for the Worker (passed as `--var NAME:value`). */
+  /** Vars and secrets for the Worker (passed as `--var NAME:value`); LOCAL_DEVELOPMENT=1 is added unless given. */
   vars?: Record<string, string>;
   /** Apply D1 migrations for this binding before starting (default "DB"; null to skip). */
   migrateBinding?: string | null;
@@ -80,6 +87,10 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 export async function startWranglerDev(options: WranglerDevOptions = {}): Promise<WranglerDev> {
+  // The Worker would answer every request with a 500 saying this; say it before waiting for it.
+  const key = options.vars?.ENCRYPTION_KEY;
+  const keyProblem = key === undefined ? null : encryptionKeyProblem(key);
+  if (keyProblem) throw new Error(`ENCRYPTION_KEY is not usable: ${keyProblem} (use randomEncryptionKey() from scripts/lib/wranglerDev.ts)`);
   const cwd = options.cwd ?? ROOT;
   const configArgs = options.config ? ["--config", options.config] : [];
   const ownState = options.persistDir === undefined;
@@ -89,7 +100,8 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
 
   const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
-  const varArgs = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  // A local stack talks to loopback upstreams (the simulated model's server) over plain http.
+  const varArgs = Object.entries({ LOCAL_DEVELOPMENT: "1", ...options.vars }).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const child = spawn(
     "npx",
     [

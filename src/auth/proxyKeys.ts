@@ -3,6 +3,12 @@ import { sha256Hex } from "./crypto";
 
 /** Proxy keys look like `tfg_<32 hex>` (128 random bits); only their SHA-256 is stored. */
 export const KEY_PREFIX = "tfg_";
+const KEY_FORMAT = /^tfg_[0-9a-f]{32}$/;
+
+/** True only for a string shaped exactly like a key we mint; anything else is refused before D1. */
+export function isProxyKeyFormat(token: string): boolean {
+  return token.length === KEY_PREFIX.length + 32 && KEY_FORMAT.test(token);
+}
 
 export async function mintProxyKey(): Promise<{ key: string; prefix: string; hash: string }> {
   const key = `${KEY_PREFIX}${randomToken(16)}`;

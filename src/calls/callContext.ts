@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import { DEFAULT_RETRY, type RetryPolicy } from "../llm/client";
 import { resolveUpstream, upstreamFetch } from "../llm/upstream";
 import type { CallContext } from "./llmCall";
+import { CONNECTIONS_PER_INVOCATION, slots } from "../shared/limit";
 
 
 /**
@@ -11,7 +12,9 @@ import type { CallContext } from "./llmCall";
  */
 export async function callContextFor(env: Env, d: Db, agent: AgentRow, ownerId: string, timeoutMs: number): Promise<CallContext> {
   const upstream = await resolveUpstream(env, agent);
-  const retry: RetryPolicy = { ...DEFAULT_RETRY, timeoutMs };
+  // One context per step invocation: its calls share the invocation's 6 connections, and each call's
+  // timeout starts only once it holds one (a group fires G rollouts at once, G may exceed 6).
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, timeoutMs, connections: slots(CONNECTIONS_PER_INVOCATION) };
   const send = (path: string, init: RequestInit) => {
     const headers = new Headers(init.headers);
     if (upstream.apiKey) headers.set("authorization", `Bearer ${upstream.apiKey}`);

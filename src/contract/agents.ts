@@ -19,6 +19,8 @@ export const agentSchema = z
     gate: gateConfigSchema.nullable(),
     capture: captureConfigSchema,
     schedule: scheduleConfigSchema.nullable(),
+    tools: z.array(z.record(z.string(), z.unknown())),
+    maxTurns: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

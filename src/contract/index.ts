@@ -11,3 +11,4 @@ export * from "./library";
 export * from "./promotions";
 export * from "./protocols";
 export * from "./usage";
+export * from "./maintenance";

@@ -20,6 +20,7 @@ export const runBatchSchema = z
     status: z.string(),
     meanAtG: z.number().nullable(),
     passAtG: z.number().nullable(),
+    avgToolCalls: z.number().openapi({ description: "Average tool calls per rollout of the batch" }),
     groupsKept: z.number().int(),
     groupsSkipped: z.number().int(),
     groupsDropped: z.number().int(),
@@ -31,7 +32,14 @@ export const runBatchSchema = z
 export type RunBatch = z.infer<typeof runBatchSchema>;
 
 export const runParamsViewSchema = hyperparamsSchema
-  .extend({ seed: z.number().int(), budgetTokens: z.number().int().nullable(), timeoutMs: z.number().int() })
+  .extend({
+    seed: z.number().int(),
+    budgetTokens: z.number().int().nullable(),
+    timeoutMs: z.number().int(),
+    tools: z.array(z.record(z.string(), z.unknown())),
+    maxTurns: z.number().int(),
+    reflectionToolChars: z.number().int(),
+  })
   .openapi("RunParams");
 
 export const runSchema = z
@@ -80,6 +88,11 @@ export const rolloutSchema = z
     reward: z.number(),
     critique: z.string().nullable(),
     summary: z.string().nullable(),
+    messages: z
+      .array(z.record(z.string(), z.unknown()))
+      .nullable()
+      .openapi({ description: "Trajectory of a tool-using rollout (OpenAI messages: assistant tool_calls, tool results); null for plain rollouts" }),
+    toolCalls: z.number().int(),
   })
   .openapi("Rollout");
 export type Rollout = z.infer<typeof rolloutSchema>;

@@ -10,12 +10,29 @@ export const LIBRARY_INTRO =
   "Experiences learned from earlier attempts at tasks like this one. Apply each one that fits the problem:";
 
 /**
+ * Character caps of an item (docs/security.md, "Experiences"): the word cap is a hyperparameter, but
+ * a few "words" of thousands of characters each must not pass it.
+ */
+export const MAX_NAME_CHARS = 80;
+export const MAX_TEXT_CHARS = 800;
+
+/**
+ * One line of plain text: every run of whitespace, line or paragraph separator and control character
+ * becomes one space, so no name or text can start a line of its own in the rendered library.
+ */
+export function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  return text.replace(/[\s\u0000-\u001f\u007f-\u009f\u200b\u2028\u2029]+/g, " ").trim();
+}
+
+/**
  * The one rendering used by training, evaluation and serving, so that what a library was trained
  * with is byte-for-byte what it is served with (and upstream prefix caches keep hitting).
  */
 export function renderLibrary(items: readonly Pick<Experience, "id" | "name" | "text">[]): string {
   if (items.length === 0) return "";
-  const lines = items.map((item) => `[${item.id}] ${item.name}: ${item.text}`);
+  // Items are normalised when made (operations.ts); rendering normalises again for rows stored earlier.
+  const lines = items.map((item) => `[${item.id}] ${oneLine(item.name)}: ${oneLine(item.text)}`);
   return `${LIBRARY_INTRO}\n${lines.join("\n")}`;
 }
 

@@ -1,14 +1,21 @@
 import { z } from "zod";
-import { wordCount, type Experience } from "./library";
+import { MAX_NAME_CHARS, MAX_TEXT_CHARS, oneLine, wordCount, type Experience } from "./library";
 import { err, ok, type Result } from "./result";
 
 const itemId = z.string().trim().regex(/^E\d+$/, "expected an item id like E3");
-const nonEmpty = z.string().trim().min(1, "must not be empty");
+/** One line, not empty, capped in characters (an over-long item is refused, never truncated). */
+const line = (max: number) =>
+  z
+    .string()
+    .transform(oneLine)
+    .pipe(z.string().min(1, "must not be empty").max(max, `must be at most ${max} characters`));
+const itemName = line(MAX_NAME_CHARS);
+const itemText = line(MAX_TEXT_CHARS);
 
 /** One edit of the library, as proposed by the group/batch update stages. */
 export const operationSchema = z.discriminatedUnion("op", [
-  z.object({ op: z.literal("ADD"), name: nonEmpty, text: nonEmpty }),
-  z.object({ op: z.literal("UPDATE"), id: itemId, name: nonEmpty.optional(), text: nonEmpty }),
+  z.object({ op: z.literal("ADD"), name: itemName, text: itemText }),
+  z.object({ op: z.literal("UPDATE"), id: itemId, name: itemName.optional(), text: itemText }),
   z.object({ op: z.literal("DELETE"), id: itemId, reason: z.string().optional() }),
   z.object({ op: z.literal("NONE"), reason: z.string().optional() }),
 ]);

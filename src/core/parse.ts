@@ -1,6 +1,6 @@
 import { operationSchema, type Operation } from "./operations";
 import { err, ok, type Result } from "./result";
-import { wordCount } from "./library";
+import { MAX_NAME_CHARS, MAX_TEXT_CHARS, oneLine, wordCount } from "./library";
 
 /**
  * Tolerant readers of the stage replies asked for in prompts.ts. Models wrap answers in code fences
@@ -141,9 +141,12 @@ export function parseExperiences(text: string, opts: { max: number; maxWords: nu
 
   if (raw.length > opts.max) return err(`asked for at most ${opts.max} experience(s), got ${raw.length}`);
   const out: ProposedExperience[] = [];
-  for (const [i, item] of raw.entries()) {
+  for (const [i, { name: rawName, text: rawText }] of raw.entries()) {
+    const item = { name: rawName === undefined ? undefined : oneLine(rawName), text: oneLine(rawText) };
     if (item.text === "") return err(`experience ${i + 1}${item.name ? ` "${item.name}"` : ""} has no text`);
     const name = item.name && item.name !== "" ? item.name : deriveName(item.text);
+    if (name.length > MAX_NAME_CHARS) return err(`experience ${i + 1} name has ${name.length} characters > ${MAX_NAME_CHARS}`);
+    if (item.text.length > MAX_TEXT_CHARS) return err(`experience ${i + 1} "${name}" has ${item.text.length} characters > ${MAX_TEXT_CHARS}`);
     const nameWords = wordCount(name);
     if (nameWords > MAX_NAME_WORDS) return err(`experience ${i + 1} name "${name}" has ${nameWords} words > ${MAX_NAME_WORDS}`);
     const words = wordCount(item.text);

@@ -1,4 +1,4 @@
-import { eq, or } from "drizzle-orm";
+import { and, eq, isNotNull, or } from "drizzle-orm";
 import type { Db } from "./client";
 import { agents } from "./schema";
 
@@ -36,4 +36,20 @@ export async function updateAgent(d: Db, id: string, patch: Partial<NewAgentRow>
 
 export async function deleteAgent(d: Db, id: string): Promise<void> {
   await d.delete(agents).where(eq(agents.id, id));
+}
+
+/** Agents holding a sealed upstream key: id and ciphertext only. */
+export async function agentsWithSealedKeys(d: Db): Promise<{ id: string; cipher: string }[]> {
+  const rows = await d.select({ id: agents.id, cipher: agents.upstreamKeyCipher }).from(agents).where(isNotNull(agents.upstreamKeyCipher)).all();
+  return rows.flatMap((r) => (r.cipher === null ? [] : [{ id: r.id, cipher: r.cipher }]));
+}
+
+/** Replaces a sealed key only if it is still the one read (a concurrent PATCH wins); true when replaced. */
+export async function replaceSealedKey(d: Db, id: string, from: string, to: string): Promise<boolean> {
+  const rows = await d
+    .update(agents)
+    .set({ upstreamKeyCipher: to })
+    .where(and(eq(agents.id, id), eq(agents.upstreamKeyCipher, from)))
+    .returning({ id: agents.id });
+  return rows.length > 0;
 }

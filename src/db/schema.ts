@@ -26,6 +26,10 @@ export const agents = sqliteTable("agents", {
   verifier: text("verifier", { mode: "json" }).$type<VerifierSpec>().notNull(),
   trainingDefaults: text("training_defaults", { mode: "json" }).$type<PartialHyperparams>().notNull().default(sql`'{}'`),
   injectPosition: text("inject_position", { enum: ["before", "after"] }).notNull().default("after"),
+  /** Tool specs (src/tools/specs.ts) the agent's rollouts may call; empty: plain chat rollouts. */
+  tools: text("tools", { mode: "json" }).$type<unknown[]>().notNull().default(sql`'[]'`),
+  /** Model replies per tool-using rollout before it ends as it stands. */
+  maxTurns: integer("max_turns").notNull().default(20),
   allowVersionPin: integer("allow_version_pin", { mode: "boolean" }).notNull().default(false),
   /** The library version served by the chat endpoint; null serves no library. */
   activeVersion: integer("active_version"),
@@ -149,6 +153,9 @@ export const rollouts = sqliteTable(
     reward: real("reward").notNull(),
     critique: text("critique"),
     summary: text("summary"),
+    /** The trajectory of a tool-using rollout (OpenAI messages, tool outputs capped); null for plain rollouts. */
+    messages: text("messages", { mode: "json" }).$type<Record<string, unknown>[]>(),
+    toolCalls: integer("tool_calls").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.runId, t.epoch, t.sampleIdx, t.rolloutIdx] }), index("rollouts_batch").on(t.runId, t.epoch, t.batch)],
 );
@@ -185,6 +192,8 @@ export const batches = sqliteTable(
     groupsKept: integer("groups_kept").notNull(),
     groupsSkipped: integer("groups_skipped").notNull(),
     groupsDropped: integer("groups_dropped").notNull(),
+    /** Average tool calls per rollout of the batch (the official code's avg_tool_call). */
+    avgToolCalls: real("avg_tool_calls").notNull().default(0),
     plan: text("plan", { mode: "json" }).$type<unknown[]>(),
     opsByKind: text("ops_by_kind", { mode: "json" }).$type<Record<string, number>>().notNull().default(sql`'{}'`),
     version: integer("version"),
@@ -378,4 +387,25 @@ export const protocols = sqliteTable(
     updatedAt: text("updated_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
   },
   (t) => [index("protocols_agent").on(t.agentId)],
+);
+
+/**
+ * Every tool result of a rollout, stored under a deterministic key before the model sees it, so a replay
+ * sees the same result (tools need not be deterministic) and never runs a call twice. A row with
+ * `state = 'running'` that a replay finds is a call whose invocation died mid-way (e.g. its CPU limit):
+ * it is answered with an error instead of being run again.
+ */
+export const toolResults = sqliteTable(
+  "tool_results",
+  {
+    ownerId: text("owner_id").notNull(),
+    callKey: text("call_key").notNull(),
+    tool: text("tool").notNull(),
+    state: text("state", { enum: ["running", "done"] }).notNull(),
+    /** The tool message content (capped). */
+    output: text("output"),
+    isError: integer("is_error", { mode: "boolean" }).notNull().default(false),
+    durationMs: integer("duration_ms"),
+  },
+  (t) => [primaryKey({ columns: [t.ownerId, t.callKey] })],
 );

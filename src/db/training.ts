@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { batches, groups, rollouts, runs } from "./schema";
 
@@ -8,8 +8,8 @@ export type BatchRow = typeof batches.$inferSelect;
 
 /** Rollouts are keyed by (run, epoch, sample, rollout): a replay inserts nothing new. */
 export async function insertRollouts(d: Db, rows: (typeof rollouts.$inferInsert)[]): Promise<void> {
-  // 10 columns per row; D1 allows 100 bound parameters per statement.
-  for (let i = 0; i < rows.length; i += 9) await d.insert(rollouts).values(rows.slice(i, i + 9)).onConflictDoNothing();
+  // 12 columns per row; D1 allows 100 bound parameters per statement.
+  for (let i = 0; i < rows.length; i += 8) await d.insert(rollouts).values(rows.slice(i, i + 8)).onConflictDoNothing();
 }
 
 /** Stores the summaries of one group's rollouts in one round trip. */
@@ -114,5 +114,26 @@ export async function listGroups(d: Db, runId: string, filter: { epoch?: number;
     .where(and(...conditions))
     .orderBy(asc(groups.epoch), asc(groups.batch), asc(groups.sampleIdx))
     .limit(1000)
+    .all();
+}
+
+/** The rewards and tool-call counts of a batch's rollouts by sample (the batch update needs nothing else of them). */
+export async function batchRewards(d: Db, runId: string, epoch: number, batch: number): Promise<{ sampleIdx: number; reward: number; toolCalls: number }[]> {
+  return d
+    .select({ sampleIdx: rollouts.sampleIdx, reward: rollouts.reward, toolCalls: rollouts.toolCalls })
+    .from(rollouts)
+    .where(and(eq(rollouts.runId, runId), eq(rollouts.epoch, epoch), eq(rollouts.batch, batch)))
+    .orderBy(asc(rollouts.sampleIdx), asc(rollouts.rolloutIdx))
+    .all();
+}
+
+/** Status and reason of every group of the run's most recently finished batch (empty before the first). */
+export async function lastBatchOutcomes(d: Db, runId: string): Promise<{ status: GroupRow["status"]; reason: string | null }[]> {
+  const last = await d.select({ epoch: batches.epoch, batch: batches.batch }).from(batches).where(eq(batches.runId, runId)).orderBy(desc(batches.epoch), desc(batches.batch)).limit(1).get();
+  if (!last) return [];
+  return d
+    .select({ status: groups.status, reason: groups.reason })
+    .from(groups)
+    .where(and(eq(groups.runId, runId), eq(groups.epoch, last.epoch), eq(groups.batch, last.batch)))
     .all();
 }

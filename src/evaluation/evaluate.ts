@@ -26,6 +26,10 @@ import { callContextFor } from "../calls/callContext";
 import { CONNECTIONS_PER_INVOCATION, mapLimit } from "../shared/limit";
 import { callLlm, type CallContext } from "../calls/llmCall";
 import { scoreResponse } from "../calls/scoring";
+import { agentTools, toolBoxFor } from "../calls/toolBox";
+import { toolRollout } from "../calls/toolRollout";
+import type { ToolBox } from "../tools/dispatch";
+import { MAX_TURNS_DEFAULT, maxTurnsSchema, toolListSchema, type ToolSpec } from "../tools/specs";
 
 /** What an evaluation stores as its parameters. */
 export const evalParamsSchema = z.object({
@@ -37,6 +41,9 @@ export const evalParamsSchema = z.object({
   chunkSize: z.number().int().min(1).max(100),
   maxChunksInFlight: z.number().int().min(1).max(100),
   timeoutMs: z.number().int().min(100).max(600_000),
+  /** The agent's tools when the evaluation started: rollouts are the same ReAct loop as in training. */
+  tools: toolListSchema.default([]),
+  maxTurns: maxTurnsSchema.default(MAX_TURNS_DEFAULT),
 });
 export type EvalParams = z.infer<typeof evalParamsSchema>;
 
@@ -52,6 +59,7 @@ export type EvalContext = {
   params: EvalParams;
   verifier: VerifierSpec;
   call: CallContext;
+  tools: ToolBox | null;
 };
 
 export class EvaluationGoneError extends Error {}
@@ -71,6 +79,7 @@ export async function loadEvalContext(env: Env, evaluationId: string): Promise<E
     verifier: verifierSpecSchema.parse(agent.verifier),
     // The evaluation owns its calls: keys `v<version>/s<sample>/r<j>` never collide with a run's.
     call: await callContextFor(env, d, agent, evaluation.id, params.timeoutMs),
+    tools: toolBoxFor(env, params.tools),
   };
 }
 
@@ -88,15 +97,14 @@ export async function evaluateQuestion(ctx: EvalContext, sampleIdx: number, vers
   const indices = Array.from({ length: ctx.params.k }, (_, j) => j);
   const rewards = await mapLimit(indices, CONNECTIONS_PER_INVOCATION, async (j) => {
     const key = `v${version}/s${sampleIdx}/r${j}`;
-    const reply = await callLlm(ctx.call, {
-      key,
-      stage: "rollout",
-      messages,
-      temperature: ctx.params.temperature,
-      seed: deriveSeed(ctx.params.seed, "eval", sampleIdx, j),
-      parse: (text) => ok(text),
-    });
-    const response = reply.ok ? reply.value : "";
+    const seed = deriveSeed(ctx.params.seed, "eval", sampleIdx, j);
+    let response: string;
+    if (ctx.tools) {
+      response = (await toolRollout(ctx.call, ctx.tools, { key, messages, maxTurns: ctx.params.maxTurns, temperature: ctx.params.temperature, seed })).response;
+    } else {
+      const reply = await callLlm(ctx.call, { key, stage: "rollout", messages, temperature: ctx.params.temperature, seed, parse: (text) => ok(text) });
+      response = reply.ok ? reply.value : "";
+    }
     return (await scoreResponse(ctx, { key, question: sample.question, answer: sample.answer, response })).reward;
   });
   const meanReward = groupMean(rewards);
@@ -141,6 +149,8 @@ export type NewEvaluation = {
   maxChunksInFlight?: number;
   timeoutMs?: number;
   notify?: EvalNotify | null;
+  /** Replaces the agent's tools (the paper protocol's "no-tools" variant passes []). */
+  tools?: ToolSpec[];
 };
 
 /**
@@ -157,6 +167,8 @@ export async function startEvaluation(env: Env, input: NewEvaluation, chunkSizeF
     chunkSize: input.chunkSize ?? chunkSizeFor(input.dataset.sampleCount),
     maxChunksInFlight: input.maxChunksInFlight ?? EVAL_DEFAULTS.maxChunksInFlight,
     timeoutMs: input.timeoutMs ?? EVAL_DEFAULTS.timeoutMs,
+    tools: input.tools ?? agentTools(input.agent),
+    maxTurns: input.agent.maxTurns,
   };
   const row = await insertEvaluation(d, {
     id: input.id,

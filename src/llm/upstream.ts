@@ -1,19 +1,25 @@
-import { envString } from "../shared/env";
-import { decryptSecret } from "../auth/crypto";
+import { envString, isLocalDevelopment } from "../shared/env";
+import { keyRing, openWithRing } from "../auth/keyRing";
 import type { AgentRow } from "../db/agents";
 import { createSimulatedModel } from "../sim";
 
 /** Where an agent's chat requests go. `apiKey` is a secret: never log it or return it to a client. */
 export type Upstream = { baseUrl: string; model: string; apiKey: string | null };
 
-/** The base URL that routes to the in-process simulated model instead of the network. */
-export const SIM_BASE_URL = "sim://local";
+export { isSimulated } from "./urlPolicy";
+import { isSimulated, upstreamUrlProblem } from "./urlPolicy";
 
-export function isSimulated(baseUrl: string): boolean {
-  return baseUrl === SIM_BASE_URL || baseUrl.startsWith(`${SIM_BASE_URL}?`);
-}
+/**
+ * Worker secrets an agent may name as `apiKeySecret`: only these, so the master secrets (ADMIN_TOKEN,
+ * ENCRYPTION_KEY) and any other binding can never be sent upstream (docs/security.md).
+ */
+export const UPSTREAM_SECRET_PREFIX = "UPSTREAM_KEY_";
+export const UPSTREAM_SECRET_NAME = /^UPSTREAM_KEY_[A-Z0-9_]{1,50}$/;
 
-/** Raised when an agent's upstream key cannot be produced; the message never contains the key. */
+/**
+ * Raised when an agent's upstream cannot be used; the message is for the admin (run errors, logs) and
+ * never contains the key. Proxy clients get a generic message instead (proxyAuth).
+ */
 export class UpstreamConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -21,24 +27,33 @@ export class UpstreamConfigError extends Error {
   }
 }
 
-type UpstreamFields = Pick<AgentRow, "upstreamBaseUrl" | "upstreamModel" | "upstreamKeyCipher" | "upstreamKeySecret">;
+type UpstreamFields = Pick<AgentRow, "id" | "upstreamBaseUrl" | "upstreamModel" | "upstreamKeyCipher" | "upstreamKeySecret">;
 
 /**
- * The agent's upstream with its key in clear: decrypted from `upstreamKeyCipher` with ENCRYPTION_KEY,
- * or read from the Worker secret named by `upstreamKeySecret`; null when the agent has neither.
+ * The agent's upstream with its key in clear: opened from `upstreamKeyCipher` with the key ring
+ * (bound to the agent id), or read from the Worker secret named by `upstreamKeySecret`; null when the
+ * agent has neither. The URL policy is checked again here, for rows stored before it or under another
+ * LOCAL_DEVELOPMENT setting.
  */
 export async function resolveUpstream(env: Env, agent: UpstreamFields): Promise<Upstream> {
   const baseUrl = agent.upstreamBaseUrl.replace(/\/+$/, "");
+  const urlProblem = upstreamUrlProblem(baseUrl, isLocalDevelopment(env));
+  if (urlProblem) throw new UpstreamConfigError(`the agent's upstream base URL ${urlProblem}`);
   let apiKey: string | null = null;
   if (agent.upstreamKeyCipher) {
-    const secret = envString(env, "ENCRYPTION_KEY");
-    if (!secret) throw new UpstreamConfigError("the agent's upstream key is stored encrypted but ENCRYPTION_KEY is not configured");
+    const ring = await keyRing(env).catch((error: Error) => {
+      throw new UpstreamConfigError(error.message);
+    });
+    if (!ring) throw new UpstreamConfigError("the agent's upstream key is stored encrypted but ENCRYPTION_KEY is not configured");
     try {
-      apiKey = await decryptSecret(agent.upstreamKeyCipher, secret);
+      apiKey = await openWithRing(agent.upstreamKeyCipher, agent.id, ring);
     } catch {
-      throw new UpstreamConfigError("the agent's upstream key cannot be decrypted with the configured ENCRYPTION_KEY");
+      throw new UpstreamConfigError("the agent's upstream key cannot be decrypted with the configured ENCRYPTION_KEY (or ENCRYPTION_KEY_PREVIOUS)");
     }
   } else if (agent.upstreamKeySecret) {
+    if (!UPSTREAM_SECRET_NAME.test(agent.upstreamKeySecret)) {
+      throw new UpstreamConfigError(`apiKeySecret must name a Worker secret starting with ${UPSTREAM_SECRET_PREFIX}`);
+    }
     const value = envString(env, agent.upstreamKeySecret);
     if (value === undefined) throw new UpstreamConfigError(`the Worker secret '${agent.upstreamKeySecret}' named by the agent is not set`);
     apiKey = value;
@@ -73,7 +88,8 @@ export function upstreamFetch(baseUrl: string, path: string, init: RequestInit):
   const base = baseUrl.replace(/\/+$/, "");
   // `sim://local?fault_rate=0.2&…` passes the simulated model's knobs along with every request.
   if (isSimulated(base)) return simulatedFetch(new Request(`http://sim.local${path}${new URL(base).search}`, init), init.signal);
-  return fetch(`${base}${path}`, init);
+  // A redirect would carry the key to wherever the upstream points: never followed (docs/security.md).
+  return fetch(`${base}${path}`, { ...init, redirect: "manual" });
 }
 
 /** Request headers for an upstream call; the key goes only into `authorization`. */

@@ -10,7 +10,7 @@ import { singleFlight } from "./singleFlight";
 import { servingTtlMs } from "./ttl";
 import type { AppEnv } from "../shared/appEnv";
 import { bearerToken } from "../auth/adminAuth";
-import { hashProxyKey, KEY_PREFIX } from "../auth/proxyKeys";
+import { hashProxyKey, isProxyKeyFormat } from "../auth/proxyKeys";
 
 /** Hono environment of the /v1 routes: who is calling, resolved by `proxyAuth`. */
 export type ProxyEnv = {
@@ -38,8 +38,6 @@ type KeyEntry = { keyId: string; agentId: string; stamp: string; checkedAt: numb
 
 const keys = new Map<string, KeyEntry>();
 let generation = 0;
-
-const MAX_KEY_LENGTH = 200;
 
 async function checkKey(env: Env, hash: string): Promise<KeyEntry | null> {
   const startedAt = Date.now();
@@ -102,14 +100,20 @@ export const proxyAuth: MiddlewareHandler<ProxyEnv> = async (c, next) => {
   if (envString(c.env, "DEBUG_COUNT_D1") === "1") c.env = countingEnv(c.env);
   const token = bearerToken(c.req.header("authorization"));
   if (!token) throw unauthorized("missing proxy key: send 'Authorization: Bearer <proxy key>'");
-  if (!token.startsWith(KEY_PREFIX) || token.length > MAX_KEY_LENGTH) throw unauthorized("invalid proxy key");
+  // Only a string of exactly our format costs a hash and a D1 query.
+  if (!isProxyKeyFormat(token)) throw unauthorized("invalid proxy key");
   const entry = await identifyKey(c.env, c.executionCtx, await hashProxyKey(token));
   if (!entry) throw unauthorized("invalid proxy key");
   let agent: AgentSnapshot | null;
   try {
     agent = await agentSnapshot(c.env, entry.agentId, entry.stamp);
   } catch (error) {
-    if (error instanceof UpstreamConfigError) throw new ApiError(500, `agent misconfigured: ${error.message}`, "upstream_misconfigured");
+    if (error instanceof UpstreamConfigError) {
+      // The detail (which secret, which URL rule) is for the admin's logs, not for a key holder.
+      const requestId = c.get("requestId");
+      console.error(`request ${requestId}: agent ${entry.agentId} cannot be served: ${error.message}`);
+      throw new ApiError(500, `the agent's upstream is misconfigured; ask its administrator (request id ${requestId})`, "upstream_misconfigured");
+    }
     throw error;
   }
   if (!agent) throw unauthorized("invalid proxy key");

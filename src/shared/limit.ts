@@ -18,3 +18,33 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 
 /** Outbound connections one invocation may hold open. */
 export const CONNECTIONS_PER_INVOCATION = 6;
+
+/** A counting semaphore: `run` waits for one of `slots` to be free, then holds it until `fn` settles. */
+export type Slots = { run<T>(fn: () => Promise<T>): Promise<T>; readonly waiting: number; readonly busy: number };
+
+export function slots(count: number): Slots {
+  let busy = 0;
+  const queue: (() => void)[] = [];
+  const release = () => {
+    const next = queue.shift();
+    if (next) next();
+    else busy--;
+  };
+  return {
+    async run<T>(fn: () => Promise<T>): Promise<T> {
+      if (busy < count) busy++;
+      else await new Promise<void>((resolve) => queue.push(resolve));
+      try {
+        return await fn();
+      } finally {
+        release();
+      }
+    },
+    get waiting() {
+      return queue.length;
+    },
+    get busy() {
+      return busy;
+    },
+  };
+}

@@ -5,6 +5,7 @@
  * technique ("Do not count both endpoints.") does not count.
  */
 import { PITFALLS, type PitfallId } from "./pitfalls";
+import { TOOL_MATCHERS } from "./toolPitfalls";
 
 /** needsTopic: generic wording ("add one") that only counts next to the topic; standalone: a formula that speaks for itself. */
 type Technique = { re: RegExp; needsTopic?: boolean; standalone?: boolean };
@@ -75,6 +76,7 @@ const MATCHERS: Record<PitfallId, Matcher> = {
       { re: /\b(both|each) ends?\b/, needsTopic: true },
     ],
   },
+  ...TOOL_MATCHERS,
 };
 
 const NEGATION = /\b(do not|don't|dont|never|avoid|no need to|should not|shouldn't|must not)\b(?!\s+(forget|omit|skip|miss|drop))/;

@@ -6,6 +6,8 @@
 import { DEFAULT_KNOBS, decideFault, knobsFor, latencyFor, sleep, type Knobs } from "./faults";
 import { hashHex, rngFromKey } from "./rng";
 import { answerRollout } from "./solver";
+import { answerFromTool, toolsReply } from "./toolsRollout";
+import { CODE_TOOL_NAME } from "../tools/specs";
 import { detectStage, garble, JSON_STAGES, stageReply, type Stage } from "./stages";
 import {
   ChatRequestSchema,
@@ -27,6 +29,7 @@ export { simDataset, generateProblems, type SimProblem, type SimDatasetName } fr
 export { PITFALLS, GENERIC_VAGUE, type Pitfall, type PitfallId } from "./pitfalls";
 export { FAULT_KINDS, type FaultKind, type Knobs } from "./faults";
 export { extractFinalAnswer, sameAnswer } from "./solver";
+export { simToolDataset, type SimToolProblem } from "./toolsProblems";
 
 export const SIM_MODEL_ID = "sim-1";
 export const SIM_OWNER = "tfgrpo-simulated";
@@ -69,6 +72,17 @@ function requestedToolCall(req: ChatRequest, text: string, key: string): ToolCal
   return { id: `call_${hashHex("tool", key).slice(0, 12)}`, name, arguments: args };
 }
 
+/** The messages after the last user message: this rollout's tool calls and results so far. */
+function afterLastUser(req: ChatRequest): { role: string; content: string }[] {
+  let i = req.messages.length - 1;
+  while (i >= 0 && req.messages[i]?.role !== "user") i--;
+  return req.messages.slice(i + 1).map((m) => ({ role: m.role, content: messageText(m) }));
+}
+
+function offers(req: ChatRequest, name: string): boolean {
+  return req.tools?.some((t) => t.function.name === name) ?? false;
+}
+
 function generate(req: ChatRequest, seed: number): Generated {
   const lastUser = lastUserText(req);
   const promptText = req.messages
@@ -82,6 +96,16 @@ function generate(req: ChatRequest, seed: number): Generated {
   const choices: ChoiceOut[] = [];
   for (let choice = 0; choice < (req.n ?? 1); choice++) {
     const key = `${seed}|${messagesKey}|${temperature}|${choice}`;
+    const toolTurn = stage ? null : toolsReply({ lastUser, promptText, after: afterLastUser(req), toolOffered: offers(req, CODE_TOOL_NAME), temperature, seed, choice });
+    if (toolTurn) {
+      choices.push(toolTurn);
+      continue;
+    }
+    const toolAnswer = stage ? null : answerFromTool(afterLastUser(req));
+    if (toolAnswer && requestedToolCall(req, lastUser, key)) {
+      choices.push(toolAnswer);
+      continue;
+    }
     const tool = stage ? null : requestedToolCall(req, lastUser, key);
     if (tool) {
       choices.push({ content: null, toolCall: tool, finish: "tool_calls" });

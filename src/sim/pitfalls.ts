@@ -5,6 +5,8 @@
  * what to do (a "vague" experience that must not help).
  */
 
+import { TOOL_PITFALLS, type ToolPitfallId } from "./toolPitfalls";
+
 export const PITFALL_IDS = [
   "inclusive_count",
   "order_of_operations",
@@ -14,7 +16,7 @@ export const PITFALL_IDS = [
   "fence_posts",
 ] as const;
 
-export type PitfallId = (typeof PITFALL_IDS)[number];
+export type PitfallId = (typeof PITFALL_IDS)[number] | ToolPitfallId;
 
 export type ExperienceText = { name: string; text: string };
 
@@ -153,6 +155,7 @@ export const PITFALLS: readonly Pitfall[] = [
     ],
     topicOnly: { name: "Fence posts", text: "Watch out for fence-post problems." },
   },
+  ...TOOL_PITFALLS,
 ];
 
 /** Generic advice that addresses no pitfall ("vague" experiences in the sense of the design). */

@@ -7,7 +7,7 @@ import { batchUpdatePrompt, consolidatePrompt } from "../core/prompts";
 import type { Result } from "../core/result";
 import { highestItemNumberEver, nextVersionNumber, versionStatements, findVersionByOrigin } from "../db/libraryVersions";
 import { runs } from "../db/schema";
-import { batchGroups, findBatch, insertBatchStatement, listRollouts } from "../db/training";
+import { batchGroups, batchRewards, findBatch, insertBatchStatement } from "../db/training";
 import { eq } from "drizzle-orm";
 import type { RunContext } from "./context";
 import { callLlm } from "../calls/llmCall";
@@ -49,7 +49,7 @@ export async function updateBatch(ctx: RunContext, epoch: number, batch: number,
   if (done) return { status: done.status, version: done.version ?? base.version, reason: done.reason };
 
   const groupRows = await batchGroups(ctx.d, ctx.run.id, epoch, batch);
-  const rollouts = await listRollouts(ctx.d, ctx.run.id, { epoch, batch, offset: 0, limit: 100_000 });
+  const rollouts = await batchRewards(ctx.d, ctx.run.id, epoch, batch);
   const rewardsBySample = new Map<number, number[]>();
   for (const r of rollouts) rewardsBySample.set(r.sampleIdx, [...(rewardsBySample.get(r.sampleIdx) ?? []), r.reward]);
   const rewards = [...rewardsBySample.values()];
@@ -132,6 +132,7 @@ export async function updateBatch(ctx: RunContext, epoch: number, batch: number,
       groupsKept: count("kept"),
       groupsSkipped: count("skipped"),
       groupsDropped: count("dropped"),
+      avgToolCalls: rollouts.length === 0 ? 0 : rollouts.reduce((n, r) => n + r.toolCalls, 0) / rollouts.length,
       plan,
       opsByKind: applied,
       version: outcome.status === "applied" ? outcome.version : null,

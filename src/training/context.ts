@@ -6,6 +6,10 @@ import { findRun, findRunWithAgent, type RunRow } from "../db/runs";
 import { verifierSpecSchema, type VerifierSpec } from "../verifiers";
 import { callContextFor } from "../calls/callContext";
 import type { CallContext } from "../calls/llmCall";
+import { toolBoxFor } from "../calls/toolBox";
+import type { ToolBox } from "../tools/dispatch";
+import { DEFAULT_REFLECTION_TOOL_CHARS } from "../tools/messages";
+import { MAX_TURNS_DEFAULT, maxTurnsSchema, toolListSchema } from "../tools/specs";
 
 /** What a run stores as its parameters: resolved hyperparameters plus run-only settings. */
 export const runParamsSchema = hyperparamsSchema.extend({
@@ -13,6 +17,11 @@ export const runParamsSchema = hyperparamsSchema.extend({
   budgetTokens: z.number().int().positive().nullable(),
   /** Per-call upstream timeout; a hung call is retried after it. */
   timeoutMs: z.number().int().min(100).max(600_000),
+  /** The agent's tools when the run started (src/tools/specs.ts): a replay sees the same tools. */
+  tools: toolListSchema.default([]),
+  maxTurns: maxTurnsSchema.default(MAX_TURNS_DEFAULT),
+  /** Characters of one tool result shown to the reflection prompts. */
+  reflectionToolChars: z.number().int().min(100).max(100_000).default(DEFAULT_REFLECTION_TOOL_CHARS),
 });
 export type RunParams = z.infer<typeof runParamsSchema>;
 
@@ -24,6 +33,8 @@ export type RunContext = {
   params: RunParams;
   verifier: VerifierSpec;
   call: CallContext;
+  /** The run's tools; null: plain chat rollouts. */
+  tools: ToolBox | null;
 };
 
 export class RunGoneError extends Error {}
@@ -41,5 +52,6 @@ export async function loadRunContext(env: Env, runId: string): Promise<RunContex
     params,
     verifier: verifierSpecSchema.parse(agent.verifier),
     call: await callContextFor(env, d, agent, run.id, params.timeoutMs),
+    tools: toolBoxFor(env, params.tools),
   };
 }

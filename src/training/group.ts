@@ -3,7 +3,9 @@ import type { Experience } from "../core/library";
 import { groupMean, hasSignal } from "../core/metrics";
 import { validatePlan, type Operation } from "../core/operations";
 import { parseExperiences, parseOperations, parseSummary } from "../core/parse";
-import { advantagePrompt, groupUpdatePrompt, summaryPrompt } from "../core/prompts";
+import { advantagePrompt, groupUpdatePrompt, summaryPrompt, type ChatMessage } from "../core/prompts";
+import { toolRollout } from "../calls/toolRollout";
+import { renderTrajectory, type TrajectoryMessage } from "../tools/messages";
 import { ok, type Result } from "../core/result";
 import { rolloutMessages } from "../core/rollout";
 import { sampleAt } from "../db/datasets";
@@ -59,15 +61,10 @@ export async function rolloutAndScore(
   const messages = rolloutMessages(ctx.agent, sample.question, library);
   const rows = await Promise.all(
     Array.from({ length: ctx.params.groupSize }, async (_, k) => {
-      const reply = await callLlm(ctx.call, {
-        key: keyOf(g, `r${k}/rollout`),
-        stage: "rollout",
-        messages,
-        temperature: ctx.params.temperature,
-        seed: deriveSeed(ctx.params.seed, "rollout", g.epoch, g.sampleIdx, k),
-        parse: (text) => ok(text),
-      });
-      const response = reply.ok ? reply.value : "";
+      const seed = deriveSeed(ctx.params.seed, "rollout", g.epoch, g.sampleIdx, k);
+      const { response, trajectory, toolCalls } = ctx.tools
+        ? await toolRollout(ctx.call, ctx.tools, { key: keyOf(g, `r${k}`), messages, maxTurns: ctx.params.maxTurns, temperature: ctx.params.temperature, seed })
+        : { response: await plainRollout(ctx, keyOf(g, `r${k}/rollout`), messages, seed), trajectory: null, toolCalls: 0 };
       const score = await scoreResponse(ctx, { key: keyOf(g, `r${k}`), question: sample.question, answer: sample.answer, response });
       return {
         runId: ctx.run.id,
@@ -79,12 +76,19 @@ export async function rolloutAndScore(
         response,
         reward: score.reward,
         critique: score.critique ?? null,
+        messages: trajectory,
+        toolCalls,
       };
     }),
   );
   await insertRollouts(ctx.d, rows);
   // A concurrent or partial earlier attempt may have stored rows first: what is stored is what counts.
   return groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
+}
+
+async function plainRollout(ctx: RunContext, key: string, messages: ChatMessage[], seed: number): Promise<string> {
+  const reply = await callLlm(ctx.call, { key, stage: "rollout", messages, temperature: ctx.params.temperature, seed, parse: (text) => ok(text) });
+  return reply.ok ? reply.value : "";
 }
 
 /** Stage 3: a group whose rewards are all equal carries no signal and is recorded as skipped. */
@@ -114,7 +118,7 @@ export async function summarise(ctx: RunContext, g: GroupRef, library: readonly 
           objective: ctx.agent.objective,
           question: sample.question,
           answer: sample.answer,
-          response: row.response,
+          response: row.messages ? renderTrajectory(row.messages as TrajectoryMessage[], ctx.params.reflectionToolChars) : row.response,
           reward: row.reward,
           critique: row.critique,
           library,

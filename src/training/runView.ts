@@ -54,6 +54,7 @@ export async function runView(env: Env, run: RunRow): Promise<Run> {
       status: b.status,
       meanAtG: b.meanAtG,
       passAtG: b.passAtG,
+      avgToolCalls: b.avgToolCalls,
       groupsKept: b.groupsKept,
       groupsSkipped: b.groupsSkipped,
       groupsDropped: b.groupsDropped,

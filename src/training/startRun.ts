@@ -8,6 +8,9 @@ import { createDataset, findDataset, type DatasetRow } from "../db/datasets";
 import { finishRun, insertRun, type RunRow } from "../db/runs";
 import { builtinChunks, findBuiltin } from "../data/builtins";
 import type { RunParams } from "./context";
+import { DEFAULT_REFLECTION_TOOL_CHARS } from "../tools/messages";
+import { agentTools } from "../calls/toolBox";
+import type { ToolSpec } from "../tools/specs";
 
 /** Same defaults as POST /api/runs. */
 export const RUN_DEFAULT_SEED = 1;
@@ -31,6 +34,8 @@ export async function startRun(
     fromVersion: number;
     kind: "manual" | "scheduled";
     id?: string;
+    /** Replaces the agent's tools for this run (the paper protocol's "no-tools" variant passes []). */
+    tools?: ToolSpec[];
   },
 ): Promise<RunRow> {
   const d = db(env.DB);
@@ -44,6 +49,9 @@ export async function startRun(
     seed: input.seed ?? RUN_DEFAULT_SEED,
     budgetTokens: input.budgetTokens ?? null,
     timeoutMs: input.timeoutMs ?? RUN_DEFAULT_TIMEOUT_MS,
+    tools: input.tools ?? agentTools(input.agent),
+    maxTurns: input.agent.maxTurns,
+    reflectionToolChars: DEFAULT_REFLECTION_TOOL_CHARS,
   };
   const run = await insertRun(d, {
     id: input.id ?? newId("run"),

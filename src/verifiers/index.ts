@@ -4,7 +4,7 @@ import { verifyChoice } from "./choice";
 import { verifyExact } from "./exact";
 import { verifyMath } from "./math";
 import { verifyNumeric } from "./numeric";
-import { verifyRegex } from "./regex";
+import { regexPatternProblem, verifyRegex } from "./regex";
 
 export type { VerifyInput, VerifyResult } from "./result";
 import type { VerifyInput, VerifyResult } from "./result";
@@ -18,7 +18,13 @@ export const verifierSpecSchema = z.discriminatedUnion("kind", [
   }),
   z.object({
     kind: z.literal("regex"),
-    options: z.object({ pattern: z.string().min(1).optional(), flags: z.string().regex(/^[imsu]*$/).optional() }).optional(),
+    options: z
+      .object({ pattern: z.string().min(1).optional(), flags: z.string().regex(/^[imsu]*$/).optional() })
+      .superRefine((o, ctx) => {
+        const problem = o.pattern === undefined ? null : regexPatternProblem(o.pattern, o.flags);
+        if (problem) ctx.addIssue({ code: "custom", path: ["pattern"], message: problem });
+      })
+      .optional(),
   }),
   z.object({ kind: z.literal("choice") }),
   z.object({ kind: z.literal("judge"), options: z.object({ objective: z.string().optional() }).optional() }),

@@ -6,7 +6,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimServer, type SimServer } from "../../scripts/simServer";
 import { renderLibrary } from "../../src/core/library";
-import { startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
+import { randomEncryptionKey, startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
 
 const ADMIN_TOKEN = "e2e-admin-token";
 const UPSTREAM_KEY = "sk-e2e-upstream-secret";
@@ -36,7 +36,7 @@ const sqlText = (s: string) => `'${s.replaceAll("'", "''")}'`;
 beforeAll(async () => {
   sim = await startSimServer();
   faulty = await startSimServer({ faultRate: 1, faults: ["429"], retryAfterSeconds: 3 });
-  dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: "e2e-encryption-key" } });
+  dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey() } });
 
   const agent = await admin<{ id: string }>("POST", "/agents", { name: "e2e", upstream: { baseUrl: sim.url, model: "sim-1", apiKey: UPSTREAM_KEY } });
   await admin("POST", "/agents", { name: "limited", upstream: { baseUrl: faulty.url, model: "sim-1" } });

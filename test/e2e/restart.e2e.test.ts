@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { simDataset } from "../../src/sim";
 import { adminClient } from "../../cli/adminClient";
-import { startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
+import { randomEncryptionKey, startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
 import { startSimServer, type SimServer } from "../../scripts/simServer";
 
 const TOKEN = "restart-admin-token";
-const VARS = { ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY: "restart-encryption-key" };
+const VARS = { ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY: randomEncryptionKey() };
 const SETTINGS = { dataset: "restart-set", epochs: 2, groupSize: 3, maxGroupsInFlight: 6, batchSize: 12, seed: 5, timeoutMs: 5000 };
 
 type RunView = {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { simDataset } from "../../src/sim";
-import { startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
+import { randomEncryptionKey, startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
 
 const TOKEN = "schedule-admin-token";
 const SYSTEM = "Solve the word problem step by step and give the final answer in \\boxed{}.";
@@ -41,7 +41,7 @@ describe("scheduled retraining through wrangler dev --test-scheduled", () => {
   }
 
   it("feedback on captured requests reaches the next scheduled run, whose gated promotion is then served", async () => {
-    dev = await startWranglerDev({ vars: { ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY: "schedule-encryption-key" }, args: ["--test-scheduled"] });
+    dev = await startWranglerDev({ vars: { ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY: randomEncryptionKey() }, args: ["--test-scheduled"] });
     await api("POST", "/api/datasets?name=sched-train", simDataset("sim-train").slice(0, 20));
     await api("POST", "/api/datasets?name=sched-holdout", simDataset("sim-test").slice(200, 230));
     await api("POST", "/api/agents", {

@@ -76,6 +76,7 @@ describe("every admin route answers with the shape it declares", () => {
 
     const key = await expectConforming<{ id: string }>("POST", "/api/agents/contract/keys", { name: "laptop" });
     await expectConforming("GET", "/api/agents/contract/keys");
+    await expectConforming("POST", "/api/maintenance/reseal-keys");
 
     const rows = simDataset("sim-train").slice(0, 6).map((p) => JSON.stringify({ id: p.id, question: p.question, answer: p.answer }));
     await expectConforming("POST", "/api/datasets?name=contract-set", rows.join("\n"), {

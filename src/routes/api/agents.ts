@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { encryptSecret } from "../../auth/crypto";
+import { keyRing, sealWithRing } from "../../auth/keyRing";
 import { newId } from "../../shared/ids";
 import { partialHyperparamsSchema } from "../../core/hyperparams";
 import { CAPTURE_OFF, captureConfigSchema, gateConfigSchema, scheduleConfigSchema } from "../../core/policies";
@@ -7,9 +7,12 @@ import { deleteAgent, findAgentByName, insertAgent, listAgents, updateAgent, typ
 import { db } from "../../db/client";
 import { activeRunCount } from "../../db/runs";
 import { agentChanged } from "../../serving/invalidate";
-import { ApiError, conflict } from "../../shared/errors";
-import { isSimulated } from "../../llm/upstream";
+import { ApiError, badRequest, conflict } from "../../shared/errors";
+import { isLocalDevelopment } from "../../shared/env";
+import { isSimulated, UPSTREAM_SECRET_NAME, UPSTREAM_SECRET_PREFIX } from "../../llm/upstream";
+import { upstreamOrigin, upstreamUrlProblem } from "../../llm/urlPolicy";
 import { verifierSpecSchema } from "../../verifiers";
+import { MAX_TURNS_DEFAULT, maxTurnsSchema, toolListSchema } from "../../tools/specs";
 import { newRouter } from "../router";
 import { agentSchema, listOf, type Agent } from "../../contract";
 import { agentParam, errorResponses, json, requireAgent } from "./common";
@@ -26,18 +29,22 @@ const baseUrlSchema = z
     } catch {
       return false;
     }
-  }, "must be an http(s) URL or sim://local");
+  }, "must be an https URL or sim://local");
+
+/** Printable ASCII without spaces: a CR or LF in a key would break (or split) every upstream request. */
+const apiKeySchema = z.string().min(1).max(4096).regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces or line breaks");
 
 const upstreamInput = z
   .object({
     baseUrl: baseUrlSchema,
     model: z.string().min(1).max(200),
-    apiKey: z.string().min(1).max(4096).optional().openapi({ description: "Write-only; stored encrypted, never returned." }),
+    apiKey: apiKeySchema.nullable().optional().openapi({ description: "Write-only; stored encrypted, never returned. null removes it." }),
     apiKeySecret: z
       .string()
-      .regex(/^[A-Z_][A-Z0-9_]{0,63}$/)
+      .regex(UPSTREAM_SECRET_NAME, `must name a Worker secret starting with ${UPSTREAM_SECRET_PREFIX} (docs/security.md)`)
+      .nullable()
       .optional()
-      .openapi({ description: "Name of a Worker secret holding the key, instead of apiKey." }),
+      .openapi({ description: `Name of a Worker secret holding the key, instead of apiKey; must start with ${UPSTREAM_SECRET_PREFIX}. null removes it.` }),
   })
   .strict();
 
@@ -52,6 +59,8 @@ const agentFields = {
   gate: gateConfigSchema.nullable().openapi({ description: "Gated promotion of finished runs; null: none" }),
   capture: captureConfigSchema.openapi({ description: "Capture proxied exchanges for feedback (off by default)" }),
   schedule: scheduleConfigSchema.nullable().openapi({ description: "Scheduled retraining; null: none" }),
+  tools: toolListSchema.openapi({ description: "Tools of the agent's training and evaluation rollouts (docs/tools.md); [] for plain chat" }),
+  maxTurns: maxTurnsSchema.openapi({ description: "Model replies per tool-using rollout (default 20)" }),
 };
 
 const createAgentSchema = z
@@ -60,7 +69,7 @@ const createAgentSchema = z
     upstream: upstreamInput,
     ...agentFields,
   })
-  .partial({ systemPrompt: true, objective: true, verifier: true, trainingDefaults: true, allowedModels: true, injectPosition: true, allowVersionPin: true, gate: true, capture: true, schedule: true })
+  .partial({ systemPrompt: true, objective: true, verifier: true, trainingDefaults: true, allowedModels: true, injectPosition: true, allowVersionPin: true, gate: true, capture: true, schedule: true, tools: true, maxTurns: true })
   .strict()
   .openapi("AgentCreate");
 
@@ -92,15 +101,24 @@ export function agentView(row: AgentRow): Agent {
     gate: row.gate,
     capture: row.capture ?? CAPTURE_OFF,
     schedule: row.schedule,
+    tools: row.tools as Record<string, unknown>[],
+    maxTurns: row.maxTurns,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
 }
 
-async function sealKey(apiKey: string | undefined, env: Env): Promise<string | undefined> {
-  if (apiKey === undefined) return undefined;
-  if (!env.ENCRYPTION_KEY) throw new ApiError(400, "cannot store an upstream apiKey: ENCRYPTION_KEY is not configured; use apiKeySecret", "encryption_unavailable");
-  return encryptSecret(apiKey, env.ENCRYPTION_KEY);
+/** The key sealed for this agent (bound to its id); null clears it; undefined leaves it as it is. */
+async function sealKey(apiKey: string | null | undefined, env: Env, agentId: string): Promise<string | null | undefined> {
+  if (apiKey === undefined || apiKey === null) return apiKey;
+  const ring = await keyRing(env);
+  if (!ring) throw new ApiError(400, "cannot store an upstream apiKey: ENCRYPTION_KEY is not configured; use apiKeySecret", "encryption_unavailable");
+  return sealWithRing(apiKey, agentId, ring);
+}
+
+function checkBaseUrl(env: Env, baseUrl: string): void {
+  const problem = upstreamUrlProblem(baseUrl, isLocalDevelopment(env));
+  if (problem) throw badRequest(`upstream.baseUrl ${problem}`, "invalid_upstream_url", "upstream.baseUrl");
 }
 
 
@@ -116,13 +134,15 @@ export const agentsRouter = newRouter()
     async (c) => {
       const body = c.req.valid("json");
       const d = db(c.env.DB);
+      checkBaseUrl(c.env, body.upstream.baseUrl);
       if (await findAgentByName(d, body.name)) throw conflict(`an agent named '${body.name}' already exists`, "name_taken");
+      const id = newId("agt");
       const row: NewAgentRow = {
-        id: newId("agt"),
+        id,
         name: body.name,
         upstreamBaseUrl: body.upstream.baseUrl,
         upstreamModel: body.upstream.model,
-        upstreamKeyCipher: (await sealKey(body.upstream.apiKey, c.env)) ?? null,
+        upstreamKeyCipher: (await sealKey(body.upstream.apiKey, c.env, id)) ?? null,
         upstreamKeySecret: body.upstream.apiKeySecret ?? null,
         systemPrompt: body.systemPrompt ?? "",
         objective: body.objective ?? "",
@@ -134,6 +154,8 @@ export const agentsRouter = newRouter()
         gate: body.gate ?? null,
         capture: body.capture ?? CAPTURE_OFF,
         schedule: body.schedule ?? null,
+        tools: body.tools ?? [],
+        maxTurns: body.maxTurns ?? MAX_TURNS_DEFAULT,
       };
       return c.json(agentView(await insertAgent(d, row)), 201);
     },
@@ -172,12 +194,26 @@ export const agentsRouter = newRouter()
       if (body.name && body.name !== agent.name && (await findAgentByName(d, body.name))) {
         throw conflict(`an agent named '${body.name}' already exists`, "name_taken");
       }
+      const up = body.upstream;
+      if (up?.baseUrl !== undefined) checkBaseUrl(c.env, up.baseUrl);
+      // A stored key belongs to the origin it was given for: moving to another origin needs it again.
+      const keyGiven = up?.apiKey !== undefined || up?.apiKeySecret !== undefined;
+      const hasKey = agent.upstreamKeyCipher !== null || agent.upstreamKeySecret !== null;
+      if (up?.baseUrl !== undefined && upstreamOrigin(up.baseUrl) !== upstreamOrigin(agent.upstreamBaseUrl) && hasKey && !keyGiven) {
+        throw badRequest(
+          "upstream.baseUrl moves to another origin: give upstream.apiKey (or apiKeySecret) again for it, or null to remove the stored key",
+          "upstream_key_required",
+          "upstream.apiKey",
+        );
+      }
+      // One key source at a time: setting either one replaces the other.
+      const cipher = await sealKey(up?.apiKey, c.env, agent.id);
       const patch: Partial<NewAgentRow> = {
         name: body.name,
-        upstreamBaseUrl: body.upstream?.baseUrl,
-        upstreamModel: body.upstream?.model,
-        upstreamKeyCipher: await sealKey(body.upstream?.apiKey, c.env),
-        upstreamKeySecret: body.upstream?.apiKeySecret,
+        upstreamBaseUrl: up?.baseUrl,
+        upstreamModel: up?.model,
+        upstreamKeyCipher: cipher !== undefined ? cipher : up?.apiKeySecret ? null : undefined,
+        upstreamKeySecret: up?.apiKeySecret !== undefined ? up.apiKeySecret : up?.apiKey ? null : undefined,
         systemPrompt: body.systemPrompt,
         objective: body.objective,
         verifier: body.verifier,
@@ -188,6 +224,8 @@ export const agentsRouter = newRouter()
         gate: body.gate,
         capture: body.capture,
         schedule: body.schedule,
+        tools: body.tools,
+        maxTurns: body.maxTurns,
       };
       const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<NewAgentRow>;
       const updated = await updateAgent(d, agent.id, defined);

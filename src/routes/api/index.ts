@@ -4,6 +4,7 @@ import { evaluationsRouter } from "./evaluations";
 import { promotionsRouter } from "./promotions";
 import { protocolsRouter } from "./protocols";
 import { keysRouter } from "./keys";
+import { maintenanceRouter } from "./maintenance";
 import { libraryRouter } from "./library";
 import { runsRouter } from "./runs";
 import { servingRouter } from "./serving";
@@ -23,6 +24,7 @@ api.route("/serving", servingRouter);
 api.route("/evaluations", evaluationsRouter);
 api.route("/agents", promotionsRouter);
 api.route("/protocols", protocolsRouter);
+api.route("/maintenance", maintenanceRouter);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
 api.doc31("/openapi.json", {

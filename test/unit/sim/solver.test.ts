@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderLibrary } from "../../../src/core/library";
 import { generateProblems } from "../../../src/sim/dataset";
-import { PITFALLS, type PitfallId } from "../../../src/sim/pitfalls";
+import { PITFALL_IDS, PITFALLS, type PitfallId } from "../../../src/sim/pitfalls";
 import { answerRollout, extractFinalAnswer, sameAnswer } from "../../../src/sim/solver";
 
 const problems = generateProblems(11, 600);
@@ -22,7 +22,8 @@ function accuracy(pitfall: PitfallId, system: string, temperature = 0.7): { acc:
 }
 
 describe("solver", () => {
-  for (const p of PITFALLS) {
+  // Tool-use pitfalls have their own problems and tests (test/unit/tools/simTools.test.ts).
+  for (const p of PITFALLS.filter((x) => (PITFALL_IDS as readonly string[]).includes(x.id))) {
     it(`${p.id}: errs often without help, rarely with any good wording, and topic-only does not help`, () => {
       const none = accuracy(p.id, "");
       expect(none.acc).toBeGreaterThan(0.2);
