@@ -16,7 +16,7 @@ import { join, resolve } from "node:path";
 import OpenAI from "openai";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
+import { randomEncryptionKey, startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
 import { startSimServer, type SimServer } from "../../scripts/simServer";
 import { simDataset } from "../../src/sim/dataset";
 
@@ -108,7 +108,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
 
   sim = await startSimServer();
-  dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: "e2e-dashboard-encryption-key" } });
+  dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey() } });
   const agent = await api<{ id: string }>("POST", "/api/agents", {
     name: AGENT,
     upstream: { baseUrl: sim.url, model: "sim-1" },
@@ -180,6 +180,20 @@ afterAll(async () => {
 });
 
 describe("the dashboard in chromium", () => {
+  it("serves the page with a strict Content-Security-Policy", async () => {
+    const res = await fetch(`${dev.url}/ui/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-security-policy")).toContain("script-src 'self'");
+    expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    // A preflight (what a cross-site fetch with the CSRF header needs first) is never granted.
+    const preflight = await fetch(`${dev.url}/api/agents/${AGENT}/promote`, {
+      method: "OPTIONS",
+      headers: { origin: "http://evil.example", "access-control-request-method": "POST", "access-control-request-headers": "x-tfgrpo-csrf" },
+    });
+    expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
   it("refuses a wrong token without a cookie, then signs in with the right one; the token is kept nowhere", async () => {
     await page.goto(`${dev.url}/ui`);
     expect(new URL(page.url()).pathname).toBe("/ui/");
@@ -274,8 +288,9 @@ describe("the dashboard in chromium", () => {
     const key = await api<{ key: string }>("POST", `/api/agents/${AGENT}/keys`, { name: "dashboard-e2e" });
     const client = new OpenAI({ baseURL: `${dev.url}/v1`, apiKey: key.key, maxRetries: 0 });
     const question = simDataset("sim-test")[0]?.question ?? "";
-    const reply = await client.chat.completions.create({ model: "sim-1", messages: [{ role: "user", content: question }] });
+    const { data: reply, response } = await client.chat.completions.create({ model: "sim-1", messages: [{ role: "user", content: question }] }).withResponse();
     expect(reply.choices[0]?.message.content).toBeTruthy();
+    expect(response.headers.get("x-experience-version")).toBe(String(trained));
     const sent = sim.requests.filter((r) => r.path.endsWith("/chat/completions")).at(-1)?.body as { messages: { role: string; content: string }[] };
     const system = sent.messages.find((m) => m.role === "system")?.content ?? "";
     for (const item of library.items) expect(system).toContain(item.text);

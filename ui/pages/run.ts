@@ -112,6 +112,8 @@ export async function runPage(params: Params, main: HTMLElement, signal: AbortSi
   append(main, heading, actions, body);
   let lastStatus = "";
   let lastUpdated = "";
+  let charts = new AbortController();
+  signal.addEventListener("abort", () => charts.abort(), { once: true });
   await poll(signal, 2000, async () => {
     const run = await api.run(id, signal);
     const [agent, dataset] = await Promise.all([agentName(run.agentId), datasetName(run.datasetId)]);
@@ -137,12 +139,9 @@ export async function runPage(params: Params, main: HTMLElement, signal: AbortSi
         );
       }
       const hp = run.params;
-      // A redraw aborts the charts of the previous one.
-      redraw.abort();
-      redraw = new AbortController();
-      const charts = new AbortController();
-      signal.addEventListener("abort", () => charts.abort(), { once: true });
-      redraw.signal.addEventListener("abort", () => charts.abort(), { once: true });
+      // A redraw destroys the previous drawing's charts.
+      charts.abort();
+      charts = new AbortController();
       clear(body);
       append(
         body,
@@ -160,7 +159,6 @@ export async function runPage(params: Params, main: HTMLElement, signal: AbortSi
     return live(run);
   });
 }
-let redraw = new AbortController();
 
 function groupRow(run: string, g: Group) {
   return [
