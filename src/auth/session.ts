@@ -54,7 +54,7 @@ export async function verifySession(value: string, adminToken: string, nowSecond
   if (!/^\d{1,12}$/.test(expiresText) || nonce.length === 0 || nonce.length > 64) return null;
   const expires = Number(expiresText);
   const mac = fromBase64url(macText);
-  if (!mac || mac.length !== 32) return null;
+  if (mac?.length !== 32) return null;
   // verify() compares in constant time.
   const ok = await crypto.subtle.verify("HMAC", await sessionKey(adminToken), mac, payload(expires, nonce));
   if (!ok || expires <= nowSeconds || expires > nowSeconds + SESSION_SECONDS) return null;
@@ -63,7 +63,13 @@ export async function verifySession(value: string, adminToken: string, nowSecond
 
 /** Set-Cookie for a session: HttpOnly, SameSite=Strict, Path=/, Secure over https, Max-Age to its expiry. */
 export function sessionCookie(value: string, maxAgeSeconds: number, https: boolean): string {
-  const attrs = [`${sessionCookieName(https)}=${value}`, "Path=/", "HttpOnly", "SameSite=Strict", `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`];
+  const attrs = [
+    `${sessionCookieName(https)}=${value}`,
+    "Path=/",
+    "HttpOnly",
+    "SameSite=Strict",
+    `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`,
+  ];
   if (https) attrs.push("Secure");
   return attrs.join("; ");
 }

@@ -20,7 +20,11 @@ export async function admitSession(c: Context<AppEnv>): Promise<boolean> {
     throw new ApiError(401, "the dashboard session has expired or is invalid: sign in again", "session_expired");
   }
   if (changesState(c.req.method) && !sameOriginWrite(c.req.url, c.req.header("origin"), c.req.header(CSRF_HEADER))) {
-    throw new ApiError(403, `a session-authenticated ${c.req.method} needs the '${CSRF_HEADER}: 1' header and a same-origin Origin`, "csrf_rejected");
+    throw new ApiError(
+      403,
+      `a session-authenticated ${c.req.method} needs the '${CSRF_HEADER}: 1' header and a same-origin Origin`,
+      "csrf_rejected",
+    );
   }
   return true;
 }

@@ -2,7 +2,15 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { constantTimeEqual } from "../auth/crypto";
-import { CSRF_HEADER, clearSessionCookie, issueSession, readSessionCookie, sameOriginWrite, sessionCookie, verifySession } from "../auth/session";
+import {
+  CSRF_HEADER,
+  clearSessionCookie,
+  issueSession,
+  readSessionCookie,
+  sameOriginWrite,
+  sessionCookie,
+  verifySession,
+} from "../auth/session";
 import { isHttps } from "../auth/sessionGuard";
 import { ApiError } from "../shared/errors";
 import type { AppEnv } from "../shared/appEnv";
@@ -25,13 +33,18 @@ sessionRouter.use(async (c, next) => {
 
 sessionRouter.post(
   "/session",
-  bodyLimit({ maxSize: 4096, onError: () => { throw new ApiError(413, "sign-in body over 4096 bytes", "body_too_large"); } }),
+  bodyLimit({
+    maxSize: 4096,
+    onError: () => {
+      throw new ApiError(413, "sign-in body over 4096 bytes", "body_too_large");
+    },
+  }),
   async (c) => {
     let raw: unknown;
     try {
       raw = await c.req.json();
     } catch {
-      throw new ApiError(400, "sign-in body must be JSON: {\"token\": \"<ADMIN_TOKEN>\"}", "invalid_json");
+      throw new ApiError(400, 'sign-in body must be JSON: {"token": "<ADMIN_TOKEN>"}', "invalid_json");
     }
     const parsed = signInBody.safeParse(raw);
     if (!parsed.success) throw new ApiError(400, `invalid body: ${describeIssues(parsed.error.issues)}`, "invalid_request", "token");

@@ -105,7 +105,8 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   const built = spawnSync("npx", ["tsx", "scripts/buildUi.ts"], { cwd: ROOT, encoding: "utf8" });
   if (built.status !== 0) throw new Error(`building the dashboard failed: ${built.stderr}`);
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
 
   sim = await startSimServer();
   dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey() } });
@@ -119,14 +120,27 @@ beforeAll(async () => {
   await api("POST", "/api/datasets?name=ui-test", simDataset("sim-test").slice(0, 8));
   await api("POST", "/api/datasets?name=ui-hostile", [{ id: "x1", question: HOSTILE, answer: HOSTILE, note: HOSTILE }]);
 
-  const run = await api<{ id: string }>("POST", "/api/runs", { agent: AGENT, dataset: "ui-train", epochs: 1, groupSize: 3, batchSize: 6, seed: 7 });
+  const run = await api<{ id: string }>("POST", "/api/runs", {
+    agent: AGENT,
+    dataset: "ui-train",
+    epochs: 1,
+    groupSize: 3,
+    batchSize: 6,
+    seed: 7,
+  });
   runId = run.id;
   const done = await waitFor<RunView>(`/api/runs/${runId}`, (r) => r.status !== "queued" && r.status !== "running", 240_000);
   expect(done.status).toBe("completed");
   trained = done.latestVersion;
   expect(trained).toBeGreaterThan(0);
 
-  const evaluation = await api<{ id: string }>("POST", "/api/evaluations", { agent: AGENT, dataset: "ui-test", versions: [trained, "none"], k: 2, seed: 3 });
+  const evaluation = await api<{ id: string }>("POST", "/api/evaluations", {
+    agent: AGENT,
+    dataset: "ui-test",
+    versions: [trained, "none"],
+    k: 2,
+    seed: 3,
+  });
   evaluationId = evaluation.id;
 
   // No endpoint writes library items or rollouts by hand: hostile data at rest is written to D1
@@ -161,7 +175,16 @@ fetch("${dev.url}/api/agents/${AGENT}/promote", { method: "POST", credentials: "
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
     viewport: { width: 1280, height: 900 },
   });
   page = context.pages()[0] ?? (await context.newPage());
@@ -189,7 +212,11 @@ describe("the dashboard in chromium", () => {
     // A preflight (what a cross-site fetch with the CSRF header needs first) is never granted.
     const preflight = await fetch(`${dev.url}/api/agents/${AGENT}/promote`, {
       method: "OPTIONS",
-      headers: { origin: "http://evil.example", "access-control-request-method": "POST", "access-control-request-headers": "x-tfgrpo-csrf" },
+      headers: {
+        origin: "http://evil.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "x-tfgrpo-csrf",
+      },
     });
     expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
   });
@@ -216,7 +243,9 @@ describe("the dashboard in chromium", () => {
     expect(cookies[0]).toMatchObject({ name: "tfgrpo_session", httpOnly: true, sameSite: "Strict", secure: false, path: "/" });
     expect(cookies[0]?.expires).toBeGreaterThan(Date.now() / 1000 + 3600);
     expect(cookies[0]?.value).not.toContain(ADMIN_TOKEN);
-    const stored = await page.evaluate<string>("JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, url: location.href, cookie: document.cookie })");
+    const stored = await page.evaluate<string>(
+      "JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, url: location.href, cookie: document.cookie })",
+    );
     expect(stored).not.toContain(ADMIN_TOKEN);
     expect(JSON.parse(stored).cookie).toBe("");
     expect(dev.output().slice(logged)).not.toContain(ADMIN_TOKEN);
@@ -281,20 +310,28 @@ describe("the dashboard in chromium", () => {
     expect((await api<{ activeVersion: number | null }>("GET", `/api/agents/${AGENT}`)).activeVersion).toBeNull();
     await page.getByTestId(`promote-${trained}`).click();
     await page.getByTestId("confirm").getByRole("button", { name: "Promote" }).click();
-    await page.getByTestId("active-version").filter({ hasText: `v${trained}` }).waitFor();
+    await page
+      .getByTestId("active-version")
+      .filter({ hasText: `v${trained}` })
+      .waitFor();
     expect((await api<{ activeVersion: number | null }>("GET", `/api/agents/${AGENT}`)).activeVersion).toBe(trained);
 
     const library = await api<{ items: { text: string }[] }>("GET", `/api/agents/${AGENT}/library/versions/${trained}`);
     const key = await api<{ key: string }>("POST", `/api/agents/${AGENT}/keys`, { name: "dashboard-e2e" });
     const client = new OpenAI({ baseURL: `${dev.url}/v1`, apiKey: key.key, maxRetries: 0 });
     const question = simDataset("sim-test")[0]?.question ?? "";
-    const { data: reply, response } = await client.chat.completions.create({ model: "sim-1", messages: [{ role: "user", content: question }] }).withResponse();
+    const { data: reply, response } = await client.chat.completions
+      .create({ model: "sim-1", messages: [{ role: "user", content: question }] })
+      .withResponse();
     expect(reply.choices[0]?.message.content).toBeTruthy();
     expect(response.headers.get("x-experience-version")).toBe(String(trained));
-    const sent = sim.requests.filter((r) => r.path.endsWith("/chat/completions")).at(-1)?.body as { messages: { role: string; content: string }[] };
+    const sent = sim.requests.filter((r) => r.path.endsWith("/chat/completions")).at(-1)?.body as {
+      messages: { role: string; content: string }[];
+    };
     const system = sent.messages.find((m) => m.role === "system")?.content ?? "";
     for (const item of library.items) expect(system).toContain(item.text);
-    for (let i = 0; i < 2; i++) await client.chat.completions.create({ model: "sim-1", messages: [{ role: "user", content: `${question} (${i})` }] });
+    for (let i = 0; i < 2; i++)
+      await client.chat.completions.create({ model: "sim-1", messages: [{ role: "user", content: `${question} (${i})` }] });
   });
 
   it("keeps a cross-site page from acting with the session", async () => {
@@ -330,7 +367,13 @@ describe("the dashboard in chromium", () => {
   it("uploads a data set with progress and previews hostile rows as text", async () => {
     await open("#/datasets", "Data sets");
     const file = join(profile, "upload.jsonl");
-    writeFileSync(file, simDataset("sim-test").slice(20, 25).map((r) => JSON.stringify(r)).join("\n"));
+    writeFileSync(
+      file,
+      simDataset("sim-test")
+        .slice(20, 25)
+        .map((r) => JSON.stringify(r))
+        .join("\n"),
+    );
     await page.getByLabel("Name", { exact: true }).fill("ui-upload");
     await page.getByLabel("File", { exact: true }).setInputFiles(file);
     await page.getByRole("button", { name: "Upload" }).click();

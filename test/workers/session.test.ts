@@ -12,7 +12,9 @@ const ORIGIN = "http://tfgrpo.test";
 const WRITE = { origin: ORIGIN, "x-tfgrpo-csrf": "1", "content-type": "application/json" };
 
 async function send(method: string, path: string, headers: Record<string, string>, body?: unknown, base = ORIGIN): Promise<Response> {
-  return exports.default.fetch(new Request(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+  return exports.default.fetch(
+    new Request(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
+  );
 }
 
 async function signIn(base = ORIGIN): Promise<{ res: Response; cookie: string }> {
@@ -52,7 +54,11 @@ describe("signing in", () => {
   });
 
   it("from another origin, or without the CSRF header, is refused before the token is looked at", async () => {
-    const attempts: Record<string, string>[] = [{ ...WRITE, origin: "http://evil.example" }, { origin: ORIGIN, "content-type": "application/json" }, { "x-tfgrpo-csrf": "1" }];
+    const attempts: Record<string, string>[] = [
+      { ...WRITE, origin: "http://evil.example" },
+      { origin: ORIGIN, "content-type": "application/json" },
+      { "x-tfgrpo-csrf": "1" },
+    ];
     for (const headers of attempts) {
       const res = await send("POST", "/auth/session", headers, { token: "test-admin-token" });
       expect(res.status).toBe(403);
@@ -63,7 +69,9 @@ describe("signing in", () => {
 
   it("with a malformed or oversized body answers 400 / 413", async () => {
     expect((await send("POST", "/auth/session", WRITE, { token: 5 })).status).toBe(400);
-    expect((await exports.default.fetch(new Request(`${ORIGIN}/auth/session`, { method: "POST", headers: WRITE, body: "{not json" }))).status).toBe(400);
+    expect(
+      (await exports.default.fetch(new Request(`${ORIGIN}/auth/session`, { method: "POST", headers: WRITE, body: "{not json" }))).status,
+    ).toBe(400);
     expect((await send("POST", "/auth/session", WRITE, { token: "x".repeat(5000) })).status).toBe(413);
   });
 });

@@ -9,12 +9,17 @@ import { describe, expect, it } from "vitest";
 
 const UI = resolve(import.meta.dirname, "../../../ui");
 const files = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+  );
 
 describe("the dashboard's source", () => {
   it("never parses strings as HTML or script", () => {
-    const sinks = /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|createContextualFragment|DOMParser|\beval\(|new Function\(|setAttribute\(\s*["'](href|src|on\w+|style)["']/;
-    const offenders = files(UI).filter((f) => sinks.test(readFileSync(f, "utf8").replace(/setAttribute\("href", href\(props\.route, props\.query\)\)/, "")));
+    const sinks =
+      /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|createContextualFragment|DOMParser|\beval\(|new Function\(|setAttribute\(\s*["'](href|src|on\w+|style)["']/;
+    const offenders = files(UI).filter((f) =>
+      sinks.test(readFileSync(f, "utf8").replace(/setAttribute\("href", href\(props\.route, props\.query\)\)/, "")),
+    );
     expect(offenders).toEqual([]);
   });
 
@@ -23,6 +28,7 @@ describe("the dashboard's source", () => {
     const allow = /const ATTRIBUTE = \/\^\((.*)\)\$\//.exec(source)?.[1] ?? "";
     expect(allow).not.toBe("");
     const pattern = new RegExp(`^(${allow})$`);
-    for (const name of ["onclick", "onerror", "style", "src", "href", "srcdoc", "formaction", "action"]) expect(pattern.test(name), name).toBe(false);
+    for (const name of ["onclick", "onerror", "style", "src", "href", "srcdoc", "formaction", "action"])
+      expect(pattern.test(name), name).toBe(false);
   });
 });
