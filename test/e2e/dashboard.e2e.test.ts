@@ -398,6 +398,29 @@ describe("the dashboard in chromium", () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it("follows a running run live, recovers it and cancels it after a confirmation", async () => {
+    const { id } = await api<{ id: string }>("POST", "/api/runs", { agent: AGENT, dataset: "ui-train", epochs: 6, groupSize: 3, batchSize: 6, maxGroupsInFlight: 2, seed: 11 });
+    await open(`#/runs/${id}`, new RegExp(id));
+    const progress = page.getByTestId("run-progress");
+    await progress.getByText("running").waitFor({ timeout: 30_000 });
+    const before = await progress.textContent();
+    // The page polls: the progress moves without a reload.
+    // (Polled from here: waitForFunction evaluates its string with eval, which the page's CSP forbids.)
+    const deadline = Date.now() + 30_000;
+    while ((await progress.textContent()) === before) {
+      if (Date.now() > deadline) throw new Error("the run's progress did not change on the page within 30 s");
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await page.getByTestId("recover-run").click();
+    await page.getByTestId("run-notice").filter({ hasText: /^Recovery: / }).waitFor();
+    await shot("15-run-live");
+    await page.getByTestId("cancel-run").click();
+    await page.getByTestId("confirm").getByRole("button", { name: "Cancel run" }).click();
+    await progress.getByText("cancelled").waitFor({ timeout: 30_000 });
+    expect((await api<{ status: string }>("GET", `/api/runs/${id}`)).status).toBe("cancelled");
+    await expect(page.getByTestId("cancel-run").count()).resolves.toBe(0);
+  });
+
   it("sends an expired session back to sign-in and returns to the same page", async () => {
     await open(`#/agents/${AGENT}/promotions`, new RegExp(`Promotions of ${AGENT}`));
     await context.clearCookies();

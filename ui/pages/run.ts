@@ -27,7 +27,7 @@ function progressView(run: Run): HTMLElement {
     facts([
       ["Status", [badge(run.status, statusBadgeKind(run.status)), run.reason ? ` (${run.reason})` : ""]],
       ["Epoch", `${p.epoch ?? 0} of ${p.epochs}`],
-      ["Batch", `${p.batch === null ? "—" : p.batch + 1} of ${p.batchesPerEpoch}`],
+      ["Batch", live(run) ? `${p.batch === null ? "—" : p.batch + 1} of ${p.batchesPerEpoch}` : `${run.batches.length} batch${run.batches.length === 1 ? "" : "es"} done (${p.batchesPerEpoch} per epoch)`],
       ["Groups", [bar, ` ${num(p.groupsDone)} of ${num(p.groupsTotal)} (kept ${run.groups.kept}, skipped ${run.groups.skipped}, dropped ${run.groups.dropped})`]],
       ["Rollouts", `${num(p.rolloutsDone)} of ${num(p.rolloutsTotal)}`],
       ["Tokens", `${num(t.prompt + t.completion)} (${num(t.prompt)} prompt, ${num(t.completion)} completion) in ${num(t.calls)} calls`],
@@ -108,8 +108,9 @@ export async function runPage(params: Params, main: HTMLElement, signal: AbortSi
   document.title = `Run ${id} · tfgrpo`;
   const heading = h("h1", {}, "Run ", h("span", { class: "name" }, id));
   const actions = h("div", { class: "actions" });
+  const notice = h("p", { role: "status", attrs: { "data-testid": "run-notice" } });
   const body = h("div");
-  append(main, heading, actions, body);
+  append(main, heading, actions, notice, body);
   let lastStatus = "";
   let lastUpdated = "";
   let charts = new AbortController();
@@ -118,10 +119,9 @@ export async function runPage(params: Params, main: HTMLElement, signal: AbortSi
     const run = await api.run(id, signal);
     const [agent, dataset] = await Promise.all([agentName(run.agentId), datasetName(run.datasetId)]);
     if (signal.aborted) return false;
-    // Redraw only when something moved: charts keep their state between identical polls.
-    if (run.status !== lastStatus || run.updatedAt !== lastUpdated) {
+    // The buttons are redrawn only when the status changes, so a click never lands on a replaced one.
+    if (run.status !== lastStatus) {
       lastStatus = run.status;
-      lastUpdated = run.updatedAt;
       clear(actions);
       append(actions, h("p", {}, "Agent ", link(["agents", agent], agent), " · data set ", link(["datasets", dataset], dataset), ` · ${run.kind}`));
       if (live(run)) {
@@ -130,14 +130,18 @@ export async function runPage(params: Params, main: HTMLElement, signal: AbortSi
           actionButton("Cancel run", async () => {
             if (!(await confirmAction("Cancel this run?", `Run ${run.id} stops at its next batch boundary. Library versions it has made are kept.`, "Cancel run"))) return;
             await api.cancelRun(run.id);
-            lastStatus = "";
+            notice.textContent = "Cancelled: the run stops at its next batch boundary.";
           }, { testId: "cancel-run" }),
           actionButton("Recover", async () => {
             const r = await api.recoverRun(run.id);
-            actions.appendChild(h("p", { role: "status" }, `Recovery: ${r.run}; ${r.groups} group instance(s) nudged.`));
+            notice.textContent = `Recovery: ${r.run}; ${r.groups} group instance(s) nudged.`;
           }, { testId: "recover-run" }),
         );
       }
+    }
+    // The rest is redrawn only when something moved: charts keep their state between identical polls.
+    if (run.updatedAt !== lastUpdated || body.childElementCount === 0) {
+      lastUpdated = run.updatedAt;
       const hp = run.params;
       // A redraw destroys the previous drawing's charts.
       charts.abort();
