@@ -10,6 +10,10 @@ import { agentName, datasetName } from "../names";
 import { intParam, type Params } from "../router";
 import { actionButton, confirmAction, poll, statusBadgeKind } from "./common";
 
+/** A hyperparameter's value as text: lists and objects (tools) as JSON, an empty list as "none". */
+const paramText = (v: unknown): string =>
+  v === null || v === undefined ? "—" : Array.isArray(v) && v.length === 0 ? "none" : typeof v === "object" ? JSON.stringify(v) : String(v);
+
 const live = (run: Run) => run.status === "queued" || run.status === "running";
 const batchLabel = (b: { epoch: number; batch: number }) => `e${b.epoch} b${b.batch}`;
 
@@ -157,7 +161,7 @@ export async function runPage(params: Params, main: HTMLElement, signal: AbortSi
         h("h2", {}, "Usage"),
         usageTable(run),
         h("h2", {}, "Hyperparameters"),
-        facts(Object.entries(hp).map(([k, v]) => [k, v === null ? "—" : String(v)] as const)),
+        facts(Object.entries(hp).map(([k, v]) => [k, paramText(v)] as const)),
       );
     }
     return live(run);
