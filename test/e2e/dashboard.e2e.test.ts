@@ -378,6 +378,7 @@ describe("the dashboard in chromium", () => {
     await page.getByLabel("File", { exact: true }).setInputFiles(file);
     await page.getByRole("button", { name: "Upload" }).click();
     await page.getByTestId("upload-status").getByText("5 samples").waitFor();
+    await page.getByTestId("datasets-table").getByRole("link", { name: "ui-upload" }).waitFor();
     await shot("12-datasets");
 
     await open("#/datasets/ui-hostile", /ui-hostile/);

@@ -7,7 +7,7 @@ import { actionButton } from "./common";
 
 const PAGE = 50;
 
-function uploadForm(): HTMLElement {
+function uploadForm(onUploaded: () => void): HTMLElement {
   const name = h("input", { id: "upload-name", attrs: { name: "name", required: true, maxlength: 100, autocomplete: "off" } });
   const description = h("input", { id: "upload-description", attrs: { name: "description", maxlength: 2000, autocomplete: "off" } });
   const file = h("input", { id: "upload-file", attrs: { type: "file", name: "file", accept: ".jsonl,.ndjson,.json", required: true } });
@@ -33,6 +33,7 @@ function uploadForm(): HTMLElement {
           .then((d) => {
             append(status, "Uploaded ", link(["datasets", d.name], d.name), `: ${num(d.sampleCount)} samples.`);
             form.reset();
+            onUploaded();
           })
           .catch((error: unknown) => append(status, alertBox(error instanceof ApiFailure || error instanceof Error ? error.message : String(error))))
           .finally(() => {
@@ -58,20 +59,27 @@ function uploadForm(): HTMLElement {
 
 export async function datasetsPage(_params: Params, main: HTMLElement, signal: AbortSignal): Promise<void> {
   document.title = "Data sets · tfgrpo";
-  const [{ data }, builtins] = await Promise.all([api.datasets(signal), api.builtins(signal)]);
+  const list = h("div");
+  const drawList = async (): Promise<void> => {
+    const { data } = await api.datasets(signal);
+    list.replaceChildren(
+      data.length === 0
+        ? h("p", {}, "No data set yet.")
+        : table(
+            ["Name", "Source", "Samples", "Description", "Created"],
+            data.map((d) => [link(["datasets", d.name], d.name), d.source, num(d.sampleCount), d.description || "—", when(d.createdAt)]),
+            "Data sets",
+            "datasets-table",
+          ),
+    );
+  };
+  const [builtins] = await Promise.all([api.builtins(signal), drawList()]);
   const rerender = () => window.dispatchEvent(new HashChangeEvent("hashchange"));
   append(
     main,
     h("h1", {}, "Data sets"),
-    data.length === 0
-      ? h("p", {}, "No data set yet.")
-      : table(
-          ["Name", "Source", "Samples", "Description", "Created"],
-          data.map((d) => [link(["datasets", d.name], d.name), d.source, num(d.sampleCount), d.description || "—", when(d.createdAt)]),
-          "Data sets",
-          "datasets-table",
-        ),
-    uploadForm(),
+    list,
+    uploadForm(() => void drawList().catch(() => {})),
     h("h2", {}, "Built-in data sets"),
     table(
       ["Name", "Rows", "Description", ""],
