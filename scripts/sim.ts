@@ -1,6 +1,8 @@
 /**
  * CLI: the simulated model as a standalone OpenAI-compatible server.
  *   npm run sim -- --port 8787 [--latency-ms 1000 --jitter-ms 100 --fault-rate 0.2 --faults 429,500,hang,malformed,truncate --hang-ms 120000 --seed S]
+ * GET /v1/sim/stats reports requests, calls and injected faults per scope; GET /v1/sim/calls?scope=… the
+ * per-call request log.
  */
 import { parseArgs } from "node:util";
 import { parseFaultKinds } from "../src/sim/faults";

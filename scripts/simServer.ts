@@ -1,11 +1,12 @@
 /**
  * Node adapter around the simulated model's fetch handler (kept out of src/ so src/ stays
  * Worker-safe). Records every request it receives, so tests of a proxy can assert what reached the
- * upstream.
+ * upstream; `inspect()` gives the model's own per-call request log and fault counts per scope (also at
+ * `GET /v1/sim/stats` and `GET /v1/sim/calls?scope=…`).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createSimulatedModel, type SimOptions } from "../src/sim/index";
+import { createSimulatedModel, type SimInspection, type SimOptions } from "../src/sim/index";
 
 export type RecordedRequest = {
   method: string;
@@ -22,7 +23,15 @@ export type RecordedRequest = {
  */
 export type SimStats = { inFlight: number; peakInFlight: number; total: number; firstAt: number | null; lastAt: number | null; idleMs: number };
 
-export type SimServer = { url: string; port: number; requests: RecordedRequest[]; stats: SimStats; close(): Promise<void> };
+export type SimServer = {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  stats: SimStats;
+  /** The model's per-call request log and injected faults, per scope (an agent's base URL path and knobs). */
+  inspect(): SimInspection;
+  close(): Promise<void>;
+};
 
 export type SimServerOptions = SimOptions & { port?: number; host?: string };
 
@@ -113,6 +122,7 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
     port,
     requests,
     stats,
+    inspect: () => model.inspect(),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -11,6 +11,7 @@ export default {
   /** Cron trigger: scheduled retraining, recovery of stalled runs, capture retention (src/training/schedule.ts). */
   async scheduled(controller, env) {
     const r = await runScheduled(env, controller.scheduledTime);
-    console.log(`cron ${controller.cron}: started ${r.started.length}, skipped ${r.skipped.length}, recovered ${r.recovered.length}, purged ${r.purgedCaptures} captures`);
+    const failed = r.errors.length > 0 ? `; failed phases: ${r.errors.map((e) => e.phase).join(", ")}` : "";
+    console.log(`cron ${controller.cron}: started ${r.started.length}, skipped ${r.skipped.length}, recovered ${r.recovered.length}, purged ${r.purgedCaptures} captures${failed}`);
   },
 } satisfies ExportedHandler<Env>;

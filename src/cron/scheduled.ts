@@ -9,6 +9,9 @@ import { claimPeriod, recordRecovery, scheduledAgents, snapshotDataset, stalledR
 import { envString } from "../shared/env";
 import { recoverEvaluation, recoverRun } from "../recovery/recover";
 import { startRun } from "../training/startRun";
+import { applyRetention, type RetentionReport } from "../db/lifecycle";
+import { IDEMPOTENCY_RETENTION_MS, purgeIdempotencyKeys } from "../db/idempotency";
+import { describeError } from "../shared/logging";
 import { finishEvaluation } from "../db/evaluationRows";
 
 /**
@@ -19,8 +22,15 @@ import { finishEvaluation } from "../db/evaluationRows";
 
 export const DEFAULT_STALE_MINUTES = 30;
 
+/** Stalled runs plus evaluations recovered in one tick at most; the rest wait for the next tick. */
+export const MAX_RECOVERIES_PER_TICK = 10;
+
 export type ScheduledReport = {
   purgedCaptures: number;
+  retention: RetentionReport | null;
+  purgedIdempotencyKeys: number;
+  /** Phases that failed this tick (the others still ran). */
+  errors: { phase: "retention" | "recovery" | "schedule"; message: string }[];
   recovered: { kind: "run" | "evaluation"; id: string; action: string }[];
   started: { agentId: string; period: number; runId: string; datasetId: string; feedbackSamples: number }[];
   skipped: { agentId: string; period: number; reason: string }[];
@@ -28,9 +38,32 @@ export type ScheduledReport = {
 
 export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledReport> {
   const d = db(env.DB);
-  const report: ScheduledReport = { purgedCaptures: 0, recovered: [], started: [], skipped: [] };
-  report.purgedCaptures = await purgeExpiredCaptures(d, new Date(nowMs).toISOString());
-  report.recovered = await recoverStalled(env, d, nowMs);
+  const report: ScheduledReport = { purgedCaptures: 0, retention: null, purgedIdempotencyKeys: 0, errors: [], recovered: [], started: [], skipped: [] };
+  const now = new Date(nowMs).toISOString();
+  // Each phase on its own: one that fails is logged and reported, and never keeps the others from running.
+  const phase = async (name: ScheduledReport["errors"][number]["phase"], work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (error) {
+      const message = describeError(error, env);
+      console.error(`cron phase ${name} failed: ${message}`);
+      report.errors.push({ phase: name, message });
+    }
+  };
+  await phase("retention", async () => {
+    report.purgedCaptures = await purgeExpiredCaptures(d, now);
+    report.retention = await applyRetention(d, now);
+    report.purgedIdempotencyKeys = await purgeIdempotencyKeys(d, new Date(nowMs - IDEMPOTENCY_RETENTION_MS).toISOString());
+  });
+  await phase("recovery", async () => {
+    report.recovered = await recoverStalled(env, d, nowMs);
+  });
+  await phase("schedule", () => scheduleDue(env, d, nowMs, report));
+  return report;
+}
+
+/** Starts each agent's scheduled retraining whose period is due (one run per agent and period). */
+async function scheduleDue(env: Env, d: Db, nowMs: number, report: ScheduledReport): Promise<void> {
   for (const agent of await scheduledAgents(d)) {
     const parsed = scheduleConfigSchema.safeParse(agent.schedule);
     if (!parsed.success || !parsed.data.enabled) continue;
@@ -79,7 +112,6 @@ export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledRe
       await skip(`could not start: ${error instanceof Error ? error.message : String(error)}`, "failed");
     }
   }
-  return report;
 }
 
 async function recoverStalled(env: Env, d: Db, nowMs: number): Promise<ScheduledReport["recovered"]> {
@@ -99,7 +131,9 @@ async function recoverStalled(env: Env, d: Db, nowMs: number): Promise<Scheduled
     await recordRecovery(d, { kind, targetId: id, action, detail: `no progress for over ${minutes} minutes` });
     out.push({ kind, id, action });
   };
-  for (const run of await stalledRuns(d, before)) {
+  // Bounded per tick, so one tick's work stays within the cron invocation's limits.
+  const runs = (await stalledRuns(d, before)).slice(0, MAX_RECOVERIES_PER_TICK);
+  for (const run of runs) {
     await handle(
       "run",
       run.id,
@@ -111,7 +145,7 @@ async function recoverStalled(env: Env, d: Db, nowMs: number): Promise<Scheduled
       () => updateRun(d, run.id, {}),
     );
   }
-  for (const e of await stalledEvaluations(d, before)) {
+  for (const e of (await stalledEvaluations(d, before)).slice(0, MAX_RECOVERIES_PER_TICK - runs.length)) {
     await handle(
       "evaluation",
       e.id,

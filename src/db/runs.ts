@@ -15,8 +15,24 @@ export async function activeRunCount(d: Db, where: { agentId?: string; datasetId
   return row?.n ?? 0;
 }
 
+/** The agent's run in progress, if any (at most one: see the runs_one_active_per_agent index). */
+export async function activeRunOf(d: Db, agentId: string): Promise<string | null> {
+  const row = await d.select({ id: runs.id }).from(runs).where(and(eq(runs.agentId, agentId), inArray(runs.status, [...ACTIVE_RUN_STATUSES]))).get();
+  return row?.id ?? null;
+}
+
+/** Raised by insertRun when the agent already has a run in progress. */
+export class ActiveRunExistsError extends Error {}
+
 export async function insertRun(d: Db, row: typeof runs.$inferInsert): Promise<RunRow> {
-  const [created] = await d.insert(runs).values(row).returning();
+  let created: RunRow | undefined;
+  try {
+    [created] = await d.insert(runs).values(row).returning();
+  } catch (error) {
+    const text = error instanceof Error ? `${error.message} ${error.cause instanceof Error ? error.cause.message : ""}` : "";
+    if (/UNIQUE constraint failed: runs\.agent_id/i.test(text)) throw new ActiveRunExistsError(`agent ${row.agentId} already has a run in progress`);
+    throw error;
+  }
   if (!created) throw new Error("insert returned no row");
   return created;
 }

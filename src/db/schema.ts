@@ -136,7 +136,12 @@ export const runs = sqliteTable(
     createdAt: createdAt(),
     updatedAt: text("updated_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
   },
-  (t) => [index("runs_agent").on(t.agentId), index("runs_dataset_status").on(t.datasetId, t.status)],
+  (t) => [
+    index("runs_agent").on(t.agentId),
+    index("runs_dataset_status").on(t.datasetId, t.status),
+    // One active run per agent: two would race on version numbers and item ids (issue 16).
+    uniqueIndex("runs_one_active_per_agent").on(t.agentId).where(sql`status in ('queued', 'running')`),
+  ],
 );
 
 /** One rollout; the unique key makes a retried step reuse, never duplicate, a paid completion. */
@@ -401,11 +406,31 @@ export const toolResults = sqliteTable(
     ownerId: text("owner_id").notNull(),
     callKey: text("call_key").notNull(),
     tool: text("tool").notNull(),
-    state: text("state", { enum: ["running", "done"] }).notNull(),
+    /** running: started; retried: found running by a replay and started once more; done: output stored. */
+    state: text("state", { enum: ["running", "retried", "done"] }).notNull(),
     /** The tool message content (capped). */
     output: text("output"),
     isError: integer("is_error", { mode: "boolean" }).notNull().default(false),
     durationMs: integer("duration_ms"),
   },
   (t) => [primaryKey({ columns: [t.ownerId, t.callKey] })],
+);
+
+/**
+ * The first answer to a POST that starts paid work, by its Idempotency-Key: a retried request gets it
+ * back instead of starting the work again (docs/security.md, "Idempotent starts"). Kept one day.
+ */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    route: text("route").notNull(),
+    key: text("key").notNull(),
+    /** SHA-256 of the request body: the same key with another body is refused. */
+    requestHash: text("request_hash").notNull(),
+    /** Null while the first request is still being answered. */
+    status: integer("status"),
+    response: text("response", { mode: "json" }).$type<unknown>(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.route, t.key] }), index("idempotency_created").on(t.createdAt)],
 );

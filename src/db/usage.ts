@@ -16,7 +16,9 @@ const encodeUsageRow = (r: NewUsageRow) => [
 ];
 
 /**
- * Unexecuted inserts for a batch of usage rows (a replayed request id is ignored, not duplicated). The
+ * Unexecuted inserts for a batch of usage rows (a replayed request id is ignored, not duplicated).
+ * Rows of an agent deleted since they were buffered are left out: a foreign-key failure would roll
+ * back the whole batch, losing every other agent's rows with it (issue 16). The
  * rows travel as one JSON array unpacked by SQLite's `json_each`, so a flush of hundreds of rows is a
  * single statement with one bound value: D1 and the Worker pay per statement and per bound value, not
  * per row (drizzle's multi-row `values()` needed 13 bound values a row and 7 rows a statement).
@@ -32,7 +34,7 @@ export function usageInsertStatements(d: Db, rows: readonly NewUsageRow[]) {
         .select(
           sql`select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
                      value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12
-              from json_each(${chunk}) where true`,
+              from json_each(${chunk}) where value ->> 1 in (select id from agents)`,
         )
         .onConflictDoNothing(),
     );

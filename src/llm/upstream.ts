@@ -1,7 +1,7 @@
 import { envString, isLocalDevelopment } from "../shared/env";
 import { keyRing, openWithRing } from "../auth/keyRing";
 import type { AgentRow } from "../db/agents";
-import { createSimulatedModel } from "../sim";
+import { createSimulatedModel, type SimInspection } from "../sim";
 
 /** Where an agent's chat requests go. `apiKey` is a secret: never log it or return it to a client. */
 export type Upstream = { baseUrl: string; model: string; apiKey: string | null };
@@ -68,6 +68,11 @@ let simulated: SimulatedModel | undefined;
 function simulatedModel(): SimulatedModel {
   simulated ??= createSimulatedModel();
   return simulated;
+}
+
+/** Inspection hook for tests: what this isolate's in-process simulated model has seen (requests per call, faults per scope). */
+export function inspectSimulatedModel(): SimInspection {
+  return simulatedModel().inspect();
 }
 
 /** Like network `fetch`, an aborted call rejects with the signal's reason instead of yielding a response. */

@@ -55,7 +55,7 @@ export type EvaluationRecovery = { evaluation: string; chunks: number; reports: 
  * is nudged.
  *
  * Only chunks known to be spawned are looked up, because looking up an id the local engine has never
- * seen leaves a stub that a later create would take for the instance (workflows/engine.ts). Waves are
+ * seen leaves a stub that a later create would take for the instance (src/durable/instances.ts). Waves are
  * spawned one after another, so every chunk of a wave up to the last one with a stored score exists.
  */
 export async function recoverEvaluation(env: Env, evaluationId: string): Promise<EvaluationRecovery> {

@@ -1,14 +1,38 @@
 import type { Context } from "hono";
 import type { ProxyEnv } from "./proxyAuth";
-import { ApiError } from "../shared/errors";
+import { ApiError, errorBody } from "../shared/errors";
 import { captureTap } from "./capture";
 import { bodyKind, jsonUsage, MAX_JSON_BYTES, meterBody, type MeterResult } from "./meter";
 
 /** Names the library version a response was produced with ("none" without one); also pins one on a request. */
 export const VERSION_HEADER = "x-experience-version";
 
-/** Response headers that describe the upstream's framing, not the body we send on. */
-const DROP_RESPONSE_HEADERS = ["content-length", "transfer-encoding", "connection", "keep-alive"];
+/**
+ * Upstream response headers a client may see (docs/security.md, "Upstream replies"): the content type,
+ * retry hints, rate-limit headers and request ids. Everything else (cookies, organisation and project
+ * ids, framing, server details) stays behind.
+ */
+const KEPT_RESPONSE_HEADERS = new Set(["content-type", "retry-after", "retry-after-ms", "x-request-id", "request-id", "openai-processing-ms"]);
+const KEPT_RESPONSE_PREFIXES = ["x-ratelimit-", "anthropic-ratelimit-", "ratelimit"];
+
+export function allowedResponseHeaders(upstream: Headers): Headers {
+  const headers = new Headers();
+  for (const [name, value] of upstream) {
+    if (KEPT_RESPONSE_HEADERS.has(name) || KEPT_RESPONSE_PREFIXES.some((p) => name.startsWith(p))) headers.append(name, value);
+  }
+  return headers;
+}
+
+/**
+ * An upstream that refuses the agent's own credentials (401, 403) is the admin's problem, not the
+ * client's: its body (OpenAI's names the masked key) is replaced by our error, as a 502, so that a
+ * client SDK does not report the client's proxy key as invalid.
+ */
+function upstreamAuthFailure(status: number, headers: Headers): Response {
+  headers.set("content-type", "application/json");
+  const message = `the upstream refused this agent's credentials (HTTP ${status}); ask the agent's administrator`;
+  return new Response(JSON.stringify(errorBody(502, message, "upstream_auth_failed")), { status: 502, headers });
+}
 
 export type Relay = {
   requestId: string;
@@ -30,8 +54,7 @@ export type Relay = {
  * buffer, with no stream pumped through the Worker and its usage read after the response has gone.
  */
 export async function relayReply(c: Context<ProxyEnv>, upstream: Response, relay: Relay): Promise<Response> {
-  const headers = new Headers(upstream.headers);
-  for (const name of DROP_RESPONSE_HEADERS) headers.delete(name);
+  const headers = allowedResponseHeaders(upstream.headers);
   const upstreamRequestId = headers.get("x-request-id");
   if (upstreamRequestId) headers.set("x-upstream-request-id", upstreamRequestId);
   headers.set("x-request-id", relay.requestId);
@@ -39,6 +62,12 @@ export async function relayReply(c: Context<ProxyEnv>, upstream: Response, relay
   const init = { status: upstream.status, statusText: upstream.statusText, headers };
   const agent = c.get("agent");
 
+  if (upstream.status === 401 || upstream.status === 403) {
+    await upstream.body?.cancel().catch(() => undefined);
+    console.error(`request ${relay.requestId}: agent ${agent.agentId}'s upstream refused its credentials (HTTP ${upstream.status})`);
+    relay.log(502, { usage: null, firstByteAt: relay.respondedAt, endedAt: Date.now(), completed: true });
+    return upstreamAuthFailure(upstream.status, headers);
+  }
   if (!upstream.body) {
     relay.log(upstream.status, { usage: null, firstByteAt: null, endedAt: Date.now(), completed: true });
     return new Response(null, init);

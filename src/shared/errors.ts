@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { describeError } from "./logging";
 
 /** The OpenAI error shape, used for every error this service produces. */
 export type ErrorBody = { error: { message: string; type: string; code: string | null; param: string | null } };
@@ -48,7 +49,7 @@ export function handleError(err: Error, c: Context): Response {
     return c.json(errorBody(status, err.message || "request failed", null), status);
   }
   const requestId = c.get("requestId") ?? "unknown";
-  console.error(`request ${requestId} failed: ${err.name}`);
+  console.error(`request ${requestId} ${c.req.method} ${c.req.path} failed: ${describeError(err, c.env as Env | undefined)}`);
   return c.json(errorBody(500, `internal error (request id ${requestId})`, "internal_error"), 500);
 }
 

@@ -13,6 +13,8 @@ const withIds = (items: readonly ExperienceText[]): LibraryItem[] => items.map((
 export const GOOD_LIBRARY: LibraryItem[] = withIds(PITFALLS.map((p) => p.experience));
 /** Generic advice plus topic-only remarks: nothing a reader could apply. */
 export const VAGUE_LIBRARY: LibraryItem[] = withIds([...GENERIC_VAGUE, ...PITFALLS.map((p) => p.topicOnly)]);
+/** The wrong rule for every pitfall: what a harmful library looks like. */
+export const MISLEADING_LIBRARY: LibraryItem[] = withIds(PITFALLS.flatMap((p) => (p.misleading ? [p.misleading] : [])));
 
 /** Mean accuracy (one sample per problem, seed = problem index) with the library in the system message. */
 export async function measureAccuracy(problems: readonly SimProblem[], library: readonly LibraryItem[], temperature: number): Promise<number> {

@@ -73,23 +73,3 @@ export function latencyFor(knobs: Knobs, seed: number, requestHash: string, atte
   const u = unitFromKey("latency", seed, requestHash, attempt);
   return Math.max(0, knobs.latencyMs + knobs.jitterMs * (2 * u - 1));
 }
-
-/** Sleeps, rejecting with the signal's reason if the client goes away. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}

@@ -3,10 +3,13 @@
  * reacting to experiences in its prompt the way Training-Free GRPO assumes an LLM does. Uses only
  * Web-standard APIs, so it runs inside a Worker and in Node. Always labelled as simulated.
  */
-import { DEFAULT_KNOBS, decideFault, knobsFor, latencyFor, sleep, type Knobs } from "./faults";
+import { sleep } from "../shared/time";
+import { DEFAULT_KNOBS, decideFault, knobsFor, latencyFor, type Knobs } from "./faults";
+import { SimLedger, scopeOf, type CallRecord, type ScopeStats } from "./ledger";
 import { hashHex, rngFromKey } from "./rng";
 import { answerRollout } from "./solver";
 import { answerFromTool, toolsReply } from "./toolsRollout";
+import type { OfferedTool } from "./toolMatch";
 import { CODE_TOOL_NAME } from "../tools/specs";
 import { detectStage, garble, JSON_STAGES, stageReply, type Stage } from "./stages";
 import {
@@ -28,6 +31,7 @@ import {
 export { simDataset, generateProblems, type SimProblem, type SimDatasetName } from "./dataset";
 export { PITFALLS, GENERIC_VAGUE, type Pitfall, type PitfallId } from "./pitfalls";
 export { FAULT_KINDS, type FaultKind, type Knobs } from "./faults";
+export { scopeOf, type CallRecord, type FaultCounts, type ScopeStats } from "./ledger";
 export { extractFinalAnswer, sameAnswer } from "./solver";
 export { simToolDataset, type SimToolProblem } from "./toolsProblems";
 
@@ -43,7 +47,17 @@ export type SimOptions = Partial<Knobs> & {
   models?: readonly string[];
 };
 
-export type SimulatedModel = { fetch(request: Request): Promise<Response>; readonly knobs: Knobs };
+/** Inspection hook: what the model has seen so far (also served as JSON at `GET …/sim/stats` and `GET …/sim/calls`). */
+export type SimInspection = {
+  /** Requests recorded so far; compare with a `CallRecord`'s `firstSeq`/`lastSeq` to tell before from after. */
+  seq: number;
+  /** Request counts and injected faults per scope. */
+  scopes: ScopeStats[];
+  /** Per-call request log, optionally of one scope. */
+  calls(scope?: string): CallRecord[];
+};
+
+export type SimulatedModel = { fetch(request: Request): Promise<Response>; readonly knobs: Knobs; inspect(): SimInspection };
 
 type Generated = { stage: Stage | null; choices: ChoiceOut[] };
 
@@ -83,6 +97,13 @@ function offers(req: ChatRequest, name: string): boolean {
   return req.tools?.some((t) => t.function.name === name) ?? false;
 }
 
+/** The offered tools other than execute_code, as the model reads their definitions. */
+function userTools(req: ChatRequest): OfferedTool[] {
+  return (req.tools ?? [])
+    .filter((t) => t.function.name !== CODE_TOOL_NAME)
+    .map((t) => ({ name: t.function.name, description: t.function.description ?? "", parameters: t.function.parameters ?? {} }));
+}
+
 function generate(req: ChatRequest, seed: number): Generated {
   const lastUser = lastUserText(req);
   const promptText = req.messages
@@ -96,7 +117,7 @@ function generate(req: ChatRequest, seed: number): Generated {
   const choices: ChoiceOut[] = [];
   for (let choice = 0; choice < (req.n ?? 1); choice++) {
     const key = `${seed}|${messagesKey}|${temperature}|${choice}`;
-    const toolTurn = stage ? null : toolsReply({ lastUser, promptText, after: afterLastUser(req), toolOffered: offers(req, CODE_TOOL_NAME), temperature, seed, choice });
+    const toolTurn = stage ? null : toolsReply({ lastUser, promptText, after: afterLastUser(req), toolOffered: offers(req, CODE_TOOL_NAME), offered: userTools(req), temperature, seed, choice });
     if (toolTurn) {
       choices.push(toolTurn);
       continue;
@@ -124,12 +145,18 @@ function generate(req: ChatRequest, seed: number): Generated {
   return { stage, choices };
 }
 
+/** The stage a request is for (as `generate` decides it), for the request log. */
+function stageOf(req: ChatRequest): Stage | null {
+  const judged = req.messages.some((m) => (m.role === "system" || m.role === "developer" || m.role === "user") && messageText(m).includes("### TASK: GRADE RESPONSE"));
+  return detectStage(lastUserText(req)) ?? (judged ? "judge" : null);
+}
+
 export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
   const knobs: Knobs = { ...DEFAULT_KNOBS, ...options };
   const models = [SIM_MODEL_ID, ...(options.models ?? []).filter((m) => m !== SIM_MODEL_ID)];
   const defaultSeed = options.seed ?? 0;
-  // How many times each exact request has been seen: the attempt number when no x-sim-attempt header.
-  const seen = new Map<string, number>();
+  // Attempt counters, per-call request log and fault counts, per scope.
+  const ledger = new SimLedger();
 
   async function chat(request: Request, url: URL): Promise<Response> {
     const bodyText = await request.text();
@@ -145,16 +172,19 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
     const seed = req.seed ?? defaultSeed;
     const k = knobsFor(knobs, url, request.headers);
 
-    const requestHash = hashHex(url.pathname, bodyText);
-    const count = (seen.get(requestHash) ?? 0) + 1;
-    seen.set(requestHash, count);
-    // Bounded memory for a long-running server: forget the oldest request hashes first.
-    if (seen.size > 50_000) seen.delete(seen.keys().next().value ?? "");
+    const scope = scopeOf(url, request.headers);
+    // Keyed by scope too, so that agents (or knob sets) sending the same request at the same time each
+    // see their own attempts and their own faults.
+    const requestHash = hashHex(scope, url.pathname, bodyText);
+    const count = ledger.nextAttempt(scope, requestHash);
     const header = Number(request.headers.get("x-sim-attempt"));
     const attempt = Number.isInteger(header) && header >= 1 ? header : count;
+    const stage = stageOf(req);
+    const contentKey = hashHex(seed, JSON.stringify(req.messages), req.temperature ?? 1, req.n ?? 1, req.max_tokens ?? "", req.max_completion_tokens ?? "");
 
-    await sleep(latencyFor(k, seed, requestHash, attempt), request.signal);
     const fault = decideFault(k, seed, requestHash, attempt);
+    ledger.record({ scope, knobs: k, callKey: contentKey, stage: stage ?? "rollout", seed, attempt, fault });
+    await sleep(latencyFor(k, seed, requestHash, attempt), request.signal);
     if (fault === "429") {
       return errorResponse(429, "Rate limit reached for sim-1 (simulated fault).", "rate_limit_exceeded", null, "rate_limit_error", {
         "retry-after": String(k.retryAfterSeconds),
@@ -164,7 +194,6 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
     if (fault === "hang") await sleep(k.hangMs, request.signal);
 
     const gen = generate(req, seed);
-    const contentKey = hashHex(seed, JSON.stringify(req.messages), req.temperature ?? 1, req.n ?? 1, req.max_tokens ?? "", req.max_completion_tokens ?? "");
     const meta: CompletionMeta = {
       id: `chatcmpl-sim-${contentKey}`,
       created: SIM_CREATED,
@@ -205,6 +234,11 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
     if (request.method === "GET" && path.endsWith("/models")) {
       return jsonResponse({ object: "list", data: models.map((id) => ({ id, object: "model", created: SIM_CREATED, owned_by: SIM_OWNER })) });
     }
+    if (request.method === "GET" && path.endsWith("/sim/stats")) return jsonResponse({ seq: ledger.seq, scopes: ledger.stats() });
+    if (request.method === "GET" && path.endsWith("/sim/calls")) {
+      const scope = url.searchParams.get("scope");
+      return jsonResponse({ seq: ledger.seq, data: ledger.callLog(scope ?? undefined) });
+    }
     const modelMatch = /\/models\/([^/]+)$/.exec(path);
     if (request.method === "GET" && modelMatch?.[1]) {
       const id = decodeURIComponent(modelMatch[1]);
@@ -216,6 +250,7 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
 
   return {
     knobs,
+    inspect: () => ({ seq: ledger.seq, scopes: ledger.stats(), calls: (scope?: string) => ledger.callLog(scope) }),
     async fetch(request: Request): Promise<Response> {
       try {
         return await handle(request);

@@ -1,8 +1,9 @@
 /**
  * The pitfalls of the simulated task family. Each has the phrases the simulated model uses to show
  * its method (so a summary can see where it went wrong), a canonical good experience and paraphrases
- * (tests build "good" libraries from them), and a topic-only sentence that names it without saying
- * what to do (a "vague" experience that must not help).
+ * (tests build "good" libraries from them), a topic-only sentence that names it without saying what
+ * to do (a "vague" experience that must not help), and a wrong rule (a "misleading" experience that
+ * must hurt).
  */
 
 import { TOOL_PITFALLS, type ToolPitfallId } from "./toolPitfalls";
@@ -38,6 +39,8 @@ export type Pitfall = {
   paraphrases: readonly ExperienceText[];
   /** Names the topic only: "Be careful with inclusive counting." Must not help. */
   topicOnly: ExperienceText;
+  /** States the mistake as if it were the rule. Must hurt. */
+  misleading?: ExperienceText;
 };
 
 export const PITFALLS: readonly Pitfall[] = [
@@ -59,6 +62,7 @@ export const PITFALLS: readonly Pitfall[] = [
       { name: "Range size", text: "For numbers from a to b inclusive, use b - a + 1, not b - a." },
     ],
     topicOnly: { name: "Inclusive counting", text: "Be careful with inclusive counting." },
+    misleading: { name: "Range length", text: "The number of integers in a range is the last minus the first; do not add one." },
   },
   {
     id: "order_of_operations",
@@ -78,6 +82,7 @@ export const PITFALLS: readonly Pitfall[] = [
       { name: "PEMDAS", text: "Apply PEMDAS precedence rather than reading the expression left to right." },
     ],
     topicOnly: { name: "Order of operations", text: "Be careful with the order of operations." },
+    misleading: { name: "Reading order", text: "Evaluate arithmetic expressions strictly left to right, adding before multiplying if the addition comes first." },
   },
   {
     id: "percent_base",
@@ -97,6 +102,7 @@ export const PITFALLS: readonly Pitfall[] = [
       { name: "Percentage base", text: "Remember the percent was taken of the original value, so work back by dividing the final value by 1 + p/100." },
     ],
     topicOnly: { name: "Percentages", text: "Be careful with percentages." },
+    misleading: { name: "Undoing a percentage", text: "To undo a percentage change, apply the percentage to the new value and reverse it." },
   },
   {
     id: "unit_conversion",
@@ -116,6 +122,7 @@ export const PITFALLS: readonly Pitfall[] = [
       { name: "Conversion factor", text: "Always check the real conversion factor before converting; an hour has 60 minutes, not 100." },
     ],
     topicOnly: { name: "Units", text: "Pay attention to units." },
+    misleading: { name: "Decimal units", text: "Convert units at 100 per unit: an hour is 100 minutes and a kilometre is 100 metres." },
   },
   {
     id: "negative_remainder",
@@ -135,6 +142,7 @@ export const PITFALLS: readonly Pitfall[] = [
       { name: "Counting back in cycles", text: "When counting backwards around a cycle, shift a negative result up by the cycle length so it is non-negative." },
     ],
     topicOnly: { name: "Negative numbers", text: "Be careful with remainders of negative numbers." },
+    misleading: { name: "Remainder sign", text: "A remainder of a negative number stays negative; keep the sign the division gives." },
   },
   {
     id: "fence_posts",
@@ -154,6 +162,7 @@ export const PITFALLS: readonly Pitfall[] = [
       { name: "One more post", text: "Remember there is one more post than there are spaces between posts." },
     ],
     topicOnly: { name: "Fence posts", text: "Watch out for fence-post problems." },
+    misleading: { name: "Posts per gap", text: "Count one post per gap: the number of posts is the length divided by the spacing." },
   },
   ...TOOL_PITFALLS,
 ];
@@ -176,8 +185,20 @@ export function pitfallById(id: PitfallId): Pitfall {
 export const ERROR_SLOPE = 0.32;
 /** Error probability at a pitfall the prompt's experiences address. */
 export const RESIDUAL_ERROR = 0.02;
+/**
+ * Error probability at a pitfall the prompt's experiences get wrong (they state the mistake, or negate
+ * the fix): a model told the wrong rule mostly follows it. Calibrated by sim:calibrate so that a library
+ * of wrong rules costs well over 10 points of accuracy on sim-test.
+ */
+export const MISLED_ERROR = 0.85;
 
-export function errorProbability(pitfall: Pitfall, temperature: number, addressed: boolean): number {
-  if (addressed) return RESIDUAL_ERROR;
-  return Math.min(0.9, pitfall.baseError + ERROR_SLOPE * temperature);
+/** How the prompt's experiences bear on a pitfall: `helps`, `misleads`, or nothing (`null`). */
+export type Guidance = "helps" | "misleads" | null;
+
+/** `guidance` may also be a boolean: whether an experience helps (true) or nothing bears on the pitfall (false). */
+export function errorProbability(pitfall: Pick<Pitfall, "baseError">, temperature: number, guidance: Guidance | boolean): number {
+  const own = Math.min(0.9, pitfall.baseError + ERROR_SLOPE * temperature);
+  if (guidance === "helps" || guidance === true) return RESIDUAL_ERROR;
+  if (guidance === "misleads") return Math.max(own, MISLED_ERROR);
+  return own;
 }

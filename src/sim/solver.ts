@@ -1,9 +1,10 @@
 /**
  * Rollouts: the simulated model answers its own problems step by step, erring at each pitfall with a
- * probability that rises with temperature unless an experience in the prompt addresses it. Unknown
- * text gets a weak, plausibly formatted and usually wrong answer built from the text's numbers.
+ * probability that rises with temperature, falls to a residual rate when an experience in the prompt
+ * teaches the fix, and rises when one states the mistake. Unknown text gets a weak, plausibly formatted
+ * and usually wrong answer built from the text's numbers.
  */
-import { addressedPitfalls } from "./experienceMatch";
+import { readExperiences } from "./experienceMatch";
 import { errorProbability, pitfallById } from "./pitfalls";
 import { rngFromKey, unitFromKey } from "./rng";
 import { findProblem, fmt, type StepFn } from "./templates";
@@ -31,7 +32,7 @@ export function answerRollout(input: RolloutInput): string {
   const found = findProblem(input.lastUser);
   if (!found) return weakAnswer(input);
   // The problem's own words ("a post at each end") are not experiences: leave them out of the scan.
-  const addressed = addressedPitfalls(input.promptText.split(found.text).join("\n"));
+  const guidance = readExperiences(input.promptText.split(found.text).join("\n"));
   const prose = rngFromKey("prose", input.seed, input.messagesKey, input.temperature, input.choice);
   const lines: string[] = [prose.pick(OPENINGS)];
   let index = 0;
@@ -43,14 +44,15 @@ export function answerRollout(input: RolloutInput): string {
       return w.value;
     }
     const pitfall = pitfallById(pitfallId);
-    const usedId = addressed.get(pitfallId);
-    const isAddressed = addressed.has(pitfallId);
+    const read = guidance.get(pitfallId) ?? null;
     // Error draws are keyed on the problem, not on the library: libraries are then compared on common
-    // random numbers, and a helping experience can only remove errors, never add new ones.
+    // random numbers, so a helping experience can only remove errors and a misleading one only add them.
     const draw = unitFromKey("err", input.seed, found.text, input.temperature, input.choice, index);
-    const errs = draw < errorProbability(pitfall, input.temperature, isAddressed);
+    const errs = draw < errorProbability(pitfall, input.temperature, read?.stance ?? null);
     const w = errs ? wrong() : right();
-    const applying = isAddressed ? (usedId ? `, applying [${usedId}]` : ", applying the given experience") : "";
+    // The reasoning names the experience it followed: the fix when it helped, the wrong rule when it misled.
+    const followed = read && (read.stance === "helps" ? !errs : errs);
+    const applying = followed ? (read.id ? `, applying [${read.id}]` : ", applying the given experience") : "";
     const method = errs ? pitfall.wrongMethod : pitfall.rightMethod;
     lines.push(`Step ${index} (${label})${applying}: ${method}, ${w.work}.`);
     return w.value;

@@ -40,6 +40,21 @@ async function llmPlan(
   });
 }
 
+/** What a batch records besides its plan: Mean@G, Pass@G, group outcomes, tool calls per rollout. */
+type BatchStats = {
+  meanAtG: number;
+  passAtG: number;
+  groupsKept: number;
+  groupsSkipped: number;
+  groupsDropped: number;
+  avgToolCalls: number;
+};
+
+type Proposal = Operation & { group: number };
+
+/** The result of planning: the library after the plan (and any consolidation), or why the batch is dropped. */
+type Planned = { outcome: BatchOutcome; items: Experience[]; plan: Operation[]; applied: Record<string, number> };
+
 /**
  * Stages 7–8 for one batch: consolidate every kept group's proposals into one plan, enforce the caps by
  * asking for consolidation, and store the result as a new immutable version — all or nothing, once.
@@ -47,7 +62,13 @@ async function llmPlan(
 export async function updateBatch(ctx: RunContext, epoch: number, batch: number, base: { version: number; items: Experience[] }): Promise<BatchOutcome> {
   const done = await findBatch(ctx.d, ctx.run.id, epoch, batch);
   if (done) return { status: done.status, version: done.version ?? base.version, reason: done.reason };
+  const { proposals, stats } = await gatherBatch(ctx, epoch, batch);
+  const planned = await planBatch(ctx, `e${epoch}/b${batch}`, { runId: ctx.run.id, epoch, batch }, base, proposals);
+  return commitBatch(ctx, epoch, batch, base.version, planned, stats);
+}
 
+/** The kept groups' proposed operations and the batch's figures, read from D1 (rewards only, never texts). */
+async function gatherBatch(ctx: RunContext, epoch: number, batch: number): Promise<{ proposals: Proposal[]; stats: BatchStats }> {
   const groupRows = await batchGroups(ctx.d, ctx.run.id, epoch, batch);
   const rollouts = await batchRewards(ctx.d, ctx.run.id, epoch, batch);
   const rewardsBySample = new Map<number, number[]>();
@@ -57,56 +78,86 @@ export async function updateBatch(ctx: RunContext, epoch: number, batch: number,
   const proposals = groupRows.flatMap((g) =>
     g.status === "kept" ? (g.operations ?? []).map((raw) => ({ group: g.sampleIdx, ...operationSchema.parse(raw) })).filter((p) => p.op !== "NONE") : [],
   );
+  const stats: BatchStats = {
+    meanAtG: meanAtK(rewards),
+    passAtG: passAtK(rewards),
+    groupsKept: count("kept"),
+    groupsSkipped: count("skipped"),
+    groupsDropped: count("dropped"),
+    avgToolCalls: rollouts.length === 0 ? 0 : rollouts.reduce((n, r) => n + r.toolCalls, 0) / rollouts.length,
+  };
+  return { proposals, stats };
+}
+
+/** Stage 7: one batch-update call turns the proposals into a net plan against the pre-batch library. */
+async function planBatch(
+  ctx: RunContext,
+  prefix: string,
+  where: { runId: string; epoch: number; batch: number },
+  base: { version: number; items: Experience[] },
+  proposals: Proposal[],
+): Promise<Planned> {
   const caps: Caps = { maxExperiences: ctx.params.maxExperiences, maxWords: ctx.params.maxWordsPerExperience };
-  const prefix = `e${epoch}/b${batch}`;
-
-  let outcome: BatchOutcome = { status: "empty", version: base.version, reason: proposals.length === 0 ? "no group proposed a change" : null };
-  let items = base.items;
+  if (proposals.length === 0) return { outcome: { status: "empty", version: base.version, reason: "no group proposed a change" }, items: base.items, plan: [], applied: {} };
+  const planned = await llmPlan(
+    ctx,
+    `${prefix}/batch-update`,
+    "batch_update",
+    batchUpdatePrompt({ objective: ctx.agent.objective, proposals, library: base.items, ...caps }),
+    base.items,
+    { ...caps, maxExperiences: Number.MAX_SAFE_INTEGER },
+  );
+  if (!planned.ok) return { outcome: { status: "dropped", version: base.version, reason: `batch update: ${planned.error}` }, items: base.items, plan: [], applied: {} };
+  const highestId = await highestItemNumberEver(ctx.d, ctx.agent.id);
+  const first = applyPlan(base.items, planned.value, { ...where, highestId });
   const applied: Record<string, number> = {};
-  let plan: Operation[] = [];
+  tally(applied, first.applied);
+  const consolidated = await consolidate(ctx, prefix, where, first, caps, applied);
+  const violations = capViolations(consolidated.items, caps);
+  return {
+    outcome:
+      violations.length > 0
+        ? { status: "dropped", version: base.version, reason: `library over its caps after consolidation: ${violations.join("; ")}` }
+        : { status: "applied", version: base.version, reason: null },
+    items: consolidated.items,
+    plan: [...planned.value, ...consolidated.plan],
+    applied,
+  };
+}
 
-  if (proposals.length > 0) {
-    const planned = await llmPlan(
+/** Caps are enforced by asking the model to consolidate (at most CONSOLIDATION_ROUNDS times), never by truncation. */
+async function consolidate(
+  ctx: RunContext,
+  prefix: string,
+  where: { runId: string; epoch: number; batch: number },
+  start: { items: Experience[]; highestId: number },
+  caps: Caps,
+  applied: Record<string, number>,
+): Promise<{ items: Experience[]; plan: Operation[] }> {
+  let { items, highestId } = start;
+  const plan: Operation[] = [];
+  for (let round = 1; capViolations(items, caps).length > 0 && round <= CONSOLIDATION_ROUNDS; round++) {
+    const consolidation = await llmPlan(
       ctx,
-      `${prefix}/batch-update`,
-      "batch_update",
-      batchUpdatePrompt({ objective: ctx.agent.objective, proposals, library: base.items, ...caps }),
-      base.items,
+      `${prefix}/consolidate-${round}`,
+      "consolidate",
+      consolidatePrompt({ objective: ctx.agent.objective, library: items, ...caps }),
+      items,
       { ...caps, maxExperiences: Number.MAX_SAFE_INTEGER },
     );
-    if (!planned.ok) {
-      outcome = { status: "dropped", version: base.version, reason: `batch update: ${planned.error}` };
-    } else {
-      plan = planned.value;
-      let highestId = await highestItemNumberEver(ctx.d, ctx.agent.id);
-      const where = { runId: ctx.run.id, epoch, batch };
-      const first = applyPlan(base.items, plan, { ...where, highestId });
-      ({ items, highestId } = first);
-      tally(applied, first.applied);
-      for (let round = 1; capViolations(items, caps).length > 0 && round <= CONSOLIDATION_ROUNDS; round++) {
-        const consolidation = await llmPlan(
-          ctx,
-          `${prefix}/consolidate-${round}`,
-          "consolidate",
-          consolidatePrompt({ objective: ctx.agent.objective, library: items, ...caps }),
-          items,
-          { ...caps, maxExperiences: Number.MAX_SAFE_INTEGER },
-        );
-        if (!consolidation.ok) break;
-        const next = applyPlan(items, consolidation.value, { ...where, highestId });
-        ({ items, highestId } = next);
-        tally(applied, next.applied);
-        plan = [...plan, ...consolidation.value];
-      }
-      const violations = capViolations(items, caps);
-      outcome =
-        violations.length > 0
-          ? { status: "dropped", version: base.version, reason: `library over its caps after consolidation: ${violations.join("; ")}` }
-          : { status: "applied", version: base.version, reason: null };
-    }
+    if (!consolidation.ok) break;
+    const next = applyPlan(items, consolidation.value, { ...where, highestId });
+    ({ items, highestId } = next);
+    tally(applied, next.applied);
+    plan.push(...consolidation.value);
   }
+  return { items, plan };
+}
 
-  const originKey = `${ctx.run.id}/${prefix}`;
+/** Stage 8: the new version (if any), the batch record and the run's latest version, in one D1 batch(). */
+async function commitBatch(ctx: RunContext, epoch: number, batch: number, baseVersion: number, planned: Planned, stats: BatchStats): Promise<BatchOutcome> {
+  const outcome = { ...planned.outcome };
+  const originKey = `${ctx.run.id}/e${epoch}/b${batch}`;
   const statements = [];
   if (outcome.status === "applied") {
     const existing = await findVersionByOrigin(ctx.d, ctx.agent.id, originKey);
@@ -115,8 +166,8 @@ export async function updateBatch(ctx: RunContext, epoch: number, batch: number,
       statements.push(
         ...versionStatements(
           ctx.d,
-          { agentId: ctx.agent.id, version: outcome.version, parentVersion: base.version, runId: ctx.run.id, originKey, note: `run ${ctx.run.id} epoch ${epoch} batch ${batch}` },
-          items,
+          { agentId: ctx.agent.id, version: outcome.version, parentVersion: baseVersion, runId: ctx.run.id, originKey, note: `run ${ctx.run.id} epoch ${epoch} batch ${batch}` },
+          planned.items,
         ),
       );
     }
@@ -127,14 +178,9 @@ export async function updateBatch(ctx: RunContext, epoch: number, batch: number,
       epoch,
       batch,
       status: outcome.status,
-      meanAtG: meanAtK(rewards),
-      passAtG: passAtK(rewards),
-      groupsKept: count("kept"),
-      groupsSkipped: count("skipped"),
-      groupsDropped: count("dropped"),
-      avgToolCalls: rollouts.length === 0 ? 0 : rollouts.reduce((n, r) => n + r.toolCalls, 0) / rollouts.length,
-      plan,
-      opsByKind: applied,
+      ...stats,
+      plan: planned.plan,
+      opsByKind: planned.applied,
       version: outcome.status === "applied" ? outcome.version : null,
       reason: outcome.reason,
     }),

@@ -1,15 +1,15 @@
-import { JobRefusedError, WorkflowStartError } from "../shared/errors";
+import { conflict, JobRefusedError, WorkflowStartError } from "../shared/errors";
 import { newId } from "../shared/ids";
 import { partialHyperparamsSchema, resolveHyperparams, type PartialHyperparams } from "../core/hyperparams";
 import { stepBudgetProblem } from "../core/stepBudget";
 import type { AgentRow } from "../db/agents";
 import { db } from "../db/client";
 import { createDataset, findDataset, type DatasetRow } from "../db/datasets";
-import { finishRun, insertRun, type RunRow } from "../db/runs";
+import { ActiveRunExistsError, activeRunOf, finishRun, insertRun, type RunRow } from "../db/runs";
 import { builtinChunks, findBuiltin } from "../data/builtins";
 import type { RunParams } from "./context";
 import { DEFAULT_REFLECTION_TOOL_CHARS } from "../tools/messages";
-import { agentTools } from "../calls/toolBox";
+import { agentTools, startMcpTools } from "../calls/toolBox";
 import type { ToolSpec } from "../tools/specs";
 
 /** Same defaults as POST /api/runs. */
@@ -44,15 +44,21 @@ export async function startRun(
   const hyper = resolveHyperparams(input.dataset.sampleCount, input.overrides, defaults.success ? defaults.data : {});
   const problem = stepBudgetProblem(input.dataset.sampleCount, hyper);
   if (problem) throw new JobRefusedError(problem, "too_many_steps", "epochs");
+  const tools = input.tools ?? agentTools(input.agent);
   const params: RunParams = {
     ...hyper,
     seed: input.seed ?? RUN_DEFAULT_SEED,
     budgetTokens: input.budgetTokens ?? null,
     timeoutMs: input.timeoutMs ?? RUN_DEFAULT_TIMEOUT_MS,
-    tools: input.tools ?? agentTools(input.agent),
+    tools,
+    // Listed once, before anything is stored: a server that cannot be listed refuses the run.
+    mcpTools: await startMcpTools(env, tools),
     maxTurns: input.agent.maxTurns,
     reflectionToolChars: DEFAULT_REFLECTION_TOOL_CHARS,
   };
+  const active = await activeRunOf(d, input.agent.id);
+  if (active) throw conflict(`agent '${input.agent.name}' already has a run in progress (${active}); cancel it or wait for it to finish`, "run_in_progress");
+  // The unique index settles two starts racing past the check above.
   const run = await insertRun(d, {
     id: input.id ?? newId("run"),
     agentId: input.agent.id,
@@ -63,6 +69,9 @@ export async function startRun(
     fromVersion: input.fromVersion,
     latestVersion: input.fromVersion,
     progress: { samples: input.dataset.sampleCount },
+  }).catch((error: unknown) => {
+    if (error instanceof ActiveRunExistsError) throw conflict(`agent '${input.agent.name}' already has a run in progress; cancel it or wait for it to finish`, "run_in_progress");
+    throw error;
   });
   try {
     await env.TRAINING_RUN.create({ id: run.id, params: { runId: run.id } });

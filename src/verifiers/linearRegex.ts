@@ -41,7 +41,10 @@ const isDigit: CharTest = (c) => c >= 48 && c <= 57;
 const isWordChar: CharTest = (c) => isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 const SPACES = new Set([9, 10, 11, 12, 13, 32, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff]);
 const isSpace: CharTest = (c) => SPACES.has(c) || (c >= 0x2000 && c <= 0x200a);
-const not = (t: CharTest): CharTest => (c) => !t(c);
+const not =
+  (t: CharTest): CharTest =>
+  (c) =>
+    !t(c);
 
 function fold(test: CharTest): CharTest {
   return (c) => {
@@ -213,7 +216,10 @@ class Parser {
     const simple: Record<string, number> = { n: 10, r: 13, t: 9, f: 12, v: 11, "0": 0 };
     if (c in simple) return simple[c] as number;
     if (c === "x" || c === "u") {
-      const m = c === "x" ? /^[0-9a-fA-F]{2}/.exec(this.src.slice(this.i)) : (this.flags.unicode ? /^([0-9a-fA-F]{4}|\{[0-9a-fA-F]{1,6}\})/ : /^[0-9a-fA-F]{4}/).exec(this.src.slice(this.i));
+      const m =
+        c === "x"
+          ? /^[0-9a-fA-F]{2}/.exec(this.src.slice(this.i))
+          : (this.flags.unicode ? /^([0-9a-fA-F]{4}|\{[0-9a-fA-F]{1,6}\})/ : /^[0-9a-fA-F]{4}/).exec(this.src.slice(this.i));
       if (m) {
         this.i += m[0].length;
         const value = Number.parseInt(m[0].replace(/[{}]/g, ""), 16);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
+import { randomEncryptionKey, startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
 import { simDataset } from "../../src/sim/dataset";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -67,7 +67,7 @@ async function okJson<T>(args: string[]): Promise<T> {
   return JSON.parse(await ok(["--json", ...args])) as T;
 }
 
-const VARS = { ADMIN_TOKEN, ENCRYPTION_KEY: "e2e-cli-encryption-key" };
+const VARS = { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey() };
 
 beforeAll(async () => {
   dev = await startWranglerDev({ vars: VARS });

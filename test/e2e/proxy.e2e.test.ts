@@ -58,7 +58,8 @@ beforeAll(async () => {
   const limitedKey = await admin<{ key: string }>("POST", "/agents/limited/keys", {});
   client = new OpenAI({ baseURL: `${dev.url}/v1`, apiKey: key.key, maxRetries: 0 });
   limitedClient = new OpenAI({ baseURL: `${dev.url}/v1`, apiKey: limitedKey.key, maxRetries: 0 });
-}, 180_000);
+  // Covers its waits: migrations (120 s) and readiness (90 s) of wrangler dev, then wrangler d1 execute (120 s).
+}, 120_000 + 90_000 + 120_000 + 30_000);
 
 afterAll(async () => {
   await dev?.stop();
@@ -147,6 +148,26 @@ describe("openai client through wrangler dev", () => {
     expect(call && "function" in call ? call.function.name : null).toBe("calculator");
     expect(lastUpstream().body.tools).toEqual(tools);
     expect(lastUpstream().body.tool_choice).toBe("auto");
+  });
+
+  it("streams a tool call with its text as OpenAI does: the SDK's accumulated message equals the non-streamed one", async () => {
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: "function", function: { name: "execute_code", description: "Run JavaScript", parameters: { type: "object", properties: { code: { type: "string" } }, required: ["code"] } } },
+    ];
+    const request = (seed: number) => ({ model: "sim-1", tools, seed, temperature: 0.3, messages: [{ role: "user" as const, content: "What is the sum of the squares of the integers from 3 to 40 inclusive?" }] });
+    // The first seed whose reply calls the tool (the simulated model sometimes estimates instead).
+    let seed = 1;
+    let plain = await client.chat.completions.create(request(seed));
+    while (!plain.choices[0]?.message.tool_calls && seed < 20) plain = await client.chat.completions.create(request(++seed));
+    const streamed = await client.chat.completions.stream(request(seed)).finalChatCompletion();
+    const want = plain.choices[0]?.message;
+    const got = streamed.choices[0]?.message;
+    expect(want?.tool_calls?.[0]).toMatchObject({ type: "function", function: { name: "execute_code" } });
+    // The reasoning text alongside the call survives streaming, and the call's arguments arrive whole.
+    expect(want?.content).toMatch(/Step 1/);
+    expect(got?.content).toBe(want?.content);
+    expect(got?.tool_calls).toEqual(want?.tool_calls);
+    expect(streamed.choices[0]?.finish_reason).toBe("tool_calls");
   });
 
   it("returns n choices for n > 1", async () => {

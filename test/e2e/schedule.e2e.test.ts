@@ -3,6 +3,9 @@ import { simDataset } from "../../src/sim";
 import { randomEncryptionKey, startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
 
 const TOKEN = "schedule-admin-token";
+/** The test's waits at their longest (dev start: migrations then readiness), which its timeout covers. */
+const WAIT = { devStart: 120_000 + 90_000, feedback: 6 * 30_000, scheduledRun: 240_000, runFinished: 240_000, decision: 240_000, served: 30_000 };
+const TIMEOUT = Object.values(WAIT).reduce((a, b) => a + b, 0) + 60_000;
 const SYSTEM = "Solve the word problem step by step and give the final answer in \\boxed{}.";
 
 describe("scheduled retraining through wrangler dev --test-scheduled", () => {
@@ -109,5 +112,5 @@ describe("scheduled retraining through wrangler dev --test-scheduled", () => {
       30_000,
     );
     expect(served).toBe(String(finished.latestVersion));
-  }, 600_000);
+  }, TIMEOUT);
 });

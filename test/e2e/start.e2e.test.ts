@@ -12,6 +12,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/wranglerDev";
 
 const ROOT = resolve(import.meta.dirname, "../..");
+/** The test's waits at their longest (the snippet's client: 3 tries of 30 s and backoff), which its timeout covers. */
+const WAIT = { serving: 240_000, snippet: 3 * 30_000 + 10_000, stop: 30_000, healthz: 2_000 };
+const TIMEOUT = Object.values(WAIT).reduce((a, b) => a + b, 0) + 30_000;
 const tmp = mkdtempSync(join(tmpdir(), "tfgrpo-start-e2e-"));
 let child: ChildProcess | undefined;
 let closed = false;
@@ -64,7 +67,7 @@ describe("npm start", () => {
     proc.stderr?.on("data", (b: Buffer) => (stderr += b.toString("utf8")));
 
     const serving = await new Promise<string>((resolveLine, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "serving" line after 4 minutes:\n${stdout}\n${stderr}`)), 240_000);
+      const timer = setTimeout(() => reject(new Error(`no "serving" line after 4 minutes:\n${stdout}\n${stderr}`)), WAIT.serving);
       const check = () => {
         const m = /serving on (\S+) — Ctrl-C to stop/.exec(stdout);
         if (m?.[1]) {
@@ -118,11 +121,11 @@ describe("npm start", () => {
 
     // Ctrl-C (SIGINT to the whole foreground group, as a terminal sends it) stops it and its wrangler dev.
     signalGroup("SIGINT");
-    const end = await Promise.race([exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 30_000))]);
+    const end = await Promise.race([exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), WAIT.stop))]);
     expect(end).not.toBe("timeout");
     expect(stdout).toContain("SIGINT: stopping wrangler dev");
     expect(stdout).toContain("stopped");
     const res = await fetch(`${serving}/healthz`, { signal: AbortSignal.timeout(2_000) }).catch((e: unknown) => e);
     expect(res).toBeInstanceOf(Error);
-  }, 300_000);
+  }, TIMEOUT);
 });

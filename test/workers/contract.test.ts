@@ -129,6 +129,7 @@ describe("every admin route answers with the shape it declares", () => {
     });
     await expectConforming("POST", `/api/runs/${protocol.runId}/cancel`);
     await expectConforming("GET", `/api/protocols/${protocol.id}`);
+    await expectConforming("DELETE", `/api/runs/${protocol.runId}`);
 
     await expectConforming("DELETE", `/api/agents/contract/keys/${key.id}`);
     expect(agent.id).toMatch(/^agt_/);

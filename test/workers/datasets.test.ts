@@ -361,7 +361,7 @@ describe("built-in data sets", () => {
 
   it("lists what is available with descriptions and attribution", async () => {
     const { data } = await json<{ data: Builtin[] }>(await call("GET", "/api/datasets/builtin"));
-    expect(data.map((b) => b.name)).toEqual(["aime24", "aime25", "dapo-100", "gsm8k-test", "math500", "sim-train", "sim-test"]);
+    expect(data.map((b) => b.name)).toEqual(["aime24", "aime25", "dapo-100", "gsm8k-test", "math500", "sim-train", "sim-test", "sim-tools-train", "sim-tools-test"]);
     expect(Object.fromEntries(data.map((b) => [b.name, b.rows]))).toEqual({
       aime24: 30,
       aime25: 30,
@@ -370,6 +370,8 @@ describe("built-in data sets", () => {
       math500: 500,
       "sim-train": 100,
       "sim-test": 300,
+      "sim-tools-train": 60,
+      "sim-tools-test": 150,
     });
     for (const b of data) {
       expect(b.description.length).toBeGreaterThan(10);

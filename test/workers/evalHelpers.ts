@@ -22,7 +22,15 @@ export async function uploadSlice(name: string, set: "sim-train" | "sim-test", f
   expect(res.status, await res.clone().text()).toBe(201);
 }
 
-export async function waitFor<T>(what: string, get: () => Promise<T>, done: (t: T) => boolean, timeoutMs = 50_000): Promise<T> {
+/** How long `waitFor` (and so `waitForRun`, `waitForEvaluation`) waits by default. */
+export const WAIT_MS = 50_000;
+
+/** A test timeout that covers `waits` default waits plus `extraMs` of other waiting, with room for the requests in between. */
+export function covering(waits: number, extraMs = 0): number {
+  return waits * WAIT_MS + extraMs + 20_000;
+}
+
+export async function waitFor<T>(what: string, get: () => Promise<T>, done: (t: T) => boolean, timeoutMs = WAIT_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await get();
@@ -35,8 +43,8 @@ export async function waitFor<T>(what: string, get: () => Promise<T>, done: (t: 
 export type RunView = { id: string; status: string; error: string | null; latestVersion: number; fromVersion: number; kind: string; datasetId: string };
 export const finished = (s: { status: string }) => !["queued", "running"].includes(s.status);
 
-export async function waitForRun(id: string): Promise<RunView> {
-  return waitFor(`run ${id}`, async () => json<RunView>(await call("GET", `/api/runs/${id}`)), finished);
+export async function waitForRun(id: string, timeoutMs = WAIT_MS): Promise<RunView> {
+  return waitFor(`run ${id}`, async () => json<RunView>(await call("GET", `/api/runs/${id}`)), finished, timeoutMs);
 }
 
 export type EvaluationView = {
@@ -48,8 +56,8 @@ export type EvaluationView = {
   paired: { version: number; against: number; diff: number; ci95: { low: number; high: number } } | null;
 };
 
-export async function waitForEvaluation(id: string): Promise<EvaluationView> {
-  return waitFor(`evaluation ${id}`, async () => json<EvaluationView>(await call("GET", `/api/evaluations/${id}`)), finished);
+export async function waitForEvaluation(id: string, timeoutMs = WAIT_MS): Promise<EvaluationView> {
+  return waitFor(`evaluation ${id}`, async () => json<EvaluationView>(await call("GET", `/api/evaluations/${id}`)), finished, timeoutMs);
 }
 
 export type Promotion = { id: string; decidedBy: string; decision: string; fromVersion: number | null; toVersion: number | null; runId: string | null; evaluationId: string | null; figures: Record<string, unknown> | null; reason: string };

@@ -1,7 +1,11 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { inspectSimulatedModel } from "../../src/llm/upstream";
 import { call, json } from "./helpers";
-import { createSimAgent, pct, uploadSlice, waitForEvaluation, waitForRun, type EvaluationView } from "./evalHelpers";
+import { covering, createSimAgent, pct, uploadSlice, waitForEvaluation, waitForRun, type EvaluationView } from "./evalHelpers";
+
+/** The evaluator's own scope in the in-process simulated model, so its request log holds only its calls. */
+const SCOPE = "evaluator";
 
 const K = 4;
 
@@ -9,7 +13,7 @@ describe("evaluations", () => {
   let latest = 0;
 
   it("validates a request before creating anything", async () => {
-    await createSimAgent("evaluator");
+    await createSimAgent("evaluator", { upstream: { baseUrl: `sim://local?scope=${SCOPE}`, model: "sim-1" } });
     await uploadSlice("eval-train", "sim-train", 0, 40);
     await uploadSlice("eval-holdout", "sim-test", 0, 60);
     const cases: [unknown, number][] = [
@@ -34,6 +38,7 @@ describe("evaluations", () => {
     latest = run.latestVersion;
     expect(latest).toBeGreaterThan(0);
 
+    const seq0 = inspectSimulatedModel().seq;
     const res = await call("POST", "/api/evaluations", { agent: "evaluator", dataset: "eval-holdout", versions: [latest, "none"], k: K, temperature: 0.7, seed: 3, chunkSize: 6 });
     expect(res.status).toBe(201);
     const { id } = await json<{ id: string }>(res);
@@ -56,9 +61,12 @@ describe("evaluations", () => {
     expect(trained!.tokens.calls).toBe(60 * K);
     expect(trained!.tokens.promptTokens).toBeGreaterThan(none!.tokens.promptTokens);
 
-    // Every call was paid exactly once, under deterministic keys.
-    const calls = await env.DB.prepare("SELECT count(*) AS n, count(DISTINCT call_key) AS d FROM llm_calls WHERE owner_id = ?").bind(id).first<{ n: number; d: number }>();
-    expect(calls).toEqual({ n: 60 * K * 2, d: 60 * K * 2 });
+    // Every call was requested from the model exactly once, as the model's own log shows, and stored.
+    const requested = inspectSimulatedModel().calls(SCOPE).filter((c) => c.firstSeq > seq0);
+    expect(requested).toHaveLength(60 * K * 2);
+    expect(requested.filter((c) => c.requests !== 1)).toEqual([]);
+    const stored = await env.DB.prepare("SELECT count(*) AS n FROM llm_calls WHERE owner_id = ?").bind(id).first<{ n: number }>();
+    expect(stored?.n).toBe(60 * K * 2);
 
     // Per-question rewards, paged.
     const detail = await json<{ perQuestion: { idx: number; sampleId: string; rewards: Record<string, number[]> }[] }>(await call("GET", `/api/evaluations/${id}?detail=1&offset=10&limit=5`));
@@ -69,7 +77,7 @@ describe("evaluations", () => {
 
     const listed = await json<{ data: EvaluationView[] }>(await call("GET", "/api/evaluations?agent=evaluator"));
     expect(listed.data.map((x) => x.id)).toEqual([id]);
-  });
+  }, covering(2));
 
   it("is deterministic: the same request gives the same figures, and a single version has no comparison", async () => {
     const again = await json<{ id: string }>(await call("POST", "/api/evaluations", { agent: "evaluator", dataset: "eval-holdout", versions: ["none"], k: 2, temperature: 0.7, seed: 3, chunkSize: 20 }));
@@ -78,5 +86,5 @@ describe("evaluations", () => {
     expect(e.paired).toBeNull();
     const rows = await env.DB.prepare("SELECT count(*) AS n FROM evaluation_scores WHERE evaluation_id = ?").bind(again.id).first<{ n: number }>();
     expect(rows?.n).toBe(60);
-  });
+  }, covering(1));
 });

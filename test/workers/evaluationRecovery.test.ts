@@ -2,7 +2,7 @@ import { createScheduledController, env, introspectWorkflow } from "cloudflare:t
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { EVAL_STEPS } from "../../src/durable/steps";
-import { createSimAgent, uploadSlice, waitFor, waitForEvaluation, type EvaluationView } from "./evalHelpers";
+import { covering, createSimAgent, uploadSlice, waitFor, waitForEvaluation, type EvaluationView } from "./evalHelpers";
 import { call, json } from "./helpers";
 
 /**
@@ -49,7 +49,7 @@ describe("evaluation recovery", () => {
     const again = await call("POST", `/api/evaluations/${id}/recover`);
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({ error: { code: "evaluation_finished" } });
-  });
+   }, covering(2, 500));
 
   it("is what the cron trigger does for an evaluation with no progress, and it is recorded", async () => {
     await using chunks = await introspectWorkflow(env.EVALUATION_CHUNK);
@@ -63,7 +63,7 @@ describe("evaluation recovery", () => {
     const recorded = (await env.DB.prepare("SELECT kind, action FROM recoveries WHERE target_id = ?").bind(id).all<{ kind: string; action: string }>()).results;
     expect(recorded).toEqual([{ kind: "evaluation", action: expect.stringMatching(/^pause\+resume .*; 2 chunk report\(s\) re-sent$/) }]);
     expect(await waitForEvaluation(id)).toMatchObject({ status: "completed", error: null });
-  });
+   }, covering(2, 500));
 
   it("answers 404 for an unknown evaluation", async () => {
     const res = await call("POST", "/api/evaluations/ev_missing/recover");

@@ -6,7 +6,8 @@ import { call, expectErrorShape, json } from "./helpers";
 
 /** Issue 16, "Hostile and oversized input", at the admin API and the proxy's front door. */
 
-const agent = (name: string, upstream: Record<string, unknown>) => call("POST", "/api/agents", { name, upstream: { model: "m", ...upstream } });
+const agent = (name: string, upstream: Record<string, unknown>) =>
+  call("POST", "/api/agents", { name, upstream: { model: "m", ...upstream } });
 
 async function expectError(res: Response, status: number, code?: string) {
   expect(res.status).toBe(status);
@@ -18,7 +19,11 @@ async function expectError(res: Response, status: number, code?: string) {
 
 describe("Hostile input: admin JSON body size limit → 413 before parsing", () => {
   it("refuses a declared oversize body with 413 in the OpenAI error shape", async () => {
-    const big = JSON.stringify({ name: "big", upstream: { baseUrl: "https://api.example.com/v1", model: "m" }, systemPrompt: "x".repeat(2 * 1024 * 1024) });
+    const big = JSON.stringify({
+      name: "big",
+      upstream: { baseUrl: "https://api.example.com/v1", model: "m" },
+      systemPrompt: "x".repeat(2 * 1024 * 1024),
+    });
     await expectError(await call("POST", "/api/agents", big), 413, "body_too_large");
     expect((await call("GET", "/api/agents/big")).status).toBe(404);
   });
@@ -34,7 +39,12 @@ describe("Hostile input: admin JSON body size limit → 413 before parsing", () 
     });
     const ctx = createExecutionContext();
     const res = await app.fetch(
-      new Request("http://tfgrpo.test/api/runs", { method: "POST", body, headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" }, duplex: "half" } as RequestInit),
+      new Request("http://tfgrpo.test/api/runs", {
+        method: "POST",
+        body,
+        headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
+        duplex: "half",
+      } as RequestInit),
       env,
       ctx,
     );
@@ -60,7 +70,10 @@ describe("Hostile input: admin JSON body size limit → 413 before parsing", () 
 
 describe("Hostile input: API key with CR/LF → 400", () => {
   it.each(["sk-abc\r\nx-evil: 1", "sk-abc\n", "sk abc", "sk-\u0000abc"])("refuses %j", async (apiKey) => {
-    const body = await expectError(await agent(`crlf-${Math.random().toString(36).slice(2, 8)}`, { baseUrl: "https://api.example.com/v1", apiKey }), 400);
+    const body = await expectError(
+      await agent(`crlf-${Math.random().toString(36).slice(2, 8)}`, { baseUrl: "https://api.example.com/v1", apiKey }),
+      400,
+    );
     expect(body.error.param).toBe("upstream.apiKey");
   });
 });
@@ -87,7 +100,11 @@ describe("Hostile input: exact proxy key format check before any D1 query", () =
   it("a well-formed unknown key costs exactly one query", async () => {
     resetD1Counts();
     const ctx = createExecutionContext();
-    const res = await app.fetch(new Request("http://tfgrpo.test/v1/models", { headers: { authorization: `Bearer tfg_${"0".repeat(32)}` } }), { ...env, DEBUG_COUNT_D1: "1" } as Env, ctx);
+    const res = await app.fetch(
+      new Request("http://tfgrpo.test/v1/models", { headers: { authorization: `Bearer tfg_${"0".repeat(32)}` } }),
+      { ...env, DEBUG_COUNT_D1: "1" } as Env,
+      ctx,
+    );
     await expectError(res, 401);
     expect(d1Counts().roundTrips).toBe(1);
   });
@@ -129,13 +146,19 @@ describe("Hostile input: upstream base URL policy (https only, no userinfo, no p
     expect(body.error.param).toBe("upstream.baseUrl");
   });
 
-  it.each(["https://api.openai.com/v1", "https://8.8.8.8/v1", "sim://local?fault_rate=0.1"])("a deployed Worker accepts %s", async (url) => {
-    expect((await createAs(deployed, url)).status).toBe(201);
-  });
+  it.each(["https://api.openai.com/v1", "https://8.8.8.8/v1", "sim://local?fault_rate=0.1"])(
+    "a deployed Worker accepts %s",
+    async (url) => {
+      expect((await createAs(deployed, url)).status).toBe(201);
+    },
+  );
 
-  it.each(["http://127.0.0.1:8787/v1", "http://localhost:11434/v1", "http://[::1]:9000/v1"])("local development accepts %s", async (url) => {
-    expect((await createAs(env, url)).status).toBe(201);
-  });
+  it.each(["http://127.0.0.1:8787/v1", "http://localhost:11434/v1", "http://[::1]:9000/v1"])(
+    "local development accepts %s",
+    async (url) => {
+      expect((await createAs(env, url)).status).toBe(201);
+    },
+  );
 
   it("local development still refuses private and link-local addresses and credentials", async () => {
     await expectError(await createAs(env, "http://169.254.169.254/"), 400);
@@ -148,7 +171,11 @@ describe("Hostile input: upstream base URL policy (https only, no userinfo, no p
     const { key } = await json<{ key: string }>(await call("POST", "/api/agents/stored-loopback/keys", {}));
     const ctx = createExecutionContext();
     const res = await app.fetch(
-      new Request("http://tfgrpo.test/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }) }),
+      new Request("http://tfgrpo.test/v1/chat/completions", {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }),
+      }),
       deployed,
       ctx,
     );

@@ -1,17 +1,21 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { addressedPitfalls } from "../../src/sim/experienceMatch";
-import { PITFALLS } from "../../src/sim/pitfalls";
+import { readExperiences } from "../../src/sim/experienceMatch";
+import { PITFALL_IDS, pitfallById } from "../../src/sim/pitfalls";
+import { HAND_WRITTEN, type HandItem } from "../fixtures/handWrittenLibraries";
 import { call, json } from "./helpers";
-import { createSimAgent, pct, promotionsOf, uploadSlice, waitFor, waitForRun, type EvaluationView } from "./evalHelpers";
+import { covering, createSimAgent, pct, promotionsOf, uploadSlice, waitFor, waitForRun, type EvaluationView } from "./evalHelpers";
 
-/** Hand-made harmful library: vague topic-only items and advice to do the wrong thing. */
-const HARMFUL = [
-  ...PITFALLS.map((p) => p.topicOnly),
-  { name: "Skip an endpoint", text: "Do not count both endpoints of a range; take last minus first." },
-  { name: "Left to right", text: "Never multiply before adding; read every expression strictly left to right." },
+/** Hand-made harmful library: the wrong rule for every pitfall, in our own words, plus vague remarks. */
+const HARMFUL: HandItem[] = [
+  ...PITFALL_IDS.map((id) => HAND_WRITTEN[id].misleading[0]!),
+  ...PITFALL_IDS.slice(0, 3).map((id) => pitfallById(id).topicOnly),
   { name: "Trust instinct", text: "Answer quickly from intuition without checking the work." },
 ];
+/** One good lesson and one wrong rule: a small net gain that the paired interval cannot tell from zero. */
+const MIXED: HandItem[] = [HAND_WRITTEN.order_of_operations.heldOut[0]!, HAND_WRITTEN.fence_posts.misleading[0]!];
+/** One good lesson on a rare pitfall: a real gain, but smaller than the margin. */
+const SLIGHT: HandItem[] = [HAND_WRITTEN.unit_conversion.heldOut[0]!];
 
 const gate = { dataset: "gate-holdout", k: 4, temperature: 0.7, margin: 0.02 };
 
@@ -38,8 +42,34 @@ async function insertHandMadeVersion(agentId: string, version: number, items: { 
   await env.DB.batch(statements);
 }
 
+type GateOutcome = { decision: Awaited<ReturnType<typeof promotionsOf>>["data"][number]; evaluation: EvaluationView; runId: string; active: number | null };
+
+/**
+ * Gives the agent a hand-made version 1 and lets the gate judge it: a run warm-started from it on data
+ * the simulated model cannot learn from ends on version 1 unchanged, which the gate then evaluates
+ * against no library.
+ */
+async function gateHandMade(agent: string, items: HandItem[], rule: Record<string, unknown> = {}): Promise<GateOutcome> {
+  await createSimAgent(agent, { gate: { ...gate, ...rule } });
+  const { id: agentId } = await json<{ id: string }>(await call("GET", `/api/agents/${agent}`));
+  await insertHandMadeVersion(agentId, 1, items);
+  const { id } = await json<{ id: string }>(await call("POST", "/api/runs", { agent, dataset: "unlearnable", fromVersion: 1, epochs: 1, groupSize: 2 }));
+  const run = await waitForRun(id);
+  expect(run.status).toBe("completed");
+  expect(run.latestVersion).toBe(1);
+  const promotions = await waitFor("gate decision", () => promotionsOf(agent), (p) => p.data.length > 0);
+  const decision = promotions.data[0]!;
+  const evaluation = await json<EvaluationView>(await call("GET", `/api/evaluations/${decision.evaluationId}`));
+  console.log(
+    `${agent}: v1 vs none on sim-test[100:130] Mean@4 T=0.7: ${pct(evaluation.versions[0]!.meanAtK)} vs ${pct(evaluation.versions[1]!.meanAtK)}, ` +
+      `paired diff ${pct(evaluation.paired!.diff)} [${pct(evaluation.paired!.ci95.low)}, ${pct(evaluation.paired!.ci95.high)}] → ${decision.decision}: ${decision.reason}`,
+  );
+  expect(evaluation.versions.map((v) => v.label)).toEqual(["v1", "none"]);
+  return { decision, evaluation, runId: id, active: promotions.active };
+}
+
 describe("promotion", () => {
-  it("sets up data sets and checks the harmful library does not address any pitfall", async () => {
+  it("sets up data sets; the hand-made libraries read as intended", async () => {
     await uploadSlice("gate-train", "sim-train", 0, 20);
     await uploadSlice("gate-holdout", "sim-test", 100, 130);
     // Text the simulated model cannot parse: every rollout fails, so a run on it learns nothing.
@@ -48,33 +78,46 @@ describe("promotion", () => {
       { question: "Which colour is the sky on a clear day?", answer: "blue" },
     ]);
     expect(res.status).toBe(201);
-    for (const item of HARMFUL) expect(addressedPitfalls(`${item.name}: ${item.text}`).size).toBe(0);
+    const stances = (items: HandItem[]) => [...readExperiences(items.map((e, i) => `[E${i + 1}] ${e.name}: ${e.text}`).join("\n"))].map(([p, r]) => `${p}:${r.stance}`).sort();
+    expect(stances(HARMFUL)).toEqual(PITFALL_IDS.map((id) => `${id}:misleads`).sort());
+    expect(stances(MIXED)).toEqual(["fence_posts:misleads", "order_of_operations:helps"]);
+    expect(stances(SLIGHT)).toEqual(["unit_conversion:helps"]);
   });
 
-  it("refuses a deliberately harmful hand-made library by the margin rule, and records why", async () => {
-    await createSimAgent("harmful", { gate });
-    const agent = await json<{ id: string; gate: unknown }>(await call("GET", "/api/agents/harmful"));
-    expect(agent.gate).toMatchObject({ ...gate, requireSignificant: false });
-    await insertHandMadeVersion(agent.id, 1, HARMFUL);
-    // A run warm-started from the harmful library that cannot learn anything: its final version is the harmful one.
-    const { id } = await json<{ id: string }>(await call("POST", "/api/runs", { agent: "harmful", dataset: "unlearnable", fromVersion: 1, epochs: 1, groupSize: 2 }));
-    const run = await waitForRun(id);
-    expect(run.status).toBe("completed");
-    expect(run.latestVersion).toBe(1);
-    const promotions = await waitFor("gate decision", () => promotionsOf("harmful"), (p) => p.data.length > 0);
-    const decision = promotions.data[0]!;
-    const evaluation = await json<EvaluationView>(await call("GET", `/api/evaluations/${decision.evaluationId}`));
-    console.log(
-      `harmful v1 vs none on sim-test[100:130] Mean@4 T=0.7: ${pct(evaluation.versions[0]!.meanAtK)} vs ${pct(evaluation.versions[1]!.meanAtK)}, ` +
-        `paired diff ${pct(evaluation.paired!.diff)} [${pct(evaluation.paired!.ci95.low)}, ${pct(evaluation.paired!.ci95.high)}] → ${decision.decision}: ${decision.reason}`,
-    );
-    expect(decision).toMatchObject({ decidedBy: "gate", decision: "refused", fromVersion: null, toVersion: 1, runId: id });
+  it("refuses a deliberately harmful hand-made library: its paired difference is negative, interval and all", async () => {
+    const { decision, evaluation, runId, active } = await gateHandMade("harmful", HARMFUL);
+    expect(decision).toMatchObject({ decidedBy: "gate", decision: "refused", fromVersion: null, toVersion: 1, runId });
     expect(decision.reason).toMatch(/not better/);
     expect(decision.figures).toMatchObject({ candidateVersion: 1, activeVersion: 0, questions: 30, k: 4, margin: 0.02 });
-    expect(evaluation.versions.map((v) => v.label)).toEqual(["v1", "none"]);
-    expect(evaluation.paired!.diff).toBeLessThanOrEqual(0);
-    expect(promotions.active).toBeNull();
-  });
+    // Not a tie: the wrong rules cost accuracy, and the whole interval lies below zero.
+    expect(evaluation.paired!.diff).toBeLessThanOrEqual(-0.1);
+    expect(evaluation.paired!.ci95.high).toBeLessThan(0);
+    expect(active).toBeNull();
+  }, covering(2));
+
+  it("with requireSignificant, refuses a gain above the margin whose interval still reaches below zero; without it, promotes it", async () => {
+    const [strict, lenient] = await Promise.all([gateHandMade("strict", MIXED, { requireSignificant: true }), gateHandMade("lenient", MIXED)]);
+    // The same questions and seeds: the same figures for both.
+    expect(strict.evaluation.paired).toEqual(lenient.evaluation.paired);
+    const paired = strict.evaluation.paired!;
+    expect(paired.diff).toBeGreaterThanOrEqual(gate.margin);
+    expect(paired.ci95.low).toBeLessThan(0);
+    expect(paired.ci95.high).toBeGreaterThan(0);
+    expect(strict.decision).toMatchObject({ decision: "refused", toVersion: 1 });
+    expect(strict.decision.reason).toMatch(/not significant/);
+    expect(strict.active).toBeNull();
+    expect(lenient.decision).toMatchObject({ decision: "promoted", toVersion: 1 });
+    expect(lenient.active).toBe(1);
+  }, covering(2));
+
+  it("refuses a real gain smaller than the margin", async () => {
+    const { decision, evaluation, active } = await gateHandMade("slight", SLIGHT);
+    expect(evaluation.paired!.diff).toBeGreaterThan(0);
+    expect(evaluation.paired!.diff).toBeLessThan(gate.margin);
+    expect(decision).toMatchObject({ decision: "refused", toVersion: 1 });
+    expect(decision.reason).toMatch(/below the margin/);
+    expect(active).toBeNull();
+  }, covering(2));
 
   it("promotes a trained library that beats the active one, atomically with its record", async () => {
     await createSimAgent("gated", { gate });
@@ -88,7 +131,7 @@ describe("promotion", () => {
     expect(decision).toMatchObject({ decidedBy: "gate", decision: "promoted", fromVersion: null, toVersion: run.latestVersion, runId: id });
     expect(promotions.active).toBe(run.latestVersion);
     expect((decision.figures as { diff: number }).diff).toBeGreaterThanOrEqual(0.02);
-  });
+  }, covering(2));
 
   it("promotes and rolls back by hand, recording each decision", async () => {
     const before = await promotionsOf("gated");

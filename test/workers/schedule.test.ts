@@ -4,7 +4,7 @@ import worker from "../../src/index";
 import { setServingTtlOverride } from "../../src/serving/ttl";
 import { simDataset } from "../../src/sim";
 import { call, json } from "./helpers";
-import { SYSTEM, createSimAgent, promotionsOf, uploadSlice, waitFor, waitForRun } from "./evalHelpers";
+import { SYSTEM, covering, createSimAgent, promotionsOf, uploadSlice, waitFor, waitForRun } from "./evalHelpers";
 
 const HOUR = 3_600_000;
 /** A fixed moment inside one schedule period (every 6 hours). */
@@ -59,7 +59,7 @@ describe("feedback and scheduled retraining", () => {
     expect(captured.map((c) => c.request_id).sort()).toEqual([...requestIds].sort());
     expect(captured.every((c) => c.response_text.includes("\\boxed"))).toBe(true);
     expect(captured.find((c) => c.request_id === requestIds[0])?.question).toBe(feedbackQuestions[0]!.question);
-  });
+   }, covering(1));
 
   it("a capture setting changed through the admin API applies at once in the isolate that served the change", async () => {
     // A long TTL: only the invalidation on PATCH can make the new retention visible.
@@ -159,7 +159,7 @@ describe("feedback and scheduled retraining", () => {
       expect((await instance.status()).status).not.toBe("paused");
     }
     console.log(`recovery of ${runId}: ${recovered[0]!.action}`);
-  });
+   }, covering(3));
 
   it("the scheduled run is gated, promoted, and then served on /v1/chat/completions", async () => {
     const [s] = await rows<{ run_id: string }>("SELECT run_id FROM scheduled_runs");
@@ -179,7 +179,7 @@ describe("feedback and scheduled retraining", () => {
     } finally {
       setServingTtlOverride(null);
     }
-  });
+   }, covering(2));
 
   it("purges captures past their retention", async () => {
     await waitFor("the last capture", () => rows<{ n: number }>("SELECT count(*) AS n FROM captures"), (r) => r[0]?.n === 11);
@@ -190,5 +190,5 @@ describe("feedback and scheduled retraining", () => {
     expect((await rows<{ n: number }>("SELECT count(*) AS n FROM captures"))[0]?.n).toBe(0);
     // Labelled samples outlive the captures they came from.
     expect((await json<{ sampleCount: number }>(await call("GET", "/api/datasets/scheduled-feedback"))).sampleCount).toBe(10);
-  });
+   }, covering(1));
 });

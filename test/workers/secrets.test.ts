@@ -18,7 +18,11 @@ beforeAll(() => {
     const request = new Request(input, init);
     if (!request.url.includes(".example/")) return realFetch(input, init);
     received.push({ url: request.url, authorization: request.headers.get("authorization") });
-    return Response.json({ id: "c", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }] });
+    return Response.json({
+      id: "c",
+      object: "chat.completion",
+      choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
+    });
   });
   // Every request re-reads the agent, so a PATCH is seen at once.
   setServingTtlOverride(0);
@@ -39,7 +43,8 @@ async function agentWithKey(name: string, upstream: Record<string, unknown>): Pr
   return { id, key };
 }
 
-const chat = (key: string) => call("POST", "/v1/chat/completions", { messages: [{ role: "user", content: "hi" }] }, { authorization: `Bearer ${key}` });
+const chat = (key: string) =>
+  call("POST", "/v1/chat/completions", { messages: [{ role: "user", content: "hi" }] }, { authorization: `Bearer ${key}` });
 
 describe("Secrets: baseUrl origin change requires the key again or clears it", () => {
   it("refuses a move to another origin without the key, and never sends the old key there", async () => {
@@ -78,7 +83,10 @@ describe("Secrets: baseUrl origin change requires the key again or clears it", (
 
 describe("Secrets: apiKeySecret only with a documented prefix, never ADMIN_TOKEN/ENCRYPTION_KEY, generic error to proxy clients", () => {
   it.each(["ADMIN_TOKEN", "ENCRYPTION_KEY", "DB", "OPENAI_API_KEY"])("refuses apiKeySecret %s with 400", async (secret) => {
-    const res = await call("POST", "/api/agents", { name: `bad-secret-${secret.toLowerCase().replace(/_/g, "-")}`, upstream: { baseUrl: "https://api.one.example/v1", model: "m", apiKeySecret: secret } });
+    const res = await call("POST", "/api/agents", {
+      name: `bad-secret-${secret.toLowerCase().replace(/_/g, "-")}`,
+      upstream: { baseUrl: "https://api.one.example/v1", model: "m", apiKeySecret: secret },
+    });
     expect(res.status).toBe(400);
     const body = await json(res);
     expectErrorShape(body);
@@ -87,7 +95,9 @@ describe("Secrets: apiKeySecret only with a documented prefix, never ADMIN_TOKEN
 
   it("never sends a master secret named by a row stored before the rule, and tells the proxy client nothing specific", async () => {
     const a = await agentWithKey("legacy-secret", { baseUrl: "https://api.one.example/v1", apiKeySecret: "UPSTREAM_KEY_ONE" });
-    await env.DB.prepare("UPDATE agents SET upstream_key_secret = 'ADMIN_TOKEN', updated_at = ? WHERE id = ?").bind(new Date().toISOString(), a.id).run();
+    await env.DB.prepare("UPDATE agents SET upstream_key_secret = 'ADMIN_TOKEN', updated_at = ? WHERE id = ?")
+      .bind(new Date().toISOString(), a.id)
+      .run();
     const res = await chat(a.key);
     expect(res.status).toBe(500);
     const body = await json(res);
@@ -110,7 +120,11 @@ describe("Secrets: apiKeySecret only with a documented prefix, never ADMIN_TOKEN
 describe("Secrets: ENCRYPTION_KEY of at least 32 random bytes, else the Worker refuses with a clear message", () => {
   async function fetchWith(key: string, path: string): Promise<Response> {
     const ctx = createExecutionContext();
-    const res = await app.fetch(new Request(`http://tfgrpo.test${path}`, { headers: { authorization: "Bearer test-admin-token" } }), { ...env, ENCRYPTION_KEY: key }, ctx);
+    const res = await app.fetch(
+      new Request(`http://tfgrpo.test${path}`, { headers: { authorization: "Bearer test-admin-token" } }),
+      { ...env, ENCRYPTION_KEY: key },
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
     return res;
   }
@@ -146,7 +160,9 @@ describe("Secrets: ciphertext bound to the agent id as AES-GCM associated data",
     const b = await agentWithKey("aad-thief", { baseUrl: "https://api.one.example/v1", apiKey: "sk-thief" });
     const row = await env.DB.prepare("SELECT upstream_key_cipher AS c FROM agents WHERE id = ?").bind(a.id).first<{ c: string }>();
     expect(row?.c.startsWith("v1.")).toBe(true);
-    await env.DB.prepare("UPDATE agents SET upstream_key_cipher = ?, updated_at = ? WHERE id = ?").bind(row?.c, new Date().toISOString(), b.id).run();
+    await env.DB.prepare("UPDATE agents SET upstream_key_cipher = ?, updated_at = ? WHERE id = ?")
+      .bind(row?.c, new Date().toISOString(), b.id)
+      .run();
     const res = await chat(b.key);
     expect(res.status).toBe(500);
     expect(received.some((r) => r.authorization === "Bearer sk-owner-only")).toBe(false);
@@ -173,7 +189,13 @@ describe("Secrets: versioned key with a documented rotation command (tfgrpo keys
     const b = await agentWithKey("rotate-b", { baseUrl: "https://api.one.example/v1", apiKey: "placeholder" });
     // b holds a key sealed before versioning with the old example's weak secret (bare base64, no associated data).
     const iv = crypto.getRandomValues(new Uint8Array(12));
-    const legacyAes = await crypto.subtle.importKey("raw", await crypto.subtle.digest("SHA-256", new TextEncoder().encode("change-me")), "AES-GCM", false, ["encrypt"]);
+    const legacyAes = await crypto.subtle.importKey(
+      "raw",
+      await crypto.subtle.digest("SHA-256", new TextEncoder().encode("change-me")),
+      "AES-GCM",
+      false,
+      ["encrypt"],
+    );
     const ct = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, legacyAes, new TextEncoder().encode("sk-rotate-b")));
     const legacyCipher = btoa(String.fromCharCode(...iv, ...ct));
     await env.DB.prepare("UPDATE agents SET upstream_key_cipher = ? WHERE id = ?").bind(legacyCipher, b.id).run();
@@ -185,7 +207,9 @@ describe("Secrets: versioned key with a documented rotation command (tfgrpo keys
     expect(report.keyId).toBe((await sealingKey(NEW_KEY)).id);
     // a moved; b (sealed with "change-me", not configured) is reported, not lost.
     expect(report.failed.map((f) => f.agentId)).toContain(b.id);
-    const second = await json<{ failed: { agentId: string }[] }>(await asWorker({ ENCRYPTION_KEY: NEW_KEY, ENCRYPTION_KEY_PREVIOUS: "change-me" }, "POST", "/api/maintenance/reseal-keys"));
+    const second = await json<{ failed: { agentId: string }[] }>(
+      await asWorker({ ENCRYPTION_KEY: NEW_KEY, ENCRYPTION_KEY_PREVIOUS: "change-me" }, "POST", "/api/maintenance/reseal-keys"),
+    );
     // (Only the agent given a ciphertext copied from another agent, above, stays unopenable, as it should.)
     expect(second.failed.map((f) => f.agentId)).not.toContain(b.id);
     expect(second.failed.map((f) => f.agentId)).not.toContain(a.id);
@@ -200,7 +224,11 @@ describe("Secrets: versioned key with a documented rotation command (tfgrpo keys
     for (const agent of [a, b]) {
       const ctx = createExecutionContext();
       const res = await app.fetch(
-        new Request("http://tfgrpo.test/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${agent.key}`, "content-type": "application/json" }, body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }) }),
+        new Request("http://tfgrpo.test/v1/chat/completions", {
+          method: "POST",
+          headers: { authorization: `Bearer ${agent.key}`, "content-type": "application/json" },
+          body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }),
+        }),
         { ...env, ENCRYPTION_KEY: NEW_KEY },
         ctx,
       );

@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { call, json } from "./helpers";
 import { pct, waitForEvaluation, waitForRun, type EvaluationView } from "./evalHelpers";
 
+/** The run and each of the two evaluations may take this long on a loaded 2-core machine. */
+const TOOL_WAIT_MS = 150_000;
+
 const TOOL_SYSTEM = "Answer exactly. You may run JavaScript with execute_code. Give the final answer in \\boxed{}.";
 
 async function createToolAgent(name: string, tools: unknown[]): Promise<Response> {
@@ -21,7 +24,7 @@ type Rollout = { rolloutIdx: number; response: string; reward: number; toolCalls
 async function evaluate(agent: string, versions: (number | "none")[]): Promise<EvaluationView> {
   const res = await call("POST", "/api/evaluations", { agent, dataset: "sim-tools-test", versions, k: 4, temperature: 0.3, seed: 5 });
   expect(res.status, await res.clone().text()).toBe(201);
-  return waitForEvaluation((await json<{ id: string }>(res)).id);
+  return waitForEvaluation((await json<{ id: string }>(res)).id, TOOL_WAIT_MS);
 }
 
 describe("tool-using agents", () => {
@@ -48,7 +51,7 @@ describe("tool-using agents", () => {
     const created = await call("POST", "/api/runs", { agent: "coder", dataset: "sim-tools-train", epochs: 2, groupSize: 5, seed: 3, maxGroupsInFlight: 60 });
     expect(created.status, await created.clone().text()).toBe(201);
     const { id } = await json<{ id: string }>(created);
-    await waitForRun(id);
+    await waitForRun(id, TOOL_WAIT_MS);
     const run = await json<{ status: string; error: string | null; latestVersion: number; batches: { avgToolCalls: number; meanAtG: number }[] }>(await call("GET", `/api/runs/${id}`));
     expect(run.error).toBeNull();
     expect(run.status).toBe("completed");
@@ -81,5 +84,5 @@ describe("tool-using agents", () => {
     console.log(
       `sim-tools-test Mean@4 (150 questions, T=0.3): trained ${fmt(trained)}, empty library ${fmt(empty)}, paired diff ${pct(withTools.paired?.diff ?? 0)} [${pct(withTools.paired?.ci95.low ?? 0)}, ${pct(withTools.paired?.ci95.high ?? 0)}]; trained library without tools ${fmt(plain)}; ${library.length} experiences: ${library.map((e) => e.text).join(" | ")}`,
     );
-  }, 600_000);
+  }, 3 * TOOL_WAIT_MS + 60_000);
 });

@@ -6,13 +6,14 @@ import { CAPTURE_OFF, captureConfigSchema, gateConfigSchema, scheduleConfigSchem
 import { deleteAgent, findAgentByName, insertAgent, listAgents, updateAgent, type AgentRow, type NewAgentRow } from "../../db/agents";
 import { db } from "../../db/client";
 import { activeRunCount } from "../../db/runs";
+import { activeEvaluationCount } from "../../db/lifecycle";
 import { agentChanged } from "../../serving/invalidate";
 import { ApiError, badRequest, conflict } from "../../shared/errors";
 import { isLocalDevelopment } from "../../shared/env";
 import { isSimulated, UPSTREAM_SECRET_NAME, UPSTREAM_SECRET_PREFIX } from "../../llm/upstream";
 import { upstreamOrigin, upstreamUrlProblem } from "../../llm/urlPolicy";
 import { verifierSpecSchema } from "../../verifiers";
-import { MAX_TURNS_DEFAULT, maxTurnsSchema, toolListSchema } from "../../tools/specs";
+import { MAX_TURNS_DEFAULT, maxTurnsSchema, toolListSchema, type ToolSpec } from "../../tools/specs";
 import { newRouter } from "../router";
 import { agentSchema, listOf, type Agent } from "../../contract";
 import { agentParam, errorResponses, json, requireAgent } from "./common";
@@ -121,6 +122,15 @@ function checkBaseUrl(env: Env, baseUrl: string): void {
   if (problem) throw badRequest(`upstream.baseUrl ${problem}`, "invalid_upstream_url", "upstream.baseUrl");
 }
 
+/** Tool URLs (HTTP tools, MCP servers) follow the same policy as upstream base URLs (docs/tools.md). */
+function checkToolUrls(env: Env, tools: readonly ToolSpec[] | undefined): void {
+  for (const [i, tool] of (tools ?? []).entries()) {
+    if (tool.type === "code") continue;
+    const problem = upstreamUrlProblem(tool.url, isLocalDevelopment(env));
+    if (problem) throw badRequest(`tools.${i}.url ${problem.replace("sim://local", "an MCP or HTTP tool server").replace(" or an MCP", ", an MCP")}`, "invalid_tool_url", `tools.${i}.url`);
+  }
+}
+
 
 export const agentsRouter = newRouter()
   .openapi(
@@ -135,6 +145,7 @@ export const agentsRouter = newRouter()
       const body = c.req.valid("json");
       const d = db(c.env.DB);
       checkBaseUrl(c.env, body.upstream.baseUrl);
+      checkToolUrls(c.env, body.tools);
       if (await findAgentByName(d, body.name)) throw conflict(`an agent named '${body.name}' already exists`, "name_taken");
       const id = newId("agt");
       const row: NewAgentRow = {
@@ -196,6 +207,7 @@ export const agentsRouter = newRouter()
       }
       const up = body.upstream;
       if (up?.baseUrl !== undefined) checkBaseUrl(c.env, up.baseUrl);
+      checkToolUrls(c.env, body.tools);
       // A stored key belongs to the origin it was given for: moving to another origin needs it again.
       const keyGiven = up?.apiKey !== undefined || up?.apiKeySecret !== undefined;
       const hasKey = agent.upstreamKeyCipher !== null || agent.upstreamKeySecret !== null;
@@ -245,6 +257,7 @@ export const agentsRouter = newRouter()
       const agent = await requireAgent(c.env, c.req.valid("param").agent);
       const d = db(c.env.DB);
       if ((await activeRunCount(d, { agentId: agent.id })) > 0) throw conflict(`agent '${agent.name}' has a run in progress; cancel it first`, "run_in_progress");
+      if ((await activeEvaluationCount(d, { agentId: agent.id })) > 0) throw conflict(`agent '${agent.name}' has an evaluation in progress; wait for it to finish`, "evaluation_in_progress");
       await deleteAgent(d, agent.id);
       agentChanged(agent.id);
       return c.json({ id: agent.id, deleted: true as const }, 200);

@@ -23,6 +23,7 @@ export const errorResponses = {
 /** Errors of routes that start a Workflow: besides the usual ones, the engine may be unavailable. */
 export const jobErrorResponses = {
   ...errorResponses,
+  422: { description: "The Idempotency-Key was used for a different request", ...errorContent },
   503: { description: "The Workflow engine did not take the job; nothing was started", ...errorContent },
 } as const;
 

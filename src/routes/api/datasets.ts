@@ -15,6 +15,7 @@ import {
   type SampleRecord,
 } from "../../db/datasets";
 import { activeRunCount } from "../../db/runs";
+import { activeEvaluationCount } from "../../db/lifecycle";
 import { ApiError, badRequest, conflict, notFound } from "../../shared/errors";
 import { newRouter } from "../router";
 import { builtinDatasetSchema, datasetSchema, errorSchema, listOf, sampleSchema, type Dataset, type Sample } from "../../contract";
@@ -281,8 +282,11 @@ export const datasetsRouter = newRouter()
       if ((await activeRunCount(d, { datasetId: dataset.id })) > 0) {
         throw conflict(`dataset '${dataset.name}' is used by a run in progress; cancel it first`, "run_in_progress");
       }
+      if ((await activeEvaluationCount(d, { datasetId: dataset.id })) > 0) {
+        throw conflict(`dataset '${dataset.name}' is used by an evaluation in progress; wait for it to finish`, "evaluation_in_progress");
+      }
       const used = await runsUsingDataset(d, dataset.id);
-      if (used > 0) throw conflict(`dataset '${dataset.name}' is referenced by ${used} finished run${used === 1 ? "" : "s"}; delete those runs first`, "dataset_in_use");
+      if (used > 0) throw conflict(`dataset '${dataset.name}' is referenced by ${used} finished run${used === 1 ? "" : "s"}; delete those runs first (DELETE /api/runs/{run})`, "dataset_in_use");
       try {
         await deleteDataset(d, dataset.id);
       } catch (e) {

@@ -12,6 +12,7 @@ import { recoverEvaluation } from "../../recovery/recover";
 import { badRequest, conflict, notFound } from "../../shared/errors";
 import { newId } from "../../shared/ids";
 import { newRouter } from "../router";
+import { idempotent } from "./idempotency";
 import { agentFilter, agentListQuery, errorResponses, jobErrorResponses, json, requireAgent, startJobError } from "./common";
 
 const versionRef = z.union([z.number().int().min(0), z.literal("none")]).openapi({ description: "A library version; 0 or \"none\" is no library" });
@@ -52,16 +53,19 @@ export const evaluationsRouter = newRouter()
       if (dataset.sampleCount === 0) throw badRequest(`dataset '${dataset.name}' is empty`, "empty_dataset", "dataset");
       const versions = [...new Set(body.versions.map((v) => (v === "none" ? 0 : v)))];
       for (const v of versions) if (v !== 0 && !(await findVersion(d, agent.id, v))) throw notFound("library version", String(v));
-      try {
-        const row = await startEvaluation(
-          c.env,
-          { id: newId("eval"), agent, dataset, versions, k: body.k, temperature: body.temperature, seed: body.seed, purpose: "manual", chunkSize: body.chunkSize, maxChunksInFlight: body.maxChunksInFlight, timeoutMs: body.timeoutMs },
-          defaultChunkSize,
-        );
-        return c.json({ id: row.id, status: row.status }, 201);
-      } catch (error) {
-        throw startJobError(error, "evaluation");
-      }
+      const started = await idempotent(c, "POST /api/evaluations", body, async () => {
+        try {
+          const row = await startEvaluation(
+            c.env,
+            { id: newId("eval"), agent, dataset, versions, k: body.k, temperature: body.temperature, seed: body.seed, purpose: "manual", chunkSize: body.chunkSize, maxChunksInFlight: body.maxChunksInFlight, timeoutMs: body.timeoutMs },
+            defaultChunkSize,
+          );
+          return { id: row.id, status: row.status };
+        } catch (error) {
+          throw startJobError(error, "evaluation");
+        }
+      });
+      return c.json(started, 201);
     },
   )
   .openapi(

@@ -5,6 +5,7 @@ import { db } from "../../db/client";
 import { findDataset } from "../../db/datasets";
 import { findVersion } from "../../db/libraryVersions";
 import { findRun, finishRun, listRuns } from "../../db/runs";
+import { deleteFinishedRun } from "../../db/lifecycle";
 import { listGroups, listRollouts } from "../../db/training";
 import { recoverRun } from "../../recovery/recover";
 import { badRequest, conflict, notFound } from "../../shared/errors";
@@ -13,6 +14,7 @@ import { groupView } from "../../training/groupView";
 import { runView } from "../../training/runView";
 import { startRun } from "../../training/startRun";
 import { newRouter } from "../router";
+import { idempotent } from "./idempotency";
 import { agentFilter, agentListQuery, errorResponses, jobErrorResponses, json, requireAgent, startJobError } from "./common";
 
 const createRunSchema = partialHyperparamsSchema
@@ -48,13 +50,15 @@ export const runsRouter = newRouter()
       const fromVersion = body.fromVersion ?? agent.activeVersion ?? 0;
       if (fromVersion !== 0 && !(await findVersion(d, agent.id, fromVersion))) throw notFound("library version", String(fromVersion));
       const { agent: _a, dataset: _d, seed, budgetTokens, timeoutMs, fromVersion: _f, ...overrides } = body;
-      let run;
-      try {
-        run = await startRun(c.env, { agent, dataset, overrides, seed, budgetTokens, timeoutMs, fromVersion, kind: "manual" });
-      } catch (error) {
-        throw startJobError(error, "training");
-      }
-      return c.json({ id: run.id, status: run.status }, 201);
+      const started = await idempotent(c, "POST /api/runs", body, async () => {
+        try {
+          const run = await startRun(c.env, { agent, dataset, overrides, seed, budgetTokens, timeoutMs, fromVersion, kind: "manual" });
+          return { id: run.id, status: run.status };
+        } catch (error) {
+          throw startJobError(error, "training");
+        }
+      });
+      return c.json(started, 201);
     },
   )
   .openapi(
@@ -147,6 +151,26 @@ export const runsRouter = newRouter()
       const d = db(c.env.DB);
       if (!(await findRun(d, id))) throw notFound("run", id);
       return c.json({ data: await listRollouts(d, id, c.req.valid("query")) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/{run}",
+      tags: ["runs"],
+      summary: "Delete a finished run with its rollouts, groups, batches, LLM calls, gate evaluations and scheduled snapshot (its library versions stay)",
+      request: { params: runParam },
+      responses: { 200: { description: "Deleted", ...json(z.object({ id: z.string(), deleted: z.literal(true) })) }, ...errorResponses },
+    }),
+    async (c) => {
+      const { run: id } = c.req.valid("param");
+      const d = db(c.env.DB);
+      const run = await findRun(d, id);
+      if (!run) throw notFound("run", id);
+      if (!(await deleteFinishedRun(d, id))) {
+        throw conflict(`run ${id} is ${run.status} or its gate evaluation is in progress; cancel it or wait for it to finish`, "run_in_progress");
+      }
+      return c.json({ id, deleted: true as const }, 200);
     },
   )
   .openapi(

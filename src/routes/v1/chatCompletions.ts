@@ -9,6 +9,7 @@ import type { MeterResult } from "../../serving/meter";
 import { relayReply, VERSION_HEADER } from "../../serving/relay";
 import { recordUsage } from "../../serving/usageLog";
 import { describeIssues } from "../router";
+import { envString } from "../../shared/env";
 
 /**
  * POST /v1/chat/completions: the agent's library merged into the system message, everything else
@@ -24,6 +25,14 @@ const requestSchema = z.looseObject({
 });
 
 export const EXPERIENCES_HEADER = "x-experiences";
+
+/** How long the upstream may take to send its response headers (`UPSTREAM_FIRST_BYTE_TIMEOUT_MS`). */
+export const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 300_000;
+
+function firstByteTimeoutMs(env: Env): number {
+  const raw = Number(envString(env, "UPSTREAM_FIRST_BYTE_TIMEOUT_MS"));
+  return Number.isInteger(raw) && raw > 0 ? raw : DEFAULT_FIRST_BYTE_TIMEOUT_MS;
+}
 
 type Selection = { rendered: string; version: number | null };
 
@@ -99,17 +108,25 @@ export const chatCompletions = new Hono<ProxyEnv>().post("/chat/completions", as
     version = selection.version;
     versionHeader = version === null ? "none" : String(version);
     const messages = injectLibrary(body.messages, selection.rendered, agent.injectPosition);
+    // An upstream that takes the request but never answers must not hold it forever: until its
+    // headers arrive, a first-byte timeout runs alongside the client's own signal.
+    const firstByte = new AbortController();
+    const firstByteMs = firstByteTimeoutMs(c.env);
+    const timer = setTimeout(() => firstByte.abort(new DOMException("no first byte", "TimeoutError")), firstByteMs);
     try {
       upstream = await upstreamFetch(agent.upstream.baseUrl, "/chat/completions", {
         method: "POST",
         headers: upstreamHeaders(agent.upstream, stream ? "text/event-stream" : "application/json"),
         body: JSON.stringify({ ...body, model, messages }),
-        signal: c.req.raw.signal,
+        signal: AbortSignal.any([c.req.raw.signal, firstByte.signal]),
       });
       respondedAt = Date.now();
     } catch (error) {
       if (c.req.raw.signal.aborted) throw new ApiError(400, "request cancelled by the client", "client_closed_request");
+      if (firstByte.signal.aborted) throw new ApiError(504, `the upstream sent nothing within ${firstByteMs} ms`, "upstream_timeout");
       throw new ApiError(502, `upstream unreachable (${error instanceof Error ? error.name : "error"})`, "upstream_unreachable");
+    } finally {
+      clearTimeout(timer);
     }
   } catch (error) {
     if (error instanceof ApiError) {

@@ -1,8 +1,8 @@
 /**
  * Stage 7 (batch update): merges the groups' proposals into a net plan. Several UPDATEs of one id
  * become one, DELETE wins over UPDATE, ADDs on the same pitfall (or with the same words) merge, NONE
- * is dropped, an ADD on a pitfall a vague item names becomes an UPDATE of that item, and the plan
- * keeps the library within its cap by deleting vague items first.
+ * is dropped, an ADD on a pitfall a vague or wrong item names becomes an UPDATE of that item, and the
+ * plan keeps the library within its cap by deleting wrong, then vague, items first.
  */
 import { classifyExperience, type Classification } from "../experienceMatch";
 import { fitWords, isSpecific, maxWordsOf, numberAfter, operationsJson, parseLibrary, sameText, type LibItem, type Operation } from "./common";
@@ -26,7 +26,8 @@ export function parseProposals(prompt: string): Proposal[] {
   return out;
 }
 
-const vagueness = (c: Classification): number => (c.kind === "generic" ? 2 : c.kind === "topic" ? 1 : 0);
+/** How little an item is worth keeping: wrong advice least of all, then generic, then topic-only. */
+const vagueness = (c: Classification): number => (c.kind === "misleading" ? 3 : c.kind === "generic" ? 2 : c.kind === "topic" ? 1 : 0);
 
 export function batchUpdateOps(prompt: string): Operation[] {
   const library = parseLibrary(prompt);
@@ -64,14 +65,16 @@ export function batchUpdateOps(prompt: string): Operation[] {
     if (isSpecific(cls)) {
       if (current.some((i) => isSpecific(i.cls) && i.cls.pitfall === cls.pitfall)) continue;
       if (adds.some((a) => isSpecific(a.cls) && a.cls.pitfall === cls.pitfall)) continue;
-      const weaker = current.find((i) => i.cls.kind === "topic" && i.cls.pitfall === cls.pitfall && !updates.has(i.id));
+      const weaker =
+        current.find((i) => i.cls.kind === "misleading" && i.cls.pitfall === cls.pitfall && !updates.has(i.id)) ??
+        current.find((i) => i.cls.kind === "topic" && i.cls.pitfall === cls.pitfall && !updates.has(i.id));
       if (weaker) {
         updates.set(weaker.id, { name: p.name ?? weaker.name, text: p.text, cls });
         continue;
       }
     } else {
       if (current.some((i) => sameText(i.text, p.text ?? "")) || adds.some((a) => sameText(a.text, p.text ?? ""))) continue;
-      if (cls.kind === "topic" && [...current, ...adds].some((i) => isSpecific(i.cls) && i.cls.pitfall === cls.pitfall)) continue;
+      if ((cls.kind === "topic" || cls.kind === "misleading") && [...current, ...adds].some((i) => isSpecific(i.cls) && i.cls.pitfall === cls.pitfall)) continue;
     }
     adds.push({ name: p.name ?? "Lesson", text: p.text, cls });
   }
@@ -84,7 +87,7 @@ export function batchUpdateOps(prompt: string): Operation[] {
       .sort((a, b) => vagueness(b.cls) - vagueness(a.cls));
     for (const i of vagueItems) {
       if (size() <= cap) break;
-      deletes.set(i.id, "vague; makes room within the cap");
+      deletes.set(i.id, i.cls.kind === "misleading" ? "gives wrong advice; makes room within the cap" : "vague; makes room within the cap");
       updates.delete(i.id);
     }
   }

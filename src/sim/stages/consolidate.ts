@@ -1,7 +1,7 @@
 /**
  * Consolidation: brings the library within its caps by merging and deleting, never truncating a
- * lesson silently: vague items go first, duplicates of one pitfall merge into one, long items are
- * rewritten shorter, and only then are the last distinct items dropped.
+ * lesson silently: wrong and vague items go first, duplicates of one pitfall merge into one, long
+ * items are rewritten shorter, and only then are the last distinct items dropped.
  */
 import { wordCount } from "../../core/library";
 import { fitWords, goodWithin, isSpecific, maxWordsOf, numberAfter, operationsJson, parseLibrary, type Operation } from "./common";
@@ -15,6 +15,10 @@ export function consolidateOps(prompt: string): Operation[] {
   const kept: typeof library = [];
   const seen = new Set<PitfallId>();
   for (const item of library) {
+    if (item.cls.kind === "misleading") {
+      ops.push({ op: "DELETE", id: item.id, reason: `wrong advice: contradicts the right way to handle ${pitfallById(item.cls.pitfall).label}` });
+      continue;
+    }
     if (!isSpecific(item.cls)) {
       ops.push({ op: "DELETE", id: item.id, reason: "vague: names no technique a reader could apply" });
       continue;

@@ -1,7 +1,8 @@
 /**
  * Stage 6 (group update): one operation per new experience, chosen against the library shown:
- * NONE when an item already teaches that pitfall's technique (or says the same vague thing), UPDATE a
- * vaguer item on the same pitfall into the specific lesson, ADD otherwise.
+ * NONE when an item already teaches that pitfall's technique (or says the same vague thing), UPDATE an
+ * item on the same pitfall that gives wrong advice or only names the topic into the specific lesson,
+ * ADD otherwise.
  */
 import { classifyExperience } from "../experienceMatch";
 import { pitfallById } from "../pitfalls";
@@ -36,7 +37,10 @@ export function groupUpdateOps(prompt: string): Operation[] {
         ops.push({ op: "NONE", reason: `${covering.id} already says how to handle ${label}.` });
         continue;
       }
-      const weaker = library.find((i) => i.cls.kind === "topic" && i.cls.pitfall === cls.pitfall && !updated.has(i.id));
+      // Wrong advice on the same pitfall is corrected first, then a topic-only remark is made specific.
+      const weaker =
+        library.find((i) => i.cls.kind === "misleading" && i.cls.pitfall === cls.pitfall && !updated.has(i.id)) ??
+        library.find((i) => i.cls.kind === "topic" && i.cls.pitfall === cls.pitfall && !updated.has(i.id));
       if (weaker) {
         updated.add(weaker.id);
         ops.push({ op: "UPDATE", id: weaker.id, name: e.name, text });
@@ -50,7 +54,7 @@ export function groupUpdateOps(prompt: string): Operation[] {
       ops.push({ op: "NONE", reason: `${duplicate.id} already says this.` });
       continue;
     }
-    if (cls.kind === "topic") {
+    if (cls.kind === "topic" || cls.kind === "misleading") {
       const specific = library.find((i) => isSpecific(i.cls) && i.cls.pitfall === cls.pitfall);
       if (specific) {
         ops.push({ op: "NONE", reason: `${specific.id} already covers ${pitfallById(cls.pitfall).label} more precisely.` });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { backoffMs, chatCompletion, DEFAULT_RETRY, retryAfterMs, UpstreamError, type RetryPolicy, type UpstreamFetch } from "../../../src/llm/client";
+import {
+  backoffMs,
+  chatCompletion,
+  DEFAULT_RETRY,
+  retryAfterMs,
+  UpstreamError,
+  type RetryPolicy,
+  type UpstreamFetch,
+} from "../../../src/llm/client";
 import { slots } from "../../../src/shared/limit";
 import { upstreamFailure } from "../../../src/training/upstreamHealth";
 
@@ -49,7 +57,9 @@ describe("LLM client: non-retryable errors (400/401/403/404/quota) end the step 
   });
 
   it("a 429 for an exhausted quota is not retried; a plain 429 is", async () => {
-    const quota = scripted([() => Response.json({ error: { code: "insufficient_quota", message: "You exceeded your current quota" } }, { status: 429 })]);
+    const quota = scripted([
+      () => Response.json({ error: { code: "insufficient_quota", message: "You exceeded your current quota" } }, { status: 429 }),
+    ]);
     const error = await chatCompletion(quota.send, BODY, SLOW).catch((e: unknown) => e);
     expect((error as UpstreamError).retryable).toBe(false);
     expect(quota.calls()).toBe(1);
@@ -58,7 +68,9 @@ describe("LLM client: non-retryable errors (400/401/403/404/quota) end the step 
   });
 
   it("a redirect is neither followed nor retried", async () => {
-    const up = scripted([() => new Response(null, { status: 307, headers: { location: "https://elsewhere.example/v1/chat/completions" } })]);
+    const up = scripted([
+      () => new Response(null, { status: 307, headers: { location: "https://elsewhere.example/v1/chat/completions" } }),
+    ]);
     const error = await chatCompletion(up.send, BODY, SLOW).catch((e: unknown) => e);
     expect((error as UpstreamError).retryable).toBe(false);
     expect(up.calls()).toBe(1);

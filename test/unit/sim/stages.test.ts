@@ -53,6 +53,16 @@ describe("summary", () => {
     expect(reply).toContain("Experiences applied: E2.");
   });
 
+  it("names the experience that misled a wrong step", async () => {
+    const wrongRule = pit("inclusive_count").misleading!;
+    const lib = [item("E4", wrongRule.name, wrongRule.text)];
+    const misled = WRONG.replace("Step 1 (range count):", "Step 1 (range count), applying [E4]:");
+    const reply = await ask(summaryPrompt({ objective: "", question: Q, answer: "36", response: misled, reward: 0, library: lib }));
+    expect(reply).toContain("went wrong at the inclusive counting pitfall");
+    expect(reply).toContain("misled by experience E4");
+    expect(reply).toContain("Experiences applied: E4.");
+  });
+
   it("summarises an unrecognised attempt without inventing a pitfall", async () => {
     const reply = await ask(summaryPrompt({ objective: "", question: "AIME thing", answer: "204", response: "I guess.\n\\boxed{17}", reward: 0, library: [] }));
     expect(reply).toMatch(/<summary>[\s\S]*17[\s\S]*<\/summary>/);
@@ -154,6 +164,13 @@ describe("group update", () => {
     const vague = ops(await ask(groupUpdatePrompt({ objective: "", experiences: [GENERIC_VAGUE[0] ?? good], library: [item("E1", "Care", "Be careful with numbers.")], maxWords: 32 })));
     expect(vague[0]?.op).toBe("NONE");
   });
+
+  it("corrects an item that gives the wrong rule, ahead of a topic-only one", async () => {
+    const wrongRule = pit("inclusive_count").misleading!;
+    const library = [item("E1", "Inclusive", "Be careful with inclusive counting."), item("E2", wrongRule.name, wrongRule.text)];
+    const plan = ops(await ask(groupUpdatePrompt({ objective: "", experiences: [good], library, maxWords: 32 })));
+    expect(plan).toEqual([{ op: "UPDATE", id: "E2", name: good.name, text: good.text }]);
+  });
 });
 
 describe("batch update", () => {
@@ -209,6 +226,13 @@ describe("consolidate", () => {
     expect(deleted).toContain("E1");
     expect(deleted).toContain("E3");
     expect(library.length - deleted.length).toBeLessThanOrEqual(2);
+  });
+
+  it("deletes an item that gives the wrong rule, saying so", async () => {
+    const wrongRule = pit("percent_base").misleading!;
+    const library = [item("E1", wrongRule.name, wrongRule.text), item("E2", "Ends", pit("inclusive_count").experience.text)];
+    const plan = ops(await ask(consolidatePrompt({ objective: "", library, maxExperiences: 5, maxWords: 32 })));
+    expect(plan).toEqual([{ op: "DELETE", id: "E1", reason: expect.stringContaining("wrong advice") }]);
   });
 
   it("shortens long items with UPDATE and says NONE when nothing is to do", async () => {
