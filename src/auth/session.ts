@@ -54,7 +54,8 @@ export async function verifySession(value: string, adminToken: string, nowSecond
   if (!/^\d{1,12}$/.test(expiresText) || nonce.length === 0 || nonce.length > 64) return null;
   const expires = Number(expiresText);
   const mac = fromBase64url(macText);
-  if (mac?.length !== 32) return null;
+  // One spelling per MAC: base64url's last character has padding bits that decoding ignores.
+  if (mac?.length !== 32 || base64url(mac) !== macText) return null;
   // verify() compares in constant time.
   const ok = await crypto.subtle.verify("HMAC", await sessionKey(adminToken), mac, payload(expires, nonce));
   if (!ok || expires <= nowSeconds || expires > nowSeconds + SESSION_SECONDS) return null;

@@ -31,10 +31,17 @@ describe("dashboard session values", () => {
   it("are refused when tampered with: a later expiry, another nonce, a changed MAC, garbage", async () => {
     const s = await issueSession(TOKEN, NOW);
     const [expires, nonce, mac] = s.value.split(".") as [string, string, string];
-    const flipped = `${mac.slice(0, -1)}${mac.endsWith("A") ? "B" : "A"}`;
+    // The first character of each part carries six full bits (the last one of the MAC only four).
+    const flipped = `${mac.startsWith("A") ? "B" : "A"}${mac.slice(1)}`;
+    const otherNonce = `${nonce.startsWith("x") ? "y" : "x"}${nonce.slice(1)}`;
+    // Same bytes, non-canonical spelling: the padding bits of the last character changed.
+    const last = mac.charAt(mac.length - 1);
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const respelled = `${mac.slice(0, -1)}${alphabet.charAt(alphabet.indexOf(last) ^ 1)}`;
     for (const forged of [
       `${Number(expires) + 3600}.${nonce}.${mac}`,
-      `${expires}.x${nonce.slice(1)}.${mac}`,
+      `${expires}.${otherNonce}.${mac}`,
+      `${expires}.${nonce}.${respelled}`,
       `${expires}.${nonce}.${flipped}`,
       `${expires}.${nonce}`,
       "",
