@@ -105,9 +105,11 @@ describe("a session cookie on the admin API", () => {
   it("that is forged, tampered with or expired answers 401 session_expired", async () => {
     const { cookie } = await signIn();
     const [name, value] = cookie.split("=") as [string, string];
+    const [expires, nonce, mac] = value.split(".") as [string, string, string];
+    const tampered = `${expires}.${nonce}.${mac.startsWith("A") ? "B" : "A"}${mac.slice(1)}`;
     const expired = await issueSession("test-admin-token", Math.floor(Date.now() / 1000) - 9 * 3600);
     const otherKey = await issueSession("another-token", Math.floor(Date.now() / 1000));
-    for (const bad of [`${value.slice(0, -2)}xx`, expired.value, otherKey.value, "garbage"]) {
+    for (const bad of [tampered, expired.value, otherKey.value, "garbage"]) {
       const res = await send("GET", "/api/agents", { cookie: `${name}=${bad}` });
       expect(res.status).toBe(401);
       expect((await json<{ error: { code: string } }>(res)).error.code).toBe("session_expired");
