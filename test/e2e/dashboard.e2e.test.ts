@@ -305,8 +305,13 @@ describe("the dashboard in chromium", () => {
     const dialog = page.getByTestId("confirm");
     await dialog.waitFor();
     await shot("08-promote-confirmation");
-    // Cancelling changes nothing.
+    // Cancelling changes nothing, by the button or by Escape (focus starts on Cancel).
+    await expect(page.evaluate<string>("document.activeElement.textContent")).resolves.toBe("Cancel");
     await dialog.getByRole("button", { name: "Cancel" }).click();
+    await page.getByTestId(`promote-${trained}`).click();
+    await page.getByTestId("confirm").waitFor();
+    await page.keyboard.press("Escape");
+    await page.getByTestId("confirm").waitFor({ state: "detached" });
     expect((await api<{ activeVersion: number | null }>("GET", `/api/agents/${AGENT}`)).activeVersion).toBeNull();
     await page.getByTestId(`promote-${trained}`).click();
     await page.getByTestId("confirm").getByRole("button", { name: "Promote" }).click();
@@ -387,8 +392,29 @@ describe("the dashboard in chromium", () => {
     await shot("13-dataset-hostile-rows");
   });
 
-  it("is usable at 375 px and from the keyboard", async () => {
+  it("is usable at 375 px and from the keyboard, with every control named", async () => {
     await page.setViewportSize({ width: 375, height: 800 });
+    const pages: [string, RegExp][] = [
+      ["#/agents", /Agents/],
+      [`#/agents/${AGENT}`, new RegExp(`Agent ${AGENT}`)],
+      [`#/agents/${AGENT}/library?v=${trained}`, /Library of/],
+      [`#/agents/${AGENT}/library/diff/0/${trained}`, /none → v/],
+      [`#/evaluations/${evaluationId}`, new RegExp(evaluationId)],
+      [`#/agents/${AGENT}/promotions`, /Promotions of/],
+      [`#/agents/${AGENT}/usage`, /Usage of/],
+      ["#/datasets", /Data sets/],
+      [`#/runs/${runId}/groups/1/${hostileSample}`, /Group: epoch 1/],
+    ];
+    for (const [hash, heading] of pages) {
+      await open(hash, heading);
+      // The page itself never scrolls sideways (wide tables scroll inside their own frame).
+      const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
+      expect(overflow, hash).toBeLessThanOrEqual(0);
+      const unnamed = await page.evaluate<string[]>(`[...document.querySelectorAll("#app a, #app button, #app input, #app select, #app canvas")]
+        .filter((el) => !((el.getAttribute("aria-label") || "").trim() || (el.labels && el.labels.length > 0) || (el.textContent || "").trim()))
+        .map((el) => el.outerHTML.slice(0, 80))`);
+      expect(unnamed, hash).toEqual([]);
+    }
     await open(`#/runs/${runId}`, new RegExp(runId));
     expect(await drawn("curve-reward")).toBeGreaterThan(300);
     const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
