@@ -226,7 +226,7 @@ describe("the dashboard in chromium", () => {
     expect(new URL(page.url()).pathname).toBe("/ui/");
     await page.getByLabel("Admin token").fill("not-the-token");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page.getByTestId("sign-in-error").textContent()).resolves.toBe("Wrong admin token.");
+    await page.getByTestId("sign-in-error").filter({ hasText: "Wrong admin token." }).waitFor();
     expect(await context.cookies()).toEqual([]);
     // The wrong token's 401 is the only console error so far (Chromium logs every failed request).
     expect(consoleErrors.length).toBe(1);
@@ -410,7 +410,9 @@ describe("the dashboard in chromium", () => {
       // The page itself never scrolls sideways (wide tables scroll inside their own frame).
       const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
       expect(overflow, hash).toBeLessThanOrEqual(0);
-      const unnamed = await page.evaluate<string[]>(`[...document.querySelectorAll("#app a, #app button, #app input, #app select, #app canvas")]
+      const unnamed = await page.evaluate<
+        string[]
+      >(`[...document.querySelectorAll("#app a, #app button, #app input, #app select, #app canvas")]
         .filter((el) => !((el.getAttribute("aria-label") || "").trim() || (el.labels && el.labels.length > 0) || (el.textContent || "").trim()))
         .map((el) => el.outerHTML.slice(0, 80))`);
       expect(unnamed, hash).toEqual([]);
@@ -426,7 +428,15 @@ describe("the dashboard in chromium", () => {
   });
 
   it("follows a running run live, recovers it and cancels it after a confirmation", async () => {
-    const { id } = await api<{ id: string }>("POST", "/api/runs", { agent: AGENT, dataset: "ui-train", epochs: 6, groupSize: 3, batchSize: 6, maxGroupsInFlight: 2, seed: 11 });
+    const { id } = await api<{ id: string }>("POST", "/api/runs", {
+      agent: AGENT,
+      dataset: "ui-train",
+      epochs: 6,
+      groupSize: 3,
+      batchSize: 6,
+      maxGroupsInFlight: 2,
+      seed: 11,
+    });
     await open(`#/runs/${id}`, new RegExp(id));
     const progress = page.getByTestId("run-progress");
     await progress.getByText("running").waitFor({ timeout: 30_000 });
@@ -439,7 +449,10 @@ describe("the dashboard in chromium", () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     await page.getByTestId("recover-run").click();
-    await page.getByTestId("run-notice").filter({ hasText: /^Recovery: / }).waitFor();
+    await page
+      .getByTestId("run-notice")
+      .filter({ hasText: /^Recovery: / })
+      .waitFor();
     await shot("15-run-live");
     await page.getByTestId("cancel-run").click();
     await page.getByTestId("confirm").getByRole("button", { name: "Cancel run" }).click();
