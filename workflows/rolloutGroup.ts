@@ -6,6 +6,7 @@ import { recordDropped, runGroup, type GroupRef } from "../src/training/group";
 import { countSteps } from "./stepCounter";
 import { GROUP_STEPS, groupDoneEvent, type GroupDone } from "./steps";
 import { rethrowEngineAbort } from "./engine";
+import { sendEventTo } from "./handles";
 
 export type RolloutGroupParams = GroupRef & { runId: string; parentId: string };
 
@@ -41,10 +42,9 @@ export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupPa
       });
     }
     await step.do(GROUP_STEPS.notify, async () => {
-      const parent = await this.env.TRAINING_RUN.get(parentId);
       // The notify step itself is included in the count it reports.
       const payload: GroupDone = { outcome, steps: count() };
-      await parent.sendEvent({ type: groupDoneEvent(g.epoch, g.sampleIdx), payload });
+      await sendEventTo(this.env.TRAINING_RUN, parentId, { type: groupDoneEvent(g.epoch, g.sampleIdx), payload });
       return true;
     });
     return outcome;
