@@ -3,13 +3,11 @@ import { scheduleConfigSchema } from "../core/policies";
 import { db, type Db } from "../db/client";
 import { feedbackDatasetName, purgeExpiredCaptures } from "../db/captures";
 import { findDataset } from "../db/datasets";
-import { stalledEvaluations, touchEvaluation } from "../db/evaluations";
-import { activeRunCount, finishRun, updateRun } from "../db/runs";
-import { claimPeriod, recordRecovery, scheduledAgents, snapshotDataset, stalledRuns, updateScheduledRun } from "../db/schedule";
+import { activeRunCount } from "../db/runs";
+import { claimPeriod, scheduledAgents, snapshotDataset, updateScheduledRun } from "../db/schedule";
 import { envString } from "../llm/upstream";
-import { recoverEvaluation, recoverRun } from "./recover";
+import { recoverStalled } from "./recoverStalled";
 import { startRun } from "./startRun";
-import { finishEvaluation } from "../db/evaluations";
 
 /**
  * The cron trigger's work: purge captures past retention, recover runs and evaluations that stopped
@@ -30,7 +28,7 @@ export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledRe
   const d = db(env.DB);
   const report: ScheduledReport = { purgedCaptures: 0, recovered: [], started: [], skipped: [] };
   report.purgedCaptures = await purgeExpiredCaptures(d, new Date(nowMs).toISOString());
-  report.recovered = await recoverStalled(env, d, nowMs);
+  report.recovered = await recoverAfterStale(env, d, nowMs);
   for (const agent of await scheduledAgents(d)) {
     const parsed = scheduleConfigSchema.safeParse(agent.schedule);
     if (!parsed.success || !parsed.data.enabled) continue;
@@ -82,47 +80,8 @@ export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledRe
   return report;
 }
 
-async function recoverStalled(env: Env, d: Db, nowMs: number): Promise<ScheduledReport["recovered"]> {
+async function recoverAfterStale(env: Env, d: Db, nowMs: number): Promise<ScheduledReport["recovered"]> {
   const raw = Number(envString(env, "STALE_RUN_MINUTES"));
   const minutes = Number.isFinite(raw) && raw > 0 ? raw : DEFAULT_STALE_MINUTES;
-  const before = new Date(nowMs - minutes * 60_000).toISOString();
-  const out: ScheduledReport["recovered"] = [];
-  const handle = async (kind: "run" | "evaluation", id: string, recover: () => Promise<string>, ended: (status: string) => Promise<void>, touch: () => Promise<void>) => {
-    let action: string;
-    try {
-      action = await recover();
-      if (action.startsWith("instance ")) await ended(action.slice("instance ".length));
-    } catch (error) {
-      action = `recovery failed: ${error instanceof Error ? error.message : String(error)}`;
-    }
-    await touch();
-    await recordRecovery(d, { kind, targetId: id, action, detail: `no progress for over ${minutes} minutes` });
-    out.push({ kind, id, action });
-  };
-  for (const run of await stalledRuns(d, before)) {
-    await handle(
-      "run",
-      run.id,
-      async () => {
-        const { run: action, groups } = await recoverRun(env, run.id);
-        return groups > 0 ? `${action}; ${groups} group instance(s) nudged` : action;
-      },
-      (status) => finishRun(d, run.id, "failed", { error: `its Workflow instance is ${status}`, reason: "error" }),
-      () => updateRun(d, run.id, {}),
-    );
-  }
-  for (const e of await stalledEvaluations(d, before)) {
-    await handle(
-      "evaluation",
-      e.id,
-      async () => {
-        const { evaluation: action, chunks, reports } = await recoverEvaluation(env, e.id);
-        const extra = [chunks > 0 ? `${chunks} chunk instance(s) nudged` : "", reports > 0 ? `${reports} chunk report(s) re-sent` : ""].filter(Boolean);
-        return [action, ...extra].join("; ");
-      },
-      (status) => finishEvaluation(d, e.id, { status: "failed", error: `its Workflow instance is ${status}` }),
-      () => touchEvaluation(d, e.id),
-    );
-  }
-  return out;
+  return recoverStalled(env, d, new Date(nowMs - minutes * 60_000).toISOString(), `no progress for over ${minutes} minutes`);
 }

@@ -167,7 +167,10 @@ export const runsRouter = newRouter()
       tags: ["runs"],
       request: { params: runParam },
       responses: {
-        200: { description: "Nudged the run's stalled Workflow instances (pause, then resume)", ...json(z.object({ id: z.string(), run: z.string(), groups: z.number() })) },
+        200: {
+          description: "Recovered the run's Workflow instances: live ones nudged (pause, then resume), missing group instances created, ended ones restarted or their reports re-sent",
+          ...json(z.object({ id: z.string(), run: z.string(), groups: z.number(), recreated: z.number(), restarted: z.number(), reports: z.number() })),
+        },
         ...errorResponses,
       },
     }),
