@@ -3,6 +3,7 @@ import { datasetsRouter } from "./datasets";
 import { evaluationsRouter } from "./evaluations";
 import { promotionsRouter } from "./promotions";
 import { protocolsRouter } from "./protocols";
+import { recoveryRouter } from "./recovery";
 import { keysRouter } from "./keys";
 import { maintenanceRouter } from "./maintenance";
 import { libraryRouter } from "./library";
@@ -25,6 +26,7 @@ api.route("/evaluations", evaluationsRouter);
 api.route("/agents", promotionsRouter);
 api.route("/protocols", protocolsRouter);
 api.route("/maintenance", maintenanceRouter);
+api.route("/recovery", recoveryRouter);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
 api.doc31("/openapi.json", {
