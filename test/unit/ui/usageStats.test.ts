@@ -15,8 +15,6 @@ const row = (minutesAgo: number, o: { key?: string | null; status?: number; late
   cachedTokens: 0,
   latencyMs: o.latency ?? 100,
   ttfbMs: null,
-  surface: "chat" as const,
-  usageEstimated: false,
   createdAt: new Date(NOW - minutesAgo * 60_000).toISOString(),
 });
 const NOW = Date.parse("2026-11-29T12:00:00Z");
