@@ -23,7 +23,7 @@ export class ProtocolWorkflow extends WorkflowEntrypoint<Env, ProtocolWorkflowPa
         if (state.done) finished = state;
         else await step.sleep(PROTOCOL_STEPS.sleep(i), state.pollSeconds * 1000);
       }
-      if (!finished || finished.status !== "completed") {
+      if (finished?.status !== "completed") {
         const error = finished ? `training run ${finished.status}` : "training run did not finish in time";
         await step.do(PROTOCOL_STEPS.fail, async () => {
           await finishProtocol(this.env, protocolId, error);

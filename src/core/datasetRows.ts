@@ -54,6 +54,7 @@ export const rowSchema = z.looseObject({
 });
 
 /** UTF-8 length of a string without allocating (lone surrogates count as the 3 bytes of U+FFFD). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range is all of ASCII, control characters included
 const NON_ASCII = /[^\x00-\x7f]/;
 
 export function utf8Length(s: string): number {

@@ -51,8 +51,7 @@ export type ProposedExperience = { name: string; text: string };
 function experienceBlocks(text: string): string[] {
   const blocks: string[] = [];
   const open = /<experiences\b[^>]*>/gi;
-  let match: RegExpExecArray | null;
-  while ((match = open.exec(text)) !== null) {
+  for (let match = open.exec(text); match !== null; match = open.exec(text)) {
     const start = match.index + match[0].length;
     const rest = text.slice(start);
     const close = /<\/experiences\s*>/i.exec(rest);
@@ -87,8 +86,7 @@ function taggedItems(text: string): { name: string | undefined; text: string }[]
   const items: { name: string | undefined; text: string }[] = [];
   // Items end at their closing tag, or (when it is missing) at the next item or the block's end.
   const re = /<experience\b([^>]*)>([\s\S]*?)(?=<\/experience\s*>|<experience\b|<\/experiences\s*>|$)/gi;
-  let match: RegExpExecArray | null;
-  while ((match = re.exec(text)) !== null) {
+  for (let match = re.exec(text); match !== null; match = re.exec(text)) {
     items.push({ name: nameAttribute(match[1] ?? ""), text: clean(match[2] ?? "") });
     if (match[0].length === 0) re.lastIndex++;
   }
@@ -117,7 +115,7 @@ function listedItems(block: string): { name: string | undefined; text: string }[
 /** A block with no items counts as "no experiences" only if it is essentially empty ("None."). */
 function isEmptyBlock(block: string): boolean {
   const stripped = block.replace(/<[^>]*>/g, " ").trim();
-  return stripped === "" || /^[(\[]?\s*(none|n\/a|nothing|no (new )?experiences?)\b[^.]*[.)\]]?\s*$/i.test(stripped);
+  return stripped === "" || /^[([]?\s*(none|n\/a|nothing|no (new )?experiences?)\b[^.]*[.)\]]?\s*$/i.test(stripped);
 }
 
 export function parseExperiences(text: string, opts: { max: number; maxWords: number }): Result<ProposedExperience[]> {

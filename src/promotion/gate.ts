@@ -29,7 +29,7 @@ export const gatePromotionId = (runId: string) => `prm_gate_${runId}`;
 export async function prepareGate(env: Env, runId: string, notify: Omit<EvalNotify, "type"> & { type: string }): Promise<GatePlan | null> {
   const d = db(env.DB);
   const run = await findRun(d, runId);
-  if (!run || run.status !== "completed") return null;
+  if (run?.status !== "completed") return null;
   const agent = await findAgent(d, run.agentId);
   if (!agent) return null;
   const decidedBy = run.kind === "scheduled" ? "schedule" : "gate";
@@ -83,7 +83,7 @@ export async function decideAfterGate(env: Env, runId: string, plan: GatePlan): 
   const comparison = summary?.comparisons[0];
   const candidateFig = summary?.versions.find((v) => v.version === plan.candidate);
   const activeFig = summary?.versions.find((v) => v.version === (plan.active ?? 0));
-  if (!evaluation || evaluation.status !== "completed" || !summary || !comparison || !candidateFig || !activeFig) {
+  if (evaluation?.status !== "completed" || !summary || !comparison || !candidateFig || !activeFig) {
     await recordRefusal(d, { ...base, reason: `gate evaluation did not complete (${evaluation?.status ?? "missing"}${evaluation?.error ? `: ${evaluation.error}` : ""})` });
     return (await findPromotion(d, id)) ?? { decision: "refused", reason: "gate evaluation did not complete", toVersion: plan.candidate };
   }

@@ -159,12 +159,12 @@ export async function startProtocolEvaluations(env: Env, protocolId: string, ins
 export async function finishProtocol(env: Env, protocolId: string, error: string | null): Promise<void> {
   const d = db(env.DB);
   const protocol = await findProtocol(d, protocolId);
-  if (!protocol || protocol.status !== "running") return;
+  if (protocol?.status !== "running") return;
   let failure = error;
   if (failure === null) {
     for (const id of protocol.evaluationIds) {
       const e = await findEvaluation(d, id);
-      if (!e || e.status !== "completed") failure = `evaluation ${id} ${e?.status ?? "missing"}${e?.error ? `: ${e.error}` : ""}`;
+      if (e?.status !== "completed") failure = `evaluation ${id} ${e?.status ?? "missing"}${e?.error ? `: ${e.error}` : ""}`;
     }
   }
   await updateProtocol(d, protocolId, { status: failure === null ? "completed" : "failed", error: failure });

@@ -3,7 +3,7 @@ import type { VerifyResult } from "./result";
 
 const PATTERNS: RegExp[] = [
   /\\boxed\s*\{\s*(?:\\text\s*\{)?\s*\(?([A-E])\)?\s*\}?\s*\}/gi,
-  /(?:final\s+answer|answer|correct\s+(?:option|choice|answer))\s*(?:is|:|=)?\s*(?:option\s+|choice\s+)?[*$\\(\[{]*\s*\(?([A-E])\)?(?![A-Za-z])/gi,
+  /(?:final\s+answer|answer|correct\s+(?:option|choice|answer))\s*(?:is|:|=)?\s*(?:option\s+|choice\s+)?[*$\\([{]*\s*\(?([A-E])\)?(?![A-Za-z])/gi,
   /(?:option|choice)\s+\(?([A-E])\)?(?![A-Za-z])/gi,
   /\(([A-E])\)/g,
   /^\s*\(?([A-E])[).:]?\s*$/gim,

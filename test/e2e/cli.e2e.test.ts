@@ -122,7 +122,7 @@ describe("tfgrpo CLI", () => {
 
     // Data sets: push a small JSONL (10 simulated problems), list, show, load a built-in.
     const file = join(tmp, "small.jsonl");
-    writeFileSync(file, simDataset("sim-train").slice(0, 10).map((r) => JSON.stringify(r)).join("\n") + "\n");
+    writeFileSync(file, `${simDataset("sim-train").slice(0, 10).map((r) => JSON.stringify(r)).join("\n")}\n`);
     const pushed = await okJson<{ name: string; sampleCount: number }>(["datasets", "push", file, "--name", "small"]);
     expect(pushed).toMatchObject({ name: "small", sampleCount: 10 });
     expect((await okJson<{ name: string }[]>(["datasets", "list"])).map((d) => d.name)).toContain("small");

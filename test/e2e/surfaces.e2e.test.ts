@@ -176,7 +176,7 @@ describe("POST /v1/responses with the openai client", () => {
 
   it("surfaces upstream and proxy errors as the SDK's typed errors", async () => {
     await expect(openai().responses.create({ model: "gpt-x", input: Q })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
-    await expect(openai("tfg_" + "x".repeat(40)).responses.create({ model: "sim-1", input: Q })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(openai(`tfg_${"x".repeat(40)}`).responses.create({ model: "sim-1", input: Q })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
     // The sim itself refuses a request without input: its 400 passes through.
     await expect(openai().responses.create({ model: "sim-1" } as never)).rejects.toBeInstanceOf(OpenAI.BadRequestError);
   });
@@ -225,7 +225,7 @@ describe("POST /v1/messages with @anthropic-ai/sdk", () => {
   });
 
   it("answers errors in Anthropic's shape, as the SDK's typed errors", async () => {
-    const bad = await anthropic("tfg_" + "x".repeat(40)).messages.create({ model: "sim-1", max_tokens: 10, messages: [{ role: "user", content: Q }] }).catch((e: unknown) => e);
+    const bad = await anthropic(`tfg_${"x".repeat(40)}`).messages.create({ model: "sim-1", max_tokens: 10, messages: [{ role: "user", content: Q }] }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(Anthropic.AuthenticationError);
     expect((bad as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: "error", error: { type: "authentication_error" } });
     await expect(anthropic().messages.create({ model: "other", max_tokens: 10, messages: [{ role: "user", content: Q }] })).rejects.toBeInstanceOf(Anthropic.BadRequestError);

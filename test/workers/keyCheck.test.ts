@@ -55,7 +55,7 @@ describe("key checks", () => {
 
 describe("agent snapshots", () => {
   it("loads a new stamp once for many requests arriving together", async () => {
-    const stamp = stampOf({ activeVersion: null, agentUpdatedAt: "changed-" + Date.now() });
+    const stamp = stampOf({ activeVersion: null, agentUpdatedAt: `changed-${Date.now()}` });
     const snapshots = await Promise.all(Array.from({ length: 20 }, () => agentSnapshot(counted, agentId, stamp)));
     expect(snapshots.every((s) => s?.agentId === agentId)).toBe(true);
     // The agent has no active version: one query for the agent, none for library items.

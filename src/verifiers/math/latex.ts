@@ -18,6 +18,7 @@ export function normalizeLatex(input: string): string {
   // Upstream data sometimes doubles the backslash before a command (`\\frac`); a real row break `\\` is followed by a non-letter.
   s = s.replace(/(?<!\\)\\\\(?=[a-zA-Z])/g, "\\");
   s = s.replace(/\\n(?![a-zA-Z])/g, " ");
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stray control characters are what is removed
   s = s.replace(/[\u0000-\u0008\u000b-\u001f]/g, " ");
   s = s.replace(/\\(left|right)\s*\./g, "");
   s = s.replace(/\\(left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg|displaystyle|textstyle|limits)(?![a-zA-Z])/g, "");

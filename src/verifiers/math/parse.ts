@@ -272,7 +272,7 @@ class Parser {
     if (FUNCS.has(name)) return this.func(name);
     if (name === "boxed" || name === "fbox") return this.group();
     // Greek letters and other unknown commands are read as symbols.
-    return { k: "sym", name: "\\" + name };
+    return { k: "sym", name: `\\${name}` };
   }
 
   /** Argument of \frac / \sqrt: a group, or a single digit / letter (`\frac12`, `\sqrt3`). */

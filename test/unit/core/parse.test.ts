@@ -93,7 +93,7 @@ describe("parseExperiences", () => {
     );
   });
   it("rejects more items than asked for, saying how many", () => {
-    const reply = "<experiences>" + ["a", "b", "c"].map((n) => `<experience name="${n}">Do ${n}.</experience>`).join("") + "</experiences>";
+    const reply = `<experiences>${["a", "b", "c"].map((n) => `<experience name="${n}">Do ${n}.</experience>`).join("")}</experiences>`;
     expect(error(parseExperiences(reply, opts))).toBe("asked for at most 2 experience(s), got 3");
   });
   it("rejects an over-long item, naming it", () => {
