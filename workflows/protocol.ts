@@ -33,9 +33,13 @@ export class ProtocolWorkflow extends WorkflowEntrypoint<Env, ProtocolWorkflowPa
       }
       const version = finished.version;
       const eventType = (i: number) => evaluationDoneEvent(`${protocolId}-${i}`);
-      const ids = await step.do(PROTOCOL_STEPS.evaluate, () => startProtocolEvaluations(this.env, protocolId, event.instanceId, version, eventType));
+      const ids = await step.do(PROTOCOL_STEPS.evaluate, () =>
+        startProtocolEvaluations(this.env, protocolId, event.instanceId, version, eventType),
+      );
       await Promise.all(
-        ids.map((_, i) => step.waitForEvent(PROTOCOL_STEPS.wait(i), { type: eventType(i), timeout: PROTOCOL_EVAL_TIMEOUT }).catch(() => null)),
+        ids.map((_, i) =>
+          step.waitForEvent(PROTOCOL_STEPS.wait(i), { type: eventType(i), timeout: PROTOCOL_EVAL_TIMEOUT }).catch(() => null),
+        ),
       );
       await step.do(PROTOCOL_STEPS.finish, async () => {
         await finishProtocol(this.env, protocolId, null);

@@ -42,7 +42,8 @@ export function ensureDevVars(path: string): { vars: DevVars; created: string[] 
   }
   if (created.length) {
     mkdirSync(dirname(path), { recursive: true });
-    const prefix = text === "" ? "# Local secrets for wrangler dev (gitignored); created by `npm start`.\n" : text.endsWith("\n") ? "" : "\n";
+    const prefix =
+      text === "" ? "# Local secrets for wrangler dev (gitignored); created by `npm start`.\n" : text.endsWith("\n") ? "" : "\n";
     writeFileSync(path, `${text}${prefix}${lines.join("\n")}\n`, { mode: 0o600 });
   }
   return { vars: { ADMIN_TOKEN: parsed.ADMIN_TOKEN ?? "", ENCRYPTION_KEY: parsed.ENCRYPTION_KEY ?? "" }, created };

@@ -45,9 +45,12 @@ const nonBlank = (what: string) => z.string().refine((s) => s.trim().length > 0,
 
 export const rowSchema = z.looseObject({
   id: z
-    .union([z.string().min(1, "id must not be empty").max(MAX_ID_CHARS, `id must be at most ${MAX_ID_CHARS} characters`), z.number().finite()], {
-      error: "id must be a string or a number",
-    })
+    .union(
+      [z.string().min(1, "id must not be empty").max(MAX_ID_CHARS, `id must be at most ${MAX_ID_CHARS} characters`), z.number().finite()],
+      {
+        error: "id must be a string or a number",
+      },
+    )
     .optional(),
   question: nonBlank("question"),
   answer: z.union([nonBlank("answer"), z.number().finite()], { error: "answer must be a string or a number" }),

@@ -79,7 +79,9 @@ function deriveName(text: string): string {
 
 /** Strips markdown emphasis and wrapping quotes that models add around names and sentences. */
 function clean(text: string): string {
-  return collapse(text.replace(/\*\*|__/g, "")).replace(/^["“'‘](.*)["”'’]$/, "$1").trim();
+  return collapse(text.replace(/\*\*|__/g, ""))
+    .replace(/^["“'‘](.*)["”'’]$/, "$1")
+    .trim();
 }
 
 function taggedItems(text: string): { name: string | undefined; text: string }[] {
@@ -144,7 +146,8 @@ export function parseExperiences(text: string, opts: { max: number; maxWords: nu
     if (item.text === "") return err(`experience ${i + 1}${item.name ? ` "${item.name}"` : ""} has no text`);
     const name = item.name && item.name !== "" ? item.name : deriveName(item.text);
     if (name.length > MAX_NAME_CHARS) return err(`experience ${i + 1} name has ${name.length} characters > ${MAX_NAME_CHARS}`);
-    if (item.text.length > MAX_TEXT_CHARS) return err(`experience ${i + 1} "${name}" has ${item.text.length} characters > ${MAX_TEXT_CHARS}`);
+    if (item.text.length > MAX_TEXT_CHARS)
+      return err(`experience ${i + 1} "${name}" has ${item.text.length} characters > ${MAX_TEXT_CHARS}`);
     const nameWords = wordCount(name);
     if (nameWords > MAX_NAME_WORDS) return err(`experience ${i + 1} name "${name}" has ${nameWords} words > ${MAX_NAME_WORDS}`);
     const words = wordCount(item.text);
@@ -268,7 +271,11 @@ function normaliseOperation(raw: Record<string, unknown>): Record<string, unknow
   const id = out.id;
   if (typeof id === "number" && Number.isInteger(id)) out.id = `E${id}`;
   if (typeof id === "string") {
-    const bare = id.trim().replace(/^\[(.*)\]$/, "$1").trim().toUpperCase();
+    const bare = id
+      .trim()
+      .replace(/^\[(.*)\]$/, "$1")
+      .trim()
+      .toUpperCase();
     out.id = /^\d+$/.test(bare) ? `E${bare}` : bare;
   }
   return out;

@@ -79,9 +79,7 @@ export type AdvantageInput = {
 
 /** Stage 5: the semantic advantage of one group, as at most N experiences. */
 export function advantagePrompt(input: AdvantageInput): ChatMessage[] {
-  const attempts = input.attempts
-    .map((a, i) => `<attempt index="${i + 1}" reward="${a.reward}">\n${a.summary}\n</attempt>`)
-    .join("\n");
+  const attempts = input.attempts.map((a, i) => `<attempt index="${i + 1}" reward="${a.reward}">\n${a.summary}\n</attempt>`).join("\n");
   return [
     { role: "system", content: REVIEWER_SYSTEM },
     {

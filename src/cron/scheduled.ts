@@ -36,7 +36,15 @@ export type ScheduledReport = {
 
 export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledReport> {
   const d = db(env.DB);
-  const report: ScheduledReport = { purgedCaptures: 0, retention: null, purgedIdempotencyKeys: 0, errors: [], recovered: [], started: [], skipped: [] };
+  const report: ScheduledReport = {
+    purgedCaptures: 0,
+    retention: null,
+    purgedIdempotencyKeys: 0,
+    errors: [],
+    recovered: [],
+    started: [],
+    skipped: [],
+  };
   const now = new Date(nowMs).toISOString();
   // Each phase on its own: one that fails is logged and reported, and never keeps the others from running.
   const phase = async (name: ScheduledReport["errors"][number]["phase"], work: () => Promise<void>) => {
@@ -104,7 +112,12 @@ async function scheduleDue(env: Env, d: Db, nowMs: number, report: ScheduledRepo
         fromVersion: agent.activeVersion ?? 0,
         kind: "scheduled",
       });
-      await updateScheduledRun(d, agent.id, period, { status: "started", runId: run.id, datasetId: dataset.id, feedbackSamples: snapshot.feedbackSamples });
+      await updateScheduledRun(d, agent.id, period, {
+        status: "started",
+        runId: run.id,
+        datasetId: dataset.id,
+        feedbackSamples: snapshot.feedbackSamples,
+      });
       report.started.push({ agentId: agent.id, period, runId: run.id, datasetId: dataset.id, feedbackSamples: snapshot.feedbackSamples });
     } catch (error) {
       await skip(`could not start: ${error instanceof Error ? error.message : String(error)}`, "failed");
@@ -116,5 +129,11 @@ async function scheduleDue(env: Env, d: Db, nowMs: number, report: ScheduledRepo
 async function recoverAfterStale(env: Env, d: Db, nowMs: number): Promise<ScheduledReport["recovered"]> {
   const raw = Number(envString(env, "STALE_RUN_MINUTES"));
   const minutes = Number.isFinite(raw) && raw > 0 ? raw : DEFAULT_STALE_MINUTES;
-  return recoverStalled(env, d, new Date(nowMs - minutes * 60_000).toISOString(), `no progress for over ${minutes} minutes`, MAX_RECOVERIES_PER_TICK);
+  return recoverStalled(
+    env,
+    d,
+    new Date(nowMs - minutes * 60_000).toISOString(),
+    `no progress for over ${minutes} minutes`,
+    MAX_RECOVERIES_PER_TICK,
+  );
 }

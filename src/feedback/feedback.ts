@@ -12,7 +12,10 @@ export const feedbackSchema = z
     comment: z.string().max(10_000).optional(),
   })
   .strict()
-  .refine((b) => b.reward !== undefined || b.answer !== undefined || b.comment !== undefined, "send at least one of reward, answer, comment");
+  .refine(
+    (b) => b.reward !== undefined || b.answer !== undefined || b.comment !== undefined,
+    "send at least one of reward, answer, comment",
+  );
 export type FeedbackInput = z.infer<typeof feedbackSchema>;
 
 export type FeedbackOutcome = { id: string; request_id: string; captured: boolean; sample: { dataset: string; id: string } | null };
@@ -38,7 +41,12 @@ export async function recordFeedback(env: Env, agentId: string, input: FeedbackI
           sampleId: capture.requestId,
           question: capture.question,
           answer: label,
-          extras: { source: "feedback", requestId: capture.requestId, reward: input.reward ?? null, labelledFrom: answer !== null ? "answer" : "response" },
+          extras: {
+            source: "feedback",
+            requestId: capture.requestId,
+            reward: input.reward ?? null,
+            labelledFrom: answer !== null ? "answer" : "response",
+          },
         });
         sample = { dataset: dataset.name, id: capture.requestId };
       }

@@ -17,7 +17,11 @@ export const VAGUE_LIBRARY: LibraryItem[] = withIds([...GENERIC_VAGUE, ...PITFAL
 export const MISLEADING_LIBRARY: LibraryItem[] = withIds(PITFALLS.flatMap((p) => (p.misleading ? [p.misleading] : [])));
 
 /** Mean accuracy (one sample per problem, seed = problem index) with the library in the system message. */
-export async function measureAccuracy(problems: readonly SimProblem[], library: readonly LibraryItem[], temperature: number): Promise<number> {
+export async function measureAccuracy(
+  problems: readonly SimProblem[],
+  library: readonly LibraryItem[],
+  temperature: number,
+): Promise<number> {
   const model = createSimulatedModel();
   const system = renderLibrary(library);
   let correct = 0;

@@ -59,7 +59,12 @@ type Planned = { outcome: BatchOutcome; items: Experience[]; plan: Operation[]; 
  * Stages 7–8 for one batch: consolidate every kept group's proposals into one plan, enforce the caps by
  * asking for consolidation, and store the result as a new immutable version — all or nothing, once.
  */
-export async function updateBatch(ctx: RunContext, epoch: number, batch: number, base: { version: number; items: Experience[] }): Promise<BatchOutcome> {
+export async function updateBatch(
+  ctx: RunContext,
+  epoch: number,
+  batch: number,
+  base: { version: number; items: Experience[] },
+): Promise<BatchOutcome> {
   const done = await findBatch(ctx.d, ctx.run.id, epoch, batch);
   if (done) return { status: done.status, version: done.version ?? base.version, reason: done.reason };
   const { proposals, stats } = await gatherBatch(ctx, epoch, batch);
@@ -76,7 +81,9 @@ async function gatherBatch(ctx: RunContext, epoch: number, batch: number): Promi
   const rewards = [...rewardsBySample.values()];
   const count = (s: string) => groupRows.filter((g) => g.status === s).length;
   const proposals = groupRows.flatMap((g) =>
-    g.status === "kept" ? (g.operations ?? []).map((raw) => ({ group: g.sampleIdx, ...operationSchema.parse(raw) })).filter((p) => p.op !== "NONE") : [],
+    g.status === "kept"
+      ? (g.operations ?? []).map((raw) => ({ group: g.sampleIdx, ...operationSchema.parse(raw) })).filter((p) => p.op !== "NONE")
+      : [],
   );
   const stats: BatchStats = {
     meanAtG: meanAtK(rewards),
@@ -98,7 +105,13 @@ async function planBatch(
   proposals: Proposal[],
 ): Promise<Planned> {
   const caps: Caps = { maxExperiences: ctx.params.maxExperiences, maxWords: ctx.params.maxWordsPerExperience };
-  if (proposals.length === 0) return { outcome: { status: "empty", version: base.version, reason: "no group proposed a change" }, items: base.items, plan: [], applied: {} };
+  if (proposals.length === 0)
+    return {
+      outcome: { status: "empty", version: base.version, reason: "no group proposed a change" },
+      items: base.items,
+      plan: [],
+      applied: {},
+    };
   const planned = await llmPlan(
     ctx,
     `${prefix}/batch-update`,
@@ -107,7 +120,13 @@ async function planBatch(
     base.items,
     { ...caps, maxExperiences: Number.MAX_SAFE_INTEGER },
   );
-  if (!planned.ok) return { outcome: { status: "dropped", version: base.version, reason: `batch update: ${planned.error}` }, items: base.items, plan: [], applied: {} };
+  if (!planned.ok)
+    return {
+      outcome: { status: "dropped", version: base.version, reason: `batch update: ${planned.error}` },
+      items: base.items,
+      plan: [],
+      applied: {},
+    };
   const highestId = await highestItemNumberEver(ctx.d, ctx.agent.id);
   const first = applyPlan(base.items, planned.value, { ...where, highestId });
   const applied: Record<string, number> = {};
@@ -155,7 +174,14 @@ async function consolidate(
 }
 
 /** Stage 8: the new version (if any), the batch record and the run's latest version, in one D1 batch(). */
-async function commitBatch(ctx: RunContext, epoch: number, batch: number, baseVersion: number, planned: Planned, stats: BatchStats): Promise<BatchOutcome> {
+async function commitBatch(
+  ctx: RunContext,
+  epoch: number,
+  batch: number,
+  baseVersion: number,
+  planned: Planned,
+  stats: BatchStats,
+): Promise<BatchOutcome> {
   const outcome = { ...planned.outcome };
   const originKey = `${ctx.run.id}/e${epoch}/b${batch}`;
   const statements = [];
@@ -166,7 +192,14 @@ async function commitBatch(ctx: RunContext, epoch: number, batch: number, baseVe
       statements.push(
         ...versionStatements(
           ctx.d,
-          { agentId: ctx.agent.id, version: outcome.version, parentVersion: baseVersion, runId: ctx.run.id, originKey, note: `run ${ctx.run.id} epoch ${epoch} batch ${batch}` },
+          {
+            agentId: ctx.agent.id,
+            version: outcome.version,
+            parentVersion: baseVersion,
+            runId: ctx.run.id,
+            originKey,
+            note: `run ${ctx.run.id} epoch ${epoch} batch ${batch}`,
+          },
           planned.items,
         ),
       );

@@ -14,7 +14,9 @@ import { call, json } from "./helpers";
 type Declared = { method: string; path: string; responses: Record<string, { content?: { "application/json"?: { schema?: z.ZodType } } }> };
 
 const declared: Declared[] = api.openAPIRegistry.definitions.flatMap((d) =>
-  d.type === "route" ? [{ method: d.route.method.toUpperCase(), path: d.route.path, responses: d.route.responses as Declared["responses"] }] : [],
+  d.type === "route"
+    ? [{ method: d.route.method.toUpperCase(), path: d.route.path, responses: d.route.responses as Declared["responses"] }]
+    : [],
 );
 
 /** Which declared route a concrete path belongs to (`/runs/run_1/cancel` → `/runs/{run}/cancel`). */
@@ -61,7 +63,9 @@ async function waitFor<T extends { status: string }>(path: string, timeoutMs: nu
 }
 
 describe("every admin route answers with the shape it declares", () => {
-  it("covers agents, keys, datasets, runs, evaluations, library, promotions, protocols, usage and serving", { timeout: 170_000 }, async () => {
+  it("covers agents, keys, datasets, runs, evaluations, library, promotions, protocols, usage and serving", {
+    timeout: 170_000,
+  }, async () => {
     const agent = await expectConforming<{ id: string }>("POST", "/api/agents", {
       name: "contract",
       upstream: { baseUrl: "sim://local", model: "sim-1" },
@@ -78,7 +82,9 @@ describe("every admin route answers with the shape it declares", () => {
     await expectConforming("GET", "/api/agents/contract/keys");
     await expectConforming("POST", "/api/maintenance/reseal-keys");
 
-    const rows = simDataset("sim-train").slice(0, 6).map((p) => JSON.stringify({ id: p.id, question: p.question, answer: p.answer }));
+    const rows = simDataset("sim-train")
+      .slice(0, 6)
+      .map((p) => JSON.stringify({ id: p.id, question: p.question, answer: p.answer }));
     await expectConforming("POST", "/api/datasets?name=contract-set", rows.join("\n"), {
       authorization: "Bearer test-admin-token",
       "content-type": "application/x-ndjson",
@@ -90,13 +96,21 @@ describe("every admin route answers with the shape it declares", () => {
     await expectConforming("POST", "/api/datasets/builtin/aime24?name=spare");
     await expectConforming("DELETE", "/api/datasets/spare");
 
-    const run = await expectConforming<{ id: string }>("POST", "/api/runs", { agent: "contract", dataset: "contract-set", epochs: 1, groupSize: 2 });
+    const run = await expectConforming<{ id: string }>("POST", "/api/runs", {
+      agent: "contract",
+      dataset: "contract-set",
+      epochs: 1,
+      groupSize: 2,
+    });
     await expectConforming("POST", `/api/runs/${run.id}/recover`);
     await waitFor(`/api/runs/${run.id}`, 120_000);
     await expectConforming("GET", `/api/runs/${run.id}`);
     await expectConforming("GET", "/api/runs?agent=contract");
     await expectConforming("GET", `/api/runs/${run.id}/rollouts?limit=5`);
-    const groups = await expectConforming<{ data: { status: string; operations: unknown[] }[] }>("GET", `/api/runs/${run.id}/groups?epoch=1`);
+    const groups = await expectConforming<{ data: { status: string; operations: unknown[] }[] }>(
+      "GET",
+      `/api/runs/${run.id}/groups?epoch=1`,
+    );
     expect(groups.data.length).toBeGreaterThan(0);
 
     const versions = await expectConforming<{ data: { version: number }[] }>("GET", "/api/agents/contract/library/versions");
@@ -105,7 +119,12 @@ describe("every admin route answers with the shape it declares", () => {
     await expectConforming("GET", `/api/agents/contract/library/versions/${latest}`);
     await expectConforming("GET", `/api/agents/contract/library/diff?from=0&to=${latest}`);
 
-    const evaluation = await expectConforming<{ id: string }>("POST", "/api/evaluations", { agent: "contract", dataset: "contract-set", versions: [latest, "none"], k: 1 });
+    const evaluation = await expectConforming<{ id: string }>("POST", "/api/evaluations", {
+      agent: "contract",
+      dataset: "contract-set",
+      versions: [latest, "none"],
+      k: 1,
+    });
     await expectConforming("POST", `/api/evaluations/${evaluation.id}/recover`);
     await waitFor(`/api/evaluations/${evaluation.id}`, 60_000);
     await expectConforming("GET", `/api/evaluations/${evaluation.id}?detail=1`);
@@ -115,9 +134,14 @@ describe("every admin route answers with the shape it declares", () => {
     // The run's gate may have decided too: its figures are part of the promotion's schema.
     await expectConforming("GET", "/api/agents/contract/promotions");
 
-    const chat = await call("POST", "/v1/chat/completions", { model: "sim-1", messages: [{ role: "user", content: "What is 2 + 2?" }] }, {
-      authorization: `Bearer ${(await json<{ key: string }>(await call("POST", "/api/agents/contract/keys", {}))).key}`,
-    });
+    const chat = await call(
+      "POST",
+      "/v1/chat/completions",
+      { model: "sim-1", messages: [{ role: "user", content: "What is 2 + 2?" }] },
+      {
+        authorization: `Bearer ${(await json<{ key: string }>(await call("POST", "/api/agents/contract/keys", {}))).key}`,
+      },
+    );
     expect(chat.status).toBe(200);
     await expectConforming("GET", "/api/agents/contract/usage");
     await expectConforming("GET", "/api/serving/stats");
@@ -143,9 +167,10 @@ describe("every admin route answers with the shape it declares", () => {
 
   it("/api/openapi.json describes every success response with its properties", async () => {
     type Schema = { $ref?: string; properties?: Record<string, unknown>; allOf?: Schema[] };
-    const doc = await json<{ paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>>; components: { schemas: Record<string, Schema> } }>(
-      await call("GET", "/api/openapi.json"),
-    );
+    const doc = await json<{
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>>;
+      components: { schemas: Record<string, Schema> };
+    }>(await call("GET", "/api/openapi.json"));
     const resolve = (s: Schema): Schema => {
       if (s.$ref) return resolve(doc.components.schemas[s.$ref.split("/").pop()!]!);
       if (s.allOf) return { properties: Object.assign({}, ...s.allOf.map((part) => resolve(part).properties ?? {})) };

@@ -19,7 +19,10 @@ let keyId: string;
 let agentId: string;
 
 beforeAll(async () => {
-  const res = await call("POST", "/api/agents", { name: "herd", upstream: { baseUrl: "http://upstream.test/v1", model: "m", apiKey: "sk-x" } });
+  const res = await call("POST", "/api/agents", {
+    name: "herd",
+    upstream: { baseUrl: "http://upstream.test/v1", model: "m", apiKey: "sk-x" },
+  });
   agentId = (await json<{ id: string }>(res)).id;
   const key = await json<{ key: string; id: string }>(await call("POST", "/api/agents/herd/keys", {}));
   hash = await hashProxyKey(key.key);
