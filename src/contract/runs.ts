@@ -102,12 +102,9 @@ export const rolloutSchema = z
     reward: z.number(),
     critique: z.string().nullable(),
     summary: z.string().nullable(),
-    messages: z
-      .array(z.record(z.string(), z.unknown()))
-      .nullable()
-      .openapi({
-        description: "Trajectory of a tool-using rollout (OpenAI messages: assistant tool_calls, tool results); null for plain rollouts",
-      }),
+    messages: z.array(z.record(z.string(), z.unknown())).nullable().openapi({
+      description: "Trajectory of a tool-using rollout (OpenAI messages: assistant tool_calls, tool results); null for plain rollouts",
+    }),
     toolCalls: z.number().int(),
   })
   .openapi("Rollout");

@@ -74,15 +74,9 @@ const agentFields = {
     description: "Tools of the agent's training and evaluation rollouts (docs/tools.md); [] for plain chat",
   }),
   maxTurns: maxTurnsSchema.openapi({ description: "Model replies per tool-using rollout (default 20)" }),
-  maxTokens: z
-    .number()
-    .int()
-    .min(1)
-    .max(1_000_000)
-    .nullable()
-    .openapi({
-      description: "Ceiling on a proxied request's output tokens: set when the request has none, lowered when above; null: none",
-    }),
+  maxTokens: z.number().int().min(1).max(1_000_000).nullable().openapi({
+    description: "Ceiling on a proxied request's output tokens: set when the request has none, lowered when above; null: none",
+  }),
 };
 
 const createAgentSchema = z

@@ -23,12 +23,9 @@ export const protocolsRouter = newRouter()
                 overrides: protocolOverridesSchema
                   .optional()
                   .openapi({ description: "Smaller settings for smoke tests; omit for the paper's" }),
-                variant: z
-                  .enum(PROTOCOL_VARIANTS)
-                  .optional()
-                  .openapi({
-                    description: "react-code: the agent with the code tool (the paper's headline); no-tools (default): plain chat rollouts",
-                  }),
+                variant: z.enum(PROTOCOL_VARIANTS).optional().openapi({
+                  description: "react-code: the agent with the code tool (the paper's headline); no-tools (default): plain chat rollouts",
+                }),
               })
               .strict(),
           ),

@@ -68,16 +68,14 @@ describe("wire format", () => {
     expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
     const data = await sseData(res);
     expect(data[data.length - 1]).toBe("[DONE]");
-    const chunks = data
-      .slice(0, -1)
-      .map(
-        (d) =>
-          JSON.parse(d) as {
-            object: string;
-            choices: { delta: { role?: string; content?: string }; finish_reason: string | null }[];
-            usage?: { total_tokens: number };
-          },
-      );
+    const chunks = data.slice(0, -1).map(
+      (d) =>
+        JSON.parse(d) as {
+          object: string;
+          choices: { delta: { role?: string; content?: string }; finish_reason: string | null }[];
+          usage?: { total_tokens: number };
+        },
+    );
     for (const c of chunks) expect(c.object).toBe("chat.completion.chunk");
     expect(chunks[0]?.choices[0]?.delta.role).toBe("assistant");
     const contents = chunks.flatMap((c) => c.choices.map((ch) => ch.delta.content ?? "")).filter((s) => s !== "");
@@ -119,16 +117,14 @@ describe("wire format", () => {
     const body = request(seed);
     const message = (await completion(newModel(), body)).choices[0]?.message;
     expect(message?.content).toMatch(/Step 1/);
-    const data = (await sseData(await newModel().fetch(chatRequest({ ...body, stream: true }))))
-      .slice(0, -1)
-      .map(
-        (d) =>
-          JSON.parse(d) as {
-            choices: {
-              delta: { content?: string | null; tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[] };
-            }[];
-          },
-      );
+    const data = (await sseData(await newModel().fetch(chatRequest({ ...body, stream: true })))).slice(0, -1).map(
+      (d) =>
+        JSON.parse(d) as {
+          choices: {
+            delta: { content?: string | null; tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[] };
+          }[];
+        },
+    );
     const deltas = data.flatMap((c) => c.choices.map((ch) => ch.delta));
     const text = deltas.map((d) => d.content ?? "").join("");
     const firstCall = deltas.findIndex((d) => d.tool_calls);
@@ -144,14 +140,12 @@ describe("wire format", () => {
     const res = await newModel().fetch(
       chatRequest({ model: "sim-1", stream: true, messages: user('call tool get_weather {"city":"Paris"}'), tools }),
     );
-    const data = (await sseData(res))
-      .slice(0, -1)
-      .map(
-        (d) =>
-          JSON.parse(d) as {
-            choices: { delta: { tool_calls?: { function?: { name?: string; arguments?: string } }[] }; finish_reason: string | null }[];
-          },
-      );
+    const data = (await sseData(res)).slice(0, -1).map(
+      (d) =>
+        JSON.parse(d) as {
+          choices: { delta: { tool_calls?: { function?: { name?: string; arguments?: string } }[] }; finish_reason: string | null }[];
+        },
+    );
     const args = data
       .flatMap((c) => c.choices.flatMap((ch) => ch.delta.tool_calls ?? []))
       .map((t) => t.function?.arguments ?? "")
