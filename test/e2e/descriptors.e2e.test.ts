@@ -9,7 +9,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { adminClient, type AdminClient } from "../../cli/adminClient";
 import { groupDescriptors, type Descriptors } from "../../scripts/lib/descriptors";
-import { startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
+import { randomEncryptionKey, startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
 
 const TOKEN = "descriptors-admin-token";
 /**
@@ -39,7 +39,7 @@ async function waitFinished<T extends { status: string }>(api: AdminClient, path
 
 describe("wrangler dev under a training run and an evaluation", () => {
   it("keeps the open descriptors of its workerd processes bounded and keeps answering", async () => {
-    dev = await startWranglerDev({ vars: { ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY: "descriptors-encryption-key" } });
+    dev = await startWranglerDev({ vars: { ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY: randomEncryptionKey() } });
     const pgid = dev.pgid;
     const api = adminClient({ url: dev.url, token: TOKEN });
 

@@ -90,7 +90,7 @@ beforeAll(async () => {
   sim = await startSimServer();
   faulty = await startSimServer({ faultRate: 1, faults: ["429"], retryAfterSeconds: 3 });
   slow = await startSlowUpstream();
-  dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey() } });
+  dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey() }, inspector: true });
 
   const oa = await admin<{ id: string }>("POST", "/agents", {
     name: "oa",
