@@ -2,6 +2,7 @@ import type { GateFigures } from "../core/gateDecision";
 import type { VerifierSpec } from "../verifiers";
 import type { PartialHyperparams } from "../core/hyperparams";
 import type { Provenance } from "../core/library";
+import type { ItemStats } from "../core/credit";
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { CaptureConfig, GateConfig, ScheduleConfig } from "../core/policies";
@@ -115,6 +116,8 @@ export const libraryItems = sqliteTable(
     name: text("name").notNull(),
     text: text("text").notNull(),
     provenance: text("provenance", { mode: "json" }).$type<Provenance[]>().notNull(),
+    /** Credit counters by stable id (src/core/credit.ts), carried from version to version. */
+    stats: text("stats", { mode: "json" }).$type<ItemStats>(),
   },
   (t) => [primaryKey({ columns: [t.agentId, t.version, t.itemId] })],
 );
@@ -179,6 +182,10 @@ export const groups = sqliteTable(
     advantage: text("advantage"),
     experiences: text("experiences", { mode: "json" }).$type<unknown[]>(),
     operations: text("operations", { mode: "json" }).$type<unknown[]>(),
+    /** Operations the group update proposed and the method refused (vague items), with reasons. */
+    refused: text("refused", { mode: "json" }).$type<unknown[]>(),
+    /** Per-item credit from the group critique: which rollouts followed which item, helped or hurt. */
+    credit: text("credit", { mode: "json" }).$type<unknown[]>(),
     reason: text("reason"),
   },
   (t) => [primaryKey({ columns: [t.runId, t.epoch, t.sampleIdx] })],
@@ -200,6 +207,8 @@ export const batches = sqliteTable(
     /** Average tool calls per rollout of the batch (the official code's avg_tool_call). */
     avgToolCalls: real("avg_tool_calls").notNull().default(0),
     plan: text("plan", { mode: "json" }).$type<unknown[]>(),
+    /** Operations of the batch plan refused as vague, with reasons. */
+    refused: text("refused", { mode: "json" }).$type<unknown[]>(),
     opsByKind: text("ops_by_kind", { mode: "json" }).$type<Record<string, number>>().notNull().default(sql`'{}'`),
     version: integer("version"),
     reason: text("reason"),
