@@ -13,6 +13,7 @@ export const STAGE_HEADINGS = {
   batchUpdate: "### TASK: BATCH UPDATE",
   consolidate: "### TASK: CONSOLIDATE LIBRARY",
   judge: "### TASK: GRADE RESPONSE",
+  direct: "### TASK: WRITE EXPERIENCES DIRECTLY",
 } as const;
 
 export type ChatMessage = { role: "system" | "user" | "assistant"; content: string };
@@ -226,6 +227,38 @@ ${libraryBlock(input.library)}
 
 The library must hold at most ${input.maxExperiences} items, each one sentence of at most ${input.maxWords} words. Merge overlapping items (UPDATE one into the common principle and DELETE the others), shorten long ones with UPDATE, and DELETE vague or least useful items. Keep every distinct, useful lesson.
 ${OPERATIONS_FORMAT}`,
+    },
+  ];
+}
+
+export type DirectInput = {
+  objective: string;
+  samples: readonly { question: string; answer: string }[];
+  maxExperiences: number;
+  maxWords: number;
+};
+
+/**
+ * The "without groups" baseline of the paper's ablation (`npm run bench:ablation`): one call writes
+ * experiences from the training questions and answers alone, with no rollout to compare.
+ */
+export function directPrompt(input: DirectInput): ChatMessage[] {
+  const problems = input.samples.map((s, i) => `<problem index="${i + 1}">\n${s.question}\nAnswer: ${s.answer}\n</problem>`).join("\n");
+  return [
+    { role: "system", content: REVIEWER_SYSTEM },
+    {
+      role: "user",
+      content: `${STAGE_HEADINGS.direct}
+Objective of the assistant: ${objectiveBlock(input.objective)}
+
+Training problems with their answers:
+${problems}
+
+Write at most ${input.maxExperiences} experience(s) that would help an assistant solve problems like these. Each has a short name and one sentence of at most ${input.maxWords} words that names a concrete situation and a concrete action, as "When <situation>, <action>.".
+Reply in this format:
+<experiences>
+<experience name="Short name">One sentence.</experience>
+</experiences>`,
     },
   ];
 }
