@@ -42,7 +42,9 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
       const plan = await step.do(TRAINING_STEPS.start, async () => {
         const ctx = await loadRunContext(this.env, runId);
         await markRunning(ctx.d, runId);
-        return { samples: await datasetSampleCount(ctx.d, ctx.run.datasetId), params: ctx.params, fromVersion: ctx.run.fromVersion ?? 0 };
+        // Only what the loop below reads: the tools (MCP schemas included) stay in D1, not in the step result.
+        const { epochs, batchSize, seed, maxGroupsInFlight, budgetTokens } = ctx.params;
+        return { samples: await datasetSampleCount(ctx.d, ctx.run.datasetId), params: { epochs, batchSize, seed, maxGroupsInFlight, budgetTokens }, fromVersion: ctx.run.fromVersion ?? 0 };
       });
       const { params } = plan;
       let version = plan.fromVersion;

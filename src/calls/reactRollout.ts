@@ -1,6 +1,6 @@
 import { deriveSeed } from "../core/batching";
 import { findCall, storeCall } from "../db/llmCalls";
-import { claimToolCall, findToolResult, finishToolCall, toolResultsWithPrefix, type ToolResultRow } from "../db/toolResults";
+import { claimToolCall, findToolResult, finishToolCall, retryToolCall, toolResultsWithPrefix, type ToolResultRow } from "../db/toolResults";
 import { chatCompletion } from "../llm/client";
 import { clip } from "../tools/code/quickjs";
 import type { ToolBox } from "../tools/dispatch";
@@ -68,11 +68,15 @@ export async function reactRollout(ctx: CallContext, spec: ReactSpec): Promise<R
       if (!claimed) {
         const again = await findToolResult(ctx.d, ctx.ownerId, key);
         if (again?.state === "done") return again.output ?? "";
-        // Started before and never finished: its invocation died (CPU or memory limit). Running it again
-        // would die the same way; the model gets an error instead (the outer bound of docs/tools.md).
-        const output = JSON.stringify({ error: `the ${call.function.name} call did not finish (its invocation was stopped); it was not run again` });
-        await finishToolCall(ctx.d, { ownerId: ctx.ownerId, callKey: key, output, isError: true, durationMs: 0 });
-        return output;
+        // Started before and never finished: its invocation died. That may have nothing to do with the
+        // call (a restart, a deploy), so it runs once more; if that dies too (the call itself hits the
+        // CPU or memory limit) the model gets an error instead (the outer bound of docs/tools.md).
+        const retry = again?.state === "running" && (await retryToolCall(ctx.d, ctx.ownerId, key));
+        if (!retry) {
+          const output = JSON.stringify({ error: `the ${call.function.name} call did not finish twice (its invocation was stopped); it was not run again` });
+          await finishToolCall(ctx.d, { ownerId: ctx.ownerId, callKey: key, output, isError: true, durationMs: 0 });
+          return output;
+        }
       }
       const started = Date.now();
       const outcome = await spec.tools.call(call.function.name, call.function.arguments);

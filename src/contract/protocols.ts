@@ -25,6 +25,7 @@ export const protocolSchema = z
       seed: z.number().int(),
       pollSeconds: z.number().int(),
       overrides: z.record(z.string(), z.number()),
+      variant: z.enum(["react-code", "no-tools"]).openapi({ description: "react-code: ReAct with the code tool; no-tools: plain chat" }),
     }),
     paper: z.object({
       train: z.object({ dataset: z.string(), epochs: z.number().int(), groupSize: z.number().int(), batchSize: z.number().int(), temperature: z.number() }),

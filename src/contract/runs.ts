@@ -36,6 +36,9 @@ export const runParamsViewSchema = hyperparamsSchema
     budgetTokens: z.number().int().nullable(),
     timeoutMs: z.number().int(),
     tools: z.array(z.record(z.string(), z.unknown())),
+    mcpTools: z
+      .array(z.object({ server: z.number().int(), name: z.string(), description: z.string(), parameters: z.record(z.string(), z.unknown()) }))
+      .openapi({ description: "MCP tools listed when the run started (server: index of its mcp spec in tools); every rollout offers these" }),
     maxTurns: z.number().int(),
     reflectionToolChars: z.number().int(),
   })

@@ -415,7 +415,8 @@ export const toolResults = sqliteTable(
     ownerId: text("owner_id").notNull(),
     callKey: text("call_key").notNull(),
     tool: text("tool").notNull(),
-    state: text("state", { enum: ["running", "done"] }).notNull(),
+    /** running: started; retried: found running by a replay and started once more; done: output stored. */
+    state: text("state", { enum: ["running", "retried", "done"] }).notNull(),
     /** The tool message content (capped). */
     output: text("output"),
     isError: integer("is_error", { mode: "boolean" }).notNull().default(false),

@@ -23,6 +23,19 @@ export async function claimToolCall(d: Db, row: { ownerId: string; callKey: stri
   return inserted.length > 0;
 }
 
+/**
+ * Takes over a call a replay found `running` (its invocation died) to run it once more; false when it
+ * was already retried once (or another replay took it over first).
+ */
+export async function retryToolCall(d: Db, ownerId: string, callKey: string): Promise<boolean> {
+  const taken = await d
+    .update(toolResults)
+    .set({ state: "retried" })
+    .where(and(eq(toolResults.ownerId, ownerId), eq(toolResults.callKey, callKey), eq(toolResults.state, "running")))
+    .returning({ key: toolResults.callKey });
+  return taken.length > 0;
+}
+
 export async function finishToolCall(d: Db, row: { ownerId: string; callKey: string; output: string; isError: boolean; durationMs: number }): Promise<void> {
   await d
     .update(toolResults)

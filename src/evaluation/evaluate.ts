@@ -26,10 +26,10 @@ import { callContextFor } from "../calls/callContext";
 import { CONNECTIONS_PER_INVOCATION, mapLimit } from "../shared/limit";
 import { callLlm, type CallContext } from "../calls/llmCall";
 import { scoreResponse } from "../calls/scoring";
-import { agentTools, toolBoxFor } from "../calls/toolBox";
+import { agentTools, startMcpTools, toolBoxFor } from "../calls/toolBox";
 import { toolRollout } from "../calls/toolRollout";
 import type { ToolBox } from "../tools/dispatch";
-import { MAX_TURNS_DEFAULT, maxTurnsSchema, toolListSchema, type ToolSpec } from "../tools/specs";
+import { MAX_TURNS_DEFAULT, maxTurnsSchema, mcpToolListSchema, toolListSchema, type ToolSpec } from "../tools/specs";
 
 /** What an evaluation stores as its parameters. */
 export const evalParamsSchema = z.object({
@@ -43,6 +43,8 @@ export const evalParamsSchema = z.object({
   timeoutMs: z.number().int().min(100).max(600_000),
   /** The agent's tools when the evaluation started: rollouts are the same ReAct loop as in training. */
   tools: toolListSchema.default([]),
+  /** The MCP tools listed when the evaluation started: every rollout (and a replay) offers the same. */
+  mcpTools: mcpToolListSchema.default([]),
   maxTurns: maxTurnsSchema.default(MAX_TURNS_DEFAULT),
 });
 export type EvalParams = z.infer<typeof evalParamsSchema>;
@@ -79,7 +81,7 @@ export async function loadEvalContext(env: Env, evaluationId: string): Promise<E
     verifier: verifierSpecSchema.parse(agent.verifier),
     // The evaluation owns its calls: keys `v<version>/s<sample>/r<j>` never collide with a run's.
     call: await callContextFor(env, d, agent, evaluation.id, params.timeoutMs),
-    tools: toolBoxFor(env, params.tools),
+    tools: toolBoxFor(env, params.tools, params.mcpTools),
   };
 }
 
@@ -159,6 +161,11 @@ export type NewEvaluation = {
  */
 export async function startEvaluation(env: Env, input: NewEvaluation, chunkSizeFor: (questions: number) => number): Promise<EvaluationRow> {
   const d = db(env.DB);
+  const tools = input.tools ?? agentTools(input.agent);
+  // A replayed step finds the row it stored and keeps the tools listed then.
+  const existing = await findEvaluation(d, input.id);
+  const stored = existing ? evalParamsSchema.safeParse(existing.params) : null;
+  const mcpTools = stored?.success ? stored.data.mcpTools : await startMcpTools(env, tools);
   const params: EvalParams = {
     k: input.k,
     temperature: input.temperature,
@@ -167,7 +174,8 @@ export async function startEvaluation(env: Env, input: NewEvaluation, chunkSizeF
     chunkSize: input.chunkSize ?? chunkSizeFor(input.dataset.sampleCount),
     maxChunksInFlight: input.maxChunksInFlight ?? EVAL_DEFAULTS.maxChunksInFlight,
     timeoutMs: input.timeoutMs ?? EVAL_DEFAULTS.timeoutMs,
-    tools: input.tools ?? agentTools(input.agent),
+    tools,
+    mcpTools,
     maxTurns: input.agent.maxTurns,
   };
   const row = await insertEvaluation(d, {

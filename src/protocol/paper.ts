@@ -8,6 +8,9 @@ import { findDataset } from "../db/datasets";
 import { findEvaluation } from "../db/evaluationRows";
 import { findProtocol, insertProtocol, updateProtocol, type ProtocolRow } from "../db/protocols";
 import { findRun } from "../db/runs";
+import { runParamsSchema } from "../training/context";
+import { agentTools } from "../calls/toolBox";
+import type { ToolSpec } from "../tools/specs";
 import { startEvaluation } from "../evaluation/evaluate";
 import { ensureBuiltinDataset, startRun } from "../training/startRun";
 
@@ -37,6 +40,19 @@ export const protocolOverridesSchema = z
   .strict();
 export type ProtocolOverrides = z.infer<typeof protocolOverridesSchema>;
 
+/**
+ * The paper's two settings: `react-code`, the agent with the code tool in a ReAct loop (its headline,
+ * AIME24 80.0 → 82.7), and `no-tools`, plain chat rollouts (68.6 → 72.6). Default `no-tools`.
+ */
+export const PROTOCOL_VARIANTS = ["react-code", "no-tools"] as const;
+export type ProtocolVariant = (typeof PROTOCOL_VARIANTS)[number];
+
+/** The tools of a variant: the agent's own code tool (its limits) or the default one; none for no-tools. */
+export function variantTools(agent: AgentRow, variant: ProtocolVariant): ToolSpec[] {
+  if (variant === "no-tools") return [];
+  return [agentTools(agent).find((t) => t.type === "code") ?? { type: "code" }];
+}
+
 export type ProtocolParams = {
   trainDataset: string;
   evalDatasets: string[];
@@ -45,10 +61,11 @@ export type ProtocolParams = {
   seed: number;
   pollSeconds: number;
   overrides: ProtocolOverrides;
+  variant: ProtocolVariant;
 };
 
 /** Loads the data sets, creates the run and starts both Workflows. */
-export async function startPaperProtocol(env: Env, agent: AgentRow, overrides: ProtocolOverrides): Promise<ProtocolRow> {
+export async function startPaperProtocol(env: Env, agent: AgentRow, overrides: ProtocolOverrides, variant: ProtocolVariant = "no-tools"): Promise<ProtocolRow> {
   const p = PAPER_PROTOCOL;
   const train = await ensureBuiltinDataset(env, p.train.dataset);
   for (const name of p.evaluate.datasets) await ensureBuiltinDataset(env, name);
@@ -66,6 +83,7 @@ export async function startPaperProtocol(env: Env, agent: AgentRow, overrides: P
     seed,
     fromVersion: 0,
     kind: "manual",
+    tools: variantTools(agent, variant),
   });
   const params: ProtocolParams = {
     trainDataset: p.train.dataset,
@@ -75,6 +93,7 @@ export async function startPaperProtocol(env: Env, agent: AgentRow, overrides: P
     seed,
     pollSeconds: overrides.pollSeconds ?? p.pollSeconds,
     overrides,
+    variant,
   };
   const protocol = await insertProtocol(db(env.DB), { id: newId("prt"), agentId: agent.id, kind: "paper", params, runId: run.id, status: "running" });
   try {
@@ -107,6 +126,9 @@ export async function startProtocolEvaluations(env: Env, protocolId: string, ins
   const agent = await findAgent(d, protocol.agentId);
   if (!agent) throw new Error(`agent of protocol ${protocolId} no longer exists`);
   const params = protocol.params as ProtocolParams;
+  // The evaluations use the tools the run trained with (the variant's), whatever the agent has now.
+  const run = await findRun(d, protocol.runId);
+  const tools = run ? runParamsSchema.parse(run.params).tools : variantTools(agent, params.variant ?? "no-tools");
   const ids: string[] = [];
   for (const [i, name] of params.evalDatasets.entries()) {
     const dataset = await findDataset(d, name);
@@ -123,6 +145,7 @@ export async function startProtocolEvaluations(env: Env, protocolId: string, ins
         seed: params.seed,
         purpose: "protocol",
         runId: protocol.runId,
+        tools,
         notify: { binding: "PROTOCOL", instanceId, type: eventType(i) },
       },
       defaultChunkSize,

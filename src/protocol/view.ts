@@ -17,7 +17,8 @@ export async function protocolView(env: Env, id: string): Promise<Protocol | und
     kind: p.kind,
     status: p.status,
     error: p.error,
-    params: p.params as ProtocolParams,
+    // Protocols stored before variants existed ran without tools.
+    params: { ...(p.params as ProtocolParams), variant: (p.params as Partial<ProtocolParams>).variant ?? "no-tools" },
     paper: { ...PAPER_PROTOCOL, evaluate: { ...PAPER_PROTOCOL.evaluate, datasets: [...PAPER_PROTOCOL.evaluate.datasets] } },
     run: run ? { id: run.id, status: run.status, latestVersion: run.latestVersion } : null,
     evaluations: evaluations

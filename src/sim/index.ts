@@ -9,6 +9,7 @@ import { SimLedger, scopeOf, type CallRecord, type ScopeStats } from "./ledger";
 import { hashHex, rngFromKey } from "./rng";
 import { answerRollout } from "./solver";
 import { answerFromTool, toolsReply } from "./toolsRollout";
+import type { OfferedTool } from "./toolMatch";
 import { CODE_TOOL_NAME } from "../tools/specs";
 import { detectStage, garble, JSON_STAGES, stageReply, type Stage } from "./stages";
 import {
@@ -96,6 +97,13 @@ function offers(req: ChatRequest, name: string): boolean {
   return req.tools?.some((t) => t.function.name === name) ?? false;
 }
 
+/** The offered tools other than execute_code, as the model reads their definitions. */
+function userTools(req: ChatRequest): OfferedTool[] {
+  return (req.tools ?? [])
+    .filter((t) => t.function.name !== CODE_TOOL_NAME)
+    .map((t) => ({ name: t.function.name, description: t.function.description ?? "", parameters: t.function.parameters ?? {} }));
+}
+
 function generate(req: ChatRequest, seed: number): Generated {
   const lastUser = lastUserText(req);
   const promptText = req.messages
@@ -109,7 +117,7 @@ function generate(req: ChatRequest, seed: number): Generated {
   const choices: ChoiceOut[] = [];
   for (let choice = 0; choice < (req.n ?? 1); choice++) {
     const key = `${seed}|${messagesKey}|${temperature}|${choice}`;
-    const toolTurn = stage ? null : toolsReply({ lastUser, promptText, after: afterLastUser(req), toolOffered: offers(req, CODE_TOOL_NAME), temperature, seed, choice });
+    const toolTurn = stage ? null : toolsReply({ lastUser, promptText, after: afterLastUser(req), toolOffered: offers(req, CODE_TOOL_NAME), offered: userTools(req), temperature, seed, choice });
     if (toolTurn) {
       choices.push(toolTurn);
       continue;

@@ -11,6 +11,7 @@ import { hashHex, unitFromKey } from "./rng";
 import { CODE_TOOL_NAME } from "../tools/specs";
 import { findToolProblem, TOOL_PROBLEM_PITFALLS, type ToolProblem } from "./toolsProblems";
 import type { ToolPitfallId } from "./toolPitfalls";
+import { chooseTool, type OfferedTool } from "./toolMatch";
 import type { ChoiceOut } from "./wire";
 
 export type ToolTurnInput = {
@@ -19,6 +20,8 @@ export type ToolTurnInput = {
   /** Messages after the last user message (assistant tool calls and tool results of this rollout). */
   after: readonly { role: string; content: string }[];
   toolOffered: boolean;
+  /** The other tools offered (the user's HTTP and MCP tools), as their definitions read. */
+  offered: readonly OfferedTool[];
   temperature: number;
   seed: number;
   choice: number;
@@ -66,16 +69,31 @@ export function writeCode(x: ToolProblem, c: Choices): string {
   return `function solve() {\n${body}\n}\n${report}`;
 }
 
-/** What the model reads off a tool message: the last printed line, else the returned value. */
+/**
+ * What the model reads off a tool message: from execute_code the last printed line, else the returned
+ * value; from another tool its `value`/`result`/`answer` field, or its text when that is one number.
+ */
 export function readToolValue(content: string): { value: string | null; error: string | null } {
+  // A bare number is read as written (JSON.parse would round a big integer).
+  const text = content.trim();
+  if (/^-?[\d.]+(e[+-]?\d+)?$/i.test(text)) return { value: text, error: null };
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(content) as { stdout?: unknown; result?: unknown; error?: unknown };
-    const lines = typeof parsed.stdout === "string" ? parsed.stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "") : [];
-    const value = lines[lines.length - 1] ?? (typeof parsed.result === "string" ? parsed.result : null);
-    return { value, error: typeof parsed.error === "string" ? parsed.error : null };
+    parsed = JSON.parse(content);
   } catch {
     return { value: null, error: "the tool result was not readable" };
   }
+  if (typeof parsed === "number" || typeof parsed === "string") return { value: String(parsed), error: null };
+  if (!parsed || typeof parsed !== "object") return { value: null, error: "the tool result was not readable" };
+  const o = parsed as { stdout?: unknown; result?: unknown; error?: unknown; value?: unknown; answer?: unknown };
+  const error = typeof o.error === "string" ? o.error : null;
+  if ("stdout" in o || "result" in o) {
+    const lines = typeof o.stdout === "string" ? o.stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "") : [];
+    const value = lines[lines.length - 1] ?? (typeof o.result === "string" || typeof o.result === "number" ? String(o.result) : null);
+    return { value, error };
+  }
+  const field = [o.value, o.answer].find((v) => typeof v === "string" || typeof v === "number");
+  return { value: field === undefined ? null : String(field), error };
 }
 
 /** The reply to a sim-tools problem, or null when the text is not one. */
@@ -107,11 +125,20 @@ export function toolsReply(input: ToolTurnInput): ChoiceOut | null {
     return `Step ${n} (${p.stepLabel})${applying(id)}: ${wrong ? p.wrongMethod : p.rightMethod}.`;
   };
   const pitfalls = TOOL_PROBLEM_PITFALLS[x.kind];
-  if (!input.toolOffered || errs("use_code_tool")) {
+  // A tool made for exactly this computation is preferred over writing code.
+  const chosen = chooseTool(x, input.offered);
+  if ((!input.toolOffered && !chosen) || errs("use_code_tool")) {
     return {
       content: `${line(1, "use_code_tool", true)} My estimate is ${estimate(x)}.\nSo the answer is \\boxed{${estimate(x)}}.`,
       toolCall: null,
       finish: "stop",
+    };
+  }
+  if (chosen) {
+    return {
+      content: `Step 1 (choose method)${applying("use_code_tool")}: calling the ${chosen.name} tool, which computes this exactly, instead of estimating.`,
+      toolCall: { id: `call_${hashHex("tool", input.seed, question, input.choice, chosen.name).slice(0, 12)}`, name: chosen.name, arguments: JSON.stringify(chosen.arguments) },
+      finish: "tool_calls",
     };
   }
   const choices: Choices = {

@@ -119,7 +119,11 @@ export function streamEvents(meta: CompletionMeta, choices: readonly ChoiceOut[]
   });
   const events: unknown[] = [];
   choices.forEach((c, index) => {
-    events.push(chunk({ role: "assistant", content: c.toolCall ? null : "" }, index, null));
+    // As OpenAI streams: the text first (a reply may carry text and a tool call), then the call's
+    // id and name, then its arguments in pieces; `content: null` only when there is no text at all.
+    const text = c.content ?? "";
+    events.push(chunk({ role: "assistant", content: c.toolCall && text === "" ? null : "" }, index, null));
+    if (text !== "" || !c.toolCall) for (const piece of chunkText(text)) events.push(chunk({ content: piece }, index, null));
     if (c.toolCall) {
       events.push(
         chunk({ tool_calls: [{ index: 0, id: c.toolCall.id, type: "function", function: { name: c.toolCall.name, arguments: "" } }] }, index, null),
@@ -127,8 +131,6 @@ export function streamEvents(meta: CompletionMeta, choices: readonly ChoiceOut[]
       for (const piece of chunkText(c.toolCall.arguments, 2)) {
         events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }, index, null));
       }
-    } else {
-      for (const piece of chunkText(c.content ?? "")) events.push(chunk({ content: piece }, index, null));
     }
     events.push(chunk({}, index, c.finish));
   });

@@ -9,7 +9,7 @@ import type { CallContext } from "../calls/llmCall";
 import { toolBoxFor } from "../calls/toolBox";
 import type { ToolBox } from "../tools/dispatch";
 import { DEFAULT_REFLECTION_TOOL_CHARS } from "../tools/messages";
-import { MAX_TURNS_DEFAULT, maxTurnsSchema, toolListSchema } from "../tools/specs";
+import { MAX_TURNS_DEFAULT, maxTurnsSchema, mcpToolListSchema, toolListSchema } from "../tools/specs";
 
 /** What a run stores as its parameters: resolved hyperparameters plus run-only settings. */
 export const runParamsSchema = hyperparamsSchema.extend({
@@ -19,6 +19,8 @@ export const runParamsSchema = hyperparamsSchema.extend({
   timeoutMs: z.number().int().min(100).max(600_000),
   /** The agent's tools when the run started (src/tools/specs.ts): a replay sees the same tools. */
   tools: toolListSchema.default([]),
+  /** The MCP tools listed when the run started (src/tools/mcp.ts): a replay offers the same ones. */
+  mcpTools: mcpToolListSchema.default([]),
   maxTurns: maxTurnsSchema.default(MAX_TURNS_DEFAULT),
   /** Characters of one tool result shown to the reflection prompts. */
   reflectionToolChars: z.number().int().min(100).max(100_000).default(DEFAULT_REFLECTION_TOOL_CHARS),
@@ -52,6 +54,6 @@ export async function loadRunContext(env: Env, runId: string): Promise<RunContex
     params,
     verifier: verifierSpecSchema.parse(agent.verifier),
     call: await callContextFor(env, d, agent, run.id, params.timeoutMs),
-    tools: toolBoxFor(env, params.tools),
+    tools: toolBoxFor(env, params.tools, params.mcpTools),
   };
 }

@@ -9,7 +9,7 @@ import { ActiveRunExistsError, activeRunOf, finishRun, insertRun, type RunRow } 
 import { builtinChunks, findBuiltin } from "../data/builtins";
 import type { RunParams } from "./context";
 import { DEFAULT_REFLECTION_TOOL_CHARS } from "../tools/messages";
-import { agentTools } from "../calls/toolBox";
+import { agentTools, startMcpTools } from "../calls/toolBox";
 import type { ToolSpec } from "../tools/specs";
 
 /** Same defaults as POST /api/runs. */
@@ -44,12 +44,15 @@ export async function startRun(
   const hyper = resolveHyperparams(input.dataset.sampleCount, input.overrides, defaults.success ? defaults.data : {});
   const problem = stepBudgetProblem(input.dataset.sampleCount, hyper);
   if (problem) throw new JobRefusedError(problem, "too_many_steps", "epochs");
+  const tools = input.tools ?? agentTools(input.agent);
   const params: RunParams = {
     ...hyper,
     seed: input.seed ?? RUN_DEFAULT_SEED,
     budgetTokens: input.budgetTokens ?? null,
     timeoutMs: input.timeoutMs ?? RUN_DEFAULT_TIMEOUT_MS,
-    tools: input.tools ?? agentTools(input.agent),
+    tools,
+    // Listed once, before anything is stored: a server that cannot be listed refuses the run.
+    mcpTools: await startMcpTools(env, tools),
     maxTurns: input.agent.maxTurns,
     reflectionToolChars: DEFAULT_REFLECTION_TOOL_CHARS,
   };

@@ -150,6 +150,26 @@ describe("openai client through wrangler dev", () => {
     expect(lastUpstream().body.tool_choice).toBe("auto");
   });
 
+  it("streams a tool call with its text as OpenAI does: the SDK's accumulated message equals the non-streamed one", async () => {
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: "function", function: { name: "execute_code", description: "Run JavaScript", parameters: { type: "object", properties: { code: { type: "string" } }, required: ["code"] } } },
+    ];
+    const request = (seed: number) => ({ model: "sim-1", tools, seed, temperature: 0.3, messages: [{ role: "user" as const, content: "What is the sum of the squares of the integers from 3 to 40 inclusive?" }] });
+    // The first seed whose reply calls the tool (the simulated model sometimes estimates instead).
+    let seed = 1;
+    let plain = await client.chat.completions.create(request(seed));
+    while (!plain.choices[0]?.message.tool_calls && seed < 20) plain = await client.chat.completions.create(request(++seed));
+    const streamed = await client.chat.completions.stream(request(seed)).finalChatCompletion();
+    const want = plain.choices[0]?.message;
+    const got = streamed.choices[0]?.message;
+    expect(want?.tool_calls?.[0]).toMatchObject({ type: "function", function: { name: "execute_code" } });
+    // The reasoning text alongside the call survives streaming, and the call's arguments arrive whole.
+    expect(want?.content).toMatch(/Step 1/);
+    expect(got?.content).toBe(want?.content);
+    expect(got?.tool_calls).toEqual(want?.tool_calls);
+    expect(streamed.choices[0]?.finish_reason).toBe("tool_calls");
+  });
+
   it("returns n choices for n > 1", async () => {
     const res = await client.chat.completions.create({ model: "sim-1", n: 3, seed: 9, messages: [{ role: "user", content: "What is 7 * 6?" }] });
     expect(res.choices.map((c) => c.index)).toEqual([0, 1, 2]);

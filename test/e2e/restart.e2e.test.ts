@@ -3,14 +3,31 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { simDataset } from "../../src/sim";
+import { simDataset, simToolDataset } from "../../src/sim";
 import { adminClient } from "../../cli/adminClient";
 import { randomEncryptionKey, startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
 import { startSimServer, type SimServer } from "../../scripts/simServer";
 
 const TOKEN = "restart-admin-token";
 const VARS = { ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY: randomEncryptionKey() };
-const SETTINGS = { dataset: "restart-set", epochs: 2, groupSize: 3, maxGroupsInFlight: 6, batchSize: 12, seed: 5, timeoutMs: 5000 };
+
+/** Plain chat rollouts, and (kept small) ReAct rollouts with the code tool: both must survive a restart. */
+const VARIANTS = [
+  {
+    label: "plain",
+    problems: () => simDataset("sim-train").slice(0, 24),
+    agent: { systemPrompt: "Solve it; answer in \\boxed{}.", verifier: { kind: "math" } },
+    settings: { dataset: "restart-set", epochs: 2, groupSize: 3, maxGroupsInFlight: 6, batchSize: 12, seed: 5, timeoutMs: 5000 },
+    killAfterGroups: 8,
+  },
+  {
+    label: "tools",
+    problems: () => simToolDataset("sim-tools-train").slice(0, 12),
+    agent: { systemPrompt: "Answer exactly. You may run JavaScript with execute_code. Give the final answer in \\boxed{}.", verifier: { kind: "math" }, tools: [{ type: "code" }], maxTurns: 4 },
+    settings: { dataset: "restart-tools", epochs: 1, groupSize: 3, maxGroupsInFlight: 6, batchSize: 12, seed: 5, timeoutMs: 5000 },
+    killAfterGroups: 4,
+  },
+] as const;
 
 type RunView = {
   status: string;
@@ -42,7 +59,7 @@ function client(dev: () => WranglerDev) {
     adminClient({ url: dev().url, token: TOKEN }).request<T>(method, path.replace(/^\/api/, ""), { body });
 }
 
-describe("a training run survives wrangler dev being killed mid-run", () => {
+describe.each(VARIANTS)("a training run survives wrangler dev being killed mid-run ($label)", ({ label, problems, agent, settings: SETTINGS, killAfterGroups }) => {
   const state = mkdtempSync(join(tmpdir(), "tfgrpo-restart-"));
   let sim: SimServer;
   let dev: WranglerDev;
@@ -77,18 +94,17 @@ describe("a training run survives wrangler dev being killed mid-run", () => {
   it("resumes after a restart with no duplicated rollout, no stored call requested again, and the same library as an uninterrupted run", async () => {
     sim = await startSimServer({ latencyMs: 150, jitterMs: 15 });
     dev = await startWranglerDev({ vars: VARS, persistDir: state });
-    const problems = simDataset("sim-train").slice(0, 24);
-    await api("POST", `/api/datasets?name=${SETTINGS.dataset}`, problems);
+    await api("POST", `/api/datasets?name=${SETTINGS.dataset}`, problems());
     // Each agent reaches the model under a path of its own, so the model's log keeps their calls apart.
     const base = new URL(sim.url);
     const scope = (name: string) => `/${name}${base.pathname}`;
     for (const name of ["crashed", "steady"]) {
       const baseUrl = `${base.origin}${scope(name)}`;
-      await api("POST", "/api/agents", { name, upstream: { baseUrl, model: "sim-1" }, systemPrompt: "Solve it; answer in \\boxed{}.", verifier: { kind: "math" } });
+      await api("POST", "/api/agents", { name, upstream: { baseUrl, model: "sim-1" }, ...agent });
     }
 
     const { id } = await api<{ id: string }>("POST", "/api/runs", { agent: "crashed", ...SETTINGS });
-    const before = await waitFor(id, (r) => r.progress.groupsDone >= 8, WAIT.beforeKill);
+    const before = await waitFor(id, (r) => r.progress.groupsDone >= killAfterGroups, WAIT.beforeKill);
     expect(before.status).toBe("running");
     await dev.kill();
     // Requests the model received up to here came from the killed server; later ones from its successor.
@@ -109,7 +125,7 @@ describe("a training run survives wrangler dev being killed mid-run", () => {
     expect(crashed.error).toBeNull();
     expect(crashed.status).toBe("completed");
     expect(crashed.progress.rolloutsDone).toBe(crashed.progress.rolloutsTotal);
-    console.log(`restart: run resumed after ${recoveries} recovery nudge(s); ${before.progress.groupsDone} groups were done before the kill`);
+    console.log(`restart (${label}): run resumed after ${recoveries} recovery nudge(s); ${before.progress.groupsDone} groups were done before the kill`);
 
     const steady = await api<{ id: string }>("POST", "/api/runs", { agent: "steady", ...SETTINGS });
     const uninterrupted = await waitFor(steady.id, (r) => r.status !== "running" && r.status !== "queued", WAIT.uninterrupted);
@@ -123,12 +139,21 @@ describe("a training run survives wrangler dev being killed mid-run", () => {
     expect(a).toEqual(b);
 
     // Every rollout exists exactly once, and no stored call was paid for twice.
-    const rollouts = await api<{ data: { epoch: number; sampleIdx: number; rolloutIdx: number }[] }>("GET", `/api/runs/${id}/rollouts?limit=500`);
+    type Stored = { epoch: number; sampleIdx: number; rolloutIdx: number; toolCalls: number; messages: unknown[] | null };
+    const rollouts = await api<{ data: Stored[] }>("GET", `/api/runs/${id}/rollouts?limit=500`);
     const keys = new Set(rollouts.data.map((r) => `${r.epoch}/${r.sampleIdx}/${r.rolloutIdx}`));
     expect(rollouts.data.length).toBe(crashed.progress.rolloutsTotal);
     expect(keys.size).toBe(rollouts.data.length);
     const calls = (run: RunView) => Object.fromEntries(run.llm.map((s) => [s.stage, s.calls]));
     expect(calls(crashed)).toEqual(calls(uninterrupted));
+    // The same trajectories (tool calls and their results included), rollout by rollout.
+    const trajectories = (rows: Stored[]) =>
+      rows.map((r) => ({ key: `${r.epoch}/${r.sampleIdx}/${r.rolloutIdx}`, toolCalls: r.toolCalls, messages: r.messages })).sort((x, y) => x.key.localeCompare(y.key));
+    const steadyRollouts = await api<{ data: Stored[] }>("GET", `/api/runs/${steady.id}/rollouts?limit=500`);
+    expect(trajectories(rollouts.data)).toEqual(trajectories(steadyRollouts.data));
+    const toolCalls = rollouts.data.reduce((n, r) => n + r.toolCalls, 0);
+    if (label === "tools") expect(toolCalls).toBeGreaterThan(0);
+    console.log(`restart (${label}): ${a.length} library items identical; ${toolCalls} tool calls in ${rollouts.data.length} rollouts, trajectories identical`);
 
     // What the model itself received, per call (no faults are injected here, so every request is answered).
     const total = (run: RunView) => run.llm.reduce((n, s) => n + s.calls, 0);
@@ -142,7 +167,7 @@ describe("a training run survives wrangler dev being killed mid-run", () => {
     const askedBefore = crashedLog.filter((c) => c.firstSeq <= killedAt);
     const askedAgain = askedBefore.filter((c) => c.lastSeq > killedAt);
     console.log(
-      `restart: ${askedBefore.length} calls requested before the kill, ${storedBeforeKill} of them stored; ` +
+      `restart (${label}): ${askedBefore.length} calls requested before the kill, ${storedBeforeKill} of them stored; ` +
         `${askedAgain.length} requested again after it; ${crashedLog.length - askedBefore.length} first requested after it`,
     );
     expect(askedBefore.length).toBeGreaterThanOrEqual(storedBeforeKill);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { renderLibrary, type Experience } from "../../src/core/library";
 import { rolloutMessages } from "../../src/core/rollout";
 import { inspectSimulatedModel } from "../../src/llm/upstream";
-import { createSimulatedModel, simDataset } from "../../src/sim";
+import { createSimulatedModel, simDataset, simToolDataset } from "../../src/sim";
 import { verify } from "../../src/verifiers";
 import { call, json } from "./helpers";
 import { pct } from "./evalHelpers";
@@ -220,6 +220,49 @@ describe("training runs", () => {
     expect(steadyCalls.filter((c) => c.requests !== 1)).toEqual([]);
     expect(attempts(runA)).toBe(calls(runA));
     expect(attempts(runB)).toBe(faulty!.requests);
+  }, RUN_TEST_TIMEOUT);
+
+  it("produces the same library with tools on (the code tool) when the model injects 20% faults", async () => {
+    // Its own knobs, so its calls count in a scope of their own.
+    const knobs = "fault_rate=0.2&faults=429,500,hang,malformed&hang_ms=4000";
+    for (const [name, baseUrl] of [["steady-tools", "sim://local"], ["faulty-tools", `sim://local?${knobs}`]] as const) {
+      const res = await call("POST", "/api/agents", {
+        name,
+        upstream: { baseUrl, model: "sim-1" },
+        systemPrompt: "Answer exactly. You may run JavaScript with execute_code. Give the final answer in \\boxed{}.",
+        verifier: { kind: "math" },
+        tools: [{ type: "code" }],
+        maxTurns: 4,
+      });
+      expect(res.status).toBe(201);
+    }
+    await call("POST", "/api/datasets?name=small-tools", simToolDataset("sim-tools-train").slice(0, 12));
+    const settings = { dataset: "small-tools", epochs: 1, groupSize: 3, seed: 11, maxGroupsInFlight: 12, timeoutMs: 1000 };
+    const [a, b] = await Promise.all(
+      ["steady-tools", "faulty-tools"].map(async (agent) => json<{ id: string }>(await call("POST", "/api/runs", { agent, ...settings }))),
+    );
+    const [runA, runB] = await Promise.all([waitForRun(a!.id), waitForRun(b!.id)]);
+    expect(runA.status).toBe("completed");
+    expect(runB.status).toBe("completed");
+    const strip = (items: Experience[]) => items.map((e) => ({ id: e.id, name: e.name, text: e.text }));
+    const libA = strip(await libraryOf("steady-tools", runA.latestVersion));
+    const libB = strip(await libraryOf("faulty-tools", runB.latestVersion));
+    expect(libA.length).toBeGreaterThan(0);
+    expect(libB).toEqual(libA);
+    const calls = (run: RunView) => run.llm.reduce((n, s) => n + s.calls, 0);
+    const attempts = (run: RunView) => run.llm.reduce((n, s) => n + s.attempts, 0);
+    expect(calls(runB)).toBe(calls(runA));
+    expect(attempts(runB)).toBeGreaterThan(calls(runB));
+    // The same trajectories: tool calls and their results, rollout by rollout.
+    type Stored = { sampleIdx: number; rolloutIdx: number; toolCalls: number; reward: number; messages: unknown[] | null };
+    const trajectories = async (id: string) =>
+      (await json<{ data: Stored[] }>(await call("GET", `/api/runs/${id}/rollouts?limit=100`))).data
+        .map((r) => ({ key: `${r.sampleIdx}/${r.rolloutIdx}`, toolCalls: r.toolCalls, reward: r.reward, messages: r.messages }))
+        .sort((x, y) => x.key.localeCompare(y.key));
+    const [ta, tb] = [await trajectories(a!.id), await trajectories(b!.id)];
+    expect(ta.reduce((n, r) => n + r.toolCalls, 0)).toBeGreaterThan(0);
+    expect(tb).toEqual(ta);
+    console.log(`tools on, 20% faults: ${libA.length} items identical; ${calls(runB)} calls, ${attempts(runB)} attempts (steady ${attempts(runA)}); ${ta.reduce((n, r) => n + r.toolCalls, 0)} tool calls in ${ta.length} rollouts, identical`);
   }, RUN_TEST_TIMEOUT);
 
   it("cancels a run cleanly, keeping the versions it made", async () => {

@@ -13,7 +13,7 @@ import { isLocalDevelopment } from "../../shared/env";
 import { isSimulated, UPSTREAM_SECRET_NAME, UPSTREAM_SECRET_PREFIX } from "../../llm/upstream";
 import { upstreamOrigin, upstreamUrlProblem } from "../../llm/urlPolicy";
 import { verifierSpecSchema } from "../../verifiers";
-import { MAX_TURNS_DEFAULT, maxTurnsSchema, toolListSchema } from "../../tools/specs";
+import { MAX_TURNS_DEFAULT, maxTurnsSchema, toolListSchema, type ToolSpec } from "../../tools/specs";
 import { newRouter } from "../router";
 import { agentSchema, listOf, type Agent } from "../../contract";
 import { agentParam, errorResponses, json, requireAgent } from "./common";
@@ -122,6 +122,15 @@ function checkBaseUrl(env: Env, baseUrl: string): void {
   if (problem) throw badRequest(`upstream.baseUrl ${problem}`, "invalid_upstream_url", "upstream.baseUrl");
 }
 
+/** Tool URLs (HTTP tools, MCP servers) follow the same policy as upstream base URLs (docs/tools.md). */
+function checkToolUrls(env: Env, tools: readonly ToolSpec[] | undefined): void {
+  for (const [i, tool] of (tools ?? []).entries()) {
+    if (tool.type === "code") continue;
+    const problem = upstreamUrlProblem(tool.url, isLocalDevelopment(env));
+    if (problem) throw badRequest(`tools.${i}.url ${problem.replace("sim://local", "an MCP or HTTP tool server").replace(" or an MCP", ", an MCP")}`, "invalid_tool_url", `tools.${i}.url`);
+  }
+}
+
 
 export const agentsRouter = newRouter()
   .openapi(
@@ -136,6 +145,7 @@ export const agentsRouter = newRouter()
       const body = c.req.valid("json");
       const d = db(c.env.DB);
       checkBaseUrl(c.env, body.upstream.baseUrl);
+      checkToolUrls(c.env, body.tools);
       if (await findAgentByName(d, body.name)) throw conflict(`an agent named '${body.name}' already exists`, "name_taken");
       const id = newId("agt");
       const row: NewAgentRow = {
@@ -197,6 +207,7 @@ export const agentsRouter = newRouter()
       }
       const up = body.upstream;
       if (up?.baseUrl !== undefined) checkBaseUrl(c.env, up.baseUrl);
+      checkToolUrls(c.env, body.tools);
       // A stored key belongs to the origin it was given for: moving to another origin needs it again.
       const keyGiven = up?.apiKey !== undefined || up?.apiKeySecret !== undefined;
       const hasKey = agent.upstreamKeyCipher !== null || agent.upstreamKeySecret !== null;

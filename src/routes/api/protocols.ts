@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { notFound } from "../../shared/errors";
-import { protocolOverridesSchema, startPaperProtocol } from "../../protocol/paper";
+import { PROTOCOL_VARIANTS, protocolOverridesSchema, startPaperProtocol } from "../../protocol/paper";
 import { newRouter } from "../router";
 import { idempotent } from "./idempotency";
 import { protocolSchema, protocolStartedSchema } from "../../contract";
@@ -22,6 +22,10 @@ export const protocolsRouter = newRouter()
               .object({
                 agent: z.string().min(1).max(200),
                 overrides: protocolOverridesSchema.optional().openapi({ description: "Smaller settings for smoke tests; omit for the paper's" }),
+                variant: z
+                  .enum(PROTOCOL_VARIANTS)
+                  .optional()
+                  .openapi({ description: "react-code: the agent with the code tool (the paper's headline); no-tools (default): plain chat rollouts" }),
               })
               .strict(),
           ),
@@ -31,11 +35,11 @@ export const protocolsRouter = newRouter()
       responses: { 201: { description: "Started", ...json(protocolStartedSchema) }, ...jobErrorResponses },
     }),
     async (c) => {
-      const { agent: ref, overrides } = c.req.valid("json");
+      const { agent: ref, overrides, variant } = c.req.valid("json");
       const agent = await requireAgent(c.env, ref);
-      const started = await idempotent(c, "POST /api/protocols/paper", { agent: ref, overrides }, async () => {
+      const started = await idempotent(c, "POST /api/protocols/paper", { agent: ref, overrides, variant }, async () => {
         try {
-          const protocol = await startPaperProtocol(c.env, agent, overrides ?? {});
+          const protocol = await startPaperProtocol(c.env, agent, overrides ?? {}, variant ?? "no-tools");
           return { id: protocol.id, runId: protocol.runId, status: protocol.status };
         } catch (error) {
           throw startJobError(error, "protocol");

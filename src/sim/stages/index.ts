@@ -45,5 +45,9 @@ export function stageReply(stage: Stage, prompt: string, rng: Rng): string {
 /** A reply garbled the way a careless model garbles a format: JSON cut short, tags left open. */
 export function garble(stage: Stage | null, content: string): string {
   if (stage && JSON_STAGES.includes(stage)) return content.slice(0, Math.max(1, Math.floor(content.length * 0.6)));
-  return content.replace(/<\/(summary|analysis|experiences|experience)>/g, "").replace(/<experience name="/g, "<experience ");
+  // A reply the client's parser rejects, so that it retries: the parsers accept a summary without its
+  // closing tag and an unnamed experience (real models write those), so a milder garble would be stored
+  // as a different reply and change what the run learns.
+  if (stage === "summary") return "";
+  return content.replace(/<[^>]*>/g, "");
 }

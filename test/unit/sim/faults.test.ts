@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { parseExperiences, parseSummary } from "../../../src/core/parse";
 import { groupUpdatePrompt } from "../../../src/core/prompts";
+import { garble } from "../../../src/sim/stages";
 import { chatRequest, newModel, sseData } from "./helpers";
 
 const Q = "How many integers are there from 12 to 47, inclusive?";
@@ -50,6 +52,15 @@ describe("faults", () => {
     const r2 = await newModel().fetch(chatRequest(stage, { headers: only("malformed") }));
     const content = ((await r2.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content ?? "";
     expect(() => JSON.parse(content)).toThrow();
+  });
+
+  it("malformed: a tag stage's reply is one its parser rejects (so the client retries instead of storing a different reply)", () => {
+    const summary = "<summary>Step 1 counted the range with last - first, which left out an endpoint; the answer was off by one.</summary>";
+    const advantage = '<analysis>The better attempts included both ends.</analysis>\n<experiences>\n<experience name="Inclusive count">When counting integers in a closed range, use last - first + 1.</experience>\n</experiences>';
+    expect(parseSummary(summary).ok).toBe(true);
+    expect(parseExperiences(advantage, { max: 2, maxWords: 32 }).ok).toBe(true);
+    expect(parseSummary(garble("summary", summary)).ok).toBe(false);
+    expect(parseExperiences(garble("advantage", advantage), { max: 2, maxWords: 32 }).ok).toBe(false);
   });
 
   it("truncate cuts a stream before [DONE]", async () => {

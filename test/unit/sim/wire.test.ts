@@ -84,6 +84,29 @@ describe("wire format", () => {
     expect(plain.choices[0]?.finish_reason).toBe("stop");
   });
 
+  it("streams the text alongside a tool call before the call's deltas, as OpenAI does", async () => {
+    const code = [{ type: "function", function: { name: "execute_code", parameters: { type: "object", properties: { code: { type: "string" } } } } }];
+    const request = (seed: number) => ({ model: "sim-1", seed, temperature: 0.3, messages: user("Compute 7^45 exactly, giving every digit."), tools: code });
+    // The first seed whose reply calls the tool (the model sometimes estimates instead).
+    let seed = 1;
+    while (!(await completion(newModel(), request(seed))).choices[0]?.message.tool_calls) seed++;
+    const body = request(seed);
+    const message = (await completion(newModel(), body)).choices[0]?.message;
+    expect(message?.content).toMatch(/Step 1/);
+    const data = (await sseData(await newModel().fetch(chatRequest({ ...body, stream: true })))).slice(0, -1).map(
+      (d) => JSON.parse(d) as { choices: { delta: { content?: string | null; tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[] } }[] },
+    );
+    const deltas = data.flatMap((c) => c.choices.map((ch) => ch.delta));
+    const text = deltas.map((d) => d.content ?? "").join("");
+    const firstCall = deltas.findIndex((d) => d.tool_calls);
+    const lastText = deltas.map((d) => typeof d.content === "string" && d.content !== "").lastIndexOf(true);
+    expect(text).toBe(message?.content);
+    expect(lastText).toBeLessThan(firstCall);
+    const calls = deltas.flatMap((d) => d.tool_calls ?? []);
+    expect(calls[0]?.id).toBe(message?.tool_calls?.[0]?.id);
+    expect(calls.map((t) => t.function?.arguments ?? "").join("")).toBe(message?.tool_calls?.[0]?.function.arguments);
+  });
+
   it("streams a tool call", async () => {
     const res = await newModel().fetch(chatRequest({ model: "sim-1", stream: true, messages: user('call tool get_weather {"city":"Paris"}'), tools }));
     const data = (await sseData(res)).slice(0, -1).map((d) => JSON.parse(d) as { choices: { delta: { tool_calls?: { function?: { name?: string; arguments?: string } }[] }; finish_reason: string | null }[] });

@@ -12,7 +12,7 @@ import { runReact } from "../../../src/tools/react";
 import { CODE_TOOL_NAME } from "../../../src/tools/specs";
 
 const executor = new QuickJsExecutor(() => newQuickJSWASMModuleFromVariant(releaseSync));
-const box = buildToolBox([{ type: "code" }], { executor, secret: () => undefined, fetch });
+const box = buildToolBox([{ type: "code" }], { executor, secret: () => undefined, fetch, urlProblem: () => null });
 const sim = createSimulatedModel();
 const SYSTEM = "Answer exactly. Give the final answer in \\boxed{}.";
 
