@@ -29,10 +29,12 @@ export const captureConfigSchema = z
   .object({
     enabled: z.boolean(),
     retentionDays: z.number().int().min(1).max(365).default(30),
+    /** Feedback messages one proxy key may send per UTC day; more are refused with 429. */
+    feedbackPerKeyPerDay: z.number().int().min(1).max(100_000).default(200),
   })
   .strict();
 export type CaptureConfig = z.infer<typeof captureConfigSchema>;
-export const CAPTURE_OFF: CaptureConfig = { enabled: false, retentionDays: 30 };
+export const CAPTURE_OFF: CaptureConfig = { enabled: false, retentionDays: 30, feedbackPerKeyPerDay: 200 };
 
 /**
  * Scheduled retraining: every `everyHours`, a run warm-started from the active version on

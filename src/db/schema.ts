@@ -350,9 +350,18 @@ export const feedback = sqliteTable(
     /** Whether the request was captured, and whether the feedback made it a training sample. */
     captured: integer("captured", { mode: "boolean" }).notNull(),
     sampled: integer("sampled", { mode: "boolean" }).notNull(),
+    /** The proxy key that sent it (per-key caps); null for rows from before keys were recorded. */
+    keyId: text("key_id"),
+    /**
+     * Feedback writes no training data on its own (docs/learning.md, "Feedback is reviewed"): a row is
+     * pending until an admin approves it (then it becomes a sample) or rejects it. Older rows were
+     * sampled on arrival, hence the default.
+     */
+    status: text("status", { enum: ["pending", "approved", "rejected"] }).notNull().default("approved"),
+    reviewedAt: text("reviewed_at"),
     createdAt: createdAt(),
   },
-  (t) => [index("feedback_agent_request").on(t.agentId, t.requestId)],
+  (t) => [index("feedback_agent_request").on(t.agentId, t.requestId), index("feedback_key_day").on(t.keyId, t.createdAt)],
 );
 
 /** One row per agent and schedule period: the key that makes a period start at most one run. */
