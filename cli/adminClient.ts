@@ -128,6 +128,7 @@ export type {
   Dataset,
   Evaluation,
   Experience,
+  FeedbackItem,
   LibraryDiff,
   LibraryVersion,
   LibraryVersionRow,
