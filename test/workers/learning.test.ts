@@ -11,7 +11,7 @@ describe("no-ground-truth training with credit per experience", () => {
     await uploadSlice("blind-train", "sim-train", 0, 16);
     await createSimAgent("blind", { trainingDefaults: { groundTruth: false } });
     const { id } = await json<{ id: string }>(await call("POST", "/api/runs", { agent: "blind", dataset: "blind-train", epochs: 2, groupSize: 4, seed: 3 }));
-    const run = await waitForRun(id);
+    const run = (await waitForRun(id)) as Awaited<ReturnType<typeof waitForRun>> & { groups: { kept: number; skipped: number; dropped: number } };
     expect(run.status).toBe("completed");
     expect(run.groups.skipped).toBe(0);
     expect(run.groups.kept + run.groups.dropped).toBe(32);
