@@ -18,6 +18,7 @@
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { AdminApiError, adminClient, isFinished, pollUntil, type AdminClient, type Agent, type Evaluation, type LibraryVersion, type ProxyKey, type Run, type Sample } from "../cli/adminClient";
+import { buildDashboard } from "./buildUi";
 import { ensureDevVars } from "./start/devVars";
 import { evaluationProgress, formatEvaluationVersion, meanTrail, runProgress } from "../cli/progress";
 import { startWranglerDev, type WranglerDev } from "./lib/wranglerDev";
@@ -248,6 +249,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
+  await buildDashboard();
   dev = await phase("stack", `local stack: wrangler dev on port ${PORT}, state in ${STATE_DIR}`, () =>
     startWranglerDev({ port: PORT, persistDir: STATE_DIR, vars: { ADMIN_TOKEN: vars.ADMIN_TOKEN, ENCRYPTION_KEY: vars.ENCRYPTION_KEY } }),
   );
@@ -262,6 +264,7 @@ async function main(): Promise<void> {
   }
 
   console.log("");
+  console.log(`Dashboard:   ${dev.url}/ui/  (sign in with the admin token)`);
   console.log(`Admin API:   ${dev.url}/api  (OpenAPI: ${dev.url}/api/openapi.json)`);
   console.log(`Chat API:    ${dev.url}/v1/chat/completions`);
   console.log(`Admin token: ${vars.ADMIN_TOKEN}   (from ${DEV_VARS})`);

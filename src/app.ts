@@ -3,6 +3,7 @@ import { errorBody, handleError } from "./shared/errors";
 import { adminAuth } from "./auth/adminAuth";
 import { encryptionConfigProblem } from "./auth/keyRing";
 import { api } from "./routes/api";
+import { sessionRouter } from "./routes/session";
 import { v1 } from "./routes/v1";
 import { limitBody } from "./routes/bodyLimit";
 import type { AppEnv } from "./shared/appEnv";
@@ -30,9 +31,10 @@ function surface(): Hono<AppEnv> {
   return app;
 }
 
-/** The admin API and the health check. */
+/** The admin API, the dashboard's session (its pages are static assets, docs/dashboard.md) and the health check. */
 const adminApp = surface();
 adminApp.get("/healthz", (c) => c.json({ ok: true }));
+adminApp.route("/auth", sessionRouter);
 adminApp.use("/api/*", adminAuth);
 // Data set uploads stream under their own, larger limit (MAX_UPLOAD_BYTES, src/core/datasetRows.ts).
 adminApp.use("/api/*", limitBody("MAX_ADMIN_BODY_BYTES", (c) => c.req.method === "POST" && c.req.path.replace(/\/+$/, "") === "/api/datasets"));

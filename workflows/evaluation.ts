@@ -1,5 +1,5 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { splitBatches } from "../src/core/batching";
+import { chunkPlan, splitBatches } from "../src/core/batching";
 import { markEvaluationRunning, touchEvaluation, finishEvaluation } from "../src/db/evaluationRows";
 import { versionItems } from "../src/db/libraryVersions";
 import { evaluateQuestion, finishEvaluationRun, loadEvalContext, type EvaluationParams } from "../src/evaluation/evaluate";
@@ -30,10 +30,7 @@ export class EvaluationWorkflow extends WorkflowEntrypoint<Env, EvaluationParams
         await markEvaluationRunning(ctx.d, evaluationId);
         return { samples: ctx.params.samples, chunkSize: ctx.params.chunkSize, maxChunksInFlight: ctx.params.maxChunksInFlight };
       });
-      const chunks = splitBatches(
-        Array.from({ length: plan.samples }, (_, i) => i),
-        plan.chunkSize,
-      );
+      const chunks = chunkPlan(plan.samples, plan.chunkSize);
       const failures: string[] = [];
       const indexed = chunks.map((sampleIdxs, chunk) => ({ chunk, sampleIdxs }));
       for (const [wave, group] of splitBatches(indexed, plan.maxChunksInFlight).entries()) {

@@ -1,5 +1,5 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { seededShuffle, splitBatches } from "../src/core/batching";
+import { epochPlan, splitBatches } from "../src/core/batching";
 import { datasetSampleCount } from "../src/db/datasets";
 import { versionItems } from "../src/db/libraryVersions";
 import { totalTokens } from "../src/db/llmCalls";
@@ -49,7 +49,7 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
       const { params } = plan;
       let version = plan.fromVersion;
       for (let epoch = 1; epoch <= params.epochs; epoch++) {
-        const batches = splitBatches(seededShuffle(plan.samples, params.seed, epoch), params.batchSize);
+        const batches = epochPlan(plan.samples, params.seed, epoch, params.batchSize);
         for (const [batch, samples] of batches.entries()) {
           const check = await step.do(TRAINING_STEPS.checkpoint(epoch, batch), () => this.checkpoint(runId, epoch, batch));
           if (!check.go) return this.finish(step, runId, version, check.status, check.reason, steps(), check.error);

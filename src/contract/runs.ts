@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { hyperparamsSchema } from "../core/hyperparams";
+import { operationSchema } from "../core/operations";
 
 /** Tokens and calls of one stage of a run or evaluation (rollout, summary, advantage, …). */
 export const stageUsageSchema = z
@@ -98,6 +99,23 @@ export const rolloutSchema = z
   })
   .openapi("Rollout");
 export type Rollout = z.infer<typeof rolloutSchema>;
+
+export const groupSchema = z
+  .object({
+    runId: z.string(),
+    epoch: z.number().int(),
+    batch: z.number().int(),
+    sampleIdx: z.number().int(),
+    status: z.enum(["kept", "skipped", "dropped"]),
+    meanReward: z.number(),
+    passed: z.boolean(),
+    advantage: z.string().nullable().openapi({ description: "The group advantage reply: why the better rollouts won" }),
+    experiences: z.array(z.object({ name: z.string(), text: z.string() })).openapi({ description: "Experiences the group extracted" }),
+    operations: z.array(operationSchema).openapi({ description: "Operations the group proposed against the pre-batch library" }),
+    reason: z.string().nullable(),
+  })
+  .openapi("Group");
+export type Group = z.infer<typeof groupSchema>;
 
 export const recoverySchema = z
   .object({ id: z.string(), run: z.string().openapi({ description: "What was done to the run's instance" }), groups: z.number().int() })

@@ -62,3 +62,22 @@ export function splitBatches<T>(items: readonly T[], batchSize: number): T[][] {
   for (let i = 0; i < items.length; i += batchSize) batches.push(items.slice(i, i + batchSize));
   return batches;
 }
+
+/**
+ * The samples of each batch of an epoch, in the order the run visits them: the training Workflow runs
+ * this plan and recovery reads it back to find a batch's groups (docs/architecture.md §4).
+ */
+export function epochPlan(samples: number, seed: number, epoch: number, batchSize: number): number[][] {
+  return splitBatches(seededShuffle(samples, seed, epoch), batchSize);
+}
+
+/**
+ * The questions of each chunk of an evaluation: the evaluation Workflow spawns one instance per chunk,
+ * and recovery looks up the same chunks.
+ */
+export function chunkPlan(questions: number, chunkSize: number): number[][] {
+  return splitBatches(
+    Array.from({ length: questions }, (_, i) => i),
+    chunkSize,
+  );
+}

@@ -102,6 +102,21 @@ export async function runCounts(d: Db, runId: string): Promise<RunCounts> {
   return { rollouts: r[0]?.n ?? 0, groupsKept: by("kept"), groupsSkipped: by("skipped"), groupsDropped: by("dropped") };
 }
 
+/** A run's recorded group outcomes, optionally of one epoch and batch, in (epoch, batch, sample) order. */
+export async function listGroups(d: Db, runId: string, filter: { epoch?: number; batch?: number; sample?: number }): Promise<GroupRow[]> {
+  const conditions = [eq(groups.runId, runId)];
+  if (filter.epoch !== undefined) conditions.push(eq(groups.epoch, filter.epoch));
+  if (filter.batch !== undefined) conditions.push(eq(groups.batch, filter.batch));
+  if (filter.sample !== undefined) conditions.push(eq(groups.sampleIdx, filter.sample));
+  return d
+    .select()
+    .from(groups)
+    .where(and(...conditions))
+    .orderBy(asc(groups.epoch), asc(groups.batch), asc(groups.sampleIdx))
+    .limit(1000)
+    .all();
+}
+
 /** The rewards and tool-call counts of a batch's rollouts by sample (the batch update needs nothing else of them). */
 export async function batchRewards(d: Db, runId: string, epoch: number, batch: number): Promise<{ sampleIdx: number; reward: number; toolCalls: number }[]> {
   return d

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { seededShuffle, splitBatches } from "../core/batching";
+import { chunkPlan, epochPlan } from "../core/batching";
 import { evaluationScoreRows } from "../db/evaluationRows";
 import { findGroup } from "../db/training";
 import { chunkDoneEvent, chunkInstanceId, groupInstanceId } from "../durable/steps";
@@ -17,16 +17,22 @@ const chunkReportSchema = z.object({ ok: z.boolean(), error: z.string().nullable
  * restart, docs/architecture.md §4): pause, wait until paused, resume. Completed steps replay from their stored
  * results; only the interrupted step runs again, and our steps are idempotent. Returns what was done.
  */
-export async function nudgeInstance(instance: Instance): Promise<string> {
+async function nudgeInstance(instance: Instance): Promise<Nudge> {
   const before = (await instance.status()).status;
-  if (before === "errored" || before === "terminated" || before === "complete") return `instance ${before}`;
+  if (before === "errored" || before === "terminated" || before === "complete") return { resumed: false, was: before };
   if (before !== "paused") {
     await instance.pause();
     for (let i = 0; i < 50 && (await instance.status()).status !== "paused"; i++) await sleep(100);
   }
   await instance.resume();
-  return `pause+resume (was ${before})`;
+  return { resumed: true, was: before };
 }
+
+/** What a nudge did: paused (if needed) and resumed an instance, or left an ended one alone. */
+type Nudge = { resumed: boolean; was: InstanceStatus["status"] };
+
+/** The nudge in words, as the recovery routes and the cron log report it. */
+const describeNudge = (n: Nudge): string => (n.resumed ? `pause+resume (was ${n.was})` : `instance ${n.was}`);
 
 export type Recovery = { run: string; groups: number };
 
@@ -36,14 +42,14 @@ export async function recoverRun(env: Env, runId: string): Promise<Recovery> {
   const epoch = Number(ctx.run.progress.epoch ?? 1);
   const batch = Number(ctx.run.progress.batch ?? 0);
   const samples = Number(ctx.run.progress.samples ?? 0);
-  const members = splitBatches(seededShuffle(samples, ctx.params.seed, epoch), ctx.params.batchSize)[batch] ?? [];
+  const members = epochPlan(samples, ctx.params.seed, epoch, ctx.params.batchSize)[batch] ?? [];
   let groups = 0;
   for (const sampleIdx of members) {
     if (await findGroup(ctx.d, runId, epoch, sampleIdx)) continue;
     const child = await env.ROLLOUT_GROUP.get(groupInstanceId(runId, epoch, sampleIdx)).catch(() => null);
-    if (child && (await nudgeInstance(child)).startsWith("pause")) groups++;
+    if (child && (await nudgeInstance(child)).resumed) groups++;
   }
-  return { run: await nudgeInstance(await env.TRAINING_RUN.get(runId)), groups };
+  return { run: describeNudge(await nudgeInstance(await env.TRAINING_RUN.get(runId))), groups };
 }
 
 export type EvaluationRecovery = { evaluation: string; chunks: number; reports: number };
@@ -65,11 +71,11 @@ export async function recoverEvaluation(env: Env, evaluationId: string): Promise
   const scored = new Set(scores.map((r) => `${r.version}:${r.sampleIdx}`));
   const questionsPerWave = ctx.params.chunkSize * ctx.params.maxChunksInFlight;
   const lastScored = scores.reduce((max, r) => Math.max(max, r.sampleIdx), -1);
-  const spawnedQuestions = lastScored < 0 ? 0 : (Math.floor(lastScored / questionsPerWave) + 1) * questionsPerWave;
-  const questions = Array.from({ length: Math.min(ctx.params.samples, spawnedQuestions) }, (_, i) => i);
+  const spawnedWaves = lastScored < 0 ? 0 : Math.floor(lastScored / questionsPerWave) + 1;
+  const spawned = chunkPlan(ctx.params.samples, ctx.params.chunkSize).slice(0, spawnedWaves * ctx.params.maxChunksInFlight);
   let chunks = 0;
   let reports = 0;
-  for (const [chunk, sampleIdxs] of splitBatches(questions, ctx.params.chunkSize).entries()) {
+  for (const [chunk, sampleIdxs] of spawned.entries()) {
     const child = await env.EVALUATION_CHUNK.get(chunkInstanceId(evaluationId, chunk));
     const { status, output } = await child.status();
     if (status === "complete" || status === "errored" || status === "terminated") {
@@ -78,9 +84,9 @@ export async function recoverEvaluation(env: Env, evaluationId: string): Promise
       const payload = stored.success ? stored.data : { ok: complete, error: complete ? null : `chunk ${chunk}: its Workflow instance is ${status}` };
       await parent.sendEvent({ type: chunkDoneEvent(chunk), payload });
       reports++;
-    } else if ((await nudgeInstance(child)).startsWith("pause")) {
+    } else if ((await nudgeInstance(child)).resumed) {
       chunks++;
     }
   }
-  return { evaluation: await nudgeInstance(parent), chunks, reports };
+  return { evaluation: describeNudge(await nudgeInstance(parent)), chunks, reports };
 }

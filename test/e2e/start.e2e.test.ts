@@ -99,6 +99,12 @@ describe("npm start", () => {
     expect(stdout).toMatch(/Learned experiences \(version \d+, \d+ items\)/);
     expect(stdout).toMatch(/Timings: stack [\d.]+ s .* total [\d.]+ s/);
 
+    // The dashboard's address, as printed, serves its page.
+    expect(stdout).toContain(`Dashboard:   ${serving}/ui/`);
+    const dashboard = await fetch(`${serving}/ui/`);
+    expect(dashboard.status).toBe(200);
+    expect(await dashboard.text()).toContain('<script type="module" src="app.js">');
+
     // The snippet, as printed.
     const key = /Proxy key for agent 'demo' \(shown once\): (\S+)/.exec(stdout)?.[1];
     expect(key).toBeTruthy();

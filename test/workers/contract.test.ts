@@ -98,6 +98,8 @@ describe("every admin route answers with the shape it declares", () => {
     await expectConforming("GET", `/api/runs/${run.id}`);
     await expectConforming("GET", "/api/runs?agent=contract");
     await expectConforming("GET", `/api/runs/${run.id}/rollouts?limit=5`);
+    const groups = await expectConforming<{ data: { status: string; operations: unknown[] }[] }>("GET", `/api/runs/${run.id}/groups?epoch=1`);
+    expect(groups.data.length).toBeGreaterThan(0);
 
     const versions = await expectConforming<{ data: { version: number }[] }>("GET", "/api/agents/contract/library/versions");
     const latest = versions.data[0]?.version ?? 0;

@@ -1,15 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { listOf, queuedSchema, recoverySchema, rolloutSchema, runSchema } from "../../contract";
+import { groupSchema, listOf, queuedSchema, recoverySchema, rolloutSchema, runSchema } from "../../contract";
 import { partialHyperparamsSchema } from "../../core/hyperparams";
 import { db } from "../../db/client";
 import { findDataset } from "../../db/datasets";
 import { findVersion } from "../../db/libraryVersions";
 import { findRun, finishRun, listRuns } from "../../db/runs";
 import { deleteFinishedRun } from "../../db/lifecycle";
-import { listRollouts } from "../../db/training";
+import { listGroups, listRollouts } from "../../db/training";
 import { recoverRun } from "../../recovery/recover";
 import { badRequest, conflict, notFound } from "../../shared/errors";
 import { runParamsSchema } from "../../training/context";
+import { groupView } from "../../training/groupView";
 import { runView } from "../../training/runView";
 import { startRun } from "../../training/startRun";
 import { newRouter } from "../router";
@@ -170,5 +171,30 @@ export const runsRouter = newRouter()
         throw conflict(`run ${id} is ${run.status} or its gate evaluation is in progress; cancel it or wait for it to finish`, "run_in_progress");
       }
       return c.json({ id, deleted: true as const }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{run}/groups",
+      tags: ["runs"],
+      request: {
+        params: runParam,
+        query: z.object({
+          epoch: z.coerce.number().int().min(1).optional(),
+          batch: z.coerce.number().int().min(0).optional(),
+          sample: z.coerce.number().int().min(0).optional(),
+        }),
+      },
+      responses: {
+        200: { description: "Group outcomes (at most 1,000): status, mean reward, advantage, experiences and proposed operations", ...json(listOf(groupSchema)) },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { run: id } = c.req.valid("param");
+      const d = db(c.env.DB);
+      if (!(await findRun(d, id))) throw notFound("run", id);
+      return c.json({ data: (await listGroups(d, id, c.req.valid("query"))).map(groupView) }, 200);
     },
   );

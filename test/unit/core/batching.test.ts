@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deriveSeed, hashString, mulberry32, seededShuffle, splitBatches } from "../../../src/core/batching";
+import { chunkPlan, deriveSeed, epochPlan, hashString, mulberry32, seededShuffle, splitBatches } from "../../../src/core/batching";
 
 describe("hashString", () => {
   it("is 32-bit FNV-1a", () => {
@@ -78,5 +78,20 @@ describe("splitBatches", () => {
   it("rejects a batch size below 1 or fractional", () => {
     expect(() => splitBatches([1], 0)).toThrow(/batchSize/);
     expect(() => splitBatches([1], 1.5)).toThrow(/batchSize/);
+  });
+});
+
+describe("plans shared by the Workflows and recovery", () => {
+  it("epochPlan is the seeded shuffle of the epoch split into batches", () => {
+    const plan = epochPlan(10, 7, 2, 4);
+    expect(plan.map((b) => b.length)).toEqual([4, 4, 2]);
+    expect(plan.flat()).toEqual(seededShuffle(10, 7, 2));
+    expect(epochPlan(10, 7, 2, 4)).toEqual(plan);
+    expect(epochPlan(10, 7, 3, 4).flat()).not.toEqual(plan.flat());
+  });
+
+  it("chunkPlan covers every question once, in order", () => {
+    expect(chunkPlan(7, 3)).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+    expect(chunkPlan(0, 3)).toEqual([]);
   });
 });
