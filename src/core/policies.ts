@@ -38,14 +38,18 @@ export const CAPTURE_OFF: CaptureConfig = { enabled: false, retentionDays: 30, f
 
 /**
  * Scheduled retraining: every `everyHours`, a run warm-started from the active version on
- * `trainingDataset` plus the agent's labelled feedback, followed by gated promotion.
+ * `trainingDataset` plus the agent's approved feedback, and/or on the agent's captured exchanges of the
+ * last `captures.days` days (unlabelled, so such a run is in no-ground-truth mode, docs/learning.md),
+ * followed by gated promotion (the gate evaluates on its own labelled set).
  */
 export const scheduleConfigSchema = z
   .object({
     enabled: z.boolean().default(true),
     everyHours: z.number().int().min(1).max(24 * 30),
-    trainingDataset: z.string().min(1).max(200),
+    trainingDataset: z.string().min(1).max(200).optional(),
+    captures: z.object({ days: z.number().int().min(1).max(365) }).strict().optional(),
     hyperparams: partialHyperparamsSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((s) => s.trainingDataset !== undefined || s.captures !== undefined, "give a trainingDataset, captures, or both");
 export type ScheduleConfig = z.infer<typeof scheduleConfigSchema>;
