@@ -58,7 +58,7 @@ describe("scheduled retraining through wrangler dev --test-scheduled", () => {
     });
     const { key } = await api<{ key: string }>("POST", "/api/agents/nightly/keys", {});
 
-    // Real traffic through the chat endpoint, captured, then labelled through /v1/feedback.
+    // Real traffic through the chat endpoint, captured, labelled through /v1/feedback, approved by an admin.
     const labelled = simDataset("sim-train").slice(20, 26);
     const requestIds: string[] = [];
     for (const p of labelled) {
@@ -75,7 +75,14 @@ describe("scheduled retraining through wrangler dev --test-scheduled", () => {
         (r) => r.status === 200,
         30_000,
       );
-      expect(await res.json()).toMatchObject({ captured: true, sample: { id } });
+      const { id: feedbackId } = (await res.json()) as { id: string };
+      const approved = await until(
+        "approval of the feedback once its exchange is captured",
+        async () => call("POST", `/api/agents/nightly/feedback/${feedbackId}/approve`, undefined, `Bearer ${TOKEN}`),
+        (r) => r.status === 200,
+        30_000,
+      );
+      expect(await approved.json()).toMatchObject({ feedback: { status: "approved" }, sample: { id } });
     }
 
     // The cron trigger, as `wrangler dev --test-scheduled` exposes it.
