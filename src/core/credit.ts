@@ -43,7 +43,8 @@ export function parseCredit(text: string, known: readonly string[], attempts: nu
 
 export function tallyCredit(entries: readonly CreditEntry[], into: CreditTally = {}): CreditTally {
   for (const e of entries) {
-    const t = (into[e.id] ??= { cited: 0, helpful: 0, harmful: 0 });
+    const t = into[e.id] ?? { cited: 0, helpful: 0, harmful: 0 };
+    into[e.id] = t;
     t.cited++;
     if (e.verdict === "helped") t.helpful++;
     else t.harmful++;
