@@ -13,7 +13,15 @@ import type { Experience } from "../src/core/library";
 import { bootstrapCI, hasSignal } from "../src/core/metrics";
 import { applyPlan, capViolations, validatePlan, type Operation } from "../src/core/operations";
 import { parseExperiences, parseOperations, parseSummary } from "../src/core/parse";
-import { advantagePrompt, batchUpdatePrompt, consolidatePrompt, directPrompt, groupUpdatePrompt, summaryPrompt, type ChatMessage } from "../src/core/prompts";
+import {
+  advantagePrompt,
+  batchUpdatePrompt,
+  consolidatePrompt,
+  directPrompt,
+  groupUpdatePrompt,
+  summaryPrompt,
+  type ChatMessage,
+} from "../src/core/prompts";
 import type { Result } from "../src/core/result";
 import { rolloutMessages } from "../src/core/rollout";
 import { refuseVague } from "../src/core/specificity";
@@ -28,7 +36,10 @@ const K = 4;
 const TEMPERATURE = 0.7;
 const CAPS = { maxExperiences: 40, maxWords: 32 };
 const STALE_AFTER_BATCHES = 3;
-const AGENT = { systemPrompt: "Solve the word problem step by step and give the final answer in \\boxed{}.", injectPosition: "after" as const };
+const AGENT = {
+  systemPrompt: "Solve the word problem step by step and give the final answer in \\boxed{}.",
+  injectPosition: "after" as const,
+};
 
 type Arm = {
   name: string;
@@ -102,7 +113,14 @@ async function trainGroups(arm: Arm, seed: number, counters: Counters): Promise<
       const summaries: string[] = [];
       for (const [k, r] of rollouts.entries()) {
         const reply = await stage(
-          summaryPrompt({ objective: "", question: sample.question, answer, response: r.text, reward: arm.groundTruth ? r.reward : null, library }),
+          summaryPrompt({
+            objective: "",
+            question: sample.question,
+            answer,
+            response: r.text,
+            reward: arm.groundTruth ? r.reward : null,
+            library,
+          }),
           deriveSeed(seed, "summary", epoch, idx, k),
           parseSummary,
         );
@@ -133,7 +151,15 @@ async function trainGroups(arm: Arm, seed: number, counters: Counters): Promise<
         continue;
       }
       counters.kept++;
-      if (arm.credit) tallyCredit(parseCredit(adv.value.text, library.map((i) => i.id), rollouts.length), credit);
+      if (arm.credit)
+        tallyCredit(
+          parseCredit(
+            adv.value.text,
+            library.map((i) => i.id),
+            rollouts.length,
+          ),
+          credit,
+        );
       if (adv.value.experiences.length === 0) continue;
       const update = await stage(
         groupUpdatePrompt({ objective: "", experiences: adv.value.experiences, library, maxWords: CAPS.maxWords }),
@@ -150,7 +176,8 @@ async function trainGroups(arm: Arm, seed: number, counters: Counters): Promise<
     }
     if (arm.credit) {
       library = applyCredit(library, credit);
-      for (const c of deletionCandidates(library, STALE_AFTER_BATCHES)) proposals.push({ group: null, op: "DELETE", id: c.id, reason: c.reason });
+      for (const c of deletionCandidates(library, STALE_AFTER_BATCHES))
+        proposals.push({ group: null, op: "DELETE", id: c.id, reason: c.reason });
     }
     if (proposals.length === 0) continue;
     ({ library, highestId } = await planAndApply(arm, seed, `e${epoch}`, library, highestId, proposals, counters));
@@ -180,15 +207,22 @@ async function planAndApply(
   for (let round = 1; capViolations(next.items, CAPS).length > 0 && round <= 2; round++) {
     const more = await plan(consolidatePrompt({ objective: "", library: next.items, ...CAPS }), next.items, `${key}/consolidate-${round}`);
     if (!more.ok) break;
-    next = applyPlan(next.items, arm.credit ? refuseVague(more.value).kept : more.value, { runId: null, epoch: null, batch: null, highestId: next.highestId });
+    next = applyPlan(next.items, arm.credit ? refuseVague(more.value).kept : more.value, {
+      runId: null,
+      epoch: null,
+      batch: null,
+      highestId: next.highestId,
+    });
   }
   return { library: next.items, highestId: next.highestId };
 }
 
 async function trainDirect(seed: number, counters: Counters): Promise<Experience[]> {
   const samples = simDataset("sim-train").map((s) => ({ question: s.question, answer: s.answer }));
-  const reply = await stage(directPrompt({ objective: "", samples, maxExperiences: 5, maxWords: CAPS.maxWords }), deriveSeed(seed, "direct"), (text) =>
-    parseExperiences(text, { max: 5, maxWords: CAPS.maxWords }),
+  const reply = await stage(
+    directPrompt({ objective: "", samples, maxExperiences: 5, maxWords: CAPS.maxWords }),
+    deriveSeed(seed, "direct"),
+    (text) => parseExperiences(text, { max: 5, maxWords: CAPS.maxWords }),
   );
   if (!reply.ok) return [];
   const { kept, refused } = refuseVague(reply.value.map((e) => ({ op: "ADD" as const, ...e })));
@@ -215,7 +249,9 @@ async function evaluate(library: Experience[], seed: number): Promise<number[]> 
 const pct = (x: number) => `${(x * 100).toFixed(1)}`;
 
 async function main(): Promise<void> {
-  console.log(`bench:ablation — sim-train (100) → sim-test (300), ${EPOCHS} epochs, Mean@${K} at temperature ${TEMPERATURE}, seeds ${SEEDS.join(", ")}`);
+  console.log(
+    `bench:ablation — sim-train (100) → sim-test (300), ${EPOCHS} epochs, Mean@${K} at temperature ${TEMPERATURE}, seeds ${SEEDS.join(", ")}`,
+  );
   const rows: string[][] = [];
   for (const arm of ARMS) {
     const started = performance.now();

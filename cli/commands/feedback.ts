@@ -7,7 +7,9 @@ type Decision = { feedback: FeedbackItem; sample: { dataset: string; id: string 
 
 /** Review of end-user feedback: nothing sent to /v1/feedback reaches a run before it is approved here. */
 export function feedbackCommand(): Command {
-  const cmd = new Command("feedback").description("review end-user feedback (pending until approved; only approved feedback becomes training data)");
+  const cmd = new Command("feedback").description(
+    "review end-user feedback (pending until approved; only approved feedback becomes training data)",
+  );
 
   cmd
     .command("list")
@@ -18,7 +20,10 @@ export function feedbackCommand(): Command {
     .addHelpText("after", "\nExample:\n  tfgrpo feedback list math --status pending")
     .action(async (agent: string, o: { status?: string; limit: string }, c: Command) => {
       const { api, json } = context(c);
-      const { data } = await api.get<{ data: FeedbackItem[] }>(`/agents/${enc(agent)}/feedback`, { ...(o.status ? { status: o.status } : {}), limit: o.limit });
+      const { data } = await api.get<{ data: FeedbackItem[] }>(`/agents/${enc(agent)}/feedback`, {
+        ...(o.status ? { status: o.status } : {}),
+        limit: o.limit,
+      });
       out(json, data, () =>
         table(data, [
           ["id", (f) => f.id],
@@ -36,14 +41,20 @@ export function feedbackCommand(): Command {
   for (const decision of ["approve", "reject"] as const) {
     cmd
       .command(decision)
-      .description(decision === "approve" ? "approve feedback: its label becomes a sample of <agent>-feedback" : "reject feedback: it is never used")
+      .description(
+        decision === "approve" ? "approve feedback: its label becomes a sample of <agent>-feedback" : "reject feedback: it is never used",
+      )
       .argument("<agent>", "agent name or id")
       .argument("<ids...>", "feedback ids")
       .action(async (agent: string, ids: string[], _o: unknown, c: Command) => {
         const { api, json } = context(c);
         const done: Decision[] = [];
         for (const id of ids) done.push(await api.post<Decision>(`/agents/${enc(agent)}/feedback/${enc(id)}/${decision}`, {}));
-        out(json, done, () => done.map((d) => `${d.feedback.id}: ${d.feedback.status}${d.sample ? ` → sample ${d.sample.id} of ${d.sample.dataset}` : ""}`).join("\n"));
+        out(json, done, () =>
+          done
+            .map((d) => `${d.feedback.id}: ${d.feedback.status}${d.sample ? ` → sample ${d.sample.id} of ${d.sample.dataset}` : ""}`)
+            .join("\n"),
+        );
       });
   }
   return cmd;

@@ -10,9 +10,7 @@ export type ItemStats = { cited: number; helpful: number; harmful: number; batch
 
 export const ZERO_STATS: ItemStats = { cited: 0, helpful: 0, harmful: 0, batches: 0 };
 
-export const creditEntriesSchema = z.array(
-  z.object({ rollout: z.number().int(), id: z.string(), verdict: z.enum(["helped", "hurt"]) }),
-);
+export const creditEntriesSchema = z.array(z.object({ rollout: z.number().int(), id: z.string(), verdict: z.enum(["helped", "hurt"]) }));
 export type CreditEntry = z.infer<typeof creditEntriesSchema>[number];
 
 /** Per-id tallies of one group or batch. */
@@ -59,7 +57,12 @@ export function applyCredit(items: readonly Experience[], tally: CreditTally): E
     const t = tally[item.id];
     return {
       ...item,
-      stats: { cited: s.cited + (t?.cited ?? 0), helpful: s.helpful + (t?.helpful ?? 0), harmful: s.harmful + (t?.harmful ?? 0), batches: s.batches + 1 },
+      stats: {
+        cited: s.cited + (t?.cited ?? 0),
+        helpful: s.helpful + (t?.helpful ?? 0),
+        harmful: s.harmful + (t?.harmful ?? 0),
+        batches: s.batches + 1,
+      },
     };
   });
 }

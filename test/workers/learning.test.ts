@@ -4,14 +4,23 @@ import { call, json } from "./helpers";
 import { createSimAgent, uploadSlice, waitForRun } from "./evalHelpers";
 
 type Item = { id: string; text: string; stats?: { cited: number; helpful: number; harmful: number; batches: number } };
-const rows = async <T>(query: string, ...binds: unknown[]) => (await env.DB.prepare(query).bind(...binds).all<T>()).results;
+const rows = async <T>(query: string, ...binds: unknown[]) =>
+  (
+    await env.DB.prepare(query)
+      .bind(...binds)
+      .all<T>()
+  ).results;
 
 describe("no-ground-truth training with credit per experience", () => {
   it("keeps every group, shows the reviewer no answer, and carries credit by stable id across versions", { timeout: 120_000 }, async () => {
     await uploadSlice("blind-train", "sim-train", 0, 16);
     await createSimAgent("blind", { trainingDefaults: { groundTruth: false } });
-    const { id } = await json<{ id: string }>(await call("POST", "/api/runs", { agent: "blind", dataset: "blind-train", epochs: 2, groupSize: 4, seed: 3 }));
-    const run = (await waitForRun(id)) as Awaited<ReturnType<typeof waitForRun>> & { groups: { kept: number; skipped: number; dropped: number } };
+    const { id } = await json<{ id: string }>(
+      await call("POST", "/api/runs", { agent: "blind", dataset: "blind-train", epochs: 2, groupSize: 4, seed: 3 }),
+    );
+    const run = (await waitForRun(id)) as Awaited<ReturnType<typeof waitForRun>> & {
+      groups: { kept: number; skipped: number; dropped: number };
+    };
     expect(run.status).toBe("completed");
     expect(run.groups.skipped).toBe(0);
     expect(run.groups.kept + run.groups.dropped).toBe(32);

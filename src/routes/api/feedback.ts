@@ -15,7 +15,13 @@ const decide = (decision: "approve" | "reject") =>
     tags: ["feedback"],
     request: { params: feedbackParam },
     responses: {
-      200: { description: decision === "approve" ? "Approved: the label is now a sample of the agent's feedback data set" : "Rejected: it will never be used", ...json(feedbackDecisionSchema) },
+      200: {
+        description:
+          decision === "approve"
+            ? "Approved: the label is now a sample of the agent's feedback data set"
+            : "Rejected: it will never be used",
+        ...json(feedbackDecisionSchema),
+      },
       ...errorResponses,
     },
   });

@@ -7,7 +7,12 @@ import { advantageReply } from "../../../src/sim/stages/advantage";
 import { advantagePrompt } from "../../../src/core/prompts";
 import { createRng } from "../../../src/sim/rng";
 
-const item = (id: string, text = "When a range is inclusive, count both ends by adding one."): Experience => ({ id, name: id, text, provenance: [] });
+const item = (id: string, text = "When a range is inclusive, count both ends by adding one."): Experience => ({
+  id,
+  name: id,
+  text,
+  provenance: [],
+});
 
 describe("credit per experience", () => {
   it("reads per-rollout credit, ignoring unknown ids and rollouts out of range", () => {
@@ -22,8 +27,19 @@ describe("credit per experience", () => {
 
   it("accumulates by stable id across batches and survives an UPDATE into the next version", () => {
     let items = [item("E1"), item("E2")];
-    items = applyCredit(items, tallyCredit([{ rollout: 1, id: "E1", verdict: "helped" }, { rollout: 2, id: "E2", verdict: "hurt" }]));
-    items = applyPlan(items, [{ op: "UPDATE", id: "E1", text: "When counting a closed range, take last minus first plus one." }], { runId: "r", epoch: 0, batch: 1, highestId: 2 }).items;
+    items = applyCredit(
+      items,
+      tallyCredit([
+        { rollout: 1, id: "E1", verdict: "helped" },
+        { rollout: 2, id: "E2", verdict: "hurt" },
+      ]),
+    );
+    items = applyPlan(items, [{ op: "UPDATE", id: "E1", text: "When counting a closed range, take last minus first plus one." }], {
+      runId: "r",
+      epoch: 0,
+      batch: 1,
+      highestId: 2,
+    }).items;
     items = applyCredit(items, tallyCredit([{ rollout: 1, id: "E1", verdict: "helped" }]));
     expect(items.find((i) => i.id === "E1")?.stats).toEqual({ cited: 2, helpful: 2, harmful: 0, batches: 2 });
     expect(items.find((i) => i.id === "E2")?.stats).toEqual({ cited: 1, helpful: 0, harmful: 1, batches: 2 });
@@ -46,7 +62,10 @@ describe("credit per experience", () => {
       question: "q",
       answer: "1",
       attempts: [
-        { summary: "Step 1 (count): handled the inclusive counting pitfall correctly — it counted both ends, following experience E1.", reward: 1 },
+        {
+          summary: "Step 1 (count): handled the inclusive counting pitfall correctly — it counted both ends, following experience E1.",
+          reward: 1,
+        },
         { summary: "Step 1 (count): went wrong at the inclusive counting pitfall — misled by experience E2.", reward: 0 },
       ],
       maxExperiences: 1,
@@ -73,6 +92,8 @@ describe("vague items are refused", () => {
       { op: "DELETE", id: "E1" },
     ]);
     expect(kept.map((o) => o.op)).toEqual(["ADD", "DELETE"]);
-    expect(refused).toEqual([{ op: { op: "ADD", name: "Care", text: "Be careful with numbers." }, reason: expect.stringMatching(/^vague: too short/) }]);
+    expect(refused).toEqual([
+      { op: { op: "ADD", name: "Care", text: "Be careful with numbers." }, reason: expect.stringMatching(/^vague: too short/) },
+    ]);
   });
 });
