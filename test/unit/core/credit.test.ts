@@ -4,7 +4,8 @@ import type { Experience } from "../../../src/core/library";
 import { applyPlan } from "../../../src/core/operations";
 import { refuseVague, vagueReason } from "../../../src/core/specificity";
 import { advantageReply } from "../../../src/sim/stages/advantage";
-import { advantagePrompt } from "../../../src/core/prompts";
+import { advantagePrompt, batchUpdatePrompt } from "../../../src/core/prompts";
+import { batchUpdateOps } from "../../../src/sim/stages/batchUpdate";
 import { createRng } from "../../../src/sim/rng";
 
 const item = (id: string, text = "When a range is inclusive, count both ends by adding one."): Experience => ({
@@ -53,6 +54,25 @@ describe("credit per experience", () => {
       { ...item("E4"), stats: { cited: 0, helpful: 0, harmful: 0, batches: 2 } },
     ];
     expect(deletionCandidates(items, 3).map((c) => c.id)).toEqual(["E1", "E2"]);
+  });
+
+  it("the batch update sees the record and keeps the proposed deletion of a harmful item", () => {
+    const library: Experience[] = [
+      {
+        ...item("E1", "When counting the integers in a closed range, include both endpoints: the count is last − first + 1."),
+        stats: { cited: 5, helpful: 5, harmful: 0, batches: 2 },
+      },
+      {
+        ...item("E2", "The number of integers in a range is the last minus the first; do not add one."),
+        stats: { cited: 4, helpful: 1, harmful: 3, batches: 2 },
+      },
+    ];
+    const proposals = deletionCandidates(library, 3).map((c) => ({ group: null, op: "DELETE", id: c.id, reason: c.reason }));
+    expect(proposals).toEqual([{ group: null, op: "DELETE", id: "E2", reason: "hurt more than it helped (helpful 1, harmful 3)" }]);
+    const prompt = batchUpdatePrompt({ objective: "", proposals, library, maxExperiences: 40, maxWords: 32 })[1]?.content ?? "";
+    expect(prompt).toContain("[E2] cited 4, helpful 1, harmful 3, over 2 batch(es)");
+    expect(prompt).toContain('(credit record) {"op":"DELETE","id":"E2"');
+    expect(batchUpdateOps(prompt)).toEqual([{ op: "DELETE", id: "E2", reason: "hurt more than it helped (helpful 1, harmful 3)" }]);
   });
 
   it("the simulated reviewer credits the items its summaries say were followed or misled", () => {
