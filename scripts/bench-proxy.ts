@@ -26,7 +26,7 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { injectLibrary } from "../src/core/inject";
+import { injectInstructions, injectLibrary } from "../src/core/inject";
 import { renderLibrary } from "../src/core/library";
 import { bootstrapCI } from "../src/core/metrics";
 import { FLUSH_DELAY_MS } from "../src/serving/usageLog";
@@ -42,8 +42,12 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "1,32" },
     rounds: { type: "string", default: "6" },
     aa: { type: "boolean", default: false },
+    surfaces: { type: "string", default: "chat,responses,messages" },
   },
 });
+type Surface = "chat" | "responses" | "messages";
+const SURFACE_LIST = values.surfaces.split(",") as Surface[];
+const SURFACE_PATH: Record<Surface, string> = { chat: "/chat/completions", responses: "/responses", messages: "/messages" };
 const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const ITEMS = Number(values.items);
@@ -67,11 +71,22 @@ const LIBRARY = Array.from({ length: ITEMS }, (_, i) => ({
   text: `When a problem of kind ${i + 1} appears, check the boundary cases and units before answering.`,
 }));
 
-/** `injected`: the library already in the system message, as our endpoint forwards it upstream. */
-function requestBody(stream: boolean, i: number, injected: boolean): string {
+const SYSTEM = "You are a careful assistant. Answer briefly.";
+
+/**
+ * `injected`: the library already where our endpoint puts it upstream (the system message, the
+ * Responses API's `instructions`, the Messages API's `system`), so the upstream does the same work.
+ */
+function requestBody(surface: Surface, stream: boolean, i: number, injected: boolean): string {
+  const question = `What is ${i % 97} + ${(i * 7) % 89}?`;
+  const system = injected ? injectInstructions(SYSTEM, renderLibrary(LIBRARY)) : SYSTEM;
+  if (surface === "responses") return JSON.stringify({ model: "sim-1", seed: i % 64, instructions: system, input: question, ...(stream ? { stream: true } : {}) });
+  if (surface === "messages") {
+    return JSON.stringify({ model: "sim-1", seed: i % 64, max_tokens: 400, system, messages: [{ role: "user", content: question }], ...(stream ? { stream: true } : {}) });
+  }
   const messages = [
-    { role: "system", content: "You are a careful assistant. Answer briefly." },
-    { role: "user", content: `What is ${i % 97} + ${(i * 7) % 89}?` },
+    { role: "system", content: SYSTEM },
+    { role: "user", content: question },
   ];
   return JSON.stringify({
     model: "sim-1",
@@ -82,12 +97,12 @@ function requestBody(stream: boolean, i: number, injected: boolean): string {
 }
 
 /** `pgid`: the process group of the target's `wrangler dev`, whose CPU time is counted. */
-type Target = { name: string; url: string; headers: Record<string, string>; injected: boolean; pgid?: number };
+type Target = { name: string; url: string; headers: Record<string, string>; injected: boolean; pgid?: number; surface: Surface };
 
-async function one({ url, headers, injected }: Target, stream: boolean, i: number): Promise<Sample> {
-  const body = requestBody(stream, i, injected);
+async function one({ url, headers, injected, surface }: Target, stream: boolean, i: number): Promise<Sample> {
+  const body = requestBody(surface, stream, i, injected);
   const t0 = performance.now();
-  const res = await fetch(`${url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  const res = await fetch(`${url}${SURFACE_PATH[surface]}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
   if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
   const reader = res.body.getReader();
   let ttfb = Number.NaN;
@@ -150,26 +165,35 @@ async function main() {
     if (second) cleanups.push(second.stop);
 
     const agent = await admin<{ id: string }>(ours, "POST", "/agents", { name: "bench", upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-bench" } });
-    const key = await admin<{ key: string }>(ours, "POST", "/agents/bench/keys", {});
+    // The Messages surface needs an agent whose upstream speaks Anthropic's format (the same model).
+    const anthropicAgent = await admin<{ id: string }>(ours, "POST", "/agents", { name: "bench-an", upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-bench", format: "anthropic" } });
+    // Keys with limits, so that the rate limiter and the daily token check run on every request.
+    const limits = { requestsPerMinute: 60000, tokensPerDay: 1_000_000_000 };
+    const key = await admin<{ key: string }>(ours, "POST", "/agents/bench/keys", limits);
+    const anthropicKey = await admin<{ key: string }>(ours, "POST", "/agents/bench-an/keys", limits);
     const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
     ours.d1Execute(
-      [
-        `INSERT INTO library_versions (agent_id, version, origin_key, item_count) VALUES (${q(agent.id)}, 1, 'bench/1', ${ITEMS})`,
-        ...LIBRARY.map(
-          (item, i) =>
-            `INSERT INTO library_items (agent_id, version, position, item_id, name, text, provenance) VALUES (${q(agent.id)}, 1, ${i}, ${q(item.id)}, ${q(item.name)}, ${q(item.text)}, '[]')`,
-        ),
-        `UPDATE agents SET active_version = 1 WHERE id = ${q(agent.id)}`,
-      ].join("; "),
+      [agent.id, anthropicAgent.id]
+        .flatMap((id) => [
+          `INSERT INTO library_versions (agent_id, version, origin_key, item_count) VALUES (${q(id)}, 1, 'bench/1', ${ITEMS})`,
+          ...LIBRARY.map(
+            (item, i) =>
+              `INSERT INTO library_items (agent_id, version, position, item_id, name, text, provenance) VALUES (${q(id)}, 1, ${i}, ${q(item.id)}, ${q(item.name)}, ${q(item.text)}, '[]')`,
+          ),
+          `UPDATE agents SET active_version = 1 WHERE id = ${q(id)}`,
+        ])
+        .join("; "),
     );
 
-    const targets: Target[] = [
-      { name: "direct (sim)", url: sim.url, headers: {}, injected: true },
-      { name: BASE_TARGET, url: `${passthrough.url}/v1`, headers: {}, injected: true, pgid: passthrough.pgid },
-      { name: "our endpoint", url: `${ours.url}/v1`, headers: { authorization: `Bearer ${key.key}` }, injected: false, pgid: ours.pgid },
-    ];
-    if (second) targets.push({ name: AA_TARGET, url: `${second.url}/v1`, headers: {}, injected: true, pgid: second.pgid });
     const results: Result[] = [];
+    for (const surface of SURFACE_LIST) {
+    const ourKey: Record<string, string> = surface === "messages" ? { "x-api-key": anthropicKey.key } : { authorization: `Bearer ${key.key}` };
+    const targets: Target[] = [
+      { name: "direct (sim)", url: sim.url, headers: {}, injected: true, surface },
+      { name: BASE_TARGET, url: `${passthrough.url}/v1`, headers: {}, injected: true, pgid: passthrough.pgid, surface },
+      { name: "our endpoint", url: `${ours.url}/v1`, headers: ourKey, injected: false, pgid: ours.pgid, surface },
+    ];
+    if (second) targets.push({ name: AA_TARGET, url: `${second.url}/v1`, headers: {}, injected: true, pgid: second.pgid, surface });
     for (const stream of [false, true]) {
       for (const concurrency of CONCURRENCY) {
         // Targets take turns in short windows (rotating the order each round), so load that drifts on a
@@ -223,7 +247,7 @@ async function main() {
           const ttfb = r.samples.map((s) => s.ttfb).sort((a, b) => a - b);
           results.push({
             target: r.target.name,
-            mode: stream ? "stream" : "json",
+            mode: `${surface} ${stream ? "stream" : "json"}`,
             concurrency,
             n: r.samples.length,
             errors: r.errors,
@@ -241,12 +265,13 @@ async function main() {
         }
       }
     }
+    }
 
     const f = (x: number | null) => (x === null ? "-" : x.toFixed(2));
-    console.log("\nmode    conc  target                   n      err  req/s     p50 ms   p99 ms   ttfb p50  ttfb p99  CPU ms/req");
+    console.log("\nmode             conc  target                   n      err  req/s     p50 ms   p99 ms   ttfb p50  ttfb p99  CPU ms/req");
     for (const r of results) {
       console.log(
-        `${r.mode.padEnd(7)} ${String(r.concurrency).padStart(4)}  ${r.target.padEnd(23)} ${String(r.n).padStart(6)} ${String(r.errors).padStart(4)}  ${r.rps.toFixed(0).padStart(7)}  ${f(r.p50).padStart(7)}  ${f(r.p99).padStart(7)}  ${f(r.ttfb50).padStart(8)}  ${f(r.ttfb99).padStart(8)}  ${f(r.cpu).padStart(10)}`,
+        `${r.mode.padEnd(16)} ${String(r.concurrency).padStart(4)}  ${r.target.padEnd(23)} ${String(r.n).padStart(6)} ${String(r.errors).padStart(4)}  ${r.rps.toFixed(0).padStart(7)}  ${f(r.p50).padStart(7)}  ${f(r.p99).padStart(7)}  ${f(r.ttfb50).padStart(8)}  ${f(r.ttfb99).padStart(8)}  ${f(r.cpu).padStart(10)}`,
       );
     }
     console.log("\nadded over the pass-through Worker (goal for our endpoint: p50 ≤ 1 ms, p99 ≤ 5 ms); p50 round by round: mean [95% CI]:");
@@ -260,10 +285,10 @@ async function main() {
       const ttfb = r.ttfb50 !== null && base.ttfb50 !== null ? `, ttfb p50 ${f(r.ttfb50 - base.ttfb50)} ms` : "";
       const cpu = r.cpu !== null && base.cpu !== null ? `, CPU ${f(r.cpu - base.cpu)} ms/req` : "";
       const who = r.target === AA_TARGET ? "A/A    " : "ours   ";
-      console.log(`  ${who} ${r.mode.padEnd(7)} c=${String(r.concurrency).padEnd(3)} p50 ${f(r.p50 - base.p50)} ms${rounds}, p99 ${f(r.p99 - base.p99)} ms${ttfb}${cpu}`);
+      console.log(`  ${who} ${r.mode.padEnd(16)} c=${String(r.concurrency).padEnd(3)} p50 ${f(r.p50 - base.p50)} ms${rounds}, p99 ${f(r.p99 - base.p99)} ms${ttfb}${cpu}`);
     }
     console.log("\nD1 per request on our endpoint in the steady state (after warm-up):");
-    for (const r of results.filter((x) => x.target === "our endpoint")) console.log(`  ${r.mode.padEnd(7)} c=${String(r.concurrency).padEnd(3)} ${r.d1}`);
+    for (const r of results.filter((x) => x.target === "our endpoint")) console.log(`  ${r.mode.padEnd(16)} c=${String(r.concurrency).padEnd(3)} ${r.d1}`);
   } finally {
     for (const stop of cleanups.reverse()) await stop().catch(() => undefined);
   }

@@ -32,8 +32,8 @@ async function main() {
   const sim = await startSimProcess();
   const dev =
     values.target === "ours"
-      ? await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey() } })
-      : await startWranglerDev({ cwd: resolve(import.meta.dirname, "../bench/passthrough-worker"), migrateBinding: null, vars: { UPSTREAM: sim.url } });
+      ? await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey() }, inspector: true })
+      : await startWranglerDev({ cwd: resolve(import.meta.dirname, "../bench/passthrough-worker"), migrateBinding: null, vars: { UPSTREAM: sim.url }, inspector: true });
   try {
     const admin = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${dev.url}/api${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -61,6 +61,7 @@ async function main() {
     };
     await drive(200);
 
+    if (dev.inspectorPort === null) throw new Error("wrangler dev was started without an inspector");
     const profiler = await startCpuProfile(dev.inspectorPort);
     const t0 = performance.now();
     await drive(Number(values.requests));

@@ -7,6 +7,7 @@ import { EVAL_STEPS, chunkDoneEvent, chunkInstanceId } from "../src/durable/step
 import { db } from "../src/db/client";
 import { createInstances, rethrowEngineAbort } from "../src/durable/instances";
 import { failFast } from "../src/durable/failFast";
+import { sendEventTo } from "../src/durable/handles";
 
 /** How long an evaluation waits for one chunk before recording it as failed. */
 export const CHUNK_TIMEOUT = "2 hours";
@@ -53,8 +54,9 @@ export class EvaluationWorkflow extends WorkflowEntrypoint<Env, EvaluationParams
     }
     if (notify) {
       await step.do(EVAL_STEPS.notify, async () => {
-        const parent = notify.binding === "TRAINING_RUN" ? await this.env.TRAINING_RUN.get(notify.instanceId) : await this.env.PROTOCOL.get(notify.instanceId);
-        await parent.sendEvent({ type: notify.type, payload: { evaluationId, status } });
+        const event = { type: notify.type, payload: { evaluationId, status } };
+        if (notify.binding === "TRAINING_RUN") await sendEventTo(this.env.TRAINING_RUN, notify.instanceId, event);
+        else await sendEventTo(this.env.PROTOCOL, notify.instanceId, event);
         return true;
       });
     }
@@ -103,8 +105,7 @@ export class EvaluationChunkWorkflow extends WorkflowEntrypoint<Env, EvaluationC
     }
     await step.do(EVAL_STEPS.notify, async () => {
       await touchEvaluation(db(this.env.DB), evaluationId);
-      const parent = await this.env.EVALUATION.get(parentId);
-      await parent.sendEvent({ type: chunkDoneEvent(chunk), payload: report });
+      await sendEventTo(this.env.EVALUATION, parentId, { type: chunkDoneEvent(chunk), payload: report });
       return true;
     });
     return report;

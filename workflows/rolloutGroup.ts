@@ -10,6 +10,7 @@ import { failFast } from "../src/durable/failFast";
 
 /** One more try of a failed group (its paid calls are reused); the client already retried each call. */
 const GROUP_STEP_CONFIG = { retries: { limit: 1, delay: "30 seconds", backoff: "constant" } } as const;
+import { sendEventTo } from "../src/durable/handles";
 
 export type RolloutGroupParams = GroupRef & { runId: string; parentId: string };
 
@@ -20,7 +21,7 @@ export type RolloutGroupParams = GroupRef & { runId: string; parentId: string };
  * bookkeeping small next to the LLM calls; bulk text stays in D1.
  */
 export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupParams> {
-  override async run(event: WorkflowEvent<RolloutGroupParams>, engineStep: WorkflowStep): Promise<string> {
+  override async run(event: WorkflowEvent<RolloutGroupParams>, engineStep: WorkflowStep): Promise<GroupDone> {
     const { runId, parentId, ...g } = event.payload;
     const { step, count } = countSteps(engineStep);
     let outcome: string;
@@ -44,13 +45,13 @@ export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupPa
         return "dropped";
       });
     }
+    // The notify step itself is included in the count it reports.
+    const payload: GroupDone = { outcome, steps: count() + 1 };
     await step.do(GROUP_STEPS.notify, async () => {
-      const parent = await this.env.TRAINING_RUN.get(parentId);
-      // The notify step itself is included in the count it reports.
-      const payload: GroupDone = { outcome, steps: count() };
-      await parent.sendEvent({ type: groupDoneEvent(g.epoch, g.sampleIdx), payload });
+      await sendEventTo(this.env.TRAINING_RUN, parentId, { type: groupDoneEvent(g.epoch, g.sampleIdx), payload });
       return true;
     });
-    return outcome;
+    // The instance's output is its report, so that recovery can send it again (src/training/recover.ts).
+    return payload;
   }
 }

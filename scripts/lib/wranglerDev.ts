@@ -1,7 +1,11 @@
 /**
- * Starts a real `wrangler dev` on a free loopback port with its own throwaway local state, for
- * end-to-end tests and benchmarks. Migrations are applied first; the process runs in its own process
- * group so that `stop()` takes down wrangler and the workerd it spawned together.
+ * Starts wrangler's dev server on a free loopback port with its own throwaway local state, for
+ * end-to-end tests, benchmarks and `npm start`. Migrations are applied first; the process runs in its
+ * own process group so that `stop()` takes down wrangler and the workerd it spawned together.
+ *
+ * By default the server runs without an inspector (scripts/lib/devServer.ts), because `wrangler dev`
+ * wedges under load with one attached (docs/wrangler-dev.md); `inspector: true` runs `wrangler dev`
+ * itself, for tools that need the inspector (CPU profiles).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -36,13 +40,15 @@ export type WranglerDevOptions = {
   port?: number;
   /** Print wrangler's output (default: only when it fails to start). */
   verbose?: boolean;
+  /** Run `wrangler dev` with its inspector (default false: scripts/lib/devServer.ts, none). */
+  inspector?: boolean;
 };
 
 export type WranglerDev = {
   url: string;
   port: number;
-  /** The Chrome DevTools inspector of the Worker (CPU profiles: scripts/profile-proxy.ts). */
-  inspectorPort: number;
+  /** The Chrome DevTools inspector of the Worker (CPU profiles: scripts/profile-proxy.ts); null without one. */
+  inspectorPort: number | null;
   /** Process group of wrangler and its workerd processes (CPU accounting: scripts/lib/processCpu.ts). */
   pgid: number;
   persistDir: string;
@@ -56,6 +62,7 @@ export type WranglerDev = {
 };
 
 const ROOT = resolve(import.meta.dirname, "../..");
+const DEV_SERVER = resolve(import.meta.dirname, "devServer.ts");
 
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -99,20 +106,34 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
   if (binding) runWrangler(cwd, ["d1", "migrations", "apply", binding, "--local", "--persist-to", persistDir, ...configArgs]);
 
   const port = options.port ?? (await freePort());
-  const inspectorPort = await freePort();
+  const level = options.verbose ? "log" : "warn";
   // A local stack talks to loopback upstreams (the simulated model's server) over plain http.
   const varArgs = Object.entries({ LOCAL_DEVELOPMENT: "1", ...options.vars }).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
-  const child = spawn(
-    "npx",
-    [
-      "wrangler", "dev", ...configArgs,
-      "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort),
-      "--persist-to", persistDir, "--show-interactive-dev-session=false", "--log-level", options.verbose ? "log" : "warn",
-      ...varArgs,
-      ...(options.args ?? []),
-    ],
-    { cwd, env: childEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const inspectorPort = options.inspector ? await freePort() : null;
+  const [command, commandArgs] =
+    inspectorPort === null
+      ? [
+          process.execPath,
+          [
+            "--import", "tsx", DEV_SERVER,
+            "--config", resolve(cwd, options.config ?? "wrangler.toml"),
+            "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistDir, "--log-level", level,
+            ...varArgs,
+            ...(options.args ?? []),
+          ],
+        ]
+      : [
+          "npx",
+          [
+            "wrangler", "dev", ...configArgs,
+            "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort),
+            "--persist-to", persistDir, "--show-interactive-dev-session=false", "--log-level", level,
+            ...varArgs,
+            ...(options.args ?? []),
+          ],
+        ];
+  // The dev server resolves tsx from the repository, whatever project it serves.
+  const child = spawn(command, commandArgs, { cwd: inspectorPort === null ? ROOT : cwd, env: childEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const capture = (chunk: Buffer) => {
     const text = chunk.toString("utf8");

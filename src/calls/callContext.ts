@@ -1,7 +1,8 @@
 import type { AgentRow } from "../db/agents";
 import type { Db } from "../db/client";
 import { DEFAULT_RETRY, type RetryPolicy } from "../llm/client";
-import { resolveUpstream, upstreamFetch } from "../llm/upstream";
+import { resolveUpstream, upstreamFetch, upstreamHeaders } from "../llm/upstream";
+import { anthropicSend } from "../llm/anthropic";
 import type { CallContext } from "./llmCall";
 import { CONNECTIONS_PER_INVOCATION, slots } from "../shared/limit";
 
@@ -16,9 +17,10 @@ export async function callContextFor(env: Env, d: Db, agent: AgentRow, ownerId: 
   // timeout starts only once it holds one (a group fires G rollouts at once, G may exceed 6).
   const retry: RetryPolicy = { ...DEFAULT_RETRY, timeoutMs, connections: slots(CONNECTIONS_PER_INVOCATION) };
   const send = (path: string, init: RequestInit) => {
-    const headers = new Headers(init.headers);
-    if (upstream.apiKey) headers.set("authorization", `Bearer ${upstream.apiKey}`);
+    const headers = upstreamHeaders(upstream);
+    for (const [name, value] of new Headers(init.headers)) headers.set(name, value);
     return upstreamFetch(upstream.baseUrl, path, { ...init, headers });
   };
-  return { d, ownerId, send, model: upstream.model, retry };
+  // An Anthropic upstream is called through the Messages API, translated at the edge (llm/anthropic.ts).
+  return { d, ownerId, send: upstream.format === "anthropic" ? anthropicSend(send) : send, model: upstream.model, retry };
 }

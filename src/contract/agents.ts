@@ -7,7 +7,14 @@ export const agentSchema = z
   .object({
     id: z.string(),
     name: z.string(),
-    upstream: z.object({ baseUrl: z.string(), model: z.string(), hasApiKey: z.boolean(), apiKeySecret: z.string().nullable() }),
+    upstream: z.object({
+      baseUrl: z.string(),
+      model: z.string(),
+      hasApiKey: z.boolean(),
+      apiKeySecret: z.string().nullable(),
+      format: z.enum(["openai", "anthropic"]),
+    }),
+    maxTokens: z.number().int().nullable(),
     systemPrompt: z.string(),
     objective: z.string(),
     verifier: verifierSpecSchema,
@@ -28,7 +35,17 @@ export const agentSchema = z
 export type Agent = z.infer<typeof agentSchema>;
 
 export const proxyKeySchema = z
-  .object({ id: z.string(), agentId: z.string(), prefix: z.string(), name: z.string().nullable(), createdAt: z.string(), lastUsedAt: z.string().nullable() })
+  .object({
+    id: z.string(),
+    agentId: z.string(),
+    prefix: z.string(),
+    name: z.string().nullable(),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+    expiresAt: z.string().nullable(),
+    requestsPerMinute: z.number().int().nullable(),
+    tokensPerDay: z.number().int().nullable(),
+  })
   .openapi("ProxyKey");
 export type ProxyKey = z.infer<typeof proxyKeySchema>;
 

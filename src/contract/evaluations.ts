@@ -47,6 +47,13 @@ export const evaluationSchema = z
 export type Evaluation = z.infer<typeof evaluationSchema>;
 
 export const evaluationRecoverySchema = z
-  .object({ id: z.string(), evaluation: z.string(), chunks: z.number().int(), reports: z.number().int() })
+  .object({
+    id: z.string(),
+    evaluation: z.string(),
+    chunks: z.number().int(),
+    reports: z.number().int(),
+    recreated: z.number().int(),
+    restarted: z.number().int(),
+  })
   .openapi("EvaluationRecovery");
 

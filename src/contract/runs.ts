@@ -118,5 +118,16 @@ export const groupSchema = z
 export type Group = z.infer<typeof groupSchema>;
 
 export const recoverySchema = z
-  .object({ id: z.string(), run: z.string().openapi({ description: "What was done to the run's instance" }), groups: z.number().int() })
+  .object({
+    id: z.string(),
+    run: z.string().openapi({ description: "What was done to the run's instance" }),
+    groups: z.number().int().openapi({ description: "Live group instances nudged" }),
+    recreated: z.number().int().openapi({ description: "Group instances that were never created, created now" }),
+    restarted: z.number().int().openapi({ description: "Ended group instances without an outcome, restarted" }),
+    reports: z.number().int().openapi({ description: "Reports of ended group instances re-sent to the run" }),
+  })
   .openapi("RunRecovery");
+
+export const recoveredSchema = z
+  .object({ kind: z.enum(["run", "evaluation"]), id: z.string(), action: z.string().openapi({ description: "What was done, in words" }) })
+  .openapi("Recovered");

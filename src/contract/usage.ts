@@ -13,6 +13,8 @@ export const usageRowSchema = z
     cachedTokens: z.number().nullable(),
     latencyMs: z.number(),
     ttfbMs: z.number().nullable(),
+    surface: z.enum(["chat", "responses", "messages"]),
+    usageEstimated: z.boolean(),
     createdAt: z.string(),
   })
   .openapi("UsageRow");

@@ -3,16 +3,14 @@ import { scheduleConfigSchema } from "../core/policies";
 import { db, type Db } from "../db/client";
 import { feedbackDatasetName, purgeExpiredCaptures } from "../db/captures";
 import { findDataset } from "../db/datasets";
-import { stalledEvaluations, touchEvaluation } from "../db/evaluationRows";
-import { activeRunCount, finishRun, updateRun } from "../db/runs";
-import { claimPeriod, recordRecovery, scheduledAgents, snapshotDataset, stalledRuns, updateScheduledRun } from "../db/scheduledRuns";
+import { activeRunCount } from "../db/runs";
+import { claimPeriod, scheduledAgents, snapshotDataset, updateScheduledRun } from "../db/scheduledRuns";
 import { envString } from "../shared/env";
-import { recoverEvaluation, recoverRun } from "../recovery/recover";
+import { recoverStalled } from "../recovery/recoverStalled";
 import { startRun } from "../training/startRun";
 import { applyRetention, type RetentionReport } from "../db/lifecycle";
 import { IDEMPOTENCY_RETENTION_MS, purgeIdempotencyKeys } from "../db/idempotency";
 import { describeError } from "../shared/logging";
-import { finishEvaluation } from "../db/evaluationRows";
 
 /**
  * The cron trigger's work: purge captures past retention, recover runs and evaluations that stopped
@@ -56,7 +54,7 @@ export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledRe
     report.purgedIdempotencyKeys = await purgeIdempotencyKeys(d, new Date(nowMs - IDEMPOTENCY_RETENTION_MS).toISOString());
   });
   await phase("recovery", async () => {
-    report.recovered = await recoverStalled(env, d, nowMs);
+    report.recovered = await recoverAfterStale(env, d, nowMs);
   });
   await phase("schedule", () => scheduleDue(env, d, nowMs, report));
   return report;
@@ -117,49 +115,9 @@ async function scheduleDue(env: Env, d: Db, nowMs: number, report: ScheduledRepo
   }
 }
 
-async function recoverStalled(env: Env, d: Db, nowMs: number): Promise<ScheduledReport["recovered"]> {
+/** Recovers what has made no progress for STALE_RUN_MINUTES, at most MAX_RECOVERIES_PER_TICK in all. */
+async function recoverAfterStale(env: Env, d: Db, nowMs: number): Promise<ScheduledReport["recovered"]> {
   const raw = Number(envString(env, "STALE_RUN_MINUTES"));
   const minutes = Number.isFinite(raw) && raw > 0 ? raw : DEFAULT_STALE_MINUTES;
-  const before = new Date(nowMs - minutes * 60_000).toISOString();
-  const out: ScheduledReport["recovered"] = [];
-  const handle = async (kind: "run" | "evaluation", id: string, recover: () => Promise<string>, ended: (status: string) => Promise<void>, touch: () => Promise<void>) => {
-    let action: string;
-    try {
-      action = await recover();
-      if (action.startsWith("instance ")) await ended(action.slice("instance ".length));
-    } catch (error) {
-      action = `recovery failed: ${error instanceof Error ? error.message : String(error)}`;
-    }
-    await touch();
-    await recordRecovery(d, { kind, targetId: id, action, detail: `no progress for over ${minutes} minutes` });
-    out.push({ kind, id, action });
-  };
-  // Bounded per tick, so one tick's work stays within the cron invocation's limits.
-  const runs = (await stalledRuns(d, before)).slice(0, MAX_RECOVERIES_PER_TICK);
-  for (const run of runs) {
-    await handle(
-      "run",
-      run.id,
-      async () => {
-        const { run: action, groups } = await recoverRun(env, run.id);
-        return groups > 0 ? `${action}; ${groups} group instance(s) nudged` : action;
-      },
-      (status) => finishRun(d, run.id, "failed", { error: `its Workflow instance is ${status}`, reason: "error" }),
-      () => updateRun(d, run.id, {}),
-    );
-  }
-  for (const e of (await stalledEvaluations(d, before)).slice(0, MAX_RECOVERIES_PER_TICK - runs.length)) {
-    await handle(
-      "evaluation",
-      e.id,
-      async () => {
-        const { evaluation: action, chunks, reports } = await recoverEvaluation(env, e.id);
-        const extra = [chunks > 0 ? `${chunks} chunk instance(s) nudged` : "", reports > 0 ? `${reports} chunk report(s) re-sent` : ""].filter(Boolean);
-        return [action, ...extra].join("; ");
-      },
-      (status) => finishEvaluation(d, e.id, { status: "failed", error: `its Workflow instance is ${status}` }),
-      () => touchEvaluation(d, e.id),
-    );
-  }
-  return out;
+  return recoverStalled(env, d, new Date(nowMs - minutes * 60_000).toISOString(), `no progress for over ${minutes} minutes`, MAX_RECOVERIES_PER_TICK);
 }

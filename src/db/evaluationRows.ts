@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, like, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, like, sql } from "drizzle-orm";
 import type { EvaluationFigures } from "../core/evaluationFigures";
 import type { Db } from "./client";
 import { evaluationScores, evaluations, llmCalls } from "./schema";
@@ -92,11 +92,12 @@ export async function versionTokens(d: Db, evaluationId: string, version: number
   return row ?? { calls: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
 }
 
-/** Evaluations still running whose last progress is older than `before` (ISO). */
+/** Evaluations still queued or running whose last progress is older than `before` (ISO), oldest first. */
 export async function stalledEvaluations(d: Db, before: string): Promise<EvaluationRow[]> {
   return d
     .select()
     .from(evaluations)
-    .where(and(eq(evaluations.status, "running"), sql`${evaluations.updatedAt} < ${before}`))
+    .where(and(inArray(evaluations.status, ["queued", "running"]), sql`${evaluations.updatedAt} < ${before}`))
+    .orderBy(evaluations.updatedAt)
     .all();
 }

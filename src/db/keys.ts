@@ -1,6 +1,6 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { agents, proxyKeys } from "./schema";
+import { agents, proxyKeys, usageLogs } from "./schema";
 
 export type ProxyKeyRow = typeof proxyKeys.$inferSelect;
 
@@ -23,12 +23,37 @@ export async function deleteKey(d: Db, agentId: string, keyId: string): Promise<
   return deleted.length > 0;
 }
 
-/** What the serving path needs to trust a key: its agent and the agent's change stamp, in one query. */
-export type ServingKeyRow = { keyId: string; agentId: string; activeVersion: number | null; agentUpdatedAt: string };
+/**
+ * What the serving path needs to trust a key: its agent, the agent's change stamp, the key's limits
+ * and — only for a key with a daily token limit — the tokens it used since `dayStart`, in one query.
+ */
+export type ServingKeyRow = {
+  keyId: string;
+  agentId: string;
+  activeVersion: number | null;
+  agentUpdatedAt: string;
+  expiresAt: string | null;
+  requestsPerMinute: number | null;
+  tokensPerDay: number | null;
+  tokensToday: number;
+};
 
-export async function findServingKey(d: Db, hash: string): Promise<ServingKeyRow | undefined> {
+export async function findServingKey(d: Db, hash: string, dayStart: string): Promise<ServingKeyRow | undefined> {
+  // CASE evaluates the sum only for keys that have a daily limit (usage_key_time index).
+  const tokensToday = sql<number>`case when ${proxyKeys.tokensPerDay} is null then 0 else (
+    select coalesce(sum(coalesce(${usageLogs.promptTokens}, 0) + coalesce(${usageLogs.completionTokens}, 0)), 0)
+    from ${usageLogs} where ${usageLogs.keyId} = ${proxyKeys.id} and ${usageLogs.createdAt} >= ${dayStart}) end`;
   return d
-    .select({ keyId: proxyKeys.id, agentId: proxyKeys.agentId, activeVersion: agents.activeVersion, agentUpdatedAt: agents.updatedAt })
+    .select({
+      keyId: proxyKeys.id,
+      agentId: proxyKeys.agentId,
+      activeVersion: agents.activeVersion,
+      agentUpdatedAt: agents.updatedAt,
+      expiresAt: proxyKeys.expiresAt,
+      requestsPerMinute: proxyKeys.requestsPerMinute,
+      tokensPerDay: proxyKeys.tokensPerDay,
+      tokensToday,
+    })
     .from(proxyKeys)
     .innerJoin(agents, eq(agents.id, proxyKeys.agentId))
     .where(eq(proxyKeys.hash, hash))

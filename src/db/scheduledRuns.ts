@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { newId } from "../shared/ids";
 import type { Db } from "./client";
 import { agents, datasets, recoveries, runs, samples, scheduledRuns } from "./schema";
@@ -74,12 +74,13 @@ export async function snapshotDataset(
   return { id, sampleCount: total, feedbackSamples: Math.max(0, total - (train?.n ?? 0) - (fromCaptures?.n ?? 0)), capturedSamples: fromCaptures?.n ?? 0 };
 }
 
-/** Runs still marked running whose last progress is older than `before` (ISO). */
+/** Runs still queued or running whose last progress is older than `before` (ISO), oldest first. */
 export async function stalledRuns(d: Db, before: string) {
   return d
     .select()
     .from(runs)
-    .where(and(eq(runs.status, "running"), sql`${runs.updatedAt} < ${before}`))
+    .where(and(inArray(runs.status, ["queued", "running"]), sql`${runs.updatedAt} < ${before}`))
+    .orderBy(runs.updatedAt)
     .all();
 }
 

@@ -21,6 +21,10 @@ export const agents = sqliteTable("agents", {
   upstreamKeyCipher: text("upstream_key_cipher"),
   /** Alternative to a stored key: the name of a Worker secret holding it. */
   upstreamKeySecret: text("upstream_key_secret"),
+  /** Wire format the upstream speaks: OpenAI (chat completions, responses) or Anthropic (messages). */
+  upstreamFormat: text("upstream_format", { enum: ["openai", "anthropic"] }).notNull().default("openai"),
+  /** Ceiling on a proxied request's output tokens (set when absent, lowered when above); null: none. */
+  maxTokens: integer("max_tokens"),
   allowedModels: text("allowed_models", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
   systemPrompt: text("system_prompt").notNull().default(""),
   objective: text("objective").notNull().default(""),
@@ -55,6 +59,12 @@ export const proxyKeys = sqliteTable(
     name: text("name"),
     createdAt: createdAt(),
     lastUsedAt: text("last_used_at"),
+    /** After this instant the key is refused (401); null: never expires. */
+    expiresAt: text("expires_at"),
+    /** Requests per minute, one of the Rate Limiting binding tiers (docs/serving.md); null: unlimited. */
+    requestsPerMinute: integer("requests_per_minute"),
+    /** Prompt + completion tokens per UTC day, from the usage log; null: unlimited. */
+    tokensPerDay: integer("tokens_per_day"),
   },
   (t) => [index("proxy_keys_agent").on(t.agentId)],
 );
@@ -254,9 +264,13 @@ export const usageLogs = sqliteTable(
     cachedTokens: integer("cached_tokens"),
     latencyMs: real("latency_ms").notNull(),
     ttfbMs: real("ttfb_ms"),
+    /** Which API the client called: chat (completions), responses or messages. */
+    surface: text("surface", { enum: ["chat", "responses", "messages"] }).notNull().default("chat"),
+    /** True when the tokens are our estimate (a stream that carried no usage), not the upstream's count. */
+    usageEstimated: integer("usage_estimated", { mode: "boolean" }).notNull().default(false),
     createdAt: createdAt(),
   },
-  (t) => [index("usage_agent_time").on(t.agentId, t.createdAt)],
+  (t) => [index("usage_agent_time").on(t.agentId, t.createdAt), index("usage_key_time").on(t.keyId, t.createdAt)],
 );
 
 /** An evaluation of library versions on a data set: Mean@k, Pass@k, intervals, paired differences. */

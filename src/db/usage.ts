@@ -12,7 +12,7 @@ const ROWS_PER_STATEMENT = 1000;
 const encodeUsageRow = (r: NewUsageRow) => [
   r.requestId, r.agentId, r.keyId ?? null, r.model ?? null, r.version ?? null, r.status, r.stream ? 1 : 0,
   r.promptTokens ?? null, r.completionTokens ?? null, r.cachedTokens ?? null, r.latencyMs, r.ttfbMs ?? null,
-  r.createdAt ?? new Date().toISOString(),
+  r.surface ?? "chat", r.usageEstimated ? 1 : 0, r.createdAt ?? new Date().toISOString(),
 ];
 
 /**
@@ -33,7 +33,8 @@ export function usageInsertStatements(d: Db, rows: readonly NewUsageRow[]) {
         .insert(usageLogs)
         .select(
           sql`select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
-                     value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12
+                     value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12,
+                     value ->> 13, value ->> 14
               from json_each(${chunk}) where value ->> 1 in (select id from agents)`,
         )
         .onConflictDoNothing(),

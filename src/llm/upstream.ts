@@ -3,8 +3,11 @@ import { keyRing, openWithRing } from "../auth/keyRing";
 import type { AgentRow } from "../db/agents";
 import { createSimulatedModel, type SimInspection } from "../sim";
 
+/** Wire format an upstream speaks: OpenAI's (chat completions, responses) or Anthropic's Messages API. */
+export type UpstreamFormat = "openai" | "anthropic";
+
 /** Where an agent's chat requests go. `apiKey` is a secret: never log it or return it to a client. */
-export type Upstream = { baseUrl: string; model: string; apiKey: string | null };
+export type Upstream = { baseUrl: string; model: string; apiKey: string | null; format: UpstreamFormat };
 
 export { isSimulated } from "./urlPolicy";
 import { isSimulated, upstreamUrlProblem } from "./urlPolicy";
@@ -27,7 +30,8 @@ export class UpstreamConfigError extends Error {
   }
 }
 
-type UpstreamFields = Pick<AgentRow, "id" | "upstreamBaseUrl" | "upstreamModel" | "upstreamKeyCipher" | "upstreamKeySecret">;
+type UpstreamFields = Pick<AgentRow, "id" | "upstreamBaseUrl" | "upstreamModel" | "upstreamKeyCipher" | "upstreamKeySecret"> &
+  Partial<Pick<AgentRow, "upstreamFormat">>;
 
 /**
  * The agent's upstream with its key in clear: opened from `upstreamKeyCipher` with the key ring
@@ -58,7 +62,7 @@ export async function resolveUpstream(env: Env, agent: UpstreamFields): Promise<
     if (value === undefined) throw new UpstreamConfigError(`the Worker secret '${agent.upstreamKeySecret}' named by the agent is not set`);
     apiKey = value;
   }
-  return { baseUrl, model: agent.upstreamModel, apiKey };
+  return { baseUrl, model: agent.upstreamModel, apiKey, format: agent.upstreamFormat ?? "openai" };
 }
 
 type SimulatedModel = ReturnType<typeof createSimulatedModel>;
@@ -97,9 +101,20 @@ export function upstreamFetch(baseUrl: string, path: string, init: RequestInit):
   return fetch(`${base}${path}`, { ...init, redirect: "manual" });
 }
 
-/** Request headers for an upstream call; the key goes only into `authorization`. */
-export function upstreamHeaders(upstream: Pick<Upstream, "apiKey">, accept = "application/json"): Headers {
+/** The Messages API version sent to an Anthropic upstream when the client names none. */
+export const ANTHROPIC_VERSION = "2023-06-01";
+
+/**
+ * Request headers for an upstream call. The key goes only into `authorization` (OpenAI format) or
+ * `x-api-key` (Anthropic, with `anthropic-version` and, when given, `anthropic-beta` from `forward`).
+ */
+export function upstreamHeaders(upstream: Pick<Upstream, "apiKey"> & Partial<Pick<Upstream, "format">>, accept = "application/json", forward?: Headers): Headers {
   const headers = new Headers({ "content-type": "application/json", accept });
-  if (upstream.apiKey !== null) headers.set("authorization", `Bearer ${upstream.apiKey}`);
+  if (upstream.format === "anthropic") {
+    if (upstream.apiKey !== null) headers.set("x-api-key", upstream.apiKey);
+    headers.set("anthropic-version", forward?.get("anthropic-version") ?? ANTHROPIC_VERSION);
+    const beta = forward?.get("anthropic-beta");
+    if (beta) headers.set("anthropic-beta", beta);
+  } else if (upstream.apiKey !== null) headers.set("authorization", `Bearer ${upstream.apiKey}`);
   return headers;
 }

@@ -29,6 +29,8 @@ export type AgentSnapshot = {
   rendered: string;
   /** Whether exchanges are captured for learning; when off, responses pass through with no extra tap. */
   capture: boolean;
+  /** Ceiling on a request's output tokens; null: none. */
+  maxTokens: number | null;
 };
 
 export type AgentStamp = { activeVersion: number | null; agentUpdatedAt: string };
@@ -57,6 +59,7 @@ async function loadSnapshot(env: Env, agentId: string): Promise<AgentSnapshot | 
     activeVersion: agent.activeVersion,
     rendered: renderLibrary(items),
     capture: agent.capture.enabled,
+    maxTokens: agent.maxTokens,
   };
 }
 

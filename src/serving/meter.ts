@@ -14,31 +14,62 @@ export type MeterResult = {
   endedAt: number;
   /** False when the client went away (or the upstream failed) before the end. */
   completed: boolean;
+  /** True when `usage` is our estimate (the stream carried none), not the upstream's count. */
+  estimated?: boolean;
 };
 
 export type BodyKind = "sse" | "json" | "other";
 
 /** A JSON body larger than this is passed through but not parsed for usage. */
 export const MAX_JSON_BYTES = 4 * 1024 * 1024;
-/** Bytes the watched branch asks for per read after the first (see `sliceReader`). */
-const SLICE_BYTES = 64 * 1024;
+/** Bytes of a stream gathered before its generated text is counted (one decode and scan per batch, not per chunk). */
+const COUNT_BATCH_BYTES = 16 * 1024;
 
 /** How much of the end of an SSE stream is kept to find the usage chunk in (it is the last event). */
 const SSE_TAIL_BYTES = 64 * 1024;
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
-/** Reads an OpenAI `usage` object; null when absent or not an object. */
+/**
+ * Token counts of a `usage` object in any of the three wire formats: chat completions
+ * (`prompt_tokens`, `completion_tokens`, `prompt_tokens_details.cached_tokens`), the Responses API
+ * (`input_tokens`, `output_tokens`, `input_tokens_details.cached_tokens`) and Anthropic's Messages API
+ * (`input_tokens` without the cached part, `cache_read_input_tokens`, `cache_creation_input_tokens`,
+ * `output_tokens`). Prompt tokens always count the whole prompt, cached tokens included.
+ */
+function usageOf(usage: object): TokenUsage {
+  const get = (o: unknown, k: string): unknown => (typeof o === "object" && o !== null ? Reflect.get(o, k) : undefined);
+  if (get(usage, "prompt_tokens") !== undefined || get(usage, "completion_tokens") !== undefined) {
+    return {
+      promptTokens: num(get(usage, "prompt_tokens")),
+      completionTokens: num(get(usage, "completion_tokens")),
+      cachedTokens: num(get(get(usage, "prompt_tokens_details"), "cached_tokens")),
+    };
+  }
+  const input = num(get(usage, "input_tokens"));
+  const cacheRead = num(get(usage, "cache_read_input_tokens"));
+  const cacheWrite = num(get(usage, "cache_creation_input_tokens"));
+  const anthropic = cacheRead !== null || cacheWrite !== null;
+  return {
+    promptTokens: input === null ? null : input + (cacheRead ?? 0) + (cacheWrite ?? 0),
+    completionTokens: num(get(usage, "output_tokens")),
+    cachedTokens: anthropic ? cacheRead : num(get(get(usage, "input_tokens_details"), "cached_tokens")),
+  };
+}
+
+/**
+ * Reads the `usage` of a reply or a stream event, in any wire format: top-level (chat completions,
+ * Anthropic messages and `message_delta`), under `response` (Responses API `response.completed`) or
+ * under `message` (Anthropic `message_start`). Null when there is none.
+ */
 export function readUsage(value: unknown): TokenUsage | null {
   if (typeof value !== "object" || value === null) return null;
-  const usage: unknown = Reflect.get(value, "usage");
-  if (typeof usage !== "object" || usage === null) return null;
-  const details: unknown = Reflect.get(usage, "prompt_tokens_details");
-  return {
-    promptTokens: num(Reflect.get(usage, "prompt_tokens")),
-    completionTokens: num(Reflect.get(usage, "completion_tokens")),
-    cachedTokens: typeof details === "object" && details !== null ? num(Reflect.get(details, "cached_tokens")) : null,
-  };
+  for (const holder of [value, Reflect.get(value, "response"), Reflect.get(value, "message")]) {
+    if (typeof holder !== "object" || holder === null) continue;
+    const usage: unknown = Reflect.get(holder, "usage");
+    if (typeof usage === "object" && usage !== null) return usageOf(usage);
+  }
+  return null;
 }
 
 function parseJson(text: string): unknown {
@@ -76,86 +107,176 @@ export function sseUsage(text: string): TokenUsage | null {
   return null;
 }
 
-type ChunkReader = { read(): Promise<ReadableStreamReadResult<Uint8Array>>; cancel(): Promise<void> };
+/** The first complete `data:` event of a stream head that carries a usage (Anthropic's `message_start`). */
+function firstSseUsage(text: string): TokenUsage | null {
+  for (const line of text.split("\n")) {
+    if (line.startsWith("data:") && line.includes('"usage"')) {
+      const found = readUsage(parseJson(line.slice(5).trim()));
+      if (found) return found;
+    }
+  }
+  return null;
+}
 
 /**
- * Reads the first chunk as soon as it comes (its time is the time to first byte), then, where the
- * runtime can (workerd's `readAtLeast` on a byte stream), SLICE_BYTES at a time: a stream of many small
- * chunks then wakes this code a few times instead of once per chunk. Anything else is read chunk by chunk.
+ * The usage of a whole stream from its head and its tail. Anthropic reports the prompt's tokens in
+ * `message_start` (first event) and the output's in `message_delta` (last): the tail's counts win,
+ * the head fills in what the tail leaves out.
  */
-function sliceReader(stream: ReadableStream<Uint8Array>): ChunkReader {
-  try {
-    const byob = stream.getReader({ mode: "byob" });
-    if (typeof byob.readAtLeast === "function") {
-      let first = true;
-      return {
-        read: () => {
-          const view = new Uint8Array(SLICE_BYTES);
-          const next = first ? byob.read(view) : byob.readAtLeast(SLICE_BYTES, view);
-          first = false;
-          return next;
-        },
-        cancel: () => byob.cancel(),
-      };
-    }
-    byob.releaseLock();
-  } catch {
-    // Not a byte stream: no BYOB reader.
-  }
-  const reader = stream.getReader();
-  return { read: () => reader.read(), cancel: () => reader.cancel() };
+export function streamUsage(head: string, tail: string): TokenUsage | null {
+  const last = sseUsage(tail);
+  if (last && last.promptTokens !== null) return last;
+  const first = firstSseUsage(head);
+  if (!first) return last;
+  if (!last) return first;
+  return { promptTokens: first.promptTokens, completionTokens: last.completionTokens ?? first.completionTokens, cachedTokens: first.cachedTokens };
+}
+
+/** What an estimate is based on: the prompt's size, known to the route before the request goes out. */
+export type Estimate = { promptChars: number };
+
+/** Tokens from characters, at the usual ~4 characters per token of English text (an estimate). */
+export const tokensFromChars = (chars: number) => Math.ceil(chars / 4);
+
+/** Bytes of the start of a stream kept for the usage its first event may carry (Anthropic's `message_start`). */
+const SSE_HEAD_BYTES = 8 * 1024;
+
+export type MeterOptions = {
+  /**
+   * Stream events' generated-text fields for this wire format, counted as the stream goes so that a
+   * stream without a usage event, or one the client left, still gets an (estimated) output count.
+   */
+  textFields?: RegExp;
+  /** The prompt's size, for an estimate when the stream reports no prompt tokens. */
+  estimate?: Estimate;
+};
+
+/** Generated-text fields of each wire format's stream events (deltas only, never a repeated full text). */
+export const TEXT_FIELDS = {
+  chat: /"(?:content|arguments)":"((?:[^"\\]|\\.)*)"/g,
+  responses: /"delta":"((?:[^"\\]|\\.)*)"/g,
+  messages: /"(?:text|partial_json)":"((?:[^"\\]|\\.)*)"/g,
+} as const;
+
+function countChars(text: string, fields: RegExp): number {
+  let chars = 0;
+  for (const m of text.matchAll(fields)) chars += m[1]?.length ?? 0;
+  return chars;
+}
+
+/**
+ * The client's side of the body: the tee branch piped into an identity stream. Measured under wrangler dev: a tee branch handed to the runtime as it is never
+ * learns that the client went away (the request signal does not fire either), so the other branch
+ * kept the upstream streaming to its end; through the pipe, the client's disconnect rejects it
+ * ("Network connection lost") and the request signal fires, and `onGone` lets go of the upstream.
+ */
+function clientSide(branch: ReadableStream<Uint8Array>, onGone: () => void): { readable: ReadableStream<Uint8Array>; cut: () => void } {
+  // A standard TransformStream, not workerd's IdentityTransformStream: that one cannot be piped into
+  // from a stream made in JavaScript (the in-process simulated model's), "not implemented".
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  // Aborting the pipe cancels the client's branch at once, even while the upstream sends nothing.
+  const pipe = new AbortController();
+  branch.pipeTo(writable, { signal: pipe.signal }).catch(onGone);
+  return { readable, cut: () => pipe.abort() };
 }
 
 /**
  * Splits `body` in two with `tee()`: the client's branch flows through the runtime untouched (no
  * JavaScript per chunk on the response path), the other is read here, off the critical path, keeping
- * only what holds the usage — the whole body of a JSON reply (up to MAX_JSON_BYTES), the last
- * SSE_TAIL_BYTES of a stream (the usage chunk comes last) — decoded and parsed once at the end.
- * `result` settles when the body ends, fails, or `stop()` is called (e.g. when the client's request
- * signal aborts — which also cancels the watched branch, so with both branches gone the upstream
- * request is cancelled too), whichever comes first.
+ * only what holds the usage — the whole body of a JSON reply (up to MAX_JSON_BYTES), the first
+ * SSE_HEAD_BYTES and the last SSE_TAIL_BYTES of a stream (usage comes in the last event, and for
+ * Anthropic also in the first) — parsed once at the end. With `textFields`, each slice of a stream is
+ * also scanned for generated text, for an estimate when the stream reports no usage or was cut short.
+ * `result` settles when the body ends, fails, or `stop()` is called (when the client's request signal
+ * aborts or its branch's pipe fails, see `clientSide`), which also cancels the watched branch, so with
+ * both branches gone the upstream request is cancelled too.
  */
 export function meterBody(
   kind: BodyKind,
   body: ReadableStream<Uint8Array>,
+  options: MeterOptions = {},
 ): { body: ReadableStream<Uint8Array>; result: Promise<MeterResult>; stop: () => void } {
   const [client, watched] = body.tee();
-  const reader = sliceReader(watched);
+  // Chunk by chunk, as they come. Not workerd's `readAtLeast` on a BYOB reader: a pending
+  // `readAtLeast` on one branch of a `tee()` held the client's branch back until that many bytes had
+  // arrived, so a slow stream reached the client only at its end (docs/serving.md, "Cancellation").
+  const reader = watched.getReader();
   let firstByteAt: number | null = null;
   let stopped = false;
+  let textChars = 0;
+  let head = "";
 
   const watch = async (): Promise<TokenUsage | null> => {
     const kept: Uint8Array[] = [];
     let keptBytes = 0;
     let total = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (firstByteAt === null) firstByteAt = Date.now();
-      if (stopped) break;
-      total += value.byteLength;
-      if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) continue;
-      kept.push(value);
-      keptBytes += value.byteLength;
-      if (kind === "sse") {
-        while (kept.length > 1 && keptBytes - (kept[0]?.byteLength ?? 0) >= SSE_TAIL_BYTES) keptBytes -= kept.shift()?.byteLength ?? 0;
+    const fields = kind === "sse" ? options.textFields : undefined;
+    const decoder = new TextDecoder();
+    let carry = "";
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    // Whole lines only: a field split between two batches is counted once, with the next batch.
+    const count = (final: boolean) => {
+      if (!fields || batchBytes === 0) return;
+      const text = carry + decoder.decode(concatBytes(batch, batchBytes), { stream: !final });
+      const cut = final ? text.length : text.lastIndexOf("\n") + 1;
+      textChars += countChars(text.slice(0, cut), fields);
+      carry = text.slice(cut);
+      batch = [];
+      batchBytes = 0;
+    };
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (firstByteAt === null) firstByteAt = Date.now();
+        if (stopped) break;
+        total += value.byteLength;
+        if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) continue;
+        if (kind === "sse" && head.length < SSE_HEAD_BYTES) head += new TextDecoder().decode(value.subarray(0, SSE_HEAD_BYTES));
+        if (fields) {
+          batch.push(value);
+          batchBytes += value.byteLength;
+          if (batchBytes >= COUNT_BATCH_BYTES) count(false);
+        }
+        kept.push(value);
+        keptBytes += value.byteLength;
+        if (kind === "sse") {
+          while (kept.length > 1 && keptBytes - (kept[0]?.byteLength ?? 0) >= SSE_TAIL_BYTES) keptBytes -= kept.shift()?.byteLength ?? 0;
+        }
       }
+    } finally {
+      // What was streamed before the end, a failure or the client leaving counts too.
+      count(true);
     }
     if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) return null;
     const bytes = concatBytes(kept, keptBytes);
-    return kind === "sse" ? sseUsage(new TextDecoder().decode(bytes)) : jsonUsage(bytes);
+    return kind === "sse" ? streamUsage(head, new TextDecoder().decode(bytes)) : jsonUsage(bytes);
+  };
+
+  const settle = (usage: TokenUsage | null, completed: boolean): MeterResult => {
+    const endedAt = Date.now();
+    const exact = usage !== null && usage.promptTokens !== null && usage.completionTokens !== null;
+    if (kind !== "sse" || !options.textFields || (completed && exact)) return { usage, firstByteAt, endedAt, completed };
+    // A stream without a usage event, or one cut short: what was streamed, estimated and flagged.
+    const partial = usage ?? streamUsage(head, "");
+    const promptTokens = partial?.promptTokens ?? (options.estimate ? tokensFromChars(options.estimate.promptChars) : null);
+    const estimated: TokenUsage = { promptTokens, completionTokens: tokensFromChars(textChars), cachedTokens: partial?.cachedTokens ?? null };
+    return { usage: estimated, firstByteAt, endedAt, completed, estimated: true };
   };
 
   const result = watch().then(
-    (usage) => ({ usage, firstByteAt, endedAt: Date.now(), completed: !stopped }),
-    () => ({ usage: null, firstByteAt, endedAt: Date.now(), completed: false }),
+    (usage) => settle(usage, !stopped),
+    () => settle(null, false),
   );
   const stop = () => {
     if (stopped) return;
     stopped = true;
     reader.cancel().catch(() => undefined);
+    side.cut();
   };
-  return { body: client, result, stop };
+  const side = clientSide(client, stop);
+  return { body: side.readable, result, stop };
 }
 
 /** The chunks as one array of `size` bytes. */

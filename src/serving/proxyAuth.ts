@@ -11,6 +11,8 @@ import { servingTtlMs } from "./ttl";
 import type { AppEnv } from "../shared/appEnv";
 import { bearerToken } from "../auth/adminAuth";
 import { hashProxyKey, isProxyKeyFormat } from "../auth/proxyKeys";
+import { dayStart, flushedSoFar, secondsToNextDay, tokensUsed, utcDay } from "./keyUsage";
+import { isRateTier, RATE_PERIOD_SECONDS, withinRate } from "./keyLimits";
 
 /** Hono environment of the /v1 routes: who is calling, resolved by `proxyAuth`. */
 export type ProxyEnv = {
@@ -34,7 +36,19 @@ export type ProxyEnv = {
  * - Unknown keys are not cached (a negative cache would not stop random guesses and would delay a
  *   freshly minted key); malformed keys are refused without touching D1.
  */
-type KeyEntry = { keyId: string; agentId: string; stamp: string; checkedAt: number; refreshStartedAt: number };
+type KeyEntry = {
+  keyId: string;
+  agentId: string;
+  stamp: string;
+  checkedAt: number;
+  refreshStartedAt: number;
+  /** Epoch ms after which the key is refused; null: never. */
+  expiresAt: number | null;
+  requestsPerMinute: number | null;
+  tokensPerDay: number | null;
+  /** The key's tokens of `sumDay` in D1 at the check, and how many of this isolate's were in it (keyUsage.ts). */
+  tokens: { sumDay: string; sum: number; flushedAtCheck: number };
+};
 
 const keys = new Map<string, KeyEntry>();
 let generation = 0;
@@ -42,12 +56,23 @@ let generation = 0;
 async function checkKey(env: Env, hash: string): Promise<KeyEntry | null> {
   const startedAt = Date.now();
   const startGeneration = generation;
-  const row = await findServingKey(db(env.DB), hash);
+  const row = await findServingKey(db(env.DB), hash, dayStart(startedAt));
   if (!row) {
     keys.delete(hash);
     return null;
   }
-  const entry: KeyEntry = { keyId: row.keyId, agentId: row.agentId, stamp: stampOf(row), checkedAt: startedAt, refreshStartedAt: 0 };
+  const sumDay = utcDay(startedAt);
+  const entry: KeyEntry = {
+    keyId: row.keyId,
+    agentId: row.agentId,
+    stamp: stampOf(row),
+    checkedAt: startedAt,
+    refreshStartedAt: 0,
+    expiresAt: row.expiresAt === null ? null : Date.parse(row.expiresAt),
+    requestsPerMinute: row.requestsPerMinute,
+    tokensPerDay: row.tokensPerDay,
+    tokens: { sumDay, sum: row.tokensToday, flushedAtCheck: flushedSoFar(row.keyId, sumDay) },
+  };
   // Something was revoked or changed here while the query ran: use the answer once, do not cache it.
   if (generation === startGeneration) keys.set(hash, entry);
   return entry;
@@ -95,15 +120,39 @@ export function keyCacheSize(): number {
 
 const unauthorized = (message: string) => new ApiError(401, message, "invalid_api_key");
 
-/** Authenticates `Authorization: Bearer <proxy key>` and loads the agent's serving snapshot. */
+/**
+ * The key's limits, from its cached entry (no D1 read): requests per minute through the Rate Limiting
+ * binding of its tier, tokens per UTC day from the usage log (keyUsage.ts). Over a limit → 429 with
+ * `Retry-After` (the binding's window; the next UTC midnight).
+ */
+async function checkLimits(env: Env, entry: KeyEntry, now: number): Promise<void> {
+  if (entry.tokensPerDay !== null) {
+    const used = tokensUsed(entry.keyId, utcDay(now), entry.tokens);
+    if (used >= entry.tokensPerDay) {
+      throw new ApiError(429, `this key has used its ${entry.tokensPerDay} tokens for today (UTC); the limit resets at midnight UTC`, "daily_token_limit", null, secondsToNextDay(now));
+    }
+  }
+  const rpm = entry.requestsPerMinute;
+  if (rpm !== null && isRateTier(rpm) && !(await withinRate(env, entry.keyId, rpm))) {
+    throw new ApiError(429, `this key is limited to ${rpm} requests per minute`, "rate_limit_exceeded", null, RATE_PERIOD_SECONDS);
+  }
+}
+
+/**
+ * Authenticates a proxy key — `Authorization: Bearer <key>`, or `x-api-key: <key>` as Anthropic's
+ * clients send it — applies its expiry and limits, and loads the agent's serving snapshot.
+ */
 export const proxyAuth: MiddlewareHandler<ProxyEnv> = async (c, next) => {
   if (envString(c.env, "DEBUG_COUNT_D1") === "1") c.env = countingEnv(c.env);
-  const token = bearerToken(c.req.header("authorization"));
-  if (!token) throw unauthorized("missing proxy key: send 'Authorization: Bearer <proxy key>'");
+  const token = c.req.header("x-api-key")?.trim() || bearerToken(c.req.header("authorization"));
+  if (!token) throw unauthorized("missing proxy key: send 'Authorization: Bearer <proxy key>' (or 'x-api-key: <proxy key>')");
   // Only a string of exactly our format costs a hash and a D1 query.
   if (!isProxyKeyFormat(token)) throw unauthorized("invalid proxy key");
   const entry = await identifyKey(c.env, c.executionCtx, await hashProxyKey(token));
   if (!entry) throw unauthorized("invalid proxy key");
+  const now = Date.now();
+  if (entry.expiresAt !== null && now >= entry.expiresAt) throw unauthorized("this proxy key has expired");
+  await checkLimits(c.env, entry, now);
   let agent: AgentSnapshot | null;
   try {
     agent = await agentSnapshot(c.env, entry.agentId, entry.stamp);

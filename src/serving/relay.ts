@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import type { ProxyEnv } from "./proxyAuth";
-import { ApiError, errorBody } from "../shared/errors";
+import { anthropicErrorBody, ApiError, errorBody } from "../shared/errors";
 import { captureTap } from "./capture";
-import { bodyKind, jsonUsage, MAX_JSON_BYTES, meterBody, type MeterResult } from "./meter";
+import { bodyKind, jsonUsage, MAX_JSON_BYTES, meterBody, type MeterOptions, type MeterResult } from "./meter";
 
 /** Names the library version a response was produced with ("none" without one); also pins one on a request. */
 export const VERSION_HEADER = "x-experience-version";
@@ -28,10 +28,12 @@ export function allowedResponseHeaders(upstream: Headers): Headers {
  * client's: its body (OpenAI's names the masked key) is replaced by our error, as a 502, so that a
  * client SDK does not report the client's proxy key as invalid.
  */
-function upstreamAuthFailure(status: number, headers: Headers): Response {
+function upstreamAuthFailure(status: number, headers: Headers, anthropic: boolean): Response {
   headers.set("content-type", "application/json");
   const message = `the upstream refused this agent's credentials (HTTP ${status}); ask the agent's administrator`;
-  return new Response(JSON.stringify(errorBody(502, message, "upstream_auth_failed")), { status: 502, headers });
+  // In the error shape of the surface the client called (Anthropic's on /v1/messages).
+  const body = (anthropic ? anthropicErrorBody : errorBody)(502, message, "upstream_auth_failed");
+  return new Response(JSON.stringify(body), { status: 502, headers });
 }
 
 export type Relay = {
@@ -44,6 +46,8 @@ export type Relay = {
   respondedAt: number;
   /** Writes the usage row (status, and what the meter saw). */
   log: (status: number, meter: MeterResult | null) => void;
+  /** How the stream meter counts generated text (for estimates) in this surface's wire format. */
+  meter?: MeterOptions;
 };
 
 /**
@@ -66,7 +70,7 @@ export async function relayReply(c: Context<ProxyEnv>, upstream: Response, relay
     await upstream.body?.cancel().catch(() => undefined);
     console.error(`request ${relay.requestId}: agent ${agent.agentId}'s upstream refused its credentials (HTTP ${upstream.status})`);
     relay.log(502, { usage: null, firstByteAt: relay.respondedAt, endedAt: Date.now(), completed: true });
-    return upstreamAuthFailure(upstream.status, headers);
+    return upstreamAuthFailure(upstream.status, headers, c.get("errorShape") === "anthropic");
   }
   if (!upstream.body) {
     relay.log(upstream.status, { usage: null, firstByteAt: null, endedAt: Date.now(), completed: true });
@@ -91,7 +95,7 @@ export async function relayReply(c: Context<ProxyEnv>, upstream: Response, relay
     return new Response(bytes, init);
   }
 
-  const meter = meterBody(kind, upstream.body);
+  const meter = meterBody(kind, upstream.body, relay.meter);
   const signal = c.req.raw.signal;
   signal.addEventListener("abort", meter.stop, { once: true });
   c.executionCtx.waitUntil(

@@ -2,6 +2,9 @@ import { db } from "../db/client";
 import { touchKeyStatement } from "../db/keys";
 import { usageInsertStatements, type NewUsageRow } from "../db/usage";
 import { sleep } from "../shared/time";
+import { tokensFlushed, tokensRecorded } from "./keyUsage";
+
+const rowTokens = (r: NewUsageRow) => (r.promptTokens ?? 0) + (r.completionTokens ?? 0);
 
 /**
  * Usage rows are buffered in the isolate and written as one D1 `batch()` when FLUSH_ROWS have
@@ -42,6 +45,7 @@ export async function flushUsage(env: Env): Promise<void> {
   if (!first) return;
   try {
     await d.batch([first, ...rest]);
+    for (const row of rows) if (row.keyId && row.createdAt) tokensFlushed(row.keyId, row.createdAt, rowTokens(row));
   } catch (error) {
     dropped += rows.length;
     for (const keyId of touches.keys()) keyTouchedAt.delete(keyId);
@@ -52,6 +56,7 @@ export async function flushUsage(env: Env): Promise<void> {
 /** Buffers one row; the returned work must be handed to `waitUntil`. */
 export function recordUsage(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, row: NewUsageRow): void {
   buffer.push(row);
+  if (row.keyId && row.createdAt) tokensRecorded(row.keyId, row.createdAt, rowTokens(row));
   if (buffer.length > MAX_BUFFERED) dropped += buffer.splice(0, buffer.length - MAX_BUFFERED).length;
   if (buffer.length >= FLUSH_ROWS) {
     ctx.waitUntil(flushUsage(env));

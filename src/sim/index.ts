@@ -11,6 +11,9 @@ import { answerRollout } from "./solver";
 import { answerFromTool, toolsReply } from "./toolsRollout";
 import type { OfferedTool } from "./toolMatch";
 import { CODE_TOOL_NAME } from "../tools/specs";
+import { isObject, SEED_HEADER, type Dialect } from "./dialect";
+import { anthropicDialect } from "./wireAnthropic";
+import { responsesDialect } from "./wireResponses";
 import { detectStage, garble, JSON_STAGES, stageReply, type Stage } from "./stages";
 import {
   ChatRequestSchema,
@@ -35,6 +38,7 @@ export { scopeOf, type CallRecord, type FaultCounts, type ScopeStats } from "./l
 export { extractFinalAnswer, sameAnswer } from "./solver";
 export { simToolDataset, type SimToolProblem } from "./toolsProblems";
 
+export { SEED_HEADER } from "./dialect";
 export const SIM_MODEL_ID = "sim-1";
 export const SIM_OWNER = "tfgrpo-simulated";
 /** Fixed so that identical requests give byte-identical replies (2025-01-01T00:00:00Z). */
@@ -158,16 +162,29 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
   // Attempt counters, per-call request log and fault counts, per scope.
   const ledger = new SimLedger();
 
-  async function chat(request: Request, url: URL): Promise<Response> {
+  /** One completion; `dialect` maps the Responses or Messages API onto the chat pipeline (null: chat completions). */
+  async function chat(request: Request, url: URL, dialect: Dialect | null = null): Promise<Response> {
     const bodyText = await request.text();
     let raw: unknown;
     try {
       raw = JSON.parse(bodyText);
     } catch {
-      return errorResponse(400, "We could not parse the JSON body of your request.", "invalid_json", null);
+      return dialect
+        ? dialect.error(400, "We could not parse the JSON body of your request.", "invalid_request_error")
+        : errorResponse(400, "We could not parse the JSON body of your request.", "invalid_json", null);
+    }
+    if (dialect) {
+      const mapped = dialect.toChat(raw);
+      if ("error" in mapped) return mapped.error;
+      raw = mapped.chat;
+      const headerSeed = Number(request.headers.get(SEED_HEADER) ?? Number.NaN);
+      if (Number.isInteger(headerSeed) && isObject(raw) && raw.seed === undefined) raw = { ...raw, seed: headerSeed };
     }
     const parsed = ChatRequestSchema.safeParse(raw);
-    if (!parsed.success) return validationError(parsed.error);
+    if (!parsed.success) {
+      const invalid = validationError(parsed.error);
+      return dialect ? dialect.error(400, ((await invalid.json()) as { error: { message: string } }).error.message, "invalid_request_error") : invalid;
+    }
     const req = parsed.data;
     const seed = req.seed ?? defaultSeed;
     const k = knobsFor(knobs, url, request.headers);
@@ -185,6 +202,10 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
     const fault = decideFault(k, seed, requestHash, attempt);
     ledger.record({ scope, knobs: k, callKey: contentKey, stage: stage ?? "rollout", seed, attempt, fault });
     await sleep(latencyFor(k, seed, requestHash, attempt), request.signal);
+    if (fault === "429" && dialect) {
+      return dialect.error(429, "Rate limit reached for sim-1 (simulated fault).", "rate_limit_error", { "retry-after": String(k.retryAfterSeconds) });
+    }
+    if (fault === "500" && dialect) return dialect.error(500, "The simulated server had an error (simulated fault).", "api_error");
     if (fault === "429") {
       return errorResponse(429, "Rate limit reached for sim-1 (simulated fault).", "rate_limit_exceeded", null, "rate_limit_error", {
         "retry-after": String(k.retryAfterSeconds),
@@ -213,6 +234,10 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
     const choices = garbleContent ? gen.choices.map((c) => ({ ...c, content: garble(gen.stage, c.content ?? "") })) : gen.choices;
     const bodyFault = fault === "malformed" && !garbleContent;
 
+    if (dialect) {
+      const first = choices[0] ?? { content: "", toolCall: null, finish: "stop" as const };
+      return dialect.reply(meta, first, usage, req.stream === true, fault === "truncate" ? "truncate" : bodyFault ? "malformed" : null);
+    }
     if (req.stream) {
       const events = streamEvents(meta, choices, req.stream_options?.include_usage ? usage : null);
       return sseResponse(events, fault === "truncate" ? "truncate" : bodyFault ? "malformed" : null);
@@ -227,9 +252,20 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
   async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const path = url.pathname.replace(/\/+$/, "");
+    // `api=anthropic` (or `openai`): an upstream that speaks only that format, as real providers do.
+    const api = url.searchParams.get("api");
+    const anthropicPath = path.endsWith("/messages");
+    if ((api === "anthropic" && !anthropicPath && request.method === "POST") || (api === "openai" && anthropicPath)) {
+      return errorResponse(404, `Unknown path ${url.pathname} (this simulated upstream speaks only the ${api} API).`, "not_found", null);
+    }
     if (path.endsWith("/chat/completions")) {
       if (request.method !== "POST") return errorResponse(405, "Use POST for /v1/chat/completions.", "method_not_allowed", null);
       return chat(request, url);
+    }
+    if (path.endsWith("/responses") || path.endsWith("/messages")) {
+      const dialect = path.endsWith("/messages") ? anthropicDialect : responsesDialect;
+      if (request.method !== "POST") return dialect.error(405, `Use POST for ${url.pathname}.`, "invalid_request_error");
+      return chat(request, url, dialect);
     }
     if (request.method === "GET" && path.endsWith("/models")) {
       return jsonResponse({ object: "list", data: models.map((id) => ({ id, object: "model", created: SIM_CREATED, owned_by: SIM_OWNER })) });

@@ -142,6 +142,7 @@ describe("every admin route answers with the shape it declares", () => {
     await expectConforming("GET", `/api/protocols/${protocol.id}`);
     await expectConforming("DELETE", `/api/runs/${protocol.runId}`);
 
+    await expectConforming("POST", "/api/recovery", { olderThanSeconds: 3600 });
     await expectConforming("DELETE", `/api/agents/contract/keys/${key.id}`);
     expect(agent.id).toMatch(/^agt_/);
 

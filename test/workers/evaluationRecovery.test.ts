@@ -65,6 +65,24 @@ describe("evaluation recovery", () => {
     expect(await waitForEvaluation(id)).toMatchObject({ status: "completed", error: null });
    }, covering(2, 500));
 
+  it("creates the chunk instances of a wave whose spawn never happened, and the evaluation completes", async () => {
+    await using evaluations = await introspectWorkflow(env.EVALUATION);
+    await evaluations.modifyAll(async (m) => {
+      await m.mockStepResult({ name: EVAL_STEPS.spawn(0) }, 2);
+    });
+    const res = await call("POST", "/api/evaluations", { agent: "recovering", dataset: "recovering-set", versions: ["none"], k: 1, chunkSize: 2 });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const { id } = await json<{ id: string }>(res);
+    await waitFor(`evaluation ${id} running`, async () => json<Progress>(await call("GET", `/api/evaluations/${id}`)), (e) => e.status === "running");
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await json<Progress>(await call("GET", `/api/evaluations/${id}`))).progress.scored).toBe(0);
+
+    const recovered = await call("POST", `/api/evaluations/${id}/recover`);
+    expect(recovered.status, await recovered.clone().text()).toBe(200);
+    expect(await recovered.json()).toMatchObject({ id, recreated: 2, reports: 0 });
+    expect(await waitForEvaluation(id)).toMatchObject({ status: "completed", error: null });
+  });
+
   it("answers 404 for an unknown evaluation", async () => {
     const res = await call("POST", "/api/evaluations/ev_missing/recover");
     expect(res.status).toBe(404);

@@ -1,14 +1,14 @@
 /**
- * The meter inside workerd, where a byte stream's BYOB reader has `readAtLeast` and the watched branch
- * reads in large slices (test/unit/serving/meter.test.ts covers the chunk-by-chunk path in Node).
+ * The meter inside workerd (test/unit/serving/meter.test.ts covers Node). That a slow stream reaches
+ * the client as it comes — a pending `readAtLeast` on the watched branch once held the client's branch
+ * back until the end — shows only with a real upstream: test/e2e/surfaces.e2e.test.ts, "cancellation".
  */
 import { describe, expect, it } from "vitest";
 import { meterBody } from "../../src/serving/meter";
 import { sourceStream } from "../support/streams";
 
 describe("meterBody in workerd", () => {
-  it("reads a byte stream through its slice reader and finds the usage of many small chunks", async () => {
-    expect(typeof new ReadableStream({ type: "bytes" }).getReader({ mode: "byob" }).readAtLeast).toBe("function");
+  it("finds the usage of many small chunks of a byte stream", async () => {
     const parts = [
       ...Array.from({ length: 400 }, (_, i) => `data: {"choices":[{"delta":{"content":"t${i}"}}],"usage":null}\n\n`),
       `data: {"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":400,"prompt_tokens_details":{"cached_tokens":8}}}\n\n`,
@@ -30,6 +30,8 @@ describe("meterBody in workerd", () => {
     meter.stop();
     await clientGone;
     expect(await meter.result).toMatchObject({ completed: false, usage: null });
+    // The client's branch is cancelled through its pipe (meter.ts, clientSide): a few ticks later.
+    for (let i = 0; i < 100 && !state.cancelled; i++) await new Promise((r) => setTimeout(r, 10));
     expect(state.cancelled).toBe(true);
   });
 });

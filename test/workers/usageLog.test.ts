@@ -27,6 +27,8 @@ const row = (i: number, extra: Partial<NewUsageRow> = {}): NewUsageRow => ({
   cachedTokens: null,
   latencyMs: 1.5,
   ttfbMs: null,
+  surface: "chat",
+  usageEstimated: false,
   createdAt: `2026-01-01T00:00:${String(i % 60).padStart(2, "0")}.000Z`,
   ...extra,
 });
@@ -41,7 +43,7 @@ async function insert(rows: NewUsageRow[]): Promise<number> {
 
 describe("usage inserts", () => {
   it("stores every column as given, nulls, booleans, fractions and awkward text included", async () => {
-    const full = row(1, { keyId: "key-1", model: `mödel "quoted" 'single' \\ ✓`, version: 7, status: 499, stream: true, promptTokens: 1200, completionTokens: 34, cachedTokens: 1024, latencyMs: 12.25, ttfbMs: 0.5 });
+    const full = row(1, { keyId: "key-1", model: `mödel "quoted" 'single' \\ ✓`, version: 7, status: 499, stream: true, promptTokens: 1200, completionTokens: 34, cachedTokens: 1024, latencyMs: 12.25, ttfbMs: 0.5, surface: "messages", usageEstimated: true });
     const sparse = row(2);
     expect(await insert([full, sparse])).toBe(1);
     const stored = await recentUsage(db(env.DB), agentId, 10);

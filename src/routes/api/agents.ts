@@ -46,6 +46,10 @@ const upstreamInput = z
       .nullable()
       .optional()
       .openapi({ description: `Name of a Worker secret holding the key, instead of apiKey; must start with ${UPSTREAM_SECRET_PREFIX}. null removes it.` }),
+    format: z
+      .enum(["openai", "anthropic"])
+      .optional()
+      .openapi({ description: "Wire format of the upstream: openai (chat completions, responses; default) or anthropic (messages)" }),
   })
   .strict();
 
@@ -62,6 +66,13 @@ const agentFields = {
   schedule: scheduleConfigSchema.nullable().openapi({ description: "Scheduled retraining; null: none" }),
   tools: toolListSchema.openapi({ description: "Tools of the agent's training and evaluation rollouts (docs/tools.md); [] for plain chat" }),
   maxTurns: maxTurnsSchema.openapi({ description: "Model replies per tool-using rollout (default 20)" }),
+  maxTokens: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .nullable()
+    .openapi({ description: "Ceiling on a proxied request's output tokens: set when the request has none, lowered when above; null: none" }),
 };
 
 const createAgentSchema = z
@@ -70,7 +81,7 @@ const createAgentSchema = z
     upstream: upstreamInput,
     ...agentFields,
   })
-  .partial({ systemPrompt: true, objective: true, verifier: true, trainingDefaults: true, allowedModels: true, injectPosition: true, allowVersionPin: true, gate: true, capture: true, schedule: true, tools: true, maxTurns: true })
+  .partial({ systemPrompt: true, objective: true, verifier: true, trainingDefaults: true, allowedModels: true, injectPosition: true, allowVersionPin: true, gate: true, capture: true, schedule: true, tools: true, maxTurns: true, maxTokens: true })
   .strict()
   .openapi("AgentCreate");
 
@@ -90,7 +101,9 @@ export function agentView(row: AgentRow): Agent {
       model: row.upstreamModel,
       hasApiKey: row.upstreamKeyCipher !== null,
       apiKeySecret: row.upstreamKeySecret,
+      format: row.upstreamFormat,
     },
+    maxTokens: row.maxTokens,
     systemPrompt: row.systemPrompt,
     objective: row.objective,
     verifier: row.verifier,
@@ -155,6 +168,7 @@ export const agentsRouter = newRouter()
         upstreamModel: body.upstream.model,
         upstreamKeyCipher: (await sealKey(body.upstream.apiKey, c.env, id)) ?? null,
         upstreamKeySecret: body.upstream.apiKeySecret ?? null,
+        upstreamFormat: body.upstream.format ?? "openai",
         systemPrompt: body.systemPrompt ?? "",
         objective: body.objective ?? "",
         verifier: body.verifier ?? { kind: "math" },
@@ -167,6 +181,7 @@ export const agentsRouter = newRouter()
         schedule: body.schedule ?? null,
         tools: body.tools ?? [],
         maxTurns: body.maxTurns ?? MAX_TURNS_DEFAULT,
+        maxTokens: body.maxTokens ?? null,
       };
       return c.json(agentView(await insertAgent(d, row)), 201);
     },
@@ -226,6 +241,7 @@ export const agentsRouter = newRouter()
         upstreamModel: up?.model,
         upstreamKeyCipher: cipher !== undefined ? cipher : up?.apiKeySecret ? null : undefined,
         upstreamKeySecret: up?.apiKeySecret !== undefined ? up.apiKeySecret : up?.apiKey ? null : undefined,
+        upstreamFormat: up?.format,
         systemPrompt: body.systemPrompt,
         objective: body.objective,
         verifier: body.verifier,
@@ -238,6 +254,7 @@ export const agentsRouter = newRouter()
         schedule: body.schedule,
         tools: body.tools,
         maxTurns: body.maxTurns,
+        maxTokens: body.maxTokens,
       };
       const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<NewAgentRow>;
       const updated = await updateAgent(d, agent.id, defined);

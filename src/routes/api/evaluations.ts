@@ -114,7 +114,7 @@ export const evaluationsRouter = newRouter()
       request: { params: evalParam },
       responses: {
         200: {
-          description: "Nudged the evaluation's live Workflow instances (pause, then resume) and re-sent the reports of its ended chunks",
+          description: "Recovered the evaluation's Workflow instances: live ones nudged (pause, then resume), missing chunk instances created, ended ones restarted or their reports re-sent",
           ...json(evaluationRecoverySchema),
         },
         ...errorResponses,

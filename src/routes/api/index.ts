@@ -4,6 +4,7 @@ import { evaluationsRouter } from "./evaluations";
 import { feedbackRouter } from "./feedback";
 import { promotionsRouter } from "./promotions";
 import { protocolsRouter } from "./protocols";
+import { recoveryRouter } from "./recovery";
 import { keysRouter } from "./keys";
 import { maintenanceRouter } from "./maintenance";
 import { libraryRouter } from "./library";
@@ -27,6 +28,7 @@ api.route("/agents", promotionsRouter);
 api.route("/agents", feedbackRouter);
 api.route("/protocols", protocolsRouter);
 api.route("/maintenance", maintenanceRouter);
+api.route("/recovery", recoveryRouter);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
 api.doc31("/openapi.json", {

@@ -7,6 +7,7 @@ import { notFound } from "../../shared/errors";
 import { keyRevoked } from "../../serving/invalidate";
 import { newRouter } from "../router";
 import { listOf, mintedKeySchema, proxyKeySchema, type ProxyKey } from "../../contract";
+import { isRateTier, RATE_TIER_VALUES } from "../../serving/keyLimits";
 import { agentParam, errorResponses, json, requireAgent } from "./common";
 
 const keyView = (k: ProxyKeyRow): ProxyKey => ({
@@ -16,7 +17,33 @@ const keyView = (k: ProxyKeyRow): ProxyKey => ({
   name: k.name,
   createdAt: k.createdAt,
   lastUsedAt: k.lastUsedAt,
+  expiresAt: k.expiresAt,
+  requestsPerMinute: k.requestsPerMinute,
+  tokensPerDay: k.tokensPerDay,
 });
+
+const createKeySchema = z
+  .object({
+    name: z.string().max(100).optional(),
+    expiresAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: "The key is refused (401) from this instant on; absent: never expires" }),
+    requestsPerMinute: z
+      .number()
+      .int()
+      .refine(isRateTier, `must be one of ${RATE_TIER_VALUES.join(", ")} (the Rate Limiting binding tiers)`)
+      .optional()
+      .openapi({ description: `Requests per minute, one of ${RATE_TIER_VALUES.join(", ")}; absent: unlimited` }),
+    tokensPerDay: z
+      .number()
+      .int()
+      .min(1)
+      .max(1e12)
+      .optional()
+      .openapi({ description: "Prompt + completion tokens per UTC day; absent: unlimited" }),
+  })
+  .strict();
 
 
 /** Mounted at /api/agents/{agent}/keys. */
@@ -28,7 +55,7 @@ export const keysRouter = newRouter()
       tags: ["keys"],
       request: {
         params: agentParam,
-        body: { ...json(z.object({ name: z.string().max(100).optional() }).strict()), required: false },
+        body: { ...json(createKeySchema), required: false },
       },
       responses: {
         201: { description: "The key, shown only this once", ...json(mintedKeySchema) },
@@ -45,6 +72,9 @@ export const keysRouter = newRouter()
         prefix: minted.prefix,
         hash: minted.hash,
         name: body.name ?? null,
+        expiresAt: body.expiresAt === undefined ? null : new Date(body.expiresAt).toISOString(),
+        requestsPerMinute: body.requestsPerMinute ?? null,
+        tokensPerDay: body.tokensPerDay ?? null,
       });
       return c.json({ ...keyView(row), key: minted.key }, 201);
     },

@@ -117,7 +117,10 @@ export const runsRouter = newRouter()
       tags: ["runs"],
       request: { params: runParam },
       responses: {
-        200: { description: "Nudged the run's stalled Workflow instances (pause, then resume)", ...json(recoverySchema) },
+        200: {
+          description: "Recovered the run's Workflow instances: live ones nudged (pause, then resume), missing group instances created, ended ones restarted or their reports re-sent",
+          ...json(recoverySchema),
+        },
         ...errorResponses,
       },
     }),

@@ -18,6 +18,8 @@ const rowView = (r: UsageRow): Usage["data"][number] => ({
   cachedTokens: r.cachedTokens,
   latencyMs: r.latencyMs,
   ttfbMs: r.ttfbMs,
+  surface: r.surface,
+  usageEstimated: r.usageEstimated,
   createdAt: r.createdAt,
 });
 

@@ -57,6 +57,8 @@ describe("meterBody", () => {
     const result = await meter.result;
     expect(result.completed).toBe(false);
     expect(result.firstByteAt).not.toBeNull();
+    // The client's branch is cancelled through its pipe (meter.ts, clientSide): a few ticks later.
+    for (let i = 0; i < 100 && !state.cancelled; i++) await new Promise((r) => setTimeout(r, 10));
     expect(state.cancelled).toBe(true);
   });
 

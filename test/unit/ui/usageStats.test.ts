@@ -8,6 +8,8 @@ const row = (minutesAgo: number, o: { key?: string | null; status?: number; late
   version: 1,
   status: o.status ?? 200,
   stream: false,
+  surface: "chat" as const,
+  usageEstimated: false,
   promptTokens: o.tokens?.[0] ?? 10,
   completionTokens: o.tokens?.[1] ?? 5,
   cachedTokens: 0,

@@ -1,4 +1,0 @@
-ALTER TABLE `feedback` ADD `key_id` text;--> statement-breakpoint
-ALTER TABLE `feedback` ADD `status` text DEFAULT 'approved' NOT NULL;--> statement-breakpoint
-ALTER TABLE `feedback` ADD `reviewed_at` text;--> statement-breakpoint
-CREATE INDEX `feedback_key_day` ON `feedback` (`key_id`,`created_at`);
