@@ -52,7 +52,12 @@ async function toError(res: Response, method: string, path: string): Promise<Adm
     const parsed = JSON.parse(text) as ErrorBody;
     const e = parsed.error;
     if (e && typeof e.message === "string") {
-      return new AdminApiError(e.message, res.status, typeof e.code === "string" ? e.code : null, typeof e.type === "string" ? e.type : null);
+      return new AdminApiError(
+        e.message,
+        res.status,
+        typeof e.code === "string" ? e.code : null,
+        typeof e.type === "string" ? e.type : null,
+      );
     }
   } catch {
     // not JSON
@@ -93,7 +98,12 @@ export function adminClient(options: { url: string; token: string; timeoutMs?: n
         const timedOut = error instanceof Error && error.name === "TimeoutError";
         if (timedOut && retry && Date.now() < giveUpAt) continue;
         if (timedOut) throw new AdminApiError(`${method} ${path}: no answer from ${base} in time`, 0, "timeout");
-        const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+        const cause =
+          error instanceof Error && error.cause instanceof Error
+            ? error.cause.message
+            : error instanceof Error
+              ? error.message
+              : String(error);
         throw new AdminApiError(`cannot reach ${base}: ${cause}`, 0, "unreachable");
       }
       if (!res.ok) throw await toError(res, method, path);
@@ -112,7 +122,12 @@ export function adminClient(options: { url: string; token: string; timeoutMs?: n
 }
 
 /** Polls `fn` every `intervalMs` until `done(value)`; returns the last value. */
-export async function pollUntil<T>(fn: () => Promise<T>, done: (value: T) => boolean, onValue?: (value: T) => void, intervalMs = 500): Promise<T> {
+export async function pollUntil<T>(
+  fn: () => Promise<T>,
+  done: (value: T) => boolean,
+  onValue?: (value: T) => void,
+  intervalMs = 500,
+): Promise<T> {
   for (;;) {
     const value = await fn();
     onValue?.(value);

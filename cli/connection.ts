@@ -59,7 +59,8 @@ export function resolveConnection(opts: GlobalOptions): { url: string; token: st
 /** Turns an API or network failure into a one-line CliError. */
 export function cliError(e: unknown): CliError {
   if (e instanceof CliError) return e;
-  if (e instanceof AdminApiError) return new CliError(e.status ? `${e.message} (HTTP ${e.status}${e.code ? `, ${e.code}` : ""})` : e.message);
+  if (e instanceof AdminApiError)
+    return new CliError(e.status ? `${e.message} (HTTP ${e.status}${e.code ? `, ${e.code}` : ""})` : e.message);
   return new CliError(e instanceof Error ? e.message : String(e));
 }
 

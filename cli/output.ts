@@ -20,7 +20,11 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[], maxW
   if (rows.length === 0) return "(none)";
   const cells = rows.map((r) => columns.map(([, cell]) => oneLine(text(cell(r)), maxWidth)));
   const widths = columns.map(([h], i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   return [line(columns.map(([h]) => h.toUpperCase())), ...cells.map(line)].join("\n");
 }
 

@@ -10,7 +10,12 @@ export type Progress<T> = { update(value: T): void; stop(): void };
 
 type Line = { value: number; total: number; payload: Record<string, string> };
 
-function progress<T>(format: string, toLine: (value: T) => Line, plain: (line: Line) => string, stream: NodeJS.WriteStream = process.stderr): Progress<T> {
+function progress<T>(
+  format: string,
+  toLine: (value: T) => Line,
+  plain: (line: Line) => string,
+  stream: NodeJS.WriteStream = process.stderr,
+): Progress<T> {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       { format, stream, hideCursor: true, barsize: 24, etaBuffer: 50, clearOnComplete: false, fps: 10 },

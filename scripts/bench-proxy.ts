@@ -61,9 +61,24 @@ const ADMIN_TOKEN = "bench-admin-token";
 
 type Sample = { latency: number; ttfb: number };
 /** `roundP50`: the p50 of each round's window, for round-by-round differences. */
-type Result = { target: string; mode: string; concurrency: number; n: number; errors: number; rps: number; p50: number; p99: number; ttfb50: number | null; ttfb99: number | null; cpu: number | null; d1: string; roundP50: number[] };
+type Result = {
+  target: string;
+  mode: string;
+  concurrency: number;
+  n: number;
+  errors: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  ttfb50: number | null;
+  ttfb99: number | null;
+  cpu: number | null;
+  d1: string;
+  roundP50: number[];
+};
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 
 const LIBRARY = Array.from({ length: ITEMS }, (_, i) => ({
   id: `E${i + 1}`,
@@ -80,9 +95,17 @@ const SYSTEM = "You are a careful assistant. Answer briefly.";
 function requestBody(surface: Surface, stream: boolean, i: number, injected: boolean): string {
   const question = `What is ${i % 97} + ${(i * 7) % 89}?`;
   const system = injected ? injectInstructions(SYSTEM, renderLibrary(LIBRARY)) : SYSTEM;
-  if (surface === "responses") return JSON.stringify({ model: "sim-1", seed: i % 64, instructions: system, input: question, ...(stream ? { stream: true } : {}) });
+  if (surface === "responses")
+    return JSON.stringify({ model: "sim-1", seed: i % 64, instructions: system, input: question, ...(stream ? { stream: true } : {}) });
   if (surface === "messages") {
-    return JSON.stringify({ model: "sim-1", seed: i % 64, max_tokens: 400, system, messages: [{ role: "user", content: question }], ...(stream ? { stream: true } : {}) });
+    return JSON.stringify({
+      model: "sim-1",
+      seed: i % 64,
+      max_tokens: 400,
+      system,
+      messages: [{ role: "user", content: question }],
+      ...(stream ? { stream: true } : {}),
+    });
   }
   const messages = [
     { role: "system", content: SYSTEM },
@@ -102,7 +125,11 @@ type Target = { name: string; url: string; headers: Record<string, string>; inje
 async function one({ url, headers, injected, surface }: Target, stream: boolean, i: number): Promise<Sample> {
   const body = requestBody(surface, stream, i, injected);
   const t0 = performance.now();
-  const res = await fetch(`${url}${SURFACE_PATH[surface]}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  const res = await fetch(`${url}${SURFACE_PATH[surface]}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
   if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
   const reader = res.body.getReader();
   let ttfb = Number.NaN;
@@ -117,7 +144,8 @@ async function one({ url, headers, injected, surface }: Target, stream: boolean,
 /** Warms a target up, then returns a runner for measured windows of the given length. */
 async function load(target: Target, stream: boolean, concurrency: number, warmup: number) {
   let i = 0;
-  for (let w = 0; w < warmup; w += concurrency) await Promise.all(Array.from({ length: concurrency }, () => one(target, stream, i++).catch(() => null)));
+  for (let w = 0; w < warmup; w += concurrency)
+    await Promise.all(Array.from({ length: concurrency }, () => one(target, stream, i++).catch(() => null)));
   return async (seconds: number) => {
     const samples: Sample[] = [];
     let errors = 0;
@@ -155,7 +183,8 @@ async function main() {
   const cleanups: (() => Promise<void>)[] = [sim.stop];
   try {
     console.error("starting wrangler dev (ours and pass-through)…");
-    const startPassthrough = () => startWranglerDev({ cwd: resolve(ROOT, "bench/passthrough-worker"), migrateBinding: null, vars: { UPSTREAM: sim.url } });
+    const startPassthrough = () =>
+      startWranglerDev({ cwd: resolve(ROOT, "bench/passthrough-worker"), migrateBinding: null, vars: { UPSTREAM: sim.url } });
     const [ours, passthrough, second] = await Promise.all([
       startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey(), DEBUG_COUNT_D1: "1" } }),
       startPassthrough(),
@@ -164,9 +193,15 @@ async function main() {
     cleanups.push(ours.stop, passthrough.stop);
     if (second) cleanups.push(second.stop);
 
-    const agent = await admin<{ id: string }>(ours, "POST", "/agents", { name: "bench", upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-bench" } });
+    const agent = await admin<{ id: string }>(ours, "POST", "/agents", {
+      name: "bench",
+      upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-bench" },
+    });
     // The Messages surface needs an agent whose upstream speaks Anthropic's format (the same model).
-    const anthropicAgent = await admin<{ id: string }>(ours, "POST", "/agents", { name: "bench-an", upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-bench", format: "anthropic" } });
+    const anthropicAgent = await admin<{ id: string }>(ours, "POST", "/agents", {
+      name: "bench-an",
+      upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-bench", format: "anthropic" },
+    });
     // Keys with limits, so that the rate limiter and the daily token check run on every request.
     const limits = { requestsPerMinute: 60000, tokensPerDay: 1_000_000_000 };
     const key = await admin<{ key: string }>(ours, "POST", "/agents/bench/keys", limits);
@@ -187,84 +222,101 @@ async function main() {
 
     const results: Result[] = [];
     for (const surface of SURFACE_LIST) {
-    const ourKey: Record<string, string> = surface === "messages" ? { "x-api-key": anthropicKey.key } : { authorization: `Bearer ${key.key}` };
-    const targets: Target[] = [
-      { name: "direct (sim)", url: sim.url, headers: {}, injected: true, surface },
-      { name: BASE_TARGET, url: `${passthrough.url}/v1`, headers: {}, injected: true, pgid: passthrough.pgid, surface },
-      { name: "our endpoint", url: `${ours.url}/v1`, headers: ourKey, injected: false, pgid: ours.pgid, surface },
-    ];
-    if (second) targets.push({ name: AA_TARGET, url: `${second.url}/v1`, headers: {}, injected: true, pgid: second.pgid, surface });
-    for (const stream of [false, true]) {
-      for (const concurrency of CONCURRENCY) {
-        // Targets take turns in short windows (rotating the order each round), so load that drifts on a
-        // shared machine hits all three alike; percentiles are over the pooled samples of all rounds.
-        const runs: { target: Target; run: (seconds: number) => Promise<{ samples: Sample[]; errors: number; elapsed: number }>; samples: Sample[]; roundP50: number[]; errors: number; elapsed: number }[] = [];
-        for (const target of targets) runs.push({ target, run: await load(target, stream, concurrency, WARMUP), samples: [], roundP50: [], errors: 0, elapsed: 0 });
-        await admin(ours, "POST", "/serving/stats/reset");
-        const countedFrom = performance.now();
-        // CPU of each dev server while its target runs, less its idle rate (measured while the other
-        // targets run), per request: what one request costs that Worker, native work included.
-        const cpu = runs.map(() => ({ active: 0, activeMs: 0, idle: 0, idleMs: 0 }));
-        const cpuNow = () => runs.map((r) => (r.target.pgid === undefined ? 0 : groupCpuMs(r.target.pgid)));
-        for (let round = 0; round < ROUNDS; round++) {
-          for (let k = 0; k < runs.length; k++) {
-            const active = (k + round) % runs.length;
-            const r = runs[active]!;
-            const before = cpuNow();
-            const window = await r.run(SECONDS / ROUNDS);
-            const after = cpuNow();
-            for (const [i, c] of cpu.entries()) {
-              const used = (after[i] ?? 0) - (before[i] ?? 0);
-              if (i === active) {
-                c.active += used;
-                c.activeMs += window.elapsed * 1000;
-              } else {
-                c.idle += used;
-                c.idleMs += window.elapsed * 1000;
+      const ourKey: Record<string, string> =
+        surface === "messages" ? { "x-api-key": anthropicKey.key } : { authorization: `Bearer ${key.key}` };
+      const targets: Target[] = [
+        { name: "direct (sim)", url: sim.url, headers: {}, injected: true, surface },
+        { name: BASE_TARGET, url: `${passthrough.url}/v1`, headers: {}, injected: true, pgid: passthrough.pgid, surface },
+        { name: "our endpoint", url: `${ours.url}/v1`, headers: ourKey, injected: false, pgid: ours.pgid, surface },
+      ];
+      if (second) targets.push({ name: AA_TARGET, url: `${second.url}/v1`, headers: {}, injected: true, pgid: second.pgid, surface });
+      for (const stream of [false, true]) {
+        for (const concurrency of CONCURRENCY) {
+          // Targets take turns in short windows (rotating the order each round), so load that drifts on a
+          // shared machine hits all three alike; percentiles are over the pooled samples of all rounds.
+          const runs: {
+            target: Target;
+            run: (seconds: number) => Promise<{ samples: Sample[]; errors: number; elapsed: number }>;
+            samples: Sample[];
+            roundP50: number[];
+            errors: number;
+            elapsed: number;
+          }[] = [];
+          for (const target of targets)
+            runs.push({ target, run: await load(target, stream, concurrency, WARMUP), samples: [], roundP50: [], errors: 0, elapsed: 0 });
+          await admin(ours, "POST", "/serving/stats/reset");
+          const countedFrom = performance.now();
+          // CPU of each dev server while its target runs, less its idle rate (measured while the other
+          // targets run), per request: what one request costs that Worker, native work included.
+          const cpu = runs.map(() => ({ active: 0, activeMs: 0, idle: 0, idleMs: 0 }));
+          const cpuNow = () => runs.map((r) => (r.target.pgid === undefined ? 0 : groupCpuMs(r.target.pgid)));
+          for (let round = 0; round < ROUNDS; round++) {
+            for (let k = 0; k < runs.length; k++) {
+              const active = (k + round) % runs.length;
+              const r = runs[active]!;
+              const before = cpuNow();
+              const window = await r.run(SECONDS / ROUNDS);
+              const after = cpuNow();
+              for (const [i, c] of cpu.entries()) {
+                const used = (after[i] ?? 0) - (before[i] ?? 0);
+                if (i === active) {
+                  c.active += used;
+                  c.activeMs += window.elapsed * 1000;
+                } else {
+                  c.idle += used;
+                  c.idleMs += window.elapsed * 1000;
+                }
               }
+              r.samples.push(...window.samples);
+              r.roundP50.push(
+                pct(
+                  window.samples.map((x) => x.latency).sort((a, b) => a - b),
+                  50,
+                ),
+              );
+              r.errors += window.errors;
+              r.elapsed += window.elapsed;
             }
-            r.samples.push(...window.samples);
-            r.roundP50.push(pct(window.samples.map((x) => x.latency).sort((a, b) => a - b), 50));
-            r.errors += window.errors;
-            r.elapsed += window.elapsed;
           }
-        }
-        // Let the usage log's delayed flush land inside the counted window.
-        await new Promise((r) => setTimeout(r, FLUSH_DELAY_MS + 300));
-        const stats = await admin<{ d1: D1Counts }>(ours, "GET", "/serving/stats");
-        const wall = (performance.now() - countedFrom) / 1000;
-        for (const [index, r] of runs.entries()) {
-          const c = cpu[index]!;
-          const perRequest = r.target.pgid === undefined ? null : (c.active - (c.idle / Math.max(1, c.idleMs)) * c.activeMs) / Math.max(1, r.samples.length);
-          let d1 = "";
-          if (r.target.name === "our endpoint") {
-            const n = r.samples.length + r.errors;
-            const per = (x: number) => (x / n).toFixed(4);
-            // Reads are time-driven (key re-check every TTL/2), not request-driven: also give their rate.
-            d1 = `${per(stats.d1.roundTrips)} round trips/req over ${n} req; reads ${per(stats.d1.reads)}/req (${stats.d1.reads} in ${wall.toFixed(1)} s wall, one per ${(wall / Math.max(1, stats.d1.reads)).toFixed(1)} s); usage-log batches ${per(stats.d1.batches)}/req (${stats.d1.batches} batches, ${stats.d1.writes} write statements)`;
+          // Let the usage log's delayed flush land inside the counted window.
+          await new Promise((r) => setTimeout(r, FLUSH_DELAY_MS + 300));
+          const stats = await admin<{ d1: D1Counts }>(ours, "GET", "/serving/stats");
+          const wall = (performance.now() - countedFrom) / 1000;
+          for (const [index, r] of runs.entries()) {
+            const c = cpu[index]!;
+            const perRequest =
+              r.target.pgid === undefined
+                ? null
+                : (c.active - (c.idle / Math.max(1, c.idleMs)) * c.activeMs) / Math.max(1, r.samples.length);
+            let d1 = "";
+            if (r.target.name === "our endpoint") {
+              const n = r.samples.length + r.errors;
+              const per = (x: number) => (x / n).toFixed(4);
+              // Reads are time-driven (key re-check every TTL/2), not request-driven: also give their rate.
+              d1 = `${per(stats.d1.roundTrips)} round trips/req over ${n} req; reads ${per(stats.d1.reads)}/req (${stats.d1.reads} in ${wall.toFixed(1)} s wall, one per ${(wall / Math.max(1, stats.d1.reads)).toFixed(1)} s); usage-log batches ${per(stats.d1.batches)}/req (${stats.d1.batches} batches, ${stats.d1.writes} write statements)`;
+            }
+            const lat = r.samples.map((s) => s.latency).sort((a, b) => a - b);
+            const ttfb = r.samples.map((s) => s.ttfb).sort((a, b) => a - b);
+            results.push({
+              target: r.target.name,
+              mode: `${surface} ${stream ? "stream" : "json"}`,
+              concurrency,
+              n: r.samples.length,
+              errors: r.errors,
+              rps: r.samples.length / r.elapsed,
+              p50: pct(lat, 50),
+              p99: pct(lat, 99),
+              ttfb50: stream ? pct(ttfb, 50) : null,
+              ttfb99: stream ? pct(ttfb, 99) : null,
+              cpu: perRequest,
+              d1,
+              roundP50: r.roundP50,
+            });
+            const x = results.at(-1)!;
+            console.error(`${x.mode} c=${x.concurrency} ${x.target}: n=${x.n} p50=${x.p50.toFixed(2)} p99=${x.p99.toFixed(2)} ${x.d1}`);
           }
-          const lat = r.samples.map((s) => s.latency).sort((a, b) => a - b);
-          const ttfb = r.samples.map((s) => s.ttfb).sort((a, b) => a - b);
-          results.push({
-            target: r.target.name,
-            mode: `${surface} ${stream ? "stream" : "json"}`,
-            concurrency,
-            n: r.samples.length,
-            errors: r.errors,
-            rps: r.samples.length / r.elapsed,
-            p50: pct(lat, 50),
-            p99: pct(lat, 99),
-            ttfb50: stream ? pct(ttfb, 50) : null,
-            ttfb99: stream ? pct(ttfb, 99) : null,
-            cpu: perRequest,
-            d1,
-            roundP50: r.roundP50,
-          });
-          const x = results.at(-1)!;
-          console.error(`${x.mode} c=${x.concurrency} ${x.target}: n=${x.n} p50=${x.p50.toFixed(2)} p99=${x.p99.toFixed(2)} ${x.d1}`);
         }
       }
-    }
     }
 
     const f = (x: number | null) => (x === null ? "-" : x.toFixed(2));
@@ -285,10 +337,13 @@ async function main() {
       const ttfb = r.ttfb50 !== null && base.ttfb50 !== null ? `, ttfb p50 ${f(r.ttfb50 - base.ttfb50)} ms` : "";
       const cpu = r.cpu !== null && base.cpu !== null ? `, CPU ${f(r.cpu - base.cpu)} ms/req` : "";
       const who = r.target === AA_TARGET ? "A/A    " : "ours   ";
-      console.log(`  ${who} ${r.mode.padEnd(16)} c=${String(r.concurrency).padEnd(3)} p50 ${f(r.p50 - base.p50)} ms${rounds}, p99 ${f(r.p99 - base.p99)} ms${ttfb}${cpu}`);
+      console.log(
+        `  ${who} ${r.mode.padEnd(16)} c=${String(r.concurrency).padEnd(3)} p50 ${f(r.p50 - base.p50)} ms${rounds}, p99 ${f(r.p99 - base.p99)} ms${ttfb}${cpu}`,
+      );
     }
     console.log("\nD1 per request on our endpoint in the steady state (after warm-up):");
-    for (const r of results.filter((x) => x.target === "our endpoint")) console.log(`  ${r.mode.padEnd(16)} c=${String(r.concurrency).padEnd(3)} ${r.d1}`);
+    for (const r of results.filter((x) => x.target === "our endpoint"))
+      console.log(`  ${r.mode.padEnd(16)} c=${String(r.concurrency).padEnd(3)} ${r.d1}`);
   } finally {
     for (const stop of cleanups.reverse()) await stop().catch(() => undefined);
   }

@@ -84,9 +84,19 @@ async function benchEpoch(): Promise<void> {
       tools: [{ type: "code" }],
       maxTurns: 6,
     });
-    console.log(`training epoch with the code tool — ${samples} sim-tools-train samples × G=5, batch ${samples}, ${GROUPS_IN_FLIGHT} groups in flight, latency ${LATENCY_MS} ms ± 10%`);
+    console.log(
+      `training epoch with the code tool — ${samples} sim-tools-train samples × G=5, batch ${samples}, ${GROUPS_IN_FLIGHT} groups in flight, latency ${LATENCY_MS} ms ± 10%`,
+    );
     const started = performance.now();
-    const { id } = await api<{ id: string }>("POST", "/api/runs", { agent: "bench-tools", dataset: "sim-tools-train", epochs: 1, groupSize: 5, batchSize: samples, maxGroupsInFlight: GROUPS_IN_FLIGHT, seed: 1 });
+    const { id } = await api<{ id: string }>("POST", "/api/runs", {
+      agent: "bench-tools",
+      dataset: "sim-tools-train",
+      epochs: 1,
+      groupSize: 5,
+      batchSize: samples,
+      maxGroupsInFlight: GROUPS_IN_FLIGHT,
+      seed: 1,
+    });
     let run: RunView;
     for (;;) {
       run = await api<RunView>("GET", `/api/runs/${id}`);

@@ -32,7 +32,9 @@ async function main(): Promise<void> {
   const api = <T>(method: string, path: string, body?: unknown) => admin.request<T>(method, path.replace(/^\/api/, ""), { body });
   try {
     await api("POST", "/api/datasets/builtin/sim-train");
-    console.log(`bench:train — 1 epoch, ${SAMPLES} samples × G=5, batch ${SAMPLES}, ${GROUPS_IN_FLIGHT} groups in flight, wrangler dev + standalone simulated model`);
+    console.log(
+      `bench:train — 1 epoch, ${SAMPLES} samples × G=5, batch ${SAMPLES}, ${GROUPS_IN_FLIGHT} groups in flight, wrangler dev + standalone simulated model`,
+    );
     for (const latency of LATENCIES_MS) {
       const sim = await startSimServer({ latencyMs: latency, jitterMs: latency * 0.1 });
       try {

@@ -17,7 +17,19 @@
  */
 import { createServer } from "node:net";
 import { resolve } from "node:path";
-import { AdminApiError, adminClient, isFinished, pollUntil, type AdminClient, type Agent, type Evaluation, type LibraryVersion, type ProxyKey, type Run, type Sample } from "../cli/adminClient";
+import {
+  AdminApiError,
+  adminClient,
+  isFinished,
+  pollUntil,
+  type AdminClient,
+  type Agent,
+  type Evaluation,
+  type LibraryVersion,
+  type ProxyKey,
+  type Run,
+  type Sample,
+} from "../cli/adminClient";
 import { buildDashboard } from "./buildUi";
 import { ensureDevVars } from "./start/devVars";
 import { evaluationProgress, formatEvaluationVersion, meanTrail, runProgress } from "../cli/progress";
@@ -129,7 +141,9 @@ async function ensureSlices(api: AdminClient, p: Provider): Promise<void> {
   for (const [name, offset, limit] of slices) {
     if (await datasetExists(api, name)) continue;
     const page = await api.get<{ data: Sample[] }>(`/datasets/${p.builtin}/samples`, { offset, limit });
-    const jsonl = page.data.map((s) => JSON.stringify({ id: s.id, question: s.question, answer: s.answer, ...(s.extras ?? {}) })).join("\n");
+    const jsonl = page.data
+      .map((s) => JSON.stringify({ id: s.id, question: s.question, answer: s.answer, ...(s.extras ?? {}) }))
+      .join("\n");
     await api.request("POST", "/datasets", {
       query: { name, description: `rows ${offset}–${offset + page.data.length - 1} of ${p.builtin}` },
       raw: jsonl,
@@ -139,10 +153,20 @@ async function ensureSlices(api: AdminClient, p: Provider): Promise<void> {
 }
 
 async function evaluate(api: AdminClient, p: Provider, version: number | "none"): Promise<Evaluation> {
-  const { id } = await api.post<{ id: string }>("/evaluations", { agent: AGENT, dataset: p.test, versions: [version], k: 1, temperature: 0.7 });
+  const { id } = await api.post<{ id: string }>("/evaluations", {
+    agent: AGENT,
+    dataset: p.test,
+    versions: [version],
+    k: 1,
+    temperature: 0.7,
+  });
   const bar = evaluationProgress();
   try {
-    const e = await pollUntil(() => api.get<Evaluation>(`/evaluations/${id}`), (x) => isFinished(x.status), (x) => bar.update(x));
+    const e = await pollUntil(
+      () => api.get<Evaluation>(`/evaluations/${id}`),
+      (x) => isFinished(x.status),
+      (x) => bar.update(x),
+    );
     if (e.status !== "completed") throw new Error(`evaluation ${id} ended ${e.status}: ${e.error ?? "no reason given"}`);
     return e;
   } finally {
@@ -151,11 +175,22 @@ async function evaluate(api: AdminClient, p: Provider, version: number | "none")
 }
 
 async function train(api: AdminClient, p: Provider): Promise<Run> {
-  const { id } = await api.post<{ id: string }>("/runs", { agent: AGENT, dataset: p.train, epochs: 3, groupSize: 5, maxGroupsInFlight: 20, fromVersion: 0 });
+  const { id } = await api.post<{ id: string }>("/runs", {
+    agent: AGENT,
+    dataset: p.train,
+    epochs: 3,
+    groupSize: 5,
+    maxGroupsInFlight: 20,
+    fromVersion: 0,
+  });
   console.log(`  run ${id}`);
   const bar = runProgress();
   try {
-    const run = await pollUntil(() => api.get<Run>(`/runs/${id}`), (r) => isFinished(r.status), (r) => bar.update(r));
+    const run = await pollUntil(
+      () => api.get<Run>(`/runs/${id}`),
+      (r) => isFinished(r.status),
+      (r) => bar.update(r),
+    );
     if (run.status !== "completed") throw new Error(`run ${id} ended ${run.status}: ${run.error ?? run.reason ?? "no reason given"}`);
     return run;
   } finally {
@@ -185,24 +220,38 @@ function snippets(url: string, key: string, model: string, question: string): st
 }
 
 async function demo(api: AdminClient, dev: WranglerDev, p: Provider): Promise<void> {
-  const { agent, created } = await phase("agent", `agent '${AGENT}' on ${p.real ? `${p.baseUrl} (${p.model})` : "the simulated model sim-1 (sim://local)"}`, () => ensureAgent(api, p));
+  const { agent, created } = await phase(
+    "agent",
+    `agent '${AGENT}' on ${p.real ? `${p.baseUrl} (${p.model})` : "the simulated model sim-1 (sim://local)"}`,
+    () => ensureAgent(api, p),
+  );
   console.log(`  ${created ? "created" : "reused"} ${agent.id}`);
   let version = agent.activeVersion;
 
   if (version !== null && !RETRAIN) {
     console.log(`  already trained: library version ${version} is active (pass --retrain to run the demonstration again)`);
   } else {
-    await phase("data", p.real ? `data sets: ${p.train}, ${p.test} (slices of the built-in ${p.builtin})` : "built-in data sets sim-train and sim-test", async () => {
-      if (p.real) await ensureSlices(api, p);
-      else for (const name of [p.train, p.test]) console.log(`  ${name}: ${await loadBuiltin(api, name)}`);
-    });
-    const before = await phase("eval before", `evaluate the empty library on ${p.test} (Mean@1, temperature 0.7)`, () => evaluate(api, p, "none"));
+    await phase(
+      "data",
+      p.real ? `data sets: ${p.train}, ${p.test} (slices of the built-in ${p.builtin})` : "built-in data sets sim-train and sim-test",
+      async () => {
+        if (p.real) await ensureSlices(api, p);
+        else for (const name of [p.train, p.test]) console.log(`  ${name}: ${await loadBuiltin(api, name)}`);
+      },
+    );
+    const before = await phase("eval before", `evaluate the empty library on ${p.test} (Mean@1, temperature 0.7)`, () =>
+      evaluate(api, p, "none"),
+    );
     const run = await phase("train", `train 3 epochs on ${p.train} (G=5, 20 groups in flight)`, () => train(api, p));
     if (run.latestVersion === null) throw new Error("the run completed without producing a library version");
     version = run.latestVersion;
-    console.log(`  library version ${version} · Mean@G per batch ${meanTrail(run)} · groups kept ${run.groups.kept}, skipped ${run.groups.skipped}, dropped ${run.groups.dropped}`);
+    console.log(
+      `  library version ${version} · Mean@G per batch ${meanTrail(run)} · groups kept ${run.groups.kept}, skipped ${run.groups.skipped}, dropped ${run.groups.dropped}`,
+    );
     const after = await phase("eval after", `evaluate library version ${version} on ${p.test}`, () => evaluate(api, p, version ?? 0));
-    await phase("promote", `promote version ${version}`, () => api.post(`/agents/${AGENT}/promote`, { version, reason: "npm start demonstration" }));
+    await phase("promote", `promote version ${version}`, () =>
+      api.post(`/agents/${AGENT}/promote`, { version, reason: "npm start demonstration" }),
+    );
 
     const questions = before.progress.questions;
     console.log("");
@@ -211,7 +260,9 @@ async function demo(api: AdminClient, dev: WranglerDev, p: Provider): Promise<vo
     console.log(`  after:  ${formatEvaluationVersion(after, version)}  (library version ${version})`);
     if (!p.real) {
       const q = libraryQuality((await api.get<LibraryVersion>(`/agents/${AGENT}/library/versions/${version}`)).items);
-      console.log(`  library precision: ${q.fixing} of ${q.total} items fix a pitfall (${(q.precision * 100).toFixed(0)}%), ${q.tokens} tokens injected per request`);
+      console.log(
+        `  library precision: ${q.fixing} of ${q.total} items fix a pitfall (${(q.precision * 100).toFixed(0)}%), ${q.tokens} tokens injected per request`,
+      );
     }
   }
 

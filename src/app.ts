@@ -37,7 +37,10 @@ adminApp.get("/healthz", (c) => c.json({ ok: true }));
 adminApp.route("/auth", sessionRouter);
 adminApp.use("/api/*", adminAuth);
 // Data set uploads stream under their own, larger limit (MAX_UPLOAD_BYTES, src/core/datasetRows.ts).
-adminApp.use("/api/*", limitBody("MAX_ADMIN_BODY_BYTES", (c) => c.req.method === "POST" && c.req.path.replace(/\/+$/, "") === "/api/datasets"));
+adminApp.use(
+  "/api/*",
+  limitBody("MAX_ADMIN_BODY_BYTES", (c) => c.req.method === "POST" && c.req.path.replace(/\/+$/, "") === "/api/datasets"),
+);
 adminApp.route("/api", api);
 
 /** The OpenAI-compatible endpoint, in a router of its own: a chat request never walks the admin API's route table. */

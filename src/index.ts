@@ -12,6 +12,8 @@ export default {
   async scheduled(controller, env) {
     const r = await runScheduled(env, controller.scheduledTime);
     const failed = r.errors.length > 0 ? `; failed phases: ${r.errors.map((e) => e.phase).join(", ")}` : "";
-    console.log(`cron ${controller.cron}: started ${r.started.length}, skipped ${r.skipped.length}, recovered ${r.recovered.length}, purged ${r.purgedCaptures} captures${failed}`);
+    console.log(
+      `cron ${controller.cron}: started ${r.started.length}, skipped ${r.skipped.length}, recovered ${r.recovered.length}, purged ${r.purgedCaptures} captures${failed}`,
+    );
   },
 } satisfies ExportedHandler<Env>;

@@ -23,7 +23,7 @@ export class ProtocolWorkflow extends WorkflowEntrypoint<Env, ProtocolWorkflowPa
         if (state.done) finished = state;
         else await step.sleep(PROTOCOL_STEPS.sleep(i), state.pollSeconds * 1000);
       }
-      if (!finished || finished.status !== "completed") {
+      if (finished?.status !== "completed") {
         const error = finished ? `training run ${finished.status}` : "training run did not finish in time";
         await step.do(PROTOCOL_STEPS.fail, async () => {
           await finishProtocol(this.env, protocolId, error);
@@ -33,9 +33,13 @@ export class ProtocolWorkflow extends WorkflowEntrypoint<Env, ProtocolWorkflowPa
       }
       const version = finished.version;
       const eventType = (i: number) => evaluationDoneEvent(`${protocolId}-${i}`);
-      const ids = await step.do(PROTOCOL_STEPS.evaluate, () => startProtocolEvaluations(this.env, protocolId, event.instanceId, version, eventType));
+      const ids = await step.do(PROTOCOL_STEPS.evaluate, () =>
+        startProtocolEvaluations(this.env, protocolId, event.instanceId, version, eventType),
+      );
       await Promise.all(
-        ids.map((_, i) => step.waitForEvent(PROTOCOL_STEPS.wait(i), { type: eventType(i), timeout: PROTOCOL_EVAL_TIMEOUT }).catch(() => null)),
+        ids.map((_, i) =>
+          step.waitForEvent(PROTOCOL_STEPS.wait(i), { type: eventType(i), timeout: PROTOCOL_EVAL_TIMEOUT }).catch(() => null),
+        ),
       );
       await step.do(PROTOCOL_STEPS.finish, async () => {
         await finishProtocol(this.env, protocolId, null);

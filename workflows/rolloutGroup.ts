@@ -26,14 +26,16 @@ export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupPa
     const { step, count } = countSteps(engineStep);
     let outcome: string;
     try {
-      outcome = await step.do(GROUP_STEPS.group, GROUP_STEP_CONFIG, () => failFast(async () => {
-        const ctx = await loadRunContext(this.env, runId);
-        if (ctx.run.status === "cancelled") {
-          await recordDropped(ctx, g, [], "run cancelled");
-          return "dropped";
-        }
-        return runGroup(ctx, g, await cachedVersionItems(ctx.d, ctx.agent.id, g.libraryVersion));
-      }));
+      outcome = await step.do(GROUP_STEPS.group, GROUP_STEP_CONFIG, () =>
+        failFast(async () => {
+          const ctx = await loadRunContext(this.env, runId);
+          if (ctx.run.status === "cancelled") {
+            await recordDropped(ctx, g, [], "run cancelled");
+            return "dropped";
+          }
+          return runGroup(ctx, g, await cachedVersionItems(ctx.d, ctx.agent.id, g.libraryVersion));
+        }),
+      );
     } catch (error) {
       // The step failed for good (its retries are spent): the group is dropped with the reason.
       rethrowEngineAbort(error);

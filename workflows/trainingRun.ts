@@ -44,7 +44,11 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
         await markRunning(ctx.d, runId);
         // Only what the loop below reads: the tools (MCP schemas included) stay in D1, not in the step result.
         const { epochs, batchSize, seed, maxGroupsInFlight, budgetTokens } = ctx.params;
-        return { samples: await datasetSampleCount(ctx.d, ctx.run.datasetId), params: { epochs, batchSize, seed, maxGroupsInFlight, budgetTokens }, fromVersion: ctx.run.fromVersion ?? 0 };
+        return {
+          samples: await datasetSampleCount(ctx.d, ctx.run.datasetId),
+          params: { epochs, batchSize, seed, maxGroupsInFlight, budgetTokens },
+          fromVersion: ctx.run.fromVersion ?? 0,
+        };
       });
       const { params } = plan;
       let version = plan.fromVersion;
@@ -55,7 +59,9 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
           if (!check.go) return this.finish(step, runId, version, check.status, check.reason, steps(), check.error);
           for (const [wave, group] of splitBatches(samples, params.maxGroupsInFlight).entries()) {
             await step.do(TRAINING_STEPS.spawn(epoch, batch, wave), () =>
-              this.spawn(group.map((sampleIdx) => ({ runId, parentId: event.instanceId, epoch, batch, sampleIdx, libraryVersion: version }))),
+              this.spawn(
+                group.map((sampleIdx) => ({ runId, parentId: event.instanceId, epoch, batch, sampleIdx, libraryVersion: version })),
+              ),
             );
             const reported = await Promise.all(group.map((sampleIdx) => this.awaitGroup(step, runId, epoch, batch, sampleIdx, version)));
             groupSteps += reported.reduce((a, b) => a + b, 0);
@@ -70,7 +76,15 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
         }
       }
       const last = await step.do(TRAINING_STEPS.checkpoint(params.epochs + 1, 0), () => this.checkpoint(runId, params.epochs + 1, 0));
-      return this.finish(step, runId, version, last.go ? "completed" : last.status, last.go ? "finished all epochs" : last.reason, steps(), last.go ? undefined : last.error);
+      return this.finish(
+        step,
+        runId,
+        version,
+        last.go ? "completed" : last.status,
+        last.go ? "finished all epochs" : last.reason,
+        steps(),
+        last.go ? undefined : last.error,
+      );
     } catch (error) {
       rethrowEngineAbort(error);
       const message = error instanceof Error ? error.message : String(error);
@@ -103,9 +117,19 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
   }
 
   /** Waits for one group's report; returns the steps the group instance used (0 if it never reported). */
-  private async awaitGroup(step: WorkflowStep, runId: string, epoch: number, batch: number, sampleIdx: number, version: number): Promise<number> {
+  private async awaitGroup(
+    step: WorkflowStep,
+    runId: string,
+    epoch: number,
+    batch: number,
+    sampleIdx: number,
+    version: number,
+  ): Promise<number> {
     try {
-      const done = await step.waitForEvent<GroupDone>(TRAINING_STEPS.waitGroup(epoch, sampleIdx), { type: groupDoneEvent(epoch, sampleIdx), timeout: GROUP_TIMEOUT });
+      const done = await step.waitForEvent<GroupDone>(TRAINING_STEPS.waitGroup(epoch, sampleIdx), {
+        type: groupDoneEvent(epoch, sampleIdx),
+        timeout: GROUP_TIMEOUT,
+      });
       return done.payload.steps;
     } catch (error) {
       rethrowEngineAbort(error);
@@ -121,7 +145,15 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
   }
 
   /** `steps` counts this finish step too, so it is the run's total. */
-  private async finish(step: WorkflowStep, runId: string, version: number, status: "completed" | "cancelled" | "failed", reason: string, steps: { run: number; groups: number }, error?: string) {
+  private async finish(
+    step: WorkflowStep,
+    runId: string,
+    version: number,
+    status: "completed" | "cancelled" | "failed",
+    reason: string,
+    steps: { run: number; groups: number },
+    error?: string,
+  ) {
     await step.do(TRAINING_STEPS.finish, async () => {
       const ctx = await loadRunContext(this.env, runId);
       await finishRun(ctx.d, runId, status, { reason, error: error ?? null });

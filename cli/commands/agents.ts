@@ -50,7 +50,10 @@ export function showAgent(a: Agent): string {
   return fields([
     ["id", a.id],
     ["name", a.name],
-    ["upstream", `${a.upstream.baseUrl} (model ${a.upstream.model}${a.upstream.hasApiKey ? ", key stored" : a.upstream.apiKeySecret ? `, key in secret ${a.upstream.apiKeySecret}` : ""})`],
+    [
+      "upstream",
+      `${a.upstream.baseUrl} (model ${a.upstream.model}${a.upstream.hasApiKey ? ", key stored" : a.upstream.apiKeySecret ? `, key in secret ${a.upstream.apiKeySecret}` : ""})`,
+    ],
     ["verifier", a.verifier.kind],
     ["active version", a.activeVersion ?? "none"],
     ["system prompt", a.systemPrompt || "(empty)"],
@@ -83,7 +86,10 @@ export function agentsCommand(): Command {
       .requiredOption("--base-url <url>", "upstream OpenAI-compatible base URL, or sim://local")
       .requiredOption("--model <model>", "upstream model"),
   )
-    .addHelpText("after", '\nExample:\n  tfgrpo agents create math --base-url sim://local --model sim-1 --system-prompt "Answer in \\\\boxed{}."')
+    .addHelpText(
+      "after",
+      '\nExample:\n  tfgrpo agents create math --base-url sim://local --model sim-1 --system-prompt "Answer in \\\\boxed{}."',
+    )
     .action(async (name: string, o: AgentOptions, c: Command) => {
       const { api, json } = context(c);
       const agent = await api.post<Agent>("/agents", { name, ...body(o) });

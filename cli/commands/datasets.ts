@@ -96,7 +96,10 @@ export function datasetsCommand(): Command {
     .action(async (ref: string, o: { samples: number; offset: number }, c: Command) => {
       const { api, json } = context(c);
       const dataset = await api.get<Dataset>(`/datasets/${enc(ref)}`);
-      const samples = o.samples > 0 ? (await api.get<{ data: Sample[] }>(`/datasets/${enc(ref)}/samples`, { offset: o.offset, limit: o.samples })).data : [];
+      const samples =
+        o.samples > 0
+          ? (await api.get<{ data: Sample[] }>(`/datasets/${enc(ref)}/samples`, { offset: o.offset, limit: o.samples })).data
+          : [];
       out(json, { ...dataset, samples }, () =>
         [
           fields([

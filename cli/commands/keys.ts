@@ -58,7 +58,10 @@ export function keysCommand(): Command {
       const { api, json } = context(c);
       const res = await api.post<ResealReport>("/maintenance/reseal-keys", {});
       out(json, res, () =>
-        [`key ${res.keyId}: ${res.resealed} re-encrypted, ${res.alreadyCurrent} already current`, ...res.failed.map((f) => `FAILED ${f.agentId}: ${f.reason}`)].join("\n"),
+        [
+          `key ${res.keyId}: ${res.resealed} re-encrypted, ${res.alreadyCurrent} already current`,
+          ...res.failed.map((f) => `FAILED ${f.agentId}: ${f.reason}`),
+        ].join("\n"),
       );
       if (res.failed.length > 0) process.exitCode = 1;
     });

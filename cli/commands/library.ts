@@ -15,7 +15,9 @@ type Diff = {
 const provenanceText = (p: unknown): string => {
   const list = Array.isArray(p) ? p : p ? [p] : [];
   const last = list.at(-1) as { op?: string; epoch?: number | null; batch?: number | null } | undefined;
-  return last ? `${last.op ?? "?"}${last.epoch ? ` e${last.epoch}` : ""}${last.batch !== null && last.batch !== undefined ? `b${last.batch}` : ""}` : "";
+  return last
+    ? `${last.op ?? "?"}${last.epoch ? ` e${last.epoch}` : ""}${last.batch !== null && last.batch !== undefined ? `b${last.batch}` : ""}`
+    : "";
 };
 
 export function libraryCommand(): Command {
@@ -54,7 +56,8 @@ export function libraryCommand(): Command {
       let v = version;
       if (v === undefined) {
         const a = await api.get<Agent>(`/agents/${enc(agent)}`);
-        if (a.activeVersion === null) throw new CliError(`agent ${a.name} serves no library; name a version (tfgrpo library versions ${a.name})`);
+        if (a.activeVersion === null)
+          throw new CliError(`agent ${a.name} serves no library; name a version (tfgrpo library versions ${a.name})`);
         v = a.activeVersion;
       }
       const lib = await api.get<LibraryVersion>(`/agents/${enc(agent)}/library/versions/${v}`);
@@ -88,7 +91,9 @@ export function libraryCommand(): Command {
       const { api, json } = context(c);
       const d = await api.get<Diff>(`/agents/${enc(agent)}/library/diff`, { from, to });
       out(json, d, () => {
-        const lines = [`version ${d.from} → ${d.to}: ${d.added.length} added, ${d.updated.length} updated, ${d.deleted.length} deleted, ${d.unchanged} unchanged`];
+        const lines = [
+          `version ${d.from} → ${d.to}: ${d.added.length} added, ${d.updated.length} updated, ${d.deleted.length} deleted, ${d.unchanged} unchanged`,
+        ];
         for (const i of d.added) lines.push(`+ [${i.id}] ${i.name}: ${i.text}`);
         for (const u of d.updated) lines.push(`~ [${u.id}] ${u.before.name}: ${u.before.text}\n    → ${u.after.name}: ${u.after.text}`);
         for (const i of d.deleted) lines.push(`- [${i.id}] ${i.name}: ${i.text}`);

@@ -19,7 +19,10 @@ export function promoteCommand(): Command {
     .argument("[version]", "library version number, or none")
     .option("--reason <text>", "recorded with the decision")
     .option("--history", "list the agent's promotion decisions instead")
-    .addHelpText("after", "\nExamples:\n  tfgrpo promote math 3\n  tfgrpo promote math none --reason rollback\n  tfgrpo promote math --history")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  tfgrpo promote math 3\n  tfgrpo promote math none --reason rollback\n  tfgrpo promote math --history",
+    )
     .action(async (agent: string, version: string | undefined, o: { reason?: string; history?: boolean }, c: Command) => {
       const { api, json } = context(c);
       if (o.history || version === undefined) {
@@ -40,8 +43,15 @@ export function promoteCommand(): Command {
         return;
       }
       const v = versionRef(version);
-      const res = await api.post<Promotion>(`/agents/${enc(agent)}/promote`, { version: v === "none" ? 0 : v, ...(o.reason ? { reason: o.reason } : {}) });
-      out(json, res, () => `${agent}: serving ${res.toVersion === null ? "no library" : `version ${res.toVersion}`} (was ${res.fromVersion ?? "none"})`);
+      const res = await api.post<Promotion>(`/agents/${enc(agent)}/promote`, {
+        version: v === "none" ? 0 : v,
+        ...(o.reason ? { reason: o.reason } : {}),
+      });
+      out(
+        json,
+        res,
+        () => `${agent}: serving ${res.toVersion === null ? "no library" : `version ${res.toVersion}`} (was ${res.fromVersion ?? "none"})`,
+      );
     });
   return cmd;
 }

@@ -10,7 +10,11 @@ const ROOT = resolve(import.meta.dirname, "../..");
 
 export async function startSimProcess(options: { latencyMs?: number } = {}): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = await freePort();
-  const child = spawn("npx", ["tsx", "scripts/sim.ts", "--port", String(port), "--latency-ms", String(options.latencyMs ?? 0)], { cwd: ROOT, detached: true, stdio: "ignore" });
+  const child = spawn("npx", ["tsx", "scripts/sim.ts", "--port", String(port), "--latency-ms", String(options.latencyMs ?? 0)], {
+    cwd: ROOT,
+    detached: true,
+    stdio: "ignore",
+  });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   const url = `http://127.0.0.1:${port}/v1`;
   for (let i = 0; i < 200; i++) {

@@ -15,7 +15,7 @@ export function parseDevVars(text: string): Record<string, string> {
     const line = raw.trim();
     if (!line || line.startsWith("#")) continue;
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!m || !m[1]) continue;
+    if (!m?.[1]) continue;
     let value = (m[2] ?? "").trim();
     if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) value = value.slice(1, -1);
     vars[m[1]] = value;
@@ -42,7 +42,8 @@ export function ensureDevVars(path: string): { vars: DevVars; created: string[] 
   }
   if (created.length) {
     mkdirSync(dirname(path), { recursive: true });
-    const prefix = text === "" ? "# Local secrets for wrangler dev (gitignored); created by `npm start`.\n" : text.endsWith("\n") ? "" : "\n";
+    const prefix =
+      text === "" ? "# Local secrets for wrangler dev (gitignored); created by `npm start`.\n" : text.endsWith("\n") ? "" : "\n";
     writeFileSync(path, `${text}${prefix}${lines.join("\n")}\n`, { mode: 0o600 });
   }
   return { vars: { ADMIN_TOKEN: parsed.ADMIN_TOKEN ?? "", ENCRYPTION_KEY: parsed.ENCRYPTION_KEY ?? "" }, created };

@@ -47,7 +47,8 @@ export type SealingKey = { id: string; aes: CryptoKey; legacy: CryptoKey };
 export function encryptionKeyProblem(value: string): string | null {
   const bytes = decodeKeyBytes(value);
   if (!bytes) return "it is not base64 or hex (generate one with: openssl rand -base64 32)";
-  if (bytes.length < MIN_KEY_BYTES) return `it decodes to ${bytes.length} bytes; at least ${MIN_KEY_BYTES} random bytes are required (openssl rand -base64 32)`;
+  if (bytes.length < MIN_KEY_BYTES)
+    return `it decodes to ${bytes.length} bytes; at least ${MIN_KEY_BYTES} random bytes are required (openssl rand -base64 32)`;
   // 32 random bytes take about 30 distinct values; a repeated or patterned filler takes few.
   if (new Set(bytes).size < 16) return "its bytes are not random (generate one with: openssl rand -base64 32)";
   return null;
@@ -72,7 +73,10 @@ export async function sealingKey(value: string): Promise<SealingKey> {
   if (!bytes || bytes.length < MIN_KEY_BYTES) throw new Error("not a valid encryption key");
   const base = await crypto.subtle.importKey("raw", bytes, "HKDF", false, ["deriveKey", "deriveBits"]);
   const hkdf = (info: string) => ({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode(info) });
-  const aes = await crypto.subtle.deriveKey(hkdf("tfgrpo sealed secrets v1"), base, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+  const aes = await crypto.subtle.deriveKey(hkdf("tfgrpo sealed secrets v1"), base, { name: "AES-GCM", length: 256 }, false, [
+    "encrypt",
+    "decrypt",
+  ]);
   const id = toHex(new Uint8Array(await crypto.subtle.deriveBits(hkdf("tfgrpo key id"), base, 32)));
   return { id, aes, legacy: await legacyKey(value) };
 }
@@ -87,7 +91,11 @@ const associatedData = (ownerId: string) => encoder.encode(`tfgrpo:${ownerId}`);
 
 export async function sealSecret(plaintext: string, ownerId: string, key: SealingKey): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const cipher = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: associatedData(ownerId) }, key.aes, encoder.encode(plaintext));
+  const cipher = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: associatedData(ownerId) },
+    key.aes,
+    encoder.encode(plaintext),
+  );
   const out = new Uint8Array(iv.length + cipher.byteLength);
   out.set(iv, 0);
   out.set(new Uint8Array(cipher), iv.length);
@@ -103,13 +111,22 @@ export function sealedKeyId(sealed: string): string | null {
  * Opens a sealed secret with whichever of `keys` sealed it; throws when none did, or when the secret
  * was sealed for another owner. A legacy secret is tried with each key's legacy form.
  */
-export async function openSecret(sealed: string, ownerId: string, keys: readonly SealingKey[], legacySecrets: readonly CryptoKey[] = []): Promise<string> {
+export async function openSecret(
+  sealed: string,
+  ownerId: string,
+  keys: readonly SealingKey[],
+  legacySecrets: readonly CryptoKey[] = [],
+): Promise<string> {
   const id = sealedKeyId(sealed);
   if (id !== null) {
     const key = keys.find((k) => k.id === id);
     if (!key) throw new Error(`sealed with key ${id}, which is not configured`);
     const bytes = fromBase64(sealed.slice(SEALED_PREFIX.length + id.length + 1));
-    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.slice(0, 12), additionalData: associatedData(ownerId) }, key.aes, bytes.slice(12));
+    const plain = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: bytes.slice(0, 12), additionalData: associatedData(ownerId) },
+      key.aes,
+      bytes.slice(12),
+    );
     return new TextDecoder().decode(plain);
   }
   const bytes = fromBase64(sealed);

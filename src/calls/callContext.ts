@@ -6,7 +6,6 @@ import { anthropicSend } from "../llm/anthropic";
 import type { CallContext } from "./llmCall";
 import { CONNECTIONS_PER_INVOCATION, slots } from "../shared/limit";
 
-
 /**
  * How a run or an evaluation pays for LLM calls: the agent's upstream, billed to `ownerId` (the run or
  * evaluation id, which also namespaces the idempotency keys of its calls).

@@ -45,7 +45,10 @@ export const FORMAT_ATTEMPTS = 3;
  * or the last format error) is stored under the key, so a replayed Workflow step sees the same result.
  */
 export async function callLlm<T>(ctx: CallContext, spec: CallSpec<T>): Promise<Result<T>> {
-  const stored = ctx.preloaded && spec.key.startsWith(ctx.preloaded.prefix) ? ctx.preloaded.calls.get(spec.key) : await findCall(ctx.d, ctx.ownerId, spec.key);
+  const stored =
+    ctx.preloaded && spec.key.startsWith(ctx.preloaded.prefix)
+      ? ctx.preloaded.calls.get(spec.key)
+      : await findCall(ctx.d, ctx.ownerId, spec.key);
   if (stored) return stored.response === null ? { ok: false, error: stored.error ?? "unusable reply" } : spec.parse(stored.response);
 
   const usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
@@ -63,7 +66,15 @@ export async function callLlm<T>(ctx: CallContext, spec: CallSpec<T>): Promise<R
     usage.cachedTokens += reply.usage.cachedTokens;
     const parsed = spec.parse(reply.content);
     if (parsed.ok) {
-      await storeCall(ctx.d, { ownerId: ctx.ownerId, callKey: spec.key, stage: spec.stage, attempts, ...usage, response: reply.content, error: null });
+      await storeCall(ctx.d, {
+        ownerId: ctx.ownerId,
+        callKey: spec.key,
+        stage: spec.stage,
+        attempts,
+        ...usage,
+        response: reply.content,
+        error: null,
+      });
       return parsed;
     }
     lastError = parsed.error;

@@ -39,7 +39,8 @@ export async function reactRollout(ctx: CallContext, spec: ReactSpec): Promise<R
   return runReact(spec.messages, spec.maxTurns, {
     async turn(t, messages) {
       const key = `${spec.key}/t${t}`;
-      const stored = ctx.preloaded && key.startsWith(ctx.preloaded.prefix) ? ctx.preloaded.calls.get(key) : await findCall(ctx.d, ctx.ownerId, key);
+      const stored =
+        ctx.preloaded && key.startsWith(ctx.preloaded.prefix) ? ctx.preloaded.calls.get(key) : await findCall(ctx.d, ctx.ownerId, key);
       if (stored?.response) return replySchema(stored.response);
       const reply = await chatCompletion(
         ctx.send,
@@ -73,7 +74,9 @@ export async function reactRollout(ctx: CallContext, spec: ReactSpec): Promise<R
         // CPU or memory limit) the model gets an error instead (the outer bound of docs/tools.md).
         const retry = again?.state === "running" && (await retryToolCall(ctx.d, ctx.ownerId, key));
         if (!retry) {
-          const output = JSON.stringify({ error: `the ${call.function.name} call did not finish twice (its invocation was stopped); it was not run again` });
+          const output = JSON.stringify({
+            error: `the ${call.function.name} call did not finish twice (its invocation was stopped); it was not run again`,
+          });
           await finishToolCall(ctx.d, { ownerId: ctx.ownerId, callKey: key, output, isError: true, durationMs: 0 });
           return output;
         }
@@ -81,7 +84,13 @@ export async function reactRollout(ctx: CallContext, spec: ReactSpec): Promise<R
       const started = Date.now();
       const outcome = await spec.tools.call(call.function.name, call.function.arguments);
       const output = clip(outcome.output, STORED_TOOL_OUTPUT_BYTES);
-      await finishToolCall(ctx.d, { ownerId: ctx.ownerId, callKey: key, output, isError: outcome.isError, durationMs: Date.now() - started });
+      await finishToolCall(ctx.d, {
+        ownerId: ctx.ownerId,
+        callKey: key,
+        output,
+        isError: outcome.isError,
+        durationMs: Date.now() - started,
+      });
       return output;
     },
   });

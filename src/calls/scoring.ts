@@ -20,7 +20,12 @@ export async function scoreResponse(
   const verdict = await callLlm(ctx.call, {
     key: `${input.key}/judge`,
     stage: "judge",
-    messages: buildJudgePrompt({ question: input.question, reference: input.answer, response: input.response, objective: options.objective ?? ctx.agent.objective }),
+    messages: buildJudgePrompt({
+      question: input.question,
+      reference: input.answer,
+      response: input.response,
+      objective: options.objective ?? ctx.agent.objective,
+    }),
     temperature: 0,
     seed: deriveSeed(ctx.params.seed, "judge", input.key),
     parse: (text) => {

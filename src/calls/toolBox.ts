@@ -23,7 +23,12 @@ export function toolUrlProblem(env: Env, url: string): string | null {
 }
 
 function toolDeps(env: Env): ToolDeps {
-  return { executor, secret: (name) => envString(env, name), fetch: (input, init) => fetch(input, init), urlProblem: (url) => toolUrlProblem(env, url) };
+  return {
+    executor,
+    secret: (name) => envString(env, name),
+    fetch: (input, init) => fetch(input, init),
+    urlProblem: (url) => toolUrlProblem(env, url),
+  };
 }
 
 /** The tools a run or evaluation offers its rollouts (its MCP tools as stored with it); null when none. */

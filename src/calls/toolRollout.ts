@@ -13,7 +13,9 @@ export function fitTrajectory(messages: TrajectoryMessage[], budget = MAX_STORED
   let over = size() - budget;
   if (over <= 0) return messages;
   const out = messages.map((m) => ({ ...m }));
-  const tools = out.filter((m): m is Extract<TrajectoryMessage, { role: "tool" }> => m.role === "tool").sort((a, b) => b.content.length - a.content.length);
+  const tools = out
+    .filter((m): m is Extract<TrajectoryMessage, { role: "tool" }> => m.role === "tool")
+    .sort((a, b) => b.content.length - a.content.length);
   for (const m of tools) {
     if (over <= 0) break;
     const keep = Math.max(200, m.content.length - over - 100);

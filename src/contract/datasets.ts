@@ -30,7 +30,10 @@ export const builtinDatasetSchema = z
     description: z.string(),
     attribution: z.string(),
     rows: z.number().int(),
-    loaded: z.object({ id: z.string(), name: z.string() }).nullable().openapi({ description: "The data set already loaded under this name, if any" }),
+    loaded: z
+      .object({ id: z.string(), name: z.string() })
+      .nullable()
+      .openapi({ description: "The data set already loaded under this name, if any" }),
   })
   .openapi("BuiltinDataset");
 export type BuiltinDataset = z.infer<typeof builtinDatasetSchema>;

@@ -30,7 +30,13 @@ export const evaluationSchema = z
     runId: z.string().nullable(),
     status: z.string(),
     error: z.string().nullable(),
-    params: z.object({ k: z.number().int(), temperature: z.number(), seed: z.number().int(), chunkSize: z.number().int(), maxChunksInFlight: z.number().int() }),
+    params: z.object({
+      k: z.number().int(),
+      temperature: z.number(),
+      seed: z.number().int(),
+      chunkSize: z.number().int(),
+      maxChunksInFlight: z.number().int(),
+    }),
     versions: z.array(evaluationVersionSchema),
     progress: z.object({ questions: z.number().int(), scored: z.number().int(), total: z.number().int() }),
     comparisons: z.array(comparisonSchema),
@@ -56,4 +62,3 @@ export const evaluationRecoverySchema = z
     restarted: z.number().int(),
   })
   .openapi("EvaluationRecovery");
-

@@ -33,7 +33,11 @@ export const libraryVersionListSchema = z
   .openapi("LibraryVersionList");
 
 export const libraryVersionSchema = z
-  .object({ version: z.number().int(), items: z.array(experienceSchema), rendered: z.string().openapi({ description: "The library as it is injected" }) })
+  .object({
+    version: z.number().int(),
+    items: z.array(experienceSchema),
+    rendered: z.string().openapi({ description: "The library as it is injected" }),
+  })
   .openapi("LibraryVersion");
 export type LibraryVersion = z.infer<typeof libraryVersionSchema>;
 

@@ -32,4 +32,6 @@ export const promotionSchema = z
   .openapi("Promotion");
 export type Promotion = z.infer<typeof promotionSchema>;
 
-export const promotionListSchema = z.object({ active: z.number().int().nullable(), data: z.array(promotionSchema) }).openapi("PromotionList");
+export const promotionListSchema = z
+  .object({ active: z.number().int().nullable(), data: z.array(promotionSchema) })
+  .openapi("PromotionList");

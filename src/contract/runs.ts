@@ -4,7 +4,14 @@ import { operationSchema } from "../core/operations";
 
 /** Tokens and calls of one stage of a run or evaluation (rollout, summary, advantage, …). */
 export const stageUsageSchema = z
-  .object({ stage: z.string(), calls: z.number(), attempts: z.number(), promptTokens: z.number(), completionTokens: z.number(), cachedTokens: z.number() })
+  .object({
+    stage: z.string(),
+    calls: z.number(),
+    attempts: z.number(),
+    promptTokens: z.number(),
+    completionTokens: z.number(),
+    cachedTokens: z.number(),
+  })
   .openapi("StageUsage");
 export type StageUsage = z.infer<typeof stageUsageSchema>;
 
@@ -38,8 +45,12 @@ export const runParamsViewSchema = hyperparamsSchema
     timeoutMs: z.number().int(),
     tools: z.array(z.record(z.string(), z.unknown())),
     mcpTools: z
-      .array(z.object({ server: z.number().int(), name: z.string(), description: z.string(), parameters: z.record(z.string(), z.unknown()) }))
-      .openapi({ description: "MCP tools listed when the run started (server: index of its mcp spec in tools); every rollout offers these" }),
+      .array(
+        z.object({ server: z.number().int(), name: z.string(), description: z.string(), parameters: z.record(z.string(), z.unknown()) }),
+      )
+      .openapi({
+        description: "MCP tools listed when the run started (server: index of its mcp spec in tools); every rollout offers these",
+      }),
     maxTurns: z.number().int(),
     reflectionToolChars: z.number().int(),
   })
@@ -91,10 +102,9 @@ export const rolloutSchema = z
     reward: z.number(),
     critique: z.string().nullable(),
     summary: z.string().nullable(),
-    messages: z
-      .array(z.record(z.string(), z.unknown()))
-      .nullable()
-      .openapi({ description: "Trajectory of a tool-using rollout (OpenAI messages: assistant tool_calls, tool results); null for plain rollouts" }),
+    messages: z.array(z.record(z.string(), z.unknown())).nullable().openapi({
+      description: "Trajectory of a tool-using rollout (OpenAI messages: assistant tool_calls, tool results); null for plain rollouts",
+    }),
     toolCalls: z.number().int(),
   })
   .openapi("Rollout");

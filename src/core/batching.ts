@@ -57,7 +57,8 @@ export function seededShuffle(count: number, seed: number, epoch: number): numbe
 
 /** Consecutive batches of `batchSize`; the last one may be smaller. */
 export function splitBatches<T>(items: readonly T[], batchSize: number): T[][] {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`splitBatches: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`splitBatches: batchSize must be a positive integer, got ${batchSize}`);
   const batches: T[][] = [];
   for (let i = 0; i < items.length; i += batchSize) batches.push(items.slice(i, i + batchSize));
   return batches;

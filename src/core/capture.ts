@@ -7,7 +7,9 @@ function textOf(content: unknown): string {
   if (typeof content === "string") return content;
   if (Array.isArray(content)) {
     return content
-      .map((part: unknown) => (typeof part === "object" && part !== null && Reflect.get(part, "type") === "text" ? String(Reflect.get(part, "text") ?? "") : ""))
+      .map((part: unknown) =>
+        typeof part === "object" && part !== null && Reflect.get(part, "type") === "text" ? String(Reflect.get(part, "text") ?? "") : "",
+      )
       .filter((t) => t !== "")
       .join("\n");
   }
@@ -29,7 +31,9 @@ export function questionOf(request: unknown): string {
 function firstChoice(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return null;
   const choices: unknown = Reflect.get(value, "choices");
-  return Array.isArray(choices) ? choices.find((c: unknown) => typeof c === "object" && c !== null && (Reflect.get(c, "index") ?? 0) === 0) ?? null : null;
+  return Array.isArray(choices)
+    ? (choices.find((c: unknown) => typeof c === "object" && c !== null && (Reflect.get(c, "index") ?? 0) === 0) ?? null)
+    : null;
 }
 
 function parse(text: string): unknown {

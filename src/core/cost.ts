@@ -7,7 +7,8 @@ export function runCost(
 ): { usd: number; promptPerMTok: number; completionPerMTok: number } | null {
   const prompt = Number(prices.PRICE_PROMPT_PER_MTOK);
   const completion = Number(prices.PRICE_COMPLETION_PER_MTOK);
-  if (!prices.PRICE_PROMPT_PER_MTOK || !prices.PRICE_COMPLETION_PER_MTOK || !Number.isFinite(prompt) || !Number.isFinite(completion)) return null;
+  if (!prices.PRICE_PROMPT_PER_MTOK || !prices.PRICE_COMPLETION_PER_MTOK || !Number.isFinite(prompt) || !Number.isFinite(completion))
+    return null;
   const tokens = usage.reduce((acc, u) => ({ p: acc.p + u.promptTokens, c: acc.c + u.completionTokens }), { p: 0, c: 0 });
   return { usd: (tokens.p * prompt + tokens.c * completion) / 1_000_000, promptPerMTok: prompt, completionPerMTok: completion };
 }

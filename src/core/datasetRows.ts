@@ -45,9 +45,12 @@ const nonBlank = (what: string) => z.string().refine((s) => s.trim().length > 0,
 
 export const rowSchema = z.looseObject({
   id: z
-    .union([z.string().min(1, "id must not be empty").max(MAX_ID_CHARS, `id must be at most ${MAX_ID_CHARS} characters`), z.number().finite()], {
-      error: "id must be a string or a number",
-    })
+    .union(
+      [z.string().min(1, "id must not be empty").max(MAX_ID_CHARS, `id must be at most ${MAX_ID_CHARS} characters`), z.number().finite()],
+      {
+        error: "id must be a string or a number",
+      },
+    )
     .optional(),
   question: nonBlank("question"),
   // Optional: unlabelled samples train only in no-ground-truth mode (docs/learning.md); startRun checks.
@@ -55,6 +58,7 @@ export const rowSchema = z.looseObject({
 });
 
 /** UTF-8 length of a string without allocating (lone surrogates count as the 3 bytes of U+FFFD). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range is all of ASCII, control characters included
 const NON_ASCII = /[^\x00-\x7f]/;
 
 export function utf8Length(s: string): number {
@@ -275,7 +279,13 @@ export class RowValidator {
       return this.fail(raw.line, `duplicate id '${sampleId}'${how}, first used on line ${firstLine}`, "duplicate");
     }
     this.seen.set(sampleId, raw.line);
-    const row: SampleRow = { idx, sampleId, question, answer: answer === undefined ? "" : String(answer), extras: Object.keys(rest).length ? rest : null };
+    const row: SampleRow = {
+      idx,
+      sampleId,
+      question,
+      answer: answer === undefined ? "" : String(answer),
+      extras: Object.keys(rest).length ? rest : null,
+    };
     const encoded = encodeRow(row);
     if (encoded.bytes > MAX_ROW_BYTES) return this.fail(raw.line, `row is ${encoded.bytes} bytes stored; the limit is ${MAX_ROW_BYTES}`);
     return { row, encoded };

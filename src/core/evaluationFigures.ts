@@ -20,8 +20,15 @@ export const BOOTSTRAP_ITERATIONS = 2000;
  * `rewards.get(version)` maps a question index to its k rewards. Only questions scored for every
  * version enter the figures, so that every comparison is paired on the same questions.
  */
-export function evaluationFigures(versions: readonly number[], rewards: ReadonlyMap<number, ReadonlyMap<number, readonly number[]>>, k: number, seed: number): EvaluationFigures {
-  const common = [...(rewards.get(versions[0] ?? 0)?.keys() ?? [])].filter((q) => versions.every((v) => rewards.get(v)?.has(q))).sort((a, b) => a - b);
+export function evaluationFigures(
+  versions: readonly number[],
+  rewards: ReadonlyMap<number, ReadonlyMap<number, readonly number[]>>,
+  k: number,
+  seed: number,
+): EvaluationFigures {
+  const common = [...(rewards.get(versions[0] ?? 0)?.keys() ?? [])]
+    .filter((q) => versions.every((v) => rewards.get(v)?.has(q)))
+    .sort((a, b) => a - b);
   const perQuestion = (v: number) => common.map((q) => rewards.get(v)?.get(q) ?? []);
   const figures = versions.map((version) => {
     const groups = perQuestion(version);

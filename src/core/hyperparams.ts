@@ -48,4 +48,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 /** A run's or evaluation's seed; every LLM call's seed is derived from it. */
-export const seedSchema = z.number().int().min(0).max(2 ** 31 - 1);
+export const seedSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);

@@ -59,7 +59,11 @@ export function injectLibrary<M extends MessageLike>(
  * The Responses API's `instructions` (a string, or absent): the library merged into it like into a
  * system message's text; absent or empty instructions become the library alone.
  */
-export function injectInstructions(instructions: string | null | undefined, renderedLibrary: string, position: InjectPosition = "after"): string | null | undefined {
+export function injectInstructions(
+  instructions: string | null | undefined,
+  renderedLibrary: string,
+  position: InjectPosition = "after",
+): string | null | undefined {
   if (renderedLibrary === "") return instructions;
   return mergeText(instructions ?? "", renderedLibrary, position);
 }
@@ -73,7 +77,11 @@ export type SystemBlock = { type: string; text?: unknown } & Record<string, unkn
  * never added as a block of its own: the block keeps its `cache_control`, so a prompt-cache breakpoint
  * the client set on it still covers the library, which renders byte-for-byte the same every time.
  */
-export function injectSystem(system: string | readonly SystemBlock[] | null | undefined, renderedLibrary: string, position: InjectPosition = "after"): string | SystemBlock[] | null | undefined {
+export function injectSystem(
+  system: string | readonly SystemBlock[] | null | undefined,
+  renderedLibrary: string,
+  position: InjectPosition = "after",
+): string | SystemBlock[] | null | undefined {
   if (renderedLibrary === "") return Array.isArray(system) ? system.slice() : (system as string | null | undefined);
   if (typeof system === "string") return mergeText(system, renderedLibrary, position);
   if (!Array.isArray(system) || system.length === 0) return renderedLibrary;
@@ -82,7 +90,10 @@ export function injectSystem(system: string | readonly SystemBlock[] | null | un
   let index = blocks.findIndex(isText);
   if (position === "after") for (let i = blocks.length - 1; i > index; i--) if (isText(blocks[i] as SystemBlock)) index = i;
   // No text block to merge into (unusual): the library becomes the one text block.
-  if (index === -1) return position === "after" ? [...blocks, { type: "text", text: renderedLibrary }] : [{ type: "text", text: renderedLibrary }, ...blocks];
+  if (index === -1)
+    return position === "after"
+      ? [...blocks, { type: "text", text: renderedLibrary }]
+      : [{ type: "text", text: renderedLibrary }, ...blocks];
   const out = blocks.slice();
   const target = blocks[index] as SystemBlock;
   out[index] = { ...target, text: mergeText(target.text as string, renderedLibrary, position) };

@@ -1,4 +1,3 @@
-
 /** One learned experience. `id` (E1, E2, …) is stable across versions of an agent's library. */
 /** Which run, epoch, batch and operation made or changed an item (docs/architecture.md, "Library versions"). */
 export type Provenance = { runId: string | null; epoch: number | null; batch: number | null; op: string };
@@ -13,8 +12,7 @@ export type Experience = {
 };
 
 /** The fixed sentence that introduces the library wherever it is injected. */
-export const LIBRARY_INTRO =
-  "Experiences learned from earlier attempts at tasks like this one. Apply each one that fits the problem:";
+export const LIBRARY_INTRO = "Experiences learned from earlier attempts at tasks like this one. Apply each one that fits the problem:";
 
 /**
  * Character caps of an item (docs/security.md, "Experiences"): the word cap is a hyperparameter, but

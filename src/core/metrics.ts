@@ -51,7 +51,8 @@ export function bootstrapCI(perQuestion: readonly number[], opts: BootstrapOptio
   const iterations = opts.iterations ?? 2000;
   const level = opts.level ?? 0.95;
   if (!(level > 0 && level < 1)) throw new Error(`bootstrapCI: level must be in (0, 1), got ${level}`);
-  if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`bootstrapCI: iterations must be a positive integer, got ${iterations}`);
+  if (!Number.isInteger(iterations) || iterations < 1)
+    throw new Error(`bootstrapCI: iterations must be a positive integer, got ${iterations}`);
   const random = mulberry32(deriveSeed("bootstrap", opts.seed));
   const means = new Float64Array(iterations);
   for (let it = 0; it < iterations; it++) {
@@ -71,7 +72,10 @@ export function bootstrapCI(perQuestion: readonly number[], opts: BootstrapOptio
  */
 export function pairedBootstrapCI(a: readonly number[], b: readonly number[], opts: BootstrapOptions): { low: number; high: number } {
   if (a.length !== b.length) throw new Error(`pairedBootstrapCI: a has ${a.length} scores, b has ${b.length}; they must be paired`);
-  return bootstrapCI(a.map((x, i) => x - (b[i] as number)), opts);
+  return bootstrapCI(
+    a.map((x, i) => x - (b[i] as number)),
+    opts,
+  );
 }
 
 /** Linear-interpolated quantile of a sorted array (type 7, as in R and numpy's default). */

@@ -2,7 +2,10 @@ import { z } from "zod";
 import { MAX_NAME_CHARS, MAX_TEXT_CHARS, oneLine, wordCount, type Experience } from "./library";
 import { err, ok, type Result } from "./result";
 
-const itemId = z.string().trim().regex(/^E\d+$/, "expected an item id like E3");
+const itemId = z
+  .string()
+  .trim()
+  .regex(/^E\d+$/, "expected an item id like E3");
 /** One line, not empty, capped in characters (an over-long item is refused, never truncated). */
 const line = (max: number) =>
   z
@@ -85,11 +88,7 @@ export type ApplyResult = {
  * invalid plan throws before anything is built, because callers must have validated it already.
  * Word caps are not rechecked here (callers may apply an over-long plan on purpose before consolidating).
  */
-export function applyPlan(
-  items: readonly Experience[],
-  plan: readonly Operation[],
-  ctx: PlanContext & { highestId: number },
-): ApplyResult {
+export function applyPlan(items: readonly Experience[], plan: readonly Operation[], ctx: PlanContext & { highestId: number }): ApplyResult {
   const checked = validatePlan(plan, items, { maxExperiences: Number.POSITIVE_INFINITY, maxWords: Number.POSITIVE_INFINITY });
   if (!checked.ok) throw new Error(`applyPlan: invalid plan (validate before applying): ${checked.error}`);
   const { runId, epoch, batch } = ctx;

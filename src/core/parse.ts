@@ -51,8 +51,7 @@ export type ProposedExperience = { name: string; text: string };
 function experienceBlocks(text: string): string[] {
   const blocks: string[] = [];
   const open = /<experiences\b[^>]*>/gi;
-  let match: RegExpExecArray | null;
-  while ((match = open.exec(text)) !== null) {
+  for (let match = open.exec(text); match !== null; match = open.exec(text)) {
     const start = match.index + match[0].length;
     const rest = text.slice(start);
     const close = /<\/experiences\s*>/i.exec(rest);
@@ -80,15 +79,16 @@ function deriveName(text: string): string {
 
 /** Strips markdown emphasis and wrapping quotes that models add around names and sentences. */
 function clean(text: string): string {
-  return collapse(text.replace(/\*\*|__/g, "")).replace(/^["“'‘](.*)["”'’]$/, "$1").trim();
+  return collapse(text.replace(/\*\*|__/g, ""))
+    .replace(/^["“'‘](.*)["”'’]$/, "$1")
+    .trim();
 }
 
 function taggedItems(text: string): { name: string | undefined; text: string }[] {
   const items: { name: string | undefined; text: string }[] = [];
   // Items end at their closing tag, or (when it is missing) at the next item or the block's end.
   const re = /<experience\b([^>]*)>([\s\S]*?)(?=<\/experience\s*>|<experience\b|<\/experiences\s*>|$)/gi;
-  let match: RegExpExecArray | null;
-  while ((match = re.exec(text)) !== null) {
+  for (let match = re.exec(text); match !== null; match = re.exec(text)) {
     items.push({ name: nameAttribute(match[1] ?? ""), text: clean(match[2] ?? "") });
     if (match[0].length === 0) re.lastIndex++;
   }
@@ -117,7 +117,7 @@ function listedItems(block: string): { name: string | undefined; text: string }[
 /** A block with no items counts as "no experiences" only if it is essentially empty ("None."). */
 function isEmptyBlock(block: string): boolean {
   const stripped = block.replace(/<[^>]*>/g, " ").trim();
-  return stripped === "" || /^[(\[]?\s*(none|n\/a|nothing|no (new )?experiences?)\b[^.]*[.)\]]?\s*$/i.test(stripped);
+  return stripped === "" || /^[([]?\s*(none|n\/a|nothing|no (new )?experiences?)\b[^.]*[.)\]]?\s*$/i.test(stripped);
 }
 
 export function parseExperiences(text: string, opts: { max: number; maxWords: number }): Result<ProposedExperience[]> {
@@ -146,7 +146,8 @@ export function parseExperiences(text: string, opts: { max: number; maxWords: nu
     if (item.text === "") return err(`experience ${i + 1}${item.name ? ` "${item.name}"` : ""} has no text`);
     const name = item.name && item.name !== "" ? item.name : deriveName(item.text);
     if (name.length > MAX_NAME_CHARS) return err(`experience ${i + 1} name has ${name.length} characters > ${MAX_NAME_CHARS}`);
-    if (item.text.length > MAX_TEXT_CHARS) return err(`experience ${i + 1} "${name}" has ${item.text.length} characters > ${MAX_TEXT_CHARS}`);
+    if (item.text.length > MAX_TEXT_CHARS)
+      return err(`experience ${i + 1} "${name}" has ${item.text.length} characters > ${MAX_TEXT_CHARS}`);
     const nameWords = wordCount(name);
     if (nameWords > MAX_NAME_WORDS) return err(`experience ${i + 1} name "${name}" has ${nameWords} words > ${MAX_NAME_WORDS}`);
     const words = wordCount(item.text);
@@ -270,7 +271,11 @@ function normaliseOperation(raw: Record<string, unknown>): Record<string, unknow
   const id = out.id;
   if (typeof id === "number" && Number.isInteger(id)) out.id = `E${id}`;
   if (typeof id === "string") {
-    const bare = id.trim().replace(/^\[(.*)\]$/, "$1").trim().toUpperCase();
+    const bare = id
+      .trim()
+      .replace(/^\[(.*)\]$/, "$1")
+      .trim()
+      .toUpperCase();
     out.id = /^\d+$/.test(bare) ? `E${bare}` : bare;
   }
   return out;

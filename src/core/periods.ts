@@ -4,7 +4,8 @@ const HOUR_MS = 3_600_000;
 
 /** The period a moment falls in, for a schedule of every `everyHours` hours (periods since the epoch). */
 export function periodOf(nowMs: number, everyHours: number): number {
-  if (!Number.isInteger(everyHours) || everyHours < 1) throw new Error(`periodOf: everyHours must be a positive integer, got ${everyHours}`);
+  if (!Number.isInteger(everyHours) || everyHours < 1)
+    throw new Error(`periodOf: everyHours must be a positive integer, got ${everyHours}`);
   return Math.floor(nowMs / (everyHours * HOUR_MS));
 }
 

@@ -19,7 +19,12 @@ export const gateConfigSchema = z
     temperature: z.number().min(0).max(2).default(0.3),
     margin: z.number().min(0).max(1).default(0.02),
     requireSignificant: z.boolean().default(false),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1),
   })
   .strict();
 export type GateConfig = z.infer<typeof gateConfigSchema>;
@@ -45,9 +50,16 @@ export const CAPTURE_OFF: CaptureConfig = { enabled: false, retentionDays: 30, f
 export const scheduleConfigSchema = z
   .object({
     enabled: z.boolean().default(true),
-    everyHours: z.number().int().min(1).max(24 * 30),
+    everyHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30),
     trainingDataset: z.string().min(1).max(200).optional(),
-    captures: z.object({ days: z.number().int().min(1).max(365) }).strict().optional(),
+    captures: z
+      .object({ days: z.number().int().min(1).max(365) })
+      .strict()
+      .optional(),
     hyperparams: partialHyperparamsSchema.optional(),
   })
   .strict()

@@ -50,7 +50,10 @@ function groundTruthBlock(answer: string | null, reward: number | null, critique
 
 /** Stage 4: one call per rollout of a kept group. */
 export function summaryPrompt(input: SummaryInput): ChatMessage[] {
-  const where = input.answer === null ? "the step where it went wrong (if it did), judged by the soundness of its reasoning and tool use" : "the step where it went wrong (if it did) compared with the reference answer";
+  const where =
+    input.answer === null
+      ? "the step where it went wrong (if it did), judged by the soundness of its reasoning and tool use"
+      : "the step where it went wrong (if it did) compared with the reference answer";
   return [
     { role: "system", content: REVIEWER_SYSTEM },
     {
@@ -183,7 +186,10 @@ export type BatchUpdateInput = {
 /** Stage 7: one call per batch that consolidates every group's proposals into a net plan. */
 export function batchUpdatePrompt(input: BatchUpdateInput): ChatMessage[] {
   const proposals = input.proposals
-    .map((p, i) => `${i + 1}. (${p.group === null ? "credit record" : `group ${p.group}`}) ${JSON.stringify({ op: p.op, id: p.id, name: p.name, text: p.text, reason: p.reason })}`)
+    .map(
+      (p, i) =>
+        `${i + 1}. (${p.group === null ? "credit record" : `group ${p.group}`}) ${JSON.stringify({ op: p.op, id: p.id, name: p.name, text: p.text, reason: p.reason })}`,
+    )
     .join("\n");
   const record = input.library.filter((item) => item.stats).map((item) => `[${item.id}] ${formatStats(item.stats ?? ZERO_STATS)}`);
   const stats = record.length === 0 ? "" : `\n\nCredit record of the library items (from the reviewers' critiques):\n${record.join("\n")}`;

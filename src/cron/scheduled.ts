@@ -36,7 +36,15 @@ export type ScheduledReport = {
 
 export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledReport> {
   const d = db(env.DB);
-  const report: ScheduledReport = { purgedCaptures: 0, retention: null, purgedIdempotencyKeys: 0, errors: [], recovered: [], started: [], skipped: [] };
+  const report: ScheduledReport = {
+    purgedCaptures: 0,
+    retention: null,
+    purgedIdempotencyKeys: 0,
+    errors: [],
+    recovered: [],
+    started: [],
+    skipped: [],
+  };
   const now = new Date(nowMs).toISOString();
   // Each phase on its own: one that fails is logged and reported, and never keeps the others from running.
   const phase = async (name: ScheduledReport["errors"][number]["phase"], work: () => Promise<void>) => {
@@ -83,7 +91,10 @@ async function scheduleDue(env: Env, d: Db, nowMs: number, report: ScheduledRepo
         continue;
       }
       const fb = await findDataset(d, feedbackDatasetName(agent.name));
-      const sources = [train ? `${train.name} plus approved feedback` : null, schedule.captures ? `captured exchanges of the last ${schedule.captures.days} day(s), unlabelled` : null];
+      const sources = [
+        train ? `${train.name} plus approved feedback` : null,
+        schedule.captures ? `captured exchanges of the last ${schedule.captures.days} day(s), unlabelled` : null,
+      ];
       const snapshot = await snapshotDataset(
         d,
         {
@@ -92,7 +103,13 @@ async function scheduleDue(env: Env, d: Db, nowMs: number, report: ScheduledRepo
         },
         train?.id ?? null,
         fb && fb.source === "feedback" && train ? fb.id : null,
-        schedule.captures ? { agentId: agent.id, since: new Date(nowMs - schedule.captures.days * 24 * 3_600_000).toISOString(), now: new Date(nowMs).toISOString() } : null,
+        schedule.captures
+          ? {
+              agentId: agent.id,
+              since: new Date(nowMs - schedule.captures.days * 24 * 3_600_000).toISOString(),
+              now: new Date(nowMs).toISOString(),
+            }
+          : null,
       );
       const dataset = await findDataset(d, snapshot.id);
       if (!dataset || dataset.sampleCount === 0) {
@@ -107,8 +124,20 @@ async function scheduleDue(env: Env, d: Db, nowMs: number, report: ScheduledRepo
         fromVersion: agent.activeVersion ?? 0,
         kind: "scheduled",
       });
-      await updateScheduledRun(d, agent.id, period, { status: "started", runId: run.id, datasetId: dataset.id, feedbackSamples: snapshot.feedbackSamples });
-      report.started.push({ agentId: agent.id, period, runId: run.id, datasetId: dataset.id, feedbackSamples: snapshot.feedbackSamples, capturedSamples: snapshot.capturedSamples });
+      await updateScheduledRun(d, agent.id, period, {
+        status: "started",
+        runId: run.id,
+        datasetId: dataset.id,
+        feedbackSamples: snapshot.feedbackSamples,
+      });
+      report.started.push({
+        agentId: agent.id,
+        period,
+        runId: run.id,
+        datasetId: dataset.id,
+        feedbackSamples: snapshot.feedbackSamples,
+        capturedSamples: snapshot.capturedSamples,
+      });
     } catch (error) {
       await skip(`could not start: ${error instanceof Error ? error.message : String(error)}`, "failed");
     }
@@ -119,5 +148,11 @@ async function scheduleDue(env: Env, d: Db, nowMs: number, report: ScheduledRepo
 async function recoverAfterStale(env: Env, d: Db, nowMs: number): Promise<ScheduledReport["recovered"]> {
   const raw = Number(envString(env, "STALE_RUN_MINUTES"));
   const minutes = Number.isFinite(raw) && raw > 0 ? raw : DEFAULT_STALE_MINUTES;
-  return recoverStalled(env, d, new Date(nowMs - minutes * 60_000).toISOString(), `no progress for over ${minutes} minutes`, MAX_RECOVERIES_PER_TICK);
+  return recoverStalled(
+    env,
+    d,
+    new Date(nowMs - minutes * 60_000).toISOString(),
+    `no progress for over ${minutes} minutes`,
+    MAX_RECOVERIES_PER_TICK,
+  );
 }

@@ -7,7 +7,11 @@ export type NewAgentRow = typeof agents.$inferInsert;
 
 /** `ref` is an agent id or its name. */
 export async function findAgent(d: Db, ref: string): Promise<AgentRow | undefined> {
-  return d.select().from(agents).where(or(eq(agents.id, ref), eq(agents.name, ref))).get();
+  return d
+    .select()
+    .from(agents)
+    .where(or(eq(agents.id, ref), eq(agents.name, ref)))
+    .get();
 }
 
 export async function findAgentByName(d: Db, name: string): Promise<AgentRow | undefined> {
@@ -40,7 +44,11 @@ export async function deleteAgent(d: Db, id: string): Promise<void> {
 
 /** Agents holding a sealed upstream key: id and ciphertext only. */
 export async function agentsWithSealedKeys(d: Db): Promise<{ id: string; cipher: string }[]> {
-  const rows = await d.select({ id: agents.id, cipher: agents.upstreamKeyCipher }).from(agents).where(isNotNull(agents.upstreamKeyCipher)).all();
+  const rows = await d
+    .select({ id: agents.id, cipher: agents.upstreamKeyCipher })
+    .from(agents)
+    .where(isNotNull(agents.upstreamKeyCipher))
+    .all();
   return rows.flatMap((r) => (r.cipher === null ? [] : [{ id: r.id, cipher: r.cipher }]));
 }
 

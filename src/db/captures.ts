@@ -22,10 +22,18 @@ export async function insertCapture(d: Db, row: typeof captures.$inferInsert): P
 }
 
 export async function findCapture(d: Db, agentId: string, requestId: string): Promise<CaptureRow | undefined> {
-  return d.select().from(captures).where(and(eq(captures.agentId, agentId), eq(captures.requestId, requestId))).get();
+  return d
+    .select()
+    .from(captures)
+    .where(and(eq(captures.agentId, agentId), eq(captures.requestId, requestId)))
+    .get();
 }
 
-export async function labelCapture(d: Db, requestId: string, label: { reward: number | null; answer: string | null; comment: string | null }): Promise<void> {
+export async function labelCapture(
+  d: Db,
+  requestId: string,
+  label: { reward: number | null; answer: string | null; comment: string | null },
+): Promise<void> {
   await d
     .update(captures)
     .set({ ...label, labelledAt: new Date().toISOString() })
@@ -33,7 +41,10 @@ export async function labelCapture(d: Db, requestId: string, label: { reward: nu
 }
 
 export async function insertFeedback(d: Db, row: Omit<typeof feedback.$inferInsert, "id">): Promise<FeedbackRow> {
-  const [created] = await d.insert(feedback).values({ id: newId("fb"), ...row }).returning();
+  const [created] = await d
+    .insert(feedback)
+    .values({ id: newId("fb"), ...row })
+    .returning();
   if (!created) throw new Error("insert returned no row");
   return created;
 }
@@ -54,7 +65,14 @@ export async function ensureFeedbackDataset(d: Db, agentName: string): Promise<D
   const name = feedbackDatasetName(agentName);
   await d
     .insert(datasets)
-    .values({ id: newId("ds"), name, source: "feedback", description: `Labelled feedback on captured requests of agent ${agentName}.`, sampleCount: 0, state: "ready" })
+    .values({
+      id: newId("ds"),
+      name,
+      source: "feedback",
+      description: `Labelled feedback on captured requests of agent ${agentName}.`,
+      sampleCount: 0,
+      state: "ready",
+    })
     .onConflictDoNothing({ target: datasets.name });
   const row = await d.select().from(datasets).where(eq(datasets.name, name)).get();
   return row && row.source === "feedback" && row.state === "ready" ? row : null;
@@ -64,7 +82,11 @@ export async function ensureFeedbackDataset(d: Db, agentName: string): Promise<D
  * Adds (or relabels) one sample of a feedback data set, keyed by the request id, and refreshes the
  * set's count — one D1 batch. New samples take the next position; a relabel keeps its position.
  */
-export async function upsertFeedbackSample(d: Db, datasetId: string, sample: { sampleId: string; question: string; answer: string; extras: Record<string, unknown> }): Promise<void> {
+export async function upsertFeedbackSample(
+  d: Db,
+  datasetId: string,
+  sample: { sampleId: string; question: string; answer: string; extras: Record<string, unknown> },
+): Promise<void> {
   const c = d.$client;
   await c.batch([
     c
@@ -88,13 +110,22 @@ export async function countKeyFeedbackSince(d: Db, keyId: string, sinceIso: stri
   return row?.n ?? 0;
 }
 
-export async function listFeedback(d: Db, agentId: string, status: FeedbackRow["status"] | undefined, limit: number): Promise<FeedbackRow[]> {
+export async function listFeedback(
+  d: Db,
+  agentId: string,
+  status: FeedbackRow["status"] | undefined,
+  limit: number,
+): Promise<FeedbackRow[]> {
   const where = status ? and(eq(feedback.agentId, agentId), eq(feedback.status, status)) : eq(feedback.agentId, agentId);
   return d.select().from(feedback).where(where).orderBy(desc(feedback.createdAt)).limit(limit).all();
 }
 
 export async function findFeedback(d: Db, agentId: string, id: string): Promise<FeedbackRow | undefined> {
-  return d.select().from(feedback).where(and(eq(feedback.agentId, agentId), eq(feedback.id, id))).get();
+  return d
+    .select()
+    .from(feedback)
+    .where(and(eq(feedback.agentId, agentId), eq(feedback.id, id)))
+    .get();
 }
 
 /** Moves a pending row to its decision; false when it was no longer pending (decided concurrently). */

@@ -15,8 +15,16 @@ const isReady = eq(datasets.state, "ready");
 /** A ready data set by id or name (ids win); uploads still loading are invisible. */
 export async function findDataset(d: Db, ref: string): Promise<DatasetRow | undefined> {
   return (
-    (await d.select().from(datasets).where(and(eq(datasets.id, ref), isReady)).get()) ??
-    (await d.select().from(datasets).where(and(eq(datasets.name, ref), isReady)).get())
+    (await d
+      .select()
+      .from(datasets)
+      .where(and(eq(datasets.id, ref), isReady))
+      .get()) ??
+    (await d
+      .select()
+      .from(datasets)
+      .where(and(eq(datasets.name, ref), isReady))
+      .get())
   );
 }
 
@@ -87,7 +95,12 @@ async function discard(d: Db, datasetId: string): Promise<void> {
  * The name is claimed before `text` is first read, so a taken name costs no body reading; a name
  * stays taken while its upload is loading.
  */
-export async function createDataset(d: Db, meta: DatasetMeta, format: UploadFormat, text: AsyncIterable<string>): Promise<CreateDatasetOutcome> {
+export async function createDataset(
+  d: Db,
+  meta: DatasetMeta,
+  format: UploadFormat,
+  text: AsyncIterable<string>,
+): Promise<CreateDatasetOutcome> {
   await purgeStaleLoading(d);
   const [created] = await d
     .insert(datasets)
@@ -115,7 +128,12 @@ export async function createDataset(d: Db, meta: DatasetMeta, format: UploadForm
 
     if (!validator.ok) {
       await discard(d, datasetId);
-      return { ok: false, reason: "invalid_rows", message: describeRowIssues(validator, format), duplicatesOnly: validator.duplicateCount === validator.issueCount };
+      return {
+        ok: false,
+        reason: "invalid_rows",
+        message: describeRowIssues(validator, format),
+        duplicatesOnly: validator.duplicateCount === validator.issueCount,
+      };
     }
     if (validator.rowCount === 0) {
       await discard(d, datasetId);
@@ -144,7 +162,9 @@ export async function createDataset(d: Db, meta: DatasetMeta, format: UploadForm
       await discard(d, datasetId);
     } catch (cleanupError) {
       // Left 'loading', it stays invisible and purgeStaleLoading removes it later.
-      console.error(`data set ${datasetId}: clean-up after a failed upload failed: ${cleanupError instanceof Error ? cleanupError.message : String(cleanupError)}`);
+      console.error(
+        `data set ${datasetId}: clean-up after a failed upload failed: ${cleanupError instanceof Error ? cleanupError.message : String(cleanupError)}`,
+      );
     }
     throw e;
   }
@@ -152,7 +172,11 @@ export async function createDataset(d: Db, meta: DatasetMeta, format: UploadForm
 
 /** The sample at position `idx` of a data set (positions are 0-based, in upload order). */
 export async function sampleAt(d: Db, datasetId: string, idx: number): Promise<SampleRecord | undefined> {
-  return d.select().from(samples).where(and(eq(samples.datasetId, datasetId), eq(samples.idx, idx))).get();
+  return d
+    .select()
+    .from(samples)
+    .where(and(eq(samples.datasetId, datasetId), eq(samples.idx, idx)))
+    .get();
 }
 
 export async function datasetSampleCount(d: Db, datasetId: string): Promise<number> {

@@ -89,9 +89,7 @@ export function versionStatements(
   version: { agentId: string; version: number; parentVersion: number | null; runId: string | null; originKey: string; note: string },
   items: readonly Experience[],
 ): BatchItem<"sqlite">[] {
-  const statements: BatchItem<"sqlite">[] = [
-    d.insert(libraryVersions).values({ ...version, itemCount: items.length }),
-  ];
+  const statements: BatchItem<"sqlite">[] = [d.insert(libraryVersions).values({ ...version, itemCount: items.length })];
   for (let i = 0; i < items.length; i += ITEMS_PER_STATEMENT) {
     const chunk = items.slice(i, i + ITEMS_PER_STATEMENT).map((item, j) => ({
       agentId: version.agentId,

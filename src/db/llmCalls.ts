@@ -5,7 +5,11 @@ import { llmCalls } from "./schema";
 export type LlmCallRow = typeof llmCalls.$inferSelect;
 
 export async function findCall(d: Db, ownerId: string, callKey: string): Promise<LlmCallRow | undefined> {
-  return d.select().from(llmCalls).where(and(eq(llmCalls.ownerId, ownerId), eq(llmCalls.callKey, callKey))).get();
+  return d
+    .select()
+    .from(llmCalls)
+    .where(and(eq(llmCalls.ownerId, ownerId), eq(llmCalls.callKey, callKey)))
+    .get();
 }
 
 /** Every stored call of an owner whose key starts with `prefix` (one range scan of the primary key). */
@@ -22,7 +26,14 @@ export async function storeCall(d: Db, row: typeof llmCalls.$inferInsert): Promi
   await d.insert(llmCalls).values(row).onConflictDoNothing();
 }
 
-export type StageUsage = { stage: string; calls: number; attempts: number; promptTokens: number; completionTokens: number; cachedTokens: number };
+export type StageUsage = {
+  stage: string;
+  calls: number;
+  attempts: number;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+};
 
 export async function usageByStage(d: Db, ownerId: string): Promise<StageUsage[]> {
   return d

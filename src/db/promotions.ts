@@ -6,7 +6,13 @@ export type PromotionRow = typeof promotions.$inferSelect;
 export type NewPromotionRow = typeof promotions.$inferInsert;
 
 export async function listPromotions(d: Db, agentId: string, limit = 100): Promise<PromotionRow[]> {
-  return d.select().from(promotions).where(eq(promotions.agentId, agentId)).orderBy(desc(promotions.createdAt), desc(promotions.id)).limit(limit).all();
+  return d
+    .select()
+    .from(promotions)
+    .where(eq(promotions.agentId, agentId))
+    .orderBy(desc(promotions.createdAt), desc(promotions.id))
+    .limit(limit)
+    .all();
 }
 
 export async function findPromotion(d: Db, id: string): Promise<PromotionRow | undefined> {
@@ -15,7 +21,10 @@ export async function findPromotion(d: Db, id: string): Promise<PromotionRow | u
 
 /** Records a decision that changes nothing (a refusal); a replay with the same id is ignored. */
 export async function recordRefusal(d: Db, row: Omit<NewPromotionRow, "decision">): Promise<void> {
-  await d.insert(promotions).values({ ...row, decision: "refused" }).onConflictDoNothing();
+  await d
+    .insert(promotions)
+    .values({ ...row, decision: "refused" })
+    .onConflictDoNothing();
 }
 
 /**
@@ -47,7 +56,18 @@ export async function promote(
                 case when changes() > 0 then ?9 else 'the active version changed while the candidate was being evaluated' end, ?10
          where not exists (select 1 from promotions where id = ?1)`,
       )
-      .bind(row.id, row.agentId, row.decidedBy, row.fromVersion, row.toVersion, row.runId ?? null, row.evaluationId ?? null, figures, reason, now),
+      .bind(
+        row.id,
+        row.agentId,
+        row.decidedBy,
+        row.fromVersion,
+        row.toVersion,
+        row.runId ?? null,
+        row.evaluationId ?? null,
+        figures,
+        reason,
+        now,
+      ),
   ]);
   const stored = await findPromotion(d, row.id);
   if (!stored) throw new Error(`promotion ${row.id} was not recorded`);

@@ -15,5 +15,8 @@ export async function findProtocol(d: Db, id: string): Promise<ProtocolRow | und
 }
 
 export async function updateProtocol(d: Db, id: string, patch: Partial<typeof protocols.$inferInsert>): Promise<void> {
-  await d.update(protocols).set({ ...patch, updatedAt: new Date().toISOString() }).where(eq(protocols.id, id));
+  await d
+    .update(protocols)
+    .set({ ...patch, updatedAt: new Date().toISOString() })
+    .where(eq(protocols.id, id));
 }

@@ -11,13 +11,21 @@ export async function activeRunCount(d: Db, where: { agentId?: string; datasetId
   const conditions = [inArray(runs.status, [...ACTIVE_RUN_STATUSES])];
   if (where.agentId) conditions.push(eq(runs.agentId, where.agentId));
   if (where.datasetId) conditions.push(eq(runs.datasetId, where.datasetId));
-  const row = await d.select({ n: sql<number>`count(*)` }).from(runs).where(and(...conditions)).get();
+  const row = await d
+    .select({ n: sql<number>`count(*)` })
+    .from(runs)
+    .where(and(...conditions))
+    .get();
   return row?.n ?? 0;
 }
 
 /** The agent's run in progress, if any (at most one: see the runs_one_active_per_agent index). */
 export async function activeRunOf(d: Db, agentId: string): Promise<string | null> {
-  const row = await d.select({ id: runs.id }).from(runs).where(and(eq(runs.agentId, agentId), inArray(runs.status, [...ACTIVE_RUN_STATUSES]))).get();
+  const row = await d
+    .select({ id: runs.id })
+    .from(runs)
+    .where(and(eq(runs.agentId, agentId), inArray(runs.status, [...ACTIVE_RUN_STATUSES])))
+    .get();
   return row?.id ?? null;
 }
 
@@ -30,7 +38,8 @@ export async function insertRun(d: Db, row: typeof runs.$inferInsert): Promise<R
     [created] = await d.insert(runs).values(row).returning();
   } catch (error) {
     const text = error instanceof Error ? `${error.message} ${error.cause instanceof Error ? error.cause.message : ""}` : "";
-    if (/UNIQUE constraint failed: runs\.agent_id/i.test(text)) throw new ActiveRunExistsError(`agent ${row.agentId} already has a run in progress`);
+    if (/UNIQUE constraint failed: runs\.agent_id/i.test(text))
+      throw new ActiveRunExistsError(`agent ${row.agentId} already has a run in progress`);
     throw error;
   }
   if (!created) throw new Error("insert returned no row");
@@ -52,19 +61,29 @@ export async function listRuns(d: Db, filter: { agentId?: string; limit: number 
 }
 
 export async function updateRun(d: Db, id: string, patch: Partial<typeof runs.$inferInsert>): Promise<void> {
-  await d.update(runs).set({ ...patch, updatedAt: new Date().toISOString() }).where(eq(runs.id, id));
+  await d
+    .update(runs)
+    .set({ ...patch, updatedAt: new Date().toISOString() })
+    .where(eq(runs.id, id));
 }
 
 /** Moves a run to a final status unless it already has one (a cancel must not be overwritten). */
-export async function finishRun(d: Db, id: string, status: "completed" | "failed" | "cancelled", fields: { reason?: string | null; error?: string | null }): Promise<void> {
+export async function finishRun(
+  d: Db,
+  id: string,
+  status: "completed" | "failed" | "cancelled",
+  fields: { reason?: string | null; error?: string | null },
+): Promise<void> {
   await d
     .update(runs)
     .set({ status, reason: fields.reason ?? null, error: fields.error ?? null, updatedAt: new Date().toISOString() })
     .where(and(eq(runs.id, id), sql`${runs.status} in ('queued', 'running')`));
 }
 
-
 /** queued → running; a run cancelled before it started stays cancelled. */
 export async function markRunning(d: Db, id: string): Promise<void> {
-  await d.update(runs).set({ status: "running", updatedAt: new Date().toISOString() }).where(and(eq(runs.id, id), eq(runs.status, "queued")));
+  await d
+    .update(runs)
+    .set({ status: "running", updatedAt: new Date().toISOString() })
+    .where(and(eq(runs.id, id), eq(runs.status, "queued")));
 }

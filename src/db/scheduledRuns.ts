@@ -12,12 +12,24 @@ export async function scheduledAgents(d: Db) {
  * (the primary key is the lock).
  */
 export async function claimPeriod(d: Db, agentId: string, period: number): Promise<boolean> {
-  const claimed = await d.insert(scheduledRuns).values({ agentId, period, status: "starting" }).onConflictDoNothing().returning({ period: scheduledRuns.period });
+  const claimed = await d
+    .insert(scheduledRuns)
+    .values({ agentId, period, status: "starting" })
+    .onConflictDoNothing()
+    .returning({ period: scheduledRuns.period });
   return claimed.length === 1;
 }
 
-export async function updateScheduledRun(d: Db, agentId: string, period: number, patch: Partial<typeof scheduledRuns.$inferInsert>): Promise<void> {
-  await d.update(scheduledRuns).set(patch).where(and(eq(scheduledRuns.agentId, agentId), eq(scheduledRuns.period, period)));
+export async function updateScheduledRun(
+  d: Db,
+  agentId: string,
+  period: number,
+  patch: Partial<typeof scheduledRuns.$inferInsert>,
+): Promise<void> {
+  await d
+    .update(scheduledRuns)
+    .set(patch)
+    .where(and(eq(scheduledRuns.agentId, agentId), eq(scheduledRuns.period, period)));
 }
 
 /**
@@ -38,7 +50,9 @@ export async function snapshotDataset(
   if (!existing) {
     const c = d.$client;
     await c.batch([
-      c.prepare("insert into datasets (id, name, source, description, sample_count, state) values (?1, ?2, 'feedback', ?3, 0, 'loading')").bind(id, meta.name, meta.description),
+      c
+        .prepare("insert into datasets (id, name, source, description, sample_count, state) values (?1, ?2, 'feedback', ?3, 0, 'loading')")
+        .bind(id, meta.name, meta.description),
       c
         .prepare(
           `insert into samples (dataset_id, idx, sample_id, question, answer, extras)
@@ -64,14 +78,29 @@ export async function snapshotDataset(
                    and question not in (select question from samples where dataset_id = ?1) group by question)`,
         )
         .bind(id, captured?.agentId ?? "", captured?.since ?? "", captured?.now ?? ""),
-      c.prepare("update datasets set state = 'ready', sample_count = (select count(*) from samples where dataset_id = ?1) where id = ?1").bind(id),
+      c
+        .prepare("update datasets set state = 'ready', sample_count = (select count(*) from samples where dataset_id = ?1) where id = ?1")
+        .bind(id),
     ]);
   }
   const row = await d.select({ n: datasets.sampleCount }).from(datasets).where(eq(datasets.id, id)).get();
-  const train = await d.select({ n: sql<number>`count(*)` }).from(samples).where(eq(samples.datasetId, trainDatasetId ?? "")).get();
-  const fromCaptures = await d.select({ n: sql<number>`count(*)` }).from(samples).where(and(eq(samples.datasetId, id), sql`json_extract(${samples.extras}, '$.source') = 'capture'`)).get();
+  const train = await d
+    .select({ n: sql<number>`count(*)` })
+    .from(samples)
+    .where(eq(samples.datasetId, trainDatasetId ?? ""))
+    .get();
+  const fromCaptures = await d
+    .select({ n: sql<number>`count(*)` })
+    .from(samples)
+    .where(and(eq(samples.datasetId, id), sql`json_extract(${samples.extras}, '$.source') = 'capture'`))
+    .get();
   const total = row?.n ?? 0;
-  return { id, sampleCount: total, feedbackSamples: Math.max(0, total - (train?.n ?? 0) - (fromCaptures?.n ?? 0)), capturedSamples: fromCaptures?.n ?? 0 };
+  return {
+    id,
+    sampleCount: total,
+    feedbackSamples: Math.max(0, total - (train?.n ?? 0) - (fromCaptures?.n ?? 0)),
+    capturedSamples: fromCaptures?.n ?? 0,
+  };
 }
 
 /** Runs still queued or running whose last progress is older than `before` (ISO), oldest first. */
@@ -87,4 +116,3 @@ export async function stalledRuns(d: Db, before: string) {
 export async function recordRecovery(d: Db, row: Omit<typeof recoveries.$inferInsert, "id">): Promise<void> {
   await d.insert(recoveries).values({ id: newId("rcv"), ...row });
 }
-

@@ -22,7 +22,9 @@ export const agents = sqliteTable("agents", {
   /** Alternative to a stored key: the name of a Worker secret holding it. */
   upstreamKeySecret: text("upstream_key_secret"),
   /** Wire format the upstream speaks: OpenAI (chat completions, responses) or Anthropic (messages). */
-  upstreamFormat: text("upstream_format", { enum: ["openai", "anthropic"] }).notNull().default("openai"),
+  upstreamFormat: text("upstream_format", { enum: ["openai", "anthropic"] })
+    .notNull()
+    .default("openai"),
   /** Ceiling on a proxied request's output tokens (set when absent, lowered when above); null: none. */
   maxTokens: integer("max_tokens"),
   allowedModels: text("allowed_models", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
@@ -30,7 +32,9 @@ export const agents = sqliteTable("agents", {
   objective: text("objective").notNull().default(""),
   verifier: text("verifier", { mode: "json" }).$type<VerifierSpec>().notNull(),
   trainingDefaults: text("training_defaults", { mode: "json" }).$type<PartialHyperparams>().notNull().default(sql`'{}'`),
-  injectPosition: text("inject_position", { enum: ["before", "after"] }).notNull().default("after"),
+  injectPosition: text("inject_position", { enum: ["before", "after"] })
+    .notNull()
+    .default("after"),
   /** Tool specs (src/tools/specs.ts) the agent's rollouts may call; empty: plain chat rollouts. */
   tools: text("tools", { mode: "json" }).$type<unknown[]>().notNull().default(sql`'[]'`),
   /** Model replies per tool-using rollout before it ends as it stands. */
@@ -53,7 +57,9 @@ export const proxyKeys = sqliteTable(
   "proxy_keys",
   {
     id: text("id").primaryKey(),
-    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
     prefix: text("prefix").notNull(),
     hash: text("hash").notNull().unique(),
     name: text("name"),
@@ -80,7 +86,9 @@ export const datasets = sqliteTable("datasets", {
    * 'loading' while an upload is being written (invisible to every read path), 'ready' once all its
    * samples are stored; a failed upload is deleted, never left half-written.
    */
-  state: text("state", { enum: ["loading", "ready"] }).notNull().default("ready"),
+  state: text("state", { enum: ["loading", "ready"] })
+    .notNull()
+    .default("ready"),
   createdAt: createdAt(),
 });
 
@@ -88,7 +96,9 @@ export const datasets = sqliteTable("datasets", {
 export const samples = sqliteTable(
   "samples",
   {
-    datasetId: text("dataset_id").notNull().references(() => datasets.id, { onDelete: "cascade" }),
+    datasetId: text("dataset_id")
+      .notNull()
+      .references(() => datasets.id, { onDelete: "cascade" }),
     idx: integer("idx").notNull(),
     sampleId: text("sample_id").notNull(),
     question: text("question").notNull(),
@@ -102,7 +112,9 @@ export const samples = sqliteTable(
 export const libraryVersions = sqliteTable(
   "library_versions",
   {
-    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
     version: integer("version").notNull(),
     parentVersion: integer("parent_version"),
     runId: text("run_id"),
@@ -136,9 +148,15 @@ export const runs = sqliteTable(
   "runs",
   {
     id: text("id").primaryKey(),
-    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
-    datasetId: text("dataset_id").notNull().references(() => datasets.id),
-    kind: text("kind", { enum: ["manual", "scheduled"] }).notNull().default("manual"),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
+    datasetId: text("dataset_id")
+      .notNull()
+      .references(() => datasets.id),
+    kind: text("kind", { enum: ["manual", "scheduled"] })
+      .notNull()
+      .default("manual"),
     params: text("params", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     status: text("status", { enum: ["queued", "running", "completed", "failed", "cancelled"] }).notNull(),
     reason: text("reason"),
@@ -161,7 +179,9 @@ export const runs = sqliteTable(
 export const rollouts = sqliteTable(
   "rollouts",
   {
-    runId: text("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+    runId: text("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
     epoch: integer("epoch").notNull(),
     batch: integer("batch").notNull(),
     sampleIdx: integer("sample_idx").notNull(),
@@ -182,7 +202,9 @@ export const rollouts = sqliteTable(
 export const groups = sqliteTable(
   "groups",
   {
-    runId: text("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+    runId: text("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
     epoch: integer("epoch").notNull(),
     batch: integer("batch").notNull(),
     sampleIdx: integer("sample_idx").notNull(),
@@ -205,7 +227,9 @@ export const groups = sqliteTable(
 export const batches = sqliteTable(
   "batches",
   {
-    runId: text("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+    runId: text("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
     epoch: integer("epoch").notNull(),
     batch: integer("batch").notNull(),
     status: text("status", { enum: ["applied", "dropped", "empty"] }).notNull(),
@@ -253,7 +277,9 @@ export const usageLogs = sqliteTable(
   "usage_logs",
   {
     requestId: text("request_id").primaryKey(),
-    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
     keyId: text("key_id"),
     model: text("model"),
     version: integer("version"),
@@ -265,7 +291,9 @@ export const usageLogs = sqliteTable(
     latencyMs: real("latency_ms").notNull(),
     ttfbMs: real("ttfb_ms"),
     /** Which API the client called: chat (completions), responses or messages. */
-    surface: text("surface", { enum: ["chat", "responses", "messages"] }).notNull().default("chat"),
+    surface: text("surface", { enum: ["chat", "responses", "messages"] })
+      .notNull()
+      .default("chat"),
     /** True when the tokens are our estimate (a stream that carried no usage), not the upstream's count. */
     usageEstimated: integer("usage_estimated", { mode: "boolean" }).notNull().default(false),
     createdAt: createdAt(),
@@ -278,10 +306,14 @@ export const evaluations = sqliteTable(
   "evaluations",
   {
     id: text("id").primaryKey(),
-    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
     /** No foreign key: deleting a data set keeps the evaluations made with it. */
     datasetId: text("dataset_id").notNull(),
-    purpose: text("purpose", { enum: ["manual", "gate", "protocol"] }).notNull().default("manual"),
+    purpose: text("purpose", { enum: ["manual", "gate", "protocol"] })
+      .notNull()
+      .default("manual"),
     /** The run whose final version a gate evaluation validates. */
     runId: text("run_id"),
     /** Versions evaluated, 0 = no library; comparisons are against the last one. */
@@ -301,7 +333,9 @@ export const evaluations = sqliteTable(
 export const evaluationScores = sqliteTable(
   "evaluation_scores",
   {
-    evaluationId: text("evaluation_id").notNull().references(() => evaluations.id, { onDelete: "cascade" }),
+    evaluationId: text("evaluation_id")
+      .notNull()
+      .references(() => evaluations.id, { onDelete: "cascade" }),
     version: integer("version").notNull(),
     sampleIdx: integer("sample_idx").notNull(),
     rewards: text("rewards", { mode: "json" }).$type<number[]>().notNull(),
@@ -315,7 +349,9 @@ export const promotions = sqliteTable(
   "promotions",
   {
     id: text("id").primaryKey(),
-    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
     decidedBy: text("decided_by", { enum: ["manual", "gate", "schedule"] }).notNull(),
     decision: text("decision", { enum: ["promoted", "refused"] }).notNull(),
     /** Active version before the decision (null: none). */
@@ -336,7 +372,9 @@ export const captures = sqliteTable(
   "captures",
   {
     requestId: text("request_id").primaryKey(),
-    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
     version: integer("version"),
     request: text("request", { mode: "json" }).$type<unknown>().notNull(),
     question: text("question").notNull(),
@@ -356,7 +394,9 @@ export const feedback = sqliteTable(
   "feedback",
   {
     id: text("id").primaryKey(),
-    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
     requestId: text("request_id").notNull(),
     reward: real("reward"),
     answer: text("answer"),
@@ -371,7 +411,9 @@ export const feedback = sqliteTable(
      * pending until an admin approves it (then it becomes a sample) or rejects it. Older rows were
      * sampled on arrival, hence the default.
      */
-    status: text("status", { enum: ["pending", "approved", "rejected"] }).notNull().default("approved"),
+    status: text("status", { enum: ["pending", "approved", "rejected"] })
+      .notNull()
+      .default("approved"),
     reviewedAt: text("reviewed_at"),
     createdAt: createdAt(),
   },
@@ -382,7 +424,9 @@ export const feedback = sqliteTable(
 export const scheduledRuns = sqliteTable(
   "scheduled_runs",
   {
-    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
     period: integer("period").notNull(),
     status: text("status", { enum: ["starting", "started", "skipped", "failed"] }).notNull(),
     runId: text("run_id"),
@@ -413,7 +457,9 @@ export const protocols = sqliteTable(
   "protocols",
   {
     id: text("id").primaryKey(),
-    agentId: text("agent_id").notNull().references(() => agents.id, { onDelete: "cascade" }),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
     kind: text("kind").notNull(),
     params: text("params", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     runId: text("run_id").notNull(),

@@ -5,7 +5,11 @@ import { toolResults } from "./schema";
 export type ToolResultRow = typeof toolResults.$inferSelect;
 
 export async function findToolResult(d: Db, ownerId: string, callKey: string): Promise<ToolResultRow | undefined> {
-  return d.select().from(toolResults).where(and(eq(toolResults.ownerId, ownerId), eq(toolResults.callKey, callKey))).get();
+  return d
+    .select()
+    .from(toolResults)
+    .where(and(eq(toolResults.ownerId, ownerId), eq(toolResults.callKey, callKey)))
+    .get();
 }
 
 /** Every stored result under a key prefix (one rollout group or question): one query instead of one per call. */
@@ -19,7 +23,11 @@ export async function toolResultsWithPrefix(d: Db, ownerId: string, prefix: stri
 
 /** Marks a call as started; false when a row exists already (a replay, or a call that died mid-way). */
 export async function claimToolCall(d: Db, row: { ownerId: string; callKey: string; tool: string }): Promise<boolean> {
-  const inserted = await d.insert(toolResults).values({ ...row, state: "running" }).onConflictDoNothing().returning({ key: toolResults.callKey });
+  const inserted = await d
+    .insert(toolResults)
+    .values({ ...row, state: "running" })
+    .onConflictDoNothing()
+    .returning({ key: toolResults.callKey });
   return inserted.length > 0;
 }
 
@@ -36,7 +44,10 @@ export async function retryToolCall(d: Db, ownerId: string, callKey: string): Pr
   return taken.length > 0;
 }
 
-export async function finishToolCall(d: Db, row: { ownerId: string; callKey: string; output: string; isError: boolean; durationMs: number }): Promise<void> {
+export async function finishToolCall(
+  d: Db,
+  row: { ownerId: string; callKey: string; output: string; isError: boolean; durationMs: number },
+): Promise<void> {
   await d
     .update(toolResults)
     .set({ state: "done", output: row.output, isError: row.isError, durationMs: row.durationMs })

@@ -9,7 +9,11 @@ export type BatchRow = typeof batches.$inferSelect;
 /** Rollouts are keyed by (run, epoch, sample, rollout): a replay inserts nothing new. */
 export async function insertRollouts(d: Db, rows: (typeof rollouts.$inferInsert)[]): Promise<void> {
   // 12 columns per row; D1 allows 100 bound parameters per statement.
-  for (let i = 0; i < rows.length; i += 8) await d.insert(rollouts).values(rows.slice(i, i + 8)).onConflictDoNothing();
+  for (let i = 0; i < rows.length; i += 8)
+    await d
+      .insert(rollouts)
+      .values(rows.slice(i, i + 8))
+      .onConflictDoNothing();
 }
 
 /** Stores the summaries of one group's rollouts in one round trip. */
@@ -22,7 +26,14 @@ export async function setRolloutSummaries(
     d
       .update(rollouts)
       .set({ summary })
-      .where(and(eq(rollouts.runId, group.runId), eq(rollouts.epoch, group.epoch), eq(rollouts.sampleIdx, group.sampleIdx), eq(rollouts.rolloutIdx, rolloutIdx))),
+      .where(
+        and(
+          eq(rollouts.runId, group.runId),
+          eq(rollouts.epoch, group.epoch),
+          eq(rollouts.sampleIdx, group.sampleIdx),
+          eq(rollouts.rolloutIdx, rolloutIdx),
+        ),
+      ),
   );
   if (first) await d.batch([first, ...rest]);
 }
@@ -67,7 +78,11 @@ export async function recordGroup(d: Db, row: typeof groups.$inferInsert): Promi
 }
 
 export async function findGroup(d: Db, runId: string, epoch: number, sampleIdx: number): Promise<GroupRow | undefined> {
-  return d.select().from(groups).where(and(eq(groups.runId, runId), eq(groups.epoch, epoch), eq(groups.sampleIdx, sampleIdx))).get();
+  return d
+    .select()
+    .from(groups)
+    .where(and(eq(groups.runId, runId), eq(groups.epoch, epoch), eq(groups.sampleIdx, sampleIdx)))
+    .get();
 }
 
 export async function batchGroups(d: Db, runId: string, epoch: number, batch: number): Promise<GroupRow[]> {
@@ -80,7 +95,11 @@ export async function batchGroups(d: Db, runId: string, epoch: number, batch: nu
 }
 
 export async function findBatch(d: Db, runId: string, epoch: number, batch: number): Promise<BatchRow | undefined> {
-  return d.select().from(batches).where(and(eq(batches.runId, runId), eq(batches.epoch, epoch), eq(batches.batch, batch))).get();
+  return d
+    .select()
+    .from(batches)
+    .where(and(eq(batches.runId, runId), eq(batches.epoch, epoch), eq(batches.batch, batch)))
+    .get();
 }
 
 export async function runBatches(d: Db, runId: string): Promise<BatchRow[]> {
@@ -118,7 +137,12 @@ export async function listGroups(d: Db, runId: string, filter: { epoch?: number;
 }
 
 /** The rewards and tool-call counts of a batch's rollouts by sample (the batch update needs nothing else of them). */
-export async function batchRewards(d: Db, runId: string, epoch: number, batch: number): Promise<{ sampleIdx: number; reward: number; toolCalls: number }[]> {
+export async function batchRewards(
+  d: Db,
+  runId: string,
+  epoch: number,
+  batch: number,
+): Promise<{ sampleIdx: number; reward: number; toolCalls: number }[]> {
   return d
     .select({ sampleIdx: rollouts.sampleIdx, reward: rollouts.reward, toolCalls: rollouts.toolCalls })
     .from(rollouts)
@@ -129,7 +153,13 @@ export async function batchRewards(d: Db, runId: string, epoch: number, batch: n
 
 /** Status and reason of every group of the run's most recently finished batch (empty before the first). */
 export async function lastBatchOutcomes(d: Db, runId: string): Promise<{ status: GroupRow["status"]; reason: string | null }[]> {
-  const last = await d.select({ epoch: batches.epoch, batch: batches.batch }).from(batches).where(eq(batches.runId, runId)).orderBy(desc(batches.epoch), desc(batches.batch)).limit(1).get();
+  const last = await d
+    .select({ epoch: batches.epoch, batch: batches.batch })
+    .from(batches)
+    .where(eq(batches.runId, runId))
+    .orderBy(desc(batches.epoch), desc(batches.batch))
+    .limit(1)
+    .get();
   if (!last) return [];
   return d
     .select({ status: groups.status, reason: groups.reason })

@@ -10,9 +10,21 @@ const ROWS_PER_STATEMENT = 1000;
 
 /** A row as the JSON array the insert below unpacks, in its column order. */
 const encodeUsageRow = (r: NewUsageRow) => [
-  r.requestId, r.agentId, r.keyId ?? null, r.model ?? null, r.version ?? null, r.status, r.stream ? 1 : 0,
-  r.promptTokens ?? null, r.completionTokens ?? null, r.cachedTokens ?? null, r.latencyMs, r.ttfbMs ?? null,
-  r.surface ?? "chat", r.usageEstimated ? 1 : 0, r.createdAt ?? new Date().toISOString(),
+  r.requestId,
+  r.agentId,
+  r.keyId ?? null,
+  r.model ?? null,
+  r.version ?? null,
+  r.status,
+  r.stream ? 1 : 0,
+  r.promptTokens ?? null,
+  r.completionTokens ?? null,
+  r.cachedTokens ?? null,
+  r.latencyMs,
+  r.ttfbMs ?? null,
+  r.surface ?? "chat",
+  r.usageEstimated ? 1 : 0,
+  r.createdAt ?? new Date().toISOString(),
 ];
 
 /**

@@ -25,7 +25,13 @@ export async function createInstances<P>(workflow: Workflow<P>, requests: { id: 
         try {
           await workflow.create(request);
         } catch (error) {
-          if (!(await workflow.get(request.id).then(() => true, () => false))) throw error;
+          if (
+            !(await workflow.get(request.id).then(
+              () => true,
+              () => false,
+            ))
+          )
+            throw error;
         }
       }
     }

@@ -51,7 +51,8 @@ export const GATE_STEPS = {
   decide: "gate-decide",
 } as const;
 /** Event an evaluation sends to the run (or protocol) waiting for it. */
-export const evaluationDoneEvent = (evaluationId: string) => `evaluation-done-${evaluationId.replace(/[^A-Za-z0-9_-]/g, "-")}`.slice(0, 100);
+export const evaluationDoneEvent = (evaluationId: string) =>
+  `evaluation-done-${evaluationId.replace(/[^A-Za-z0-9_-]/g, "-")}`.slice(0, 100);
 
 /** Steps of the paper-protocol Workflow. */
 export const PROTOCOL_STEPS = {

@@ -35,7 +35,11 @@ import { MAX_TURNS_DEFAULT, maxTurnsSchema, mcpToolListSchema, toolListSchema, t
 export const evalParamsSchema = z.object({
   k: z.number().int().min(1).max(64),
   temperature: z.number().min(0).max(2),
-  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1),
   samples: z.number().int().min(0),
   /** Questions per child instance, and child instances in flight at once. */
   chunkSize: z.number().int().min(1).max(100),
@@ -90,7 +94,12 @@ export async function loadEvalContext(env: Env, evaluationId: string): Promise<E
  * j depends on the question and j but not on the version, so versions are compared on common random
  * numbers (what the paired interval assumes). Returns the question's mean reward.
  */
-export async function evaluateQuestion(ctx: EvalContext, sampleIdx: number, version: number, library: readonly Experience[]): Promise<number> {
+export async function evaluateQuestion(
+  ctx: EvalContext,
+  sampleIdx: number,
+  version: number,
+  library: readonly Experience[],
+): Promise<number> {
   const done = await findScore(ctx.d, ctx.evaluation.id, version, sampleIdx);
   if (done) return done.meanReward;
   const sample = await sampleAt(ctx.d, ctx.evaluation.datasetId, sampleIdx);
@@ -102,9 +111,18 @@ export async function evaluateQuestion(ctx: EvalContext, sampleIdx: number, vers
     const seed = deriveSeed(ctx.params.seed, "eval", sampleIdx, j);
     let response: string;
     if (ctx.tools) {
-      response = (await toolRollout(ctx.call, ctx.tools, { key, messages, maxTurns: ctx.params.maxTurns, temperature: ctx.params.temperature, seed })).response;
+      response = (
+        await toolRollout(ctx.call, ctx.tools, { key, messages, maxTurns: ctx.params.maxTurns, temperature: ctx.params.temperature, seed })
+      ).response;
     } else {
-      const reply = await callLlm(ctx.call, { key, stage: "rollout", messages, temperature: ctx.params.temperature, seed, parse: (text) => ok(text) });
+      const reply = await callLlm(ctx.call, {
+        key,
+        stage: "rollout",
+        messages,
+        temperature: ctx.params.temperature,
+        seed,
+        parse: (text) => ok(text),
+      });
       response = reply.ok ? reply.value : "";
     }
     return (await scoreResponse(ctx, { key, question: sample.question, answer: sample.answer, response })).reward;
@@ -122,7 +140,10 @@ export async function finishEvaluationRun(ctx: EvalContext, failures: string[]):
   for (const r of rows) rewards.get(r.version)?.set(r.sampleIdx, r.rewards);
   const figures = evaluationFigures(ctx.evaluation.versions, rewards, ctx.params.k, ctx.params.seed);
   const missing = ctx.params.samples - figures.questions;
-  const error = failures.length > 0 || missing > 0 ? [`${missing} of ${ctx.params.samples} questions not scored for every version`, ...failures.slice(0, 5)].join("; ") : null;
+  const error =
+    failures.length > 0 || missing > 0
+      ? [`${missing} of ${ctx.params.samples} questions not scored for every version`, ...failures.slice(0, 5)].join("; ")
+      : null;
   const status = error === null ? "completed" : "failed";
   await finishEvaluation(ctx.d, ctx.evaluation.id, { status, summary: figures, error });
   return { status };
@@ -189,11 +210,14 @@ export async function startEvaluation(env: Env, input: NewEvaluation, chunkSizeF
     status: "queued",
   });
   try {
-    await createInstances(env.EVALUATION, [{ id: row.id, params: { evaluationId: row.id, notify: input.notify ?? null } satisfies EvaluationParams }]);
+    await createInstances(env.EVALUATION, [
+      { id: row.id, params: { evaluationId: row.id, notify: input.notify ?? null } satisfies EvaluationParams },
+    ]);
   } catch {
     // A manual start has no step to retry it: record the failure as startRun does. Gate and protocol
     // starts run inside a step whose retry finds this row and creates the instance.
-    if (input.purpose === "manual") await finishEvaluation(d, row.id, { status: "failed", error: "the Workflow engine refused the evaluation" });
+    if (input.purpose === "manual")
+      await finishEvaluation(d, row.id, { status: "failed", error: "the Workflow engine refused the evaluation" });
     throw new WorkflowStartError("could not start the evaluation Workflow");
   }
   return row;

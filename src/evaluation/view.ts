@@ -20,7 +20,13 @@ export async function evaluationView(env: Env, e: EvaluationRow, detail: { offse
     runId: e.runId,
     status: e.status,
     error: e.error,
-    params: { k: params.k, temperature: params.temperature, seed: params.seed, chunkSize: params.chunkSize, maxChunksInFlight: params.maxChunksInFlight },
+    params: {
+      k: params.k,
+      temperature: params.temperature,
+      seed: params.seed,
+      chunkSize: params.chunkSize,
+      maxChunksInFlight: params.maxChunksInFlight,
+    },
     versions: e.versions.map((v) => {
       const f = figures?.versions.find((x) => x.version === v);
       return {
@@ -33,7 +39,11 @@ export async function evaluationView(env: Env, e: EvaluationRow, detail: { offse
         tokens: tokens[String(v)] ?? null,
       };
     }),
-    progress: { questions: params.samples, scored: e.versions.reduce((n, v) => n + (counts.get(v) ?? 0), 0), total: params.samples * e.versions.length },
+    progress: {
+      questions: params.samples,
+      scored: e.versions.reduce((n, v) => n + (counts.get(v) ?? 0), 0),
+      total: params.samples * e.versions.length,
+    },
     comparisons,
     paired: comparisons.length === 1 ? (comparisons[0] ?? null) : null,
     questions: figures?.questions ?? null,
@@ -53,4 +63,3 @@ export async function evaluationView(env: Env, e: EvaluationRow, detail: { offse
   }
   return view;
 }
-

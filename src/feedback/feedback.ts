@@ -27,7 +27,10 @@ export const feedbackSchema = z
     comment: z.string().max(10_000).optional(),
   })
   .strict()
-  .refine((b) => b.reward !== undefined || b.answer !== undefined || b.comment !== undefined, "send at least one of reward, answer, comment");
+  .refine(
+    (b) => b.reward !== undefined || b.answer !== undefined || b.comment !== undefined,
+    "send at least one of reward, answer, comment",
+  );
 export type FeedbackInput = z.infer<typeof feedbackSchema>;
 
 export type FeedbackOutcome = { id: string; request_id: string; captured: boolean; status: "pending"; sample: null };
@@ -39,7 +42,13 @@ const startOfUtcDay = (nowMs: number): string => `${new Date(nowMs).toISOString(
  * the row is pending until an admin approves it (docs/learning.md, "Feedback is reviewed"). One key may
  * send at most the agent's `capture.feedbackPerKeyPerDay` messages per UTC day; more get 429.
  */
-export async function recordFeedback(env: Env, agentId: string, keyId: string, input: FeedbackInput, nowMs: number): Promise<FeedbackOutcome> {
+export async function recordFeedback(
+  env: Env,
+  agentId: string,
+  keyId: string,
+  input: FeedbackInput,
+  nowMs: number,
+): Promise<FeedbackOutcome> {
   const d = db(env.DB);
   const agent = await findAgent(d, agentId);
   if (!agent) throw notFound("agent", agentId);
@@ -81,9 +90,11 @@ export async function reviewFeedback(env: Env, agentId: string, id: string, deci
   let sample: FeedbackDecision["sample"] = null;
   if (decision === "approve") {
     const capture = await findCapture(d, agentId, row.requestId);
-    if (!capture || capture.question.trim() === "") throw conflict(`the exchange of feedback '${id}' is not captured (or past its retention): nothing to learn from`, "not_captured");
+    if (!capture || capture.question.trim() === "")
+      throw conflict(`the exchange of feedback '${id}' is not captured (or past its retention): nothing to learn from`, "not_captured");
     const label = row.answer ?? (row.reward === 1 && capture.responseText.trim() !== "" ? capture.responseText : null);
-    if (label === null) throw conflict(`feedback '${id}' names no right answer (send an answer, or reward 1): reject it instead`, "no_label");
+    if (label === null)
+      throw conflict(`feedback '${id}' names no right answer (send an answer, or reward 1): reject it instead`, "no_label");
     const agent = await findAgent(d, agentId);
     const dataset = agent ? await ensureFeedbackDataset(d, agent.name) : null;
     if (!dataset) throw conflict(`the agent's feedback data set name is held by another data set`, "dataset_name_taken");
@@ -91,7 +102,13 @@ export async function reviewFeedback(env: Env, agentId: string, id: string, deci
       sampleId: capture.requestId,
       question: capture.question,
       answer: label,
-      extras: { source: "feedback", requestId: capture.requestId, reward: row.reward, labelledFrom: row.answer !== null ? "answer" : "response", feedbackId: row.id },
+      extras: {
+        source: "feedback",
+        requestId: capture.requestId,
+        reward: row.reward,
+        labelledFrom: row.answer !== null ? "answer" : "response",
+        feedbackId: row.id,
+      },
     });
     sample = { dataset: dataset.name, id: capture.requestId };
   }

@@ -76,7 +76,11 @@ export function chatToMessages(body: Record<string, unknown>): Record<string, un
   const tools = Array.isArray(body.tools)
     ? body.tools.filter(isObject).map((t) => {
         const fn = isObject(t.function) ? t.function : {};
-        return { name: fn.name, ...(fn.description !== undefined ? { description: fn.description } : {}), input_schema: fn.parameters ?? { type: "object" } };
+        return {
+          name: fn.name,
+          ...(fn.description !== undefined ? { description: fn.description } : {}),
+          input_schema: fn.parameters ?? { type: "object" },
+        };
       })
     : undefined;
   return {

@@ -43,10 +43,20 @@ export type RetryPolicy = {
   connections?: Slots;
 };
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, timeoutMs: 60_000, baseDelayMs: 500, maxDelayMs: 20_000, maxReplyBytes: 4 * 1024 * 1024 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 5,
+  timeoutMs: 60_000,
+  baseDelayMs: 500,
+  maxDelayMs: 20_000,
+  maxReplyBytes: 4 * 1024 * 1024,
+};
 
 const completionSchema = z.object({
-  choices: z.array(z.object({ message: z.object({ content: z.string().nullable().optional(), tool_calls: z.array(toolCallSchema).max(64).nullish() }) })).min(1),
+  choices: z
+    .array(
+      z.object({ message: z.object({ content: z.string().nullable().optional(), tool_calls: z.array(toolCallSchema).max(64).nullish() }) }),
+    )
+    .min(1),
   usage: z
     .object({
       prompt_tokens: z.number().optional(),
@@ -135,7 +145,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-
 /**
  * One chat completion with bounded transport retries. This is the only retry layer for transport
  * faults; format problems in a reply are the caller's concern.
@@ -170,7 +179,8 @@ async function attemptOnce(send: UpstreamFetch, body: ChatRequest, policy: Retry
     }
     if (response.ok) {
       const parsed = completionSchema.safeParse(parseJson(await readCapped(response, policy.maxReplyBytes)));
-      if (!parsed.success) return { error: "upstream returned a body that is not a chat completion", status: response.status, retryAfter: null };
+      if (!parsed.success)
+        return { error: "upstream returned a body that is not a chat completion", status: response.status, retryAfter: null };
       const usage = parsed.data.usage;
       return {
         content: parsed.data.choices[0]?.message.content ?? "",
@@ -187,7 +197,11 @@ async function attemptOnce(send: UpstreamFetch, body: ChatRequest, policy: Retry
     const quota = response.status === 429 && (await isQuotaError(response));
     await response.body?.cancel().catch(() => undefined);
     if (!RETRYABLE.has(response.status) || quota) {
-      throw new UpstreamError(`${error}${quota ? " (quota exhausted)" : ""}; not retried: the request cannot succeed as sent`, response.status, false);
+      throw new UpstreamError(
+        `${error}${quota ? " (quota exhausted)" : ""}; not retried: the request cannot succeed as sent`,
+        response.status,
+        false,
+      );
     }
     return { error, status: response.status, retryAfter: retryAfterMs(response.headers, Date.now()) };
   } catch (error) {

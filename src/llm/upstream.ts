@@ -52,7 +52,9 @@ export async function resolveUpstream(env: Env, agent: UpstreamFields): Promise<
     try {
       apiKey = await openWithRing(agent.upstreamKeyCipher, agent.id, ring);
     } catch {
-      throw new UpstreamConfigError("the agent's upstream key cannot be decrypted with the configured ENCRYPTION_KEY (or ENCRYPTION_KEY_PREVIOUS)");
+      throw new UpstreamConfigError(
+        "the agent's upstream key cannot be decrypted with the configured ENCRYPTION_KEY (or ENCRYPTION_KEY_PREVIOUS)",
+      );
     }
   } else if (agent.upstreamKeySecret) {
     if (!UPSTREAM_SECRET_NAME.test(agent.upstreamKeySecret)) {
@@ -108,7 +110,11 @@ export const ANTHROPIC_VERSION = "2023-06-01";
  * Request headers for an upstream call. The key goes only into `authorization` (OpenAI format) or
  * `x-api-key` (Anthropic, with `anthropic-version` and, when given, `anthropic-beta` from `forward`).
  */
-export function upstreamHeaders(upstream: Pick<Upstream, "apiKey"> & Partial<Pick<Upstream, "format">>, accept = "application/json", forward?: Headers): Headers {
+export function upstreamHeaders(
+  upstream: Pick<Upstream, "apiKey"> & Partial<Pick<Upstream, "format">>,
+  accept = "application/json",
+  forward?: Headers,
+): Headers {
   const headers = new Headers({ "content-type": "application/json", accept });
   if (upstream.format === "anthropic") {
     if (upstream.apiKey !== null) headers.set("x-api-key", upstream.apiKey);

@@ -29,14 +29,22 @@ export const gatePromotionId = (runId: string) => `prm_gate_${runId}`;
 export async function prepareGate(env: Env, runId: string, notify: Omit<EvalNotify, "type"> & { type: string }): Promise<GatePlan | null> {
   const d = db(env.DB);
   const run = await findRun(d, runId);
-  if (!run || run.status !== "completed") return null;
+  if (run?.status !== "completed") return null;
   const agent = await findAgent(d, run.agentId);
   if (!agent) return null;
   const decidedBy = run.kind === "scheduled" ? "schedule" : "gate";
   const candidate = run.latestVersion ?? 0;
   const active = agent.activeVersion;
   const refuse = async (reason: string) => {
-    await recordRefusal(d, { id: gatePromotionId(runId), agentId: agent.id, decidedBy, fromVersion: active, toVersion: candidate, runId, reason });
+    await recordRefusal(d, {
+      id: gatePromotionId(runId),
+      agentId: agent.id,
+      decidedBy,
+      fromVersion: active,
+      toVersion: candidate,
+      runId,
+      reason,
+    });
     return null;
   };
   const parsed = agent.gate === null ? null : gateConfigSchema.safeParse(agent.gate);
@@ -69,7 +77,11 @@ export async function prepareGate(env: Env, runId: string, notify: Omit<EvalNoti
 }
 
 /** Applies the rule to the finished gate evaluation and promotes (atomically) or records the refusal. */
-export async function decideAfterGate(env: Env, runId: string, plan: GatePlan): Promise<Pick<PromotionRow, "decision" | "reason" | "toVersion">> {
+export async function decideAfterGate(
+  env: Env,
+  runId: string,
+  plan: GatePlan,
+): Promise<Pick<PromotionRow, "decision" | "reason" | "toVersion">> {
   const d = db(env.DB);
   const id = gatePromotionId(runId);
   const done = await findPromotion(d, id);
@@ -77,14 +89,25 @@ export async function decideAfterGate(env: Env, runId: string, plan: GatePlan): 
   const run = await findRun(d, runId);
   const agent = run ? await findAgent(d, run.agentId) : undefined;
   if (!run || !agent) throw new Error(`run ${runId} or its agent no longer exists`);
-  const base = { id, agentId: agent.id, decidedBy: plan.decidedBy, fromVersion: plan.active, toVersion: plan.candidate, runId, evaluationId: plan.evaluationId };
+  const base = {
+    id,
+    agentId: agent.id,
+    decidedBy: plan.decidedBy,
+    fromVersion: plan.active,
+    toVersion: plan.candidate,
+    runId,
+    evaluationId: plan.evaluationId,
+  };
   const evaluation = await findEvaluation(d, plan.evaluationId);
   const summary = evaluation?.summary;
   const comparison = summary?.comparisons[0];
   const candidateFig = summary?.versions.find((v) => v.version === plan.candidate);
   const activeFig = summary?.versions.find((v) => v.version === (plan.active ?? 0));
-  if (!evaluation || evaluation.status !== "completed" || !summary || !comparison || !candidateFig || !activeFig) {
-    await recordRefusal(d, { ...base, reason: `gate evaluation did not complete (${evaluation?.status ?? "missing"}${evaluation?.error ? `: ${evaluation.error}` : ""})` });
+  if (evaluation?.status !== "completed" || !summary || !comparison || !candidateFig || !activeFig) {
+    await recordRefusal(d, {
+      ...base,
+      reason: `gate evaluation did not complete (${evaluation?.status ?? "missing"}${evaluation?.error ? `: ${evaluation.error}` : ""})`,
+    });
     return (await findPromotion(d, id)) ?? { decision: "refused", reason: "gate evaluation did not complete", toVersion: plan.candidate };
   }
   const rule = gateConfigSchema.parse(agent.gate ?? { dataset: "-" });

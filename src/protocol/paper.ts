@@ -33,7 +33,11 @@ export const protocolOverridesSchema = z
     batchSize: z.number().int().min(1).max(1000),
     maxGroupsInFlight: z.number().int().min(1).max(256),
     k: z.number().int().min(1).max(64),
-    seed: z.number().int().min(0).max(2 ** 31 - 1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1),
     pollSeconds: z.number().int().min(1).max(3600),
   })
   .partial()
@@ -65,7 +69,12 @@ export type ProtocolParams = {
 };
 
 /** Loads the data sets, creates the run and starts both Workflows. */
-export async function startPaperProtocol(env: Env, agent: AgentRow, overrides: ProtocolOverrides, variant: ProtocolVariant = "no-tools"): Promise<ProtocolRow> {
+export async function startPaperProtocol(
+  env: Env,
+  agent: AgentRow,
+  overrides: ProtocolOverrides,
+  variant: ProtocolVariant = "no-tools",
+): Promise<ProtocolRow> {
   const p = PAPER_PROTOCOL;
   const train = await ensureBuiltinDataset(env, p.train.dataset);
   for (const name of p.evaluate.datasets) await ensureBuiltinDataset(env, name);
@@ -95,7 +104,14 @@ export async function startPaperProtocol(env: Env, agent: AgentRow, overrides: P
     overrides,
     variant,
   };
-  const protocol = await insertProtocol(db(env.DB), { id: newId("prt"), agentId: agent.id, kind: "paper", params, runId: run.id, status: "running" });
+  const protocol = await insertProtocol(db(env.DB), {
+    id: newId("prt"),
+    agentId: agent.id,
+    kind: "paper",
+    params,
+    runId: run.id,
+    status: "running",
+  });
   try {
     await env.PROTOCOL.create({ id: protocol.id, params: { protocolId: protocol.id } });
   } catch {
@@ -106,7 +122,10 @@ export async function startPaperProtocol(env: Env, agent: AgentRow, overrides: P
 }
 
 /** Where the protocol's run stands: done (with its status and final version) or not yet. */
-export async function pollProtocolRun(env: Env, protocolId: string): Promise<{ done: boolean; status: string; version: number; pollSeconds: number }> {
+export async function pollProtocolRun(
+  env: Env,
+  protocolId: string,
+): Promise<{ done: boolean; status: string; version: number; pollSeconds: number }> {
   const d = db(env.DB);
   const protocol = await findProtocol(d, protocolId);
   if (!protocol) throw new Error(`protocol ${protocolId} no longer exists`);
@@ -119,7 +138,13 @@ export async function pollProtocolRun(env: Env, protocolId: string): Promise<{ d
 export const protocolEvaluationId = (protocolId: string, i: number) => `eval_${protocolId}_${i}`;
 
 /** Starts one evaluation per data set: the run's final version against none (idempotent). */
-export async function startProtocolEvaluations(env: Env, protocolId: string, instanceId: string, version: number, eventType: (i: number) => string): Promise<string[]> {
+export async function startProtocolEvaluations(
+  env: Env,
+  protocolId: string,
+  instanceId: string,
+  version: number,
+  eventType: (i: number) => string,
+): Promise<string[]> {
   const d = db(env.DB);
   const protocol = await findProtocol(d, protocolId);
   if (!protocol) throw new Error(`protocol ${protocolId} no longer exists`);
@@ -159,12 +184,12 @@ export async function startProtocolEvaluations(env: Env, protocolId: string, ins
 export async function finishProtocol(env: Env, protocolId: string, error: string | null): Promise<void> {
   const d = db(env.DB);
   const protocol = await findProtocol(d, protocolId);
-  if (!protocol || protocol.status !== "running") return;
+  if (protocol?.status !== "running") return;
   let failure = error;
   if (failure === null) {
     for (const id of protocol.evaluationIds) {
       const e = await findEvaluation(d, id);
-      if (!e || e.status !== "completed") failure = `evaluation ${id} ${e?.status ?? "missing"}${e?.error ? `: ${e.error}` : ""}`;
+      if (e?.status !== "completed") failure = `evaluation ${id} ${e?.status ?? "missing"}${e?.error ? `: ${e.error}` : ""}`;
     }
   }
   await updateProtocol(d, protocolId, { status: failure === null ? "completed" : "failed", error: failure });

@@ -17,7 +17,12 @@ export function newRouter() {
     defaultHook: (result) => {
       if (!result.success) {
         const first = result.error.issues[0];
-        throw new ApiError(400, `invalid ${result.target}: ${describeIssues(result.error.issues)}`, "invalid_request", first?.path.join(".") || null);
+        throw new ApiError(
+          400,
+          `invalid ${result.target}: ${describeIssues(result.error.issues)}`,
+          "invalid_request",
+          first?.path.join(".") || null,
+        );
       }
     },
   });

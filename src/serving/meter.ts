@@ -129,7 +129,11 @@ export function streamUsage(head: string, tail: string): TokenUsage | null {
   const first = firstSseUsage(head);
   if (!first) return last;
   if (!last) return first;
-  return { promptTokens: first.promptTokens, completionTokens: last.completionTokens ?? first.completionTokens, cachedTokens: first.cachedTokens };
+  return {
+    promptTokens: first.promptTokens,
+    completionTokens: last.completionTokens ?? first.completionTokens,
+    cachedTokens: first.cachedTokens,
+  };
 }
 
 /** What an estimate is based on: the prompt's size, known to the route before the request goes out. */
@@ -261,7 +265,11 @@ export function meterBody(
     // A stream without a usage event, or one cut short: what was streamed, estimated and flagged.
     const partial = usage ?? streamUsage(head, "");
     const promptTokens = partial?.promptTokens ?? (options.estimate ? tokensFromChars(options.estimate.promptChars) : null);
-    const estimated: TokenUsage = { promptTokens, completionTokens: tokensFromChars(textChars), cachedTokens: partial?.cachedTokens ?? null };
+    const estimated: TokenUsage = {
+      promptTokens,
+      completionTokens: tokensFromChars(textChars),
+      cachedTokens: partial?.cachedTokens ?? null,
+    };
     return { usage: estimated, firstByteAt, endedAt, completed, estimated: true };
   };
 

@@ -129,7 +129,13 @@ async function checkLimits(env: Env, entry: KeyEntry, now: number): Promise<void
   if (entry.tokensPerDay !== null) {
     const used = tokensUsed(entry.keyId, utcDay(now), entry.tokens);
     if (used >= entry.tokensPerDay) {
-      throw new ApiError(429, `this key has used its ${entry.tokensPerDay} tokens for today (UTC); the limit resets at midnight UTC`, "daily_token_limit", null, secondsToNextDay(now));
+      throw new ApiError(
+        429,
+        `this key has used its ${entry.tokensPerDay} tokens for today (UTC); the limit resets at midnight UTC`,
+        "daily_token_limit",
+        null,
+        secondsToNextDay(now),
+      );
     }
   }
   const rpm = entry.requestsPerMinute;
@@ -161,7 +167,11 @@ export const proxyAuth: MiddlewareHandler<ProxyEnv> = async (c, next) => {
       // The detail (which secret, which URL rule) is for the admin's logs, not for a key holder.
       const requestId = c.get("requestId");
       console.error(`request ${requestId}: agent ${entry.agentId} cannot be served: ${error.message}`);
-      throw new ApiError(500, `the agent's upstream is misconfigured; ask its administrator (request id ${requestId})`, "upstream_misconfigured");
+      throw new ApiError(
+        500,
+        `the agent's upstream is misconfigured; ask its administrator (request id ${requestId})`,
+        "upstream_misconfigured",
+      );
     }
     throw error;
   }

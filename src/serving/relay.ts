@@ -12,7 +12,14 @@ export const VERSION_HEADER = "x-experience-version";
  * retry hints, rate-limit headers and request ids. Everything else (cookies, organisation and project
  * ids, framing, server details) stays behind.
  */
-const KEPT_RESPONSE_HEADERS = new Set(["content-type", "retry-after", "retry-after-ms", "x-request-id", "request-id", "openai-processing-ms"]);
+const KEPT_RESPONSE_HEADERS = new Set([
+  "content-type",
+  "retry-after",
+  "retry-after-ms",
+  "x-request-id",
+  "request-id",
+  "openai-processing-ms",
+]);
 const KEPT_RESPONSE_PREFIXES = ["x-ratelimit-", "anthropic-ratelimit-", "ratelimit"];
 
 export function allowedResponseHeaders(upstream: Headers): Headers {
@@ -90,7 +97,9 @@ export async function relayReply(c: Context<ProxyEnv>, upstream: Response, relay
     }
     const endedAt = Date.now();
     c.executionCtx.waitUntil(
-      Promise.resolve().then(() => relay.log(upstream.status, { usage: jsonUsage(bytes), firstByteAt: relay.respondedAt, endedAt, completed: true })),
+      Promise.resolve().then(() =>
+        relay.log(upstream.status, { usage: jsonUsage(bytes), firstByteAt: relay.respondedAt, endedAt, completed: true }),
+      ),
     );
     return new Response(bytes, init);
   }

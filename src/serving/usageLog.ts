@@ -27,7 +27,6 @@ let timerArmedAt = 0;
 const keyTouchedAt = new Map<string, number>();
 let dropped = 0;
 
-
 /** Writes everything buffered in this isolate now (also used before reading usage back). */
 export async function flushUsage(env: Env): Promise<void> {
   if (buffer.length === 0) return;

@@ -75,7 +75,10 @@ const ANTHROPIC_TYPE_BY_STATUS: Record<number, string> = {
 export type AnthropicErrorBody = { type: "error"; error: { type: string; message: string; code: string | null; param: string | null } };
 
 export function anthropicErrorBody(status: number, message: string, code: string | null, param: string | null = null): AnthropicErrorBody {
-  return { type: "error", error: { type: ANTHROPIC_TYPE_BY_STATUS[status] ?? (status >= 500 ? "api_error" : "invalid_request_error"), message, code, param } };
+  return {
+    type: "error",
+    error: { type: ANTHROPIC_TYPE_BY_STATUS[status] ?? (status >= 500 ? "api_error" : "invalid_request_error"), message, code, param },
+  };
 }
 
 /** A job (run, evaluation, protocol) refused for a reason the caller can fix; nothing was stored. */

@@ -32,4 +32,3 @@ export function randomToken(bytes: number): string {
 export function newId(prefix: string): string {
   return `${prefix}_${randomToken(10)}`;
 }
-

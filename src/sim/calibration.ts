@@ -19,7 +19,11 @@ export const VAGUE_LIBRARY: LibraryItem[] = withIds([...GENERIC_VAGUE, ...PITFAL
 export const MISLEADING_LIBRARY: LibraryItem[] = withIds(PITFALLS.flatMap((p) => (p.misleading ? [p.misleading] : [])));
 
 /** Mean accuracy (one sample per problem, seed = problem index) with the library in the system message. */
-export async function measureAccuracy(problems: readonly SimProblem[], library: readonly LibraryItem[], temperature: number): Promise<number> {
+export async function measureAccuracy(
+  problems: readonly SimProblem[],
+  library: readonly LibraryItem[],
+  temperature: number,
+): Promise<number> {
   const model = createSimulatedModel();
   const system = renderLibrary(library);
   let correct = 0;
@@ -45,5 +49,10 @@ export async function measureAccuracy(problems: readonly SimProblem[], library: 
  */
 export function libraryQuality(items: readonly LibraryItem[]): { fixing: number; total: number; precision: number; tokens: number } {
   const fixing = items.filter((i) => classifyExperience(i.name, i.text).kind === "specific").length;
-  return { fixing, total: items.length, precision: items.length === 0 ? 0 : fixing / items.length, tokens: tokenCount(renderLibrary(items)) };
+  return {
+    fixing,
+    total: items.length,
+    precision: items.length === 0 ? 0 : fixing / items.length,
+    tokens: tokenCount(renderLibrary(items)),
+  };
 }

@@ -12,7 +12,9 @@ function build(name: SimDatasetName): SimProblem[] {
   if (name === "sim-train") return generateProblems(TRAIN_SEED, 100, "sim-train");
   // Held out: drop any question that also appears in the training set.
   const train = new Set(simDataset("sim-train").map((p) => p.question));
-  const pool = generateProblems(TEST_SEED, 400, "sim-test").filter((p) => !train.has(p.question)).slice(0, 300);
+  const pool = generateProblems(TEST_SEED, 400, "sim-test")
+    .filter((p) => !train.has(p.question))
+    .slice(0, 300);
   return pool.map((p, i) => ({ ...p, id: `sim-test-${String(i + 1).padStart(3, "0")}` }));
 }
 

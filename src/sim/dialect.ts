@@ -34,7 +34,9 @@ export function blockText(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
   return content
-    .map((b: unknown) => (typeof b === "object" && b !== null && typeof Reflect.get(b, "text") === "string" ? (Reflect.get(b, "text") as string) : ""))
+    .map((b: unknown) =>
+      typeof b === "object" && b !== null && typeof Reflect.get(b, "text") === "string" ? (Reflect.get(b, "text") as string) : "",
+    )
     .filter((t) => t !== "")
     .join("\n");
 }

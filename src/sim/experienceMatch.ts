@@ -34,13 +34,22 @@ type Reader = { topic: RegExp; cues: readonly Cue[] };
  * A simpler form for a pitfall family that only needs to recognise the fix: techniques that count
  * alone (`standalone`), next to the topic (`needsTopic`), or next to the topic or an action word.
  */
-export type TechniqueMatcher = { topic: RegExp; action: RegExp; techniques: readonly { re: RegExp; needsTopic?: boolean; standalone?: boolean }[] };
+export type TechniqueMatcher = {
+  topic: RegExp;
+  action: RegExp;
+  techniques: readonly { re: RegExp; needsTopic?: boolean; standalone?: boolean }[];
+};
 
 function toReader(m: Reader | TechniqueMatcher): Reader {
   if ("cues" in m) return m;
   return {
     topic: m.topic,
-    cues: m.techniques.map((t): Cue => (t.standalone ? { re: t.re, sense: "right" } : { re: t.re, sense: "right", needsTopic: true, ...(t.needsTopic ? {} : { orWith: m.action }) })),
+    cues: m.techniques.map(
+      (t): Cue =>
+        t.standalone
+          ? { re: t.re, sense: "right" }
+          : { re: t.re, sense: "right", needsTopic: true, ...(t.needsTopic ? {} : { orWith: m.action }) },
+    ),
   };
 }
 
@@ -58,7 +67,8 @@ function wrongConversion(factor: number): (m: RegExpExecArray) => boolean {
 
 const READER_SOURCES: Record<PitfallId, Reader | TechniqueMatcher> = {
   inclusive_count: {
-    topic: /\b(ranges?|inclusive(ly)?|integers?|end ?points?|spans?|consecutive|numbered|pages?|through|closed|members?)\b|\bfrom \S+ (up )?to \S+|\b(first|start\w*)\b[^.;]*?\b(last|end\w*)\b/,
+    topic:
+      /\b(ranges?|inclusive(ly)?|integers?|end ?points?|spans?|consecutive|numbered|pages?|through|closed|members?)\b|\bfrom \S+ (up )?to \S+|\b(first|start\w*)\b[^.;]*?\b(last|end\w*)\b/,
     cues: [
       { re: new RegExp(`\\b${END}${BOUND} minus (the )?${START}${BOUND} plus 1\\b`), sense: "right" },
       { re: /\bboth (end ?points|bounds|limits|extremes|the first and (the )?last)\b/, sense: "right" },
@@ -66,14 +76,24 @@ const READER_SOURCES: Record<PitfallId, Reader | TechniqueMatcher> = {
       { re: /\b(plus|add\w*) 1\b|\b1 more\b|\bexceed\w* [^.;]*\bby 1\b/, sense: "right", needsTopic: true, shared: true },
       { re: /\b(count\w*|includ\w*) (the )?(first|start\w*|end ?points?|lower end|both)\b/, sense: "right", needsTopic: true },
       { re: /\bboth \S+ and \S+ (are )?(included|counted)\b/, sense: "right", needsTopic: true },
-      { re: /\b(first|start\w*|lower end|end ?point)( value| number)?( itself)? (is|are) (counted|included)\b/, sense: "right", needsTopic: true },
+      {
+        re: /\b(first|start\w*|lower end|end ?point)( value| number)?( itself)? (is|are) (counted|included)\b/,
+        sense: "right",
+        needsTopic: true,
+      },
       { re: new RegExp(`\\b${END}${BOUND} minus (the )?${START}${BOUND}\\b(?! plus)`), sense: "wrong" },
       { re: /\b(skip|exclud|drop|leav\w* out|omit)\w* (1|an|the|one of the) (end ?points?|ends?|bounds?)\b/, sense: "wrong" },
-      { re: /\b(subtract\w*|(tak\w*|use|using|just|simply|only) (the )?(plain |simple )?difference)\b/, sense: "wrong", needsTopic: true, partial: true },
+      {
+        re: /\b(subtract\w*|(tak\w*|use|using|just|simply|only) (the )?(plain |simple )?difference)\b/,
+        sense: "wrong",
+        needsTopic: true,
+        partial: true,
+      },
     ],
   },
   order_of_operations: {
-    topic: /\b(expressions?|order of operations|arithmetic|precedence|operators?|operations|priority|calculator|formula|bodmas|pemdas|bidmas)\b|\bplus \S+ times\b/,
+    topic:
+      /\b(expressions?|order of operations|arithmetic|precedence|operators?|operations|priority|calculator|formula|bodmas|pemdas|bidmas)\b|\bplus \S+ times\b/,
     cues: [
       {
         re: /\b(multipl\w*|divi\w*|products?|quotients?|times)\b[^.;]*?\b(before|ahead of|prior to|priority over|precedence over|tighter than)\b[^.;]*?\b(add\w*|subtract\w*|sums?|differences?|addition|plus|minus)\b/,
@@ -84,11 +104,20 @@ const READER_SOURCES: Record<PitfallId, Reader | TechniqueMatcher> = {
         sense: "right",
         needsTopic: true,
       },
-      { re: /\b(pemdas|bodmas|bidmas|operator precedence|precedence rules?|rules of precedence|(standard|usual|normal) precedence)\b/, sense: "right" },
-      { re: /\b(multiplication|division|products?)\b[^.;]*\b(binds? tighter|takes? (priority|precedence)|has (priority|precedence))\b/, sense: "right" },
+      {
+        re: /\b(pemdas|bodmas|bidmas|operator precedence|precedence rules?|rules of precedence|(standard|usual|normal) precedence)\b/,
+        sense: "right",
+      },
+      {
+        re: /\b(multiplication|division|products?)\b[^.;]*\b(binds? tighter|takes? (priority|precedence)|has (priority|precedence))\b/,
+        sense: "right",
+      },
       { re: /\bleft[- ]to[- ]right\b/, sense: "wrong" },
       { re: /\b(add\w*|sums?|addition|plus)\b[^.;]*?\bbefore\b[^.;]*?\b(multipl\w*|times|products?)\b/, sense: "wrong" },
-      { re: /\b(first two numbers|whatever the operator|regardless of (the )?operators?|in the order (they|it) (appear|are written|is written|come)s?)\b/, sense: "wrong" },
+      {
+        re: /\b(first two numbers|whatever the operator|regardless of (the )?operators?|in the order (they|it) (appear|are written|is written|come)s?)\b/,
+        sense: "wrong",
+      },
     ],
   },
   percent_base: {
@@ -101,45 +130,76 @@ const READER_SOURCES: Record<PitfallId, Reader | TechniqueMatcher> = {
         sense: "right",
         needsTopic: true,
       },
-      { re: /\bpercent\w* of the (new|final|sale|current|result\w*|later|discounted|increased|reduced|changed)\b/, sense: "wrong", needsTopic: true },
-      { re: /\bappl\w* the percent\w* to the (new|final|sale|current|result\w*|later|discounted|increased|reduced|changed)\b/, sense: "wrong", needsTopic: true },
+      {
+        re: /\bpercent\w* of the (new|final|sale|current|result\w*|later|discounted|increased|reduced|changed)\b/,
+        sense: "wrong",
+        needsTopic: true,
+      },
+      {
+        re: /\bappl\w* the percent\w* to the (new|final|sale|current|result\w*|later|discounted|increased|reduced|changed)\b/,
+        sense: "wrong",
+        needsTopic: true,
+      },
     ],
   },
   unit_conversion: {
-    topic: /\b(units?|convert\w*|conversions?|hours?|minutes?|mins?|kilomet\w*|km|metres?|meters?|time|decimal|seconds?|grams?|kg|litres?|liters?)\b/,
+    topic:
+      /\b(units?|convert\w*|conversions?|hours?|minutes?|mins?|kilomet\w*|km|metres?|meters?|time|decimal|seconds?|grams?|kg|litres?|liters?)\b/,
     cues: [
       { re: /\b60 (minutes|mins?)\b/, sense: "right" },
       { re: /\b1000 (metres|meters|m|grams|g|millilitres|ml)\b/, sense: "right" },
       { re: /\b(exact|correct|real|true|proper|right|actual) (conversion )?factors?\b/, sense: "right" },
       { re: /\b(times|multipl\w*|by) (\S+ )?(60|1000)\b/, sense: "right", needsTopic: true },
       { re: /\b(\d+(?:\.\d+)?) hours? (?:equals?|is|are|makes?|gives?) (\d+(?:\.\d+)?) minutes\b/, sense: "right", holds: conversion(60) },
-      { re: /\b(\d+(?:\.\d+)?) hours? (?:equals?|is|are|makes?|gives?) (\d+(?:\.\d+)?) minutes\b/, sense: "wrong", holds: wrongConversion(60) },
-      { re: /\b(\d+(?:\.\d+)?) (?:km|kilomet\w*) (?:equals?|is|are|makes?|gives?) (\d+(?:\.\d+)?) (?:m|metres|meters)\b/, sense: "right", holds: conversion(1000) },
-      { re: /\b(\d+(?:\.\d+)?) (?:km|kilomet\w*) (?:equals?|is|are|makes?|gives?) (\d+(?:\.\d+)?) (?:m|metres|meters)\b/, sense: "wrong", holds: wrongConversion(1000) },
+      {
+        re: /\b(\d+(?:\.\d+)?) hours? (?:equals?|is|are|makes?|gives?) (\d+(?:\.\d+)?) minutes\b/,
+        sense: "wrong",
+        holds: wrongConversion(60),
+      },
+      {
+        re: /\b(\d+(?:\.\d+)?) (?:km|kilomet\w*) (?:equals?|is|are|makes?|gives?) (\d+(?:\.\d+)?) (?:m|metres|meters)\b/,
+        sense: "right",
+        holds: conversion(1000),
+      },
+      {
+        re: /\b(\d+(?:\.\d+)?) (?:km|kilomet\w*) (?:equals?|is|are|makes?|gives?) (\d+(?:\.\d+)?) (?:m|metres|meters)\b/,
+        sense: "wrong",
+        holds: wrongConversion(1000),
+      },
       { re: /\b100\b/, sense: "wrong", needsTopic: true },
       { re: /\bdecimal\b/, sense: "wrong", needsTopic: true },
     ],
   },
   negative_remainder: {
-    topic: /\b(remainders?|mod|modulo|modulus|modular|cycles?|negative|wrap\w*|clock|ago|backwards?|dial|divisor|weekdays?|below (zero|0))\b/,
+    topic:
+      /\b(remainders?|mod|modulo|modulus|modular|cycles?|negative|wrap\w*|clock|ago|backwards?|dial|divisor|weekdays?|below (zero|0))\b/,
     cues: [
       {
         re: /\b(add\w*|plus|shift\w* up|increas\w*|adjust\w*)\b[^.;]*?\b(modulus|divisor|cycle length|period|length of the cycle|number of positions|positions|7|12|24)\b/,
         sense: "right",
         needsTopic: true,
       },
-      { re: /\bnon-?negative\b|\b(at least|no less than) 0\b|\bbetween 0 and\b|\b0 (<=|≤) r\b|\b0 ?\.\. ?\w/, sense: "right", needsTopic: true },
+      {
+        re: /\bnon-?negative\b|\b(at least|no less than) 0\b|\bbetween 0 and\b|\b0 (<=|≤) r\b|\b0 ?\.\. ?\w/,
+        sense: "right",
+        needsTopic: true,
+      },
       { re: /\b(stays?|remains?|keeps?|keeping|leaves?|leaving|left|kept)\b[^.;]*?\bnegative\b/, sense: "wrong", needsTopic: true },
       { re: /\b((negative )?sign (included|kept)|keep\w* (the|its) sign|as the division gives it|sign-keeping)\b/, sense: "wrong" },
     ],
   },
   fence_posts: {
-    topic: /\b(posts?|poles?|fences?|fence-posts?|trees?|lamps?|gaps?|intervals?|spaced|spacing|segments?|spaces between|pickets?|objects?|items placed)\b/,
+    topic:
+      /\b(posts?|poles?|fences?|fence-posts?|trees?|lamps?|gaps?|intervals?|spaced|spacing|segments?|spaces between|pickets?|objects?|items placed)\b/,
     cues: [
       { re: /\b(gaps?|intervals?|spaces?|segments?|spacing)\b[^.;]*?\b(plus 1|add\w* 1)\b/, sense: "right", needsTopic: true },
       { re: /\b(plus|add\w*) 1\b|\b1 more\b/, sense: "right", needsTopic: true, shared: true },
       { re: /\b(both|each) ends?\b/, sense: "right", needsTopic: true, shared: true },
-      { re: /\b1 (post|pole|tree|lamp|picket)s? (for|per) (every |each )?(gap|interval|space|segment)\b/, sense: "wrong", needsTopic: true },
+      {
+        re: /\b1 (post|pole|tree|lamp|picket)s? (for|per) (every |each )?(gap|interval|space|segment)\b/,
+        sense: "wrong",
+        needsTopic: true,
+      },
       {
         re: /\b(posts?|poles?|trees?|lamps?|objects?) (equals?|is|are) (the |simply |just )*length divided by (the )?spacing\b(?! plus)/,
         sense: "wrong",
@@ -177,9 +237,11 @@ export function normalise(text: string): string {
 }
 
 /** Words that turn what follows them (within the clause) into its opposite. "Don't forget" is not one. */
-const NEGATION = /\b(do not|don't|dont|does not|doesn't|never|not|no need to|needn't|avoid\w*|instead of|rather than|without|should not|shouldn't|must not|mustn't|stop)\b(?!\s+(forget|omit|skip|miss|drop|only))/;
+const NEGATION =
+  /\b(do not|don't|dont|does not|doesn't|never|not|no need to|needn't|avoid\w*|instead of|rather than|without|should not|shouldn't|must not|mustn't|stop)\b(?!\s+(forget|omit|skip|miss|drop|only))/;
 /** Words that present a method as a mistake. */
-const CRITIQUE = /\b(undercount\w*|overcount\w*|miss(es|ing)?|mistake\w*|wrong|errors?|incorrect\w*|off by 1|does not (restore|work|give)|doesn't (restore|work|give)|fails?|confus\w*|trap)\b/;
+const CRITIQUE =
+  /\b(undercount\w*|overcount\w*|miss(es|ing)?|mistake\w*|wrong|errors?|incorrect\w*|off by 1|does not (restore|work|give)|doesn't (restore|work|give)|fails?|confus\w*|trap)\b/;
 /** Words that make a wrong method the condition of a rule ("if the remainder is left negative, …"), not the rule. */
 const CONDITION = /\b(if|when|whenever|once|unless)\b/;
 /** Clause boundaries for the scope of a negation or critique. */
@@ -301,7 +363,8 @@ export type Classification =
 export function classifyExperience(name: string, text: string): Classification {
   const full = `${name}: ${text}`;
   const reading = [...readExperiences(full)][0];
-  if (reading) return reading[1].stance === "helps" ? { kind: "specific", pitfall: reading[0] } : { kind: "misleading", pitfall: reading[0] };
+  if (reading)
+    return reading[1].stance === "helps" ? { kind: "specific", pitfall: reading[0] } : { kind: "misleading", pitfall: reading[0] };
   const lower = normalise(full);
   for (const p of PITFALLS) if (READERS[p.id].topic.test(lower)) return { kind: "topic", pitfall: p.id };
   return { kind: "generic" };

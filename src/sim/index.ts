@@ -121,7 +121,18 @@ function generate(req: ChatRequest, seed: number): Generated {
   const choices: ChoiceOut[] = [];
   for (let choice = 0; choice < (req.n ?? 1); choice++) {
     const key = `${seed}|${messagesKey}|${temperature}|${choice}`;
-    const toolTurn = stage ? null : toolsReply({ lastUser, promptText, after: afterLastUser(req), toolOffered: offers(req, CODE_TOOL_NAME), offered: userTools(req), temperature, seed, choice });
+    const toolTurn = stage
+      ? null
+      : toolsReply({
+          lastUser,
+          promptText,
+          after: afterLastUser(req),
+          toolOffered: offers(req, CODE_TOOL_NAME),
+          offered: userTools(req),
+          temperature,
+          seed,
+          choice,
+        });
     if (toolTurn) {
       choices.push(toolTurn);
       continue;
@@ -151,7 +162,9 @@ function generate(req: ChatRequest, seed: number): Generated {
 
 /** The stage a request is for (as `generate` decides it), for the request log. */
 function stageOf(req: ChatRequest): Stage | null {
-  const judged = req.messages.some((m) => (m.role === "system" || m.role === "developer" || m.role === "user") && messageText(m).includes("### TASK: GRADE RESPONSE"));
+  const judged = req.messages.some(
+    (m) => (m.role === "system" || m.role === "developer" || m.role === "user") && messageText(m).includes("### TASK: GRADE RESPONSE"),
+  );
   return detectStage(lastUserText(req)) ?? (judged ? "judge" : null);
 }
 
@@ -183,7 +196,9 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
     const parsed = ChatRequestSchema.safeParse(raw);
     if (!parsed.success) {
       const invalid = validationError(parsed.error);
-      return dialect ? dialect.error(400, ((await invalid.json()) as { error: { message: string } }).error.message, "invalid_request_error") : invalid;
+      return dialect
+        ? dialect.error(400, ((await invalid.json()) as { error: { message: string } }).error.message, "invalid_request_error")
+        : invalid;
     }
     const req = parsed.data;
     const seed = req.seed ?? defaultSeed;
@@ -197,13 +212,22 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
     const header = Number(request.headers.get("x-sim-attempt"));
     const attempt = Number.isInteger(header) && header >= 1 ? header : count;
     const stage = stageOf(req);
-    const contentKey = hashHex(seed, JSON.stringify(req.messages), req.temperature ?? 1, req.n ?? 1, req.max_tokens ?? "", req.max_completion_tokens ?? "");
+    const contentKey = hashHex(
+      seed,
+      JSON.stringify(req.messages),
+      req.temperature ?? 1,
+      req.n ?? 1,
+      req.max_tokens ?? "",
+      req.max_completion_tokens ?? "",
+    );
 
     const fault = decideFault(k, seed, requestHash, attempt);
     ledger.record({ scope, knobs: k, callKey: contentKey, stage: stage ?? "rollout", seed, attempt, fault });
     await sleep(latencyFor(k, seed, requestHash, attempt), request.signal);
     if (fault === "429" && dialect) {
-      return dialect.error(429, "Rate limit reached for sim-1 (simulated fault).", "rate_limit_error", { "retry-after": String(k.retryAfterSeconds) });
+      return dialect.error(429, "Rate limit reached for sim-1 (simulated fault).", "rate_limit_error", {
+        "retry-after": String(k.retryAfterSeconds),
+      });
     }
     if (fault === "500" && dialect) return dialect.error(500, "The simulated server had an error (simulated fault).", "api_error");
     if (fault === "429") {
@@ -268,7 +292,10 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
       return chat(request, url, dialect);
     }
     if (request.method === "GET" && path.endsWith("/models")) {
-      return jsonResponse({ object: "list", data: models.map((id) => ({ id, object: "model", created: SIM_CREATED, owned_by: SIM_OWNER })) });
+      return jsonResponse({
+        object: "list",
+        data: models.map((id) => ({ id, object: "model", created: SIM_CREATED, owned_by: SIM_OWNER })),
+      });
     }
     if (request.method === "GET" && path.endsWith("/sim/stats")) return jsonResponse({ seq: ledger.seq, scopes: ledger.stats() });
     if (request.method === "GET" && path.endsWith("/sim/calls")) {
@@ -291,7 +318,8 @@ export function createSimulatedModel(options: SimOptions = {}): SimulatedModel {
       try {
         return await handle(request);
       } catch (err) {
-        if (request.signal.aborted) return errorResponse(499, "The client closed the request.", "client_closed_request", null, "request_aborted");
+        if (request.signal.aborted)
+          return errorResponse(499, "The client closed the request.", "client_closed_request", null, "request_aborted");
         throw err;
       }
     },

@@ -42,7 +42,15 @@ export type ScopeStats = {
   firstAttemptFaults: FaultCounts;
 };
 
-export type Attempt = { scope: string; knobs: Knobs; callKey: string; stage: string; seed: number; attempt: number; fault: FaultKind | null };
+export type Attempt = {
+  scope: string;
+  knobs: Knobs;
+  callKey: string;
+  stage: string;
+  seed: number;
+  attempt: number;
+  fault: FaultKind | null;
+};
 
 const zeroFaults = (): FaultCounts => Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as FaultCounts;
 
@@ -119,7 +127,17 @@ export class SimLedger {
     } else scope.replies++;
 
     const key = `${a.scope}\u0000${a.callKey}`;
-    const call = this.calls.get(key) ?? { scope: a.scope, callKey: a.callKey, stage: a.stage, seed: a.seed, requests: 0, replies: 0, faults: zeroFaults(), firstSeq: seq, lastSeq: seq };
+    const call = this.calls.get(key) ?? {
+      scope: a.scope,
+      callKey: a.callKey,
+      stage: a.stage,
+      seed: a.seed,
+      requests: 0,
+      replies: 0,
+      faults: zeroFaults(),
+      firstSeq: seq,
+      lastSeq: seq,
+    };
     call.requests++;
     call.lastSeq = seq;
     if (a.fault) call.faults[a.fault]++;
@@ -128,7 +146,11 @@ export class SimLedger {
   }
 
   stats(): ScopeStats[] {
-    return [...this.scopes.values()].map(({ callKeys: _keys, ...s }) => ({ ...s, faults: { ...s.faults }, firstAttemptFaults: { ...s.firstAttemptFaults } }));
+    return [...this.scopes.values()].map(({ callKeys: _keys, ...s }) => ({
+      ...s,
+      faults: { ...s.faults },
+      firstAttemptFaults: { ...s.firstAttemptFaults },
+    }));
   }
 
   /** The per-call request log, oldest first, optionally of one scope. */

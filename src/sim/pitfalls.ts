@@ -82,7 +82,10 @@ export const PITFALLS: readonly Pitfall[] = [
       { name: "PEMDAS", text: "Apply PEMDAS precedence rather than reading the expression left to right." },
     ],
     topicOnly: { name: "Order of operations", text: "Be careful with the order of operations." },
-    misleading: { name: "Reading order", text: "Evaluate arithmetic expressions strictly left to right, adding before multiplying if the addition comes first." },
+    misleading: {
+      name: "Reading order",
+      text: "Evaluate arithmetic expressions strictly left to right, adding before multiplying if the addition comes first.",
+    },
   },
   {
     id: "percent_base",
@@ -98,11 +101,20 @@ export const PITFALLS: readonly Pitfall[] = [
       text: "When a value after a percentage change is given, divide it by (1 ± p/100) to recover the original; the percentage is of the original, not the new value.",
     },
     paraphrases: [
-      { name: "Reverse percentages", text: "To reverse a percentage increase or discount, divide the new amount by the multiplier instead of applying the percentage to it." },
-      { name: "Percentage base", text: "Remember the percent was taken of the original value, so work back by dividing the final value by 1 + p/100." },
+      {
+        name: "Reverse percentages",
+        text: "To reverse a percentage increase or discount, divide the new amount by the multiplier instead of applying the percentage to it.",
+      },
+      {
+        name: "Percentage base",
+        text: "Remember the percent was taken of the original value, so work back by dividing the final value by 1 + p/100.",
+      },
     ],
     topicOnly: { name: "Percentages", text: "Be careful with percentages." },
-    misleading: { name: "Undoing a percentage", text: "To undo a percentage change, apply the percentage to the new value and reverse it." },
+    misleading: {
+      name: "Undoing a percentage",
+      text: "To undo a percentage change, apply the percentage to the new value and reverse it.",
+    },
   },
   {
     id: "unit_conversion",
@@ -118,7 +130,10 @@ export const PITFALLS: readonly Pitfall[] = [
       text: "When converting units, use the exact factor: 60 minutes per hour and 1000 metres per kilometre, never 100.",
     },
     paraphrases: [
-      { name: "Hours are not decimal", text: "Convert hours with 60 minutes per hour and kilometres with 1000 metres per kilometre before combining quantities." },
+      {
+        name: "Hours are not decimal",
+        text: "Convert hours with 60 minutes per hour and kilometres with 1000 metres per kilometre before combining quantities.",
+      },
       { name: "Conversion factor", text: "Always check the real conversion factor before converting; an hour has 60 minutes, not 100." },
     ],
     topicOnly: { name: "Units", text: "Pay attention to units." },
@@ -139,7 +154,10 @@ export const PITFALLS: readonly Pitfall[] = [
     },
     paraphrases: [
       { name: "Remainder range", text: "A remainder must be non-negative: if it comes out negative, add the divisor." },
-      { name: "Counting back in cycles", text: "When counting backwards around a cycle, shift a negative result up by the cycle length so it is non-negative." },
+      {
+        name: "Counting back in cycles",
+        text: "When counting backwards around a cycle, shift a negative result up by the cycle length so it is non-negative.",
+      },
     ],
     topicOnly: { name: "Negative numbers", text: "Be careful with remainders of negative numbers." },
     misleading: { name: "Remainder sign", text: "A remainder of a negative number stays negative; keep the sign the division gives." },

@@ -25,7 +25,9 @@ export function hashParts(...parts: readonly (string | number)[]): number {
 }
 
 export function hashHex(...parts: readonly (string | number)[]): string {
-  return hashParts(...parts).toString(16).padStart(14, "0");
+  return hashParts(...parts)
+    .toString(16)
+    .padStart(14, "0");
 }
 
 /** A uniform draw in [0, 1) fixed by its key. */

@@ -13,12 +13,7 @@ export type Params = Record<string, string | number>;
 export type Work = { value: number; work: string };
 
 /** What a solution calls at each step; the solver decides (for pitfall steps) which method is used. */
-export type StepFn = (
-  label: string,
-  pitfall: PitfallId | null,
-  right: () => Work,
-  wrong?: () => Work,
-) => number;
+export type StepFn = (label: string, pitfall: PitfallId | null, right: () => Work, wrong?: () => Work) => number;
 
 export type Template = {
   id: string;
@@ -59,7 +54,10 @@ function posts(step: StepFn, length: number, spacing: number, what: string): num
   return step(
     "count posts",
     "fence_posts",
-    () => ({ value: gaps + 1, work: `${fmt(length)} ÷ ${fmt(spacing)} = ${fmt(gaps)} gaps, so ${fmt(gaps)} + 1 = ${fmt(gaps + 1)} ${what}` }),
+    () => ({
+      value: gaps + 1,
+      work: `${fmt(length)} ÷ ${fmt(spacing)} = ${fmt(gaps)} gaps, so ${fmt(gaps)} + 1 = ${fmt(gaps + 1)} ${what}`,
+    }),
     () => ({ value: gaps, work: `${fmt(length)} ÷ ${fmt(spacing)} = ${fmt(gaps)} ${what}` }),
   );
 }
@@ -80,7 +78,10 @@ function undoPercent(step: StepFn, value: number, pct: number): number {
   return step(
     "undo percentage",
     "percent_base",
-    () => ({ value: value / mult, work: `${fmt(value)} ÷ (1 ${sign} ${fmt(Math.abs(pct))}/100) = ${fmt(value)} ÷ ${fmt(mult)} = ${fmt(value / mult)}` }),
+    () => ({
+      value: value / mult,
+      work: `${fmt(value)} ÷ (1 ${sign} ${fmt(Math.abs(pct))}/100) = ${fmt(value)} ÷ ${fmt(mult)} = ${fmt(value / mult)}`,
+    }),
     () => ({
       value: value * (1 - pct / 100),
       work: `${fmt(value)} ${pct >= 0 ? "−" : "+"} ${fmt(Math.abs(pct))}% of ${fmt(value)} = ${fmt(value * (1 - pct / 100))}`,
@@ -104,7 +105,10 @@ function addMul(step: StepFn, a: number, b: number, c: number, op: "+" | "-"): n
   return step(
     "evaluate expression",
     "order_of_operations",
-    () => ({ value: a + s * b * c, work: `${fmt(b)} × ${fmt(c)} = ${fmt(b * c)}, then ${fmt(a)} ${o} ${fmt(b * c)} = ${fmt(a + s * b * c)}` }),
+    () => ({
+      value: a + s * b * c,
+      work: `${fmt(b)} × ${fmt(c)} = ${fmt(b * c)}, then ${fmt(a)} ${o} ${fmt(b * c)} = ${fmt(a + s * b * c)}`,
+    }),
     () => ({ value: (a + s * b) * c, work: `${fmt(a)} ${o} ${fmt(b)} = ${fmt(a + s * b)}, then × ${fmt(c)} = ${fmt((a + s * b) * c)}` }),
   );
 }
@@ -274,7 +278,10 @@ export const TEMPLATES: readonly Template[] = [
       return { d, k };
     },
     solve: (p, step) => {
-      const diff = step("subtract", null, () => ({ value: n(p, "d") - n(p, "k"), work: `${fmt(n(p, "d"))} − ${fmt(n(p, "k"))} = ${fmt(n(p, "d") - n(p, "k"))}` }));
+      const diff = step("subtract", null, () => ({
+        value: n(p, "d") - n(p, "k"),
+        work: `${fmt(n(p, "d"))} − ${fmt(n(p, "k"))} = ${fmt(n(p, "d") - n(p, "k"))}`,
+      }));
       return remainder(step, diff, 7);
     },
   },
@@ -291,7 +298,10 @@ export const TEMPLATES: readonly Template[] = [
       return { top, d, k };
     },
     solve: (p, step) => {
-      const diff = step("subtract", null, () => ({ value: n(p, "d") - n(p, "k"), work: `${fmt(n(p, "d"))} − ${fmt(n(p, "k"))} = ${fmt(n(p, "d") - n(p, "k"))}` }));
+      const diff = step("subtract", null, () => ({
+        value: n(p, "d") - n(p, "k"),
+        work: `${fmt(n(p, "d"))} − ${fmt(n(p, "k"))} = ${fmt(n(p, "d") - n(p, "k"))}`,
+      }));
       return remainder(step, diff, n(p, "top") + 1);
     },
   },

@@ -59,7 +59,9 @@ function fill(x: ToolProblem, parameters: Record<string, unknown>): Record<strin
   const props = (parameters.properties ?? {}) as Record<string, { type?: unknown }>;
   const names = Object.keys(props);
   if (names.length === 0) return null;
-  const required = Array.isArray(parameters.required) ? (parameters.required as unknown[]).filter((r): r is string => typeof r === "string") : names;
+  const required = Array.isArray(parameters.required)
+    ? (parameters.required as unknown[]).filter((r): r is string => typeof r === "string")
+    : names;
   const values = operands(x);
   const used = new Set<string>();
   const args: Record<string, number | string> = {};

@@ -37,8 +37,14 @@ export const TOOL_PITFALLS: readonly ToolPitfall[] = [
       text: "When a problem needs exact arithmetic over many terms or large numbers, run it with execute_code instead of estimating mentally.",
     },
     paraphrases: [
-      { name: "Use the code tool", text: "Call the execute_code tool to compute long sums, counts and big powers rather than working them out by hand." },
-      { name: "Run a program", text: "For exact big-number or enumeration questions, write and run a program with the code tool before answering." },
+      {
+        name: "Use the code tool",
+        text: "Call the execute_code tool to compute long sums, counts and big powers rather than working them out by hand.",
+      },
+      {
+        name: "Run a program",
+        text: "For exact big-number or enumeration questions, write and run a program with the code tool before answering.",
+      },
     ],
     topicOnly: { name: "Tools", text: "Tools can be useful." },
   },
@@ -102,7 +108,10 @@ export const TOOL_PITFALLS: readonly ToolPitfall[] = [
 ];
 
 /** Matchers of experienceMatch.ts for the tool pitfalls: a specific technique, with topic or action. */
-export const TOOL_MATCHERS: Record<ToolPitfallId, { topic: RegExp; action: RegExp; techniques: readonly { re: RegExp; needsTopic?: boolean; standalone?: boolean }[] }> = {
+export const TOOL_MATCHERS: Record<
+  ToolPitfallId,
+  { topic: RegExp; action: RegExp; techniques: readonly { re: RegExp; needsTopic?: boolean; standalone?: boolean }[] }
+> = {
   use_code_tool: {
     topic: /\b(tools?|exact arithmetic|long sums?|enumerat\w*|computations?)\b/,
     action: /\b(run|use|call|write|compute|execute)\b/,

@@ -97,7 +97,12 @@ function generateOne(rng: Rng): ToolProblem {
   }
 }
 
-export function generateToolProblems(seed: number, count: number, idPrefix: string, exclude: ReadonlySet<string> = new Set()): SimToolProblem[] {
+export function generateToolProblems(
+  seed: number,
+  count: number,
+  idPrefix: string,
+  exclude: ReadonlySet<string> = new Set(),
+): SimToolProblem[] {
   const rng = createRng(hashParts("sim-tools-generator", seed));
   const out: SimToolProblem[] = [];
   const seen = new Set(exclude);
@@ -106,7 +111,12 @@ export function generateToolProblems(seed: number, count: number, idPrefix: stri
     const question = renderToolProblem(x);
     if (seen.has(question)) continue;
     seen.add(question);
-    out.push({ id: `${idPrefix}-${String(out.length + 1).padStart(3, "0")}`, question, answer: solveToolProblem(x), pitfalls: [...TOOL_PROBLEM_PITFALLS[x.kind]] });
+    out.push({
+      id: `${idPrefix}-${String(out.length + 1).padStart(3, "0")}`,
+      question,
+      answer: solveToolProblem(x),
+      pitfalls: [...TOOL_PROBLEM_PITFALLS[x.kind]],
+    });
   }
   return out;
 }

@@ -88,7 +88,13 @@ export function readToolValue(content: string): { value: string | null; error: s
   const o = parsed as { stdout?: unknown; result?: unknown; error?: unknown; value?: unknown; answer?: unknown };
   const error = typeof o.error === "string" ? o.error : null;
   if ("stdout" in o || "result" in o) {
-    const lines = typeof o.stdout === "string" ? o.stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "") : [];
+    const lines =
+      typeof o.stdout === "string"
+        ? o.stdout
+            .split("\n")
+            .map((l) => l.trim())
+            .filter((l) => l !== "")
+        : [];
     const value = lines[lines.length - 1] ?? (typeof o.result === "string" || typeof o.result === "number" ? String(o.result) : null);
     return { value, error };
   }
@@ -105,7 +111,11 @@ export function toolsReply(input: ToolTurnInput): ChoiceOut | null {
   if (lastTool) {
     const { value, error } = readToolValue(lastTool.content);
     if (value !== null && /^-?[\d.]+(e[+-]?\d+)?$/i.test(value)) {
-      return { content: `Step 5 (read result): the tool printed ${value}.\nSo the answer is \\boxed{${value}}.`, toolCall: null, finish: "stop" };
+      return {
+        content: `Step 5 (read result): the tool printed ${value}.\nSo the answer is \\boxed{${value}}.`,
+        toolCall: null,
+        finish: "stop",
+      };
     }
     const why = error ? `failed (${error.slice(0, 120)})` : "returned no value";
     return {
@@ -119,7 +129,8 @@ export function toolsReply(input: ToolTurnInput): ChoiceOut | null {
     const draw = unitFromKey("tool-err", input.seed, question, input.temperature, input.choice, id);
     return draw < errorProbability(pitfallById(id), input.temperature, addressed.has(id));
   };
-  const applying = (id: ToolPitfallId): string => (addressed.has(id) ? (addressed.get(id) ? `, applying [${addressed.get(id)}]` : ", applying the given experience") : "");
+  const applying = (id: ToolPitfallId): string =>
+    addressed.has(id) ? (addressed.get(id) ? `, applying [${addressed.get(id)}]` : ", applying the given experience") : "";
   const line = (n: number, id: ToolPitfallId, wrong: boolean): string => {
     const p = pitfallById(id);
     return `Step ${n} (${p.stepLabel})${applying(id)}: ${wrong ? p.wrongMethod : p.rightMethod}.`;
@@ -137,7 +148,11 @@ export function toolsReply(input: ToolTurnInput): ChoiceOut | null {
   if (chosen) {
     return {
       content: `Step 1 (choose method)${applying("use_code_tool")}: calling the ${chosen.name} tool, which computes this exactly, instead of estimating.`,
-      toolCall: { id: `call_${hashHex("tool", input.seed, question, input.choice, chosen.name).slice(0, 12)}`, name: chosen.name, arguments: JSON.stringify(chosen.arguments) },
+      toolCall: {
+        id: `call_${hashHex("tool", input.seed, question, input.choice, chosen.name).slice(0, 12)}`,
+        name: chosen.name,
+        arguments: JSON.stringify(chosen.arguments),
+      },
       finish: "tool_calls",
     };
   }
@@ -153,7 +168,11 @@ export function toolsReply(input: ToolTurnInput): ChoiceOut | null {
   const code = writeCode(x, choices);
   return {
     content: lines.join("\n"),
-    toolCall: { id: `call_${hashHex("code", input.seed, question, input.choice).slice(0, 12)}`, name: CODE_TOOL_NAME, arguments: JSON.stringify({ code }) },
+    toolCall: {
+      id: `call_${hashHex("code", input.seed, question, input.choice).slice(0, 12)}`,
+      name: CODE_TOOL_NAME,
+      arguments: JSON.stringify({ code }),
+    },
     finish: "tool_calls",
   };
 }

@@ -53,7 +53,14 @@ export function tokenCount(text: string): number {
 
 const JSON_HEADERS = { "content-type": "application/json" } as const;
 
-export function errorResponse(status: number, message: string, code: string | null, param: string | null, type = "invalid_request_error", headers: Record<string, string> = {}): Response {
+export function errorResponse(
+  status: number,
+  message: string,
+  code: string | null,
+  param: string | null,
+  type = "invalid_request_error",
+  headers: Record<string, string> = {},
+): Response {
   return new Response(JSON.stringify({ error: { message, type, code, param } }), { status, headers: { ...JSON_HEADERS, ...headers } });
 }
 
@@ -126,7 +133,11 @@ export function streamEvents(meta: CompletionMeta, choices: readonly ChoiceOut[]
     if (text !== "" || !c.toolCall) for (const piece of chunkText(text)) events.push(chunk({ content: piece }, index, null));
     if (c.toolCall) {
       events.push(
-        chunk({ tool_calls: [{ index: 0, id: c.toolCall.id, type: "function", function: { name: c.toolCall.name, arguments: "" } }] }, index, null),
+        chunk(
+          { tool_calls: [{ index: 0, id: c.toolCall.id, type: "function", function: { name: c.toolCall.name, arguments: "" } }] },
+          index,
+          null,
+        ),
       );
       for (const piece of chunkText(c.toolCall.arguments, 2)) {
         events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }, index, null));
@@ -135,7 +146,15 @@ export function streamEvents(meta: CompletionMeta, choices: readonly ChoiceOut[]
     events.push(chunk({}, index, c.finish));
   });
   if (usage) {
-    events.push({ id: meta.id, object: "chat.completion.chunk", created: meta.created, model: meta.model, system_fingerprint: meta.fingerprint, choices: [], usage });
+    events.push({
+      id: meta.id,
+      object: "chat.completion.chunk",
+      created: meta.created,
+      model: meta.model,
+      system_fingerprint: meta.fingerprint,
+      choices: [],
+      usage,
+    });
   }
   return events;
 }

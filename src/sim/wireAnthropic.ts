@@ -20,7 +20,9 @@ function toChatMessages(m: Record<string, unknown>): unknown[] {
     const text = blockText(blocks.filter((b) => b.type === "text"));
     return [{ role, content: calls.length > 0 && text === "" ? null : text, ...(calls.length > 0 ? { tool_calls: calls } : {}) }];
   }
-  const results = blocks.filter((b) => b.type === "tool_result").map((b) => ({ role: "tool", tool_call_id: String(b.tool_use_id), content: blockText(b.content) }));
+  const results = blocks
+    .filter((b) => b.type === "tool_result")
+    .map((b) => ({ role: "tool", tool_call_id: String(b.tool_use_id), content: blockText(b.content) }));
   const text = blockText(blocks.filter((b) => b.type === "text"));
   return [...results, ...(text !== "" || results.length === 0 ? [{ role, content: text }] : [])];
 }
@@ -30,12 +32,25 @@ function toChat(raw: unknown): { chat: unknown } | { error: Response } {
   if (typeof raw.max_tokens !== "number") return { error: error(400, "max_tokens: Field required", "invalid_request_error") };
   if (!Array.isArray(raw.messages)) return { error: error(400, "messages: Field required", "invalid_request_error") };
   const system = blockText(raw.system);
-  const messages = [...(system !== "" ? [{ role: "system", content: system }] : []), ...raw.messages.filter(isObject).flatMap(toChatMessages)];
+  const messages = [
+    ...(system !== "" ? [{ role: "system", content: system }] : []),
+    ...raw.messages.filter(isObject).flatMap(toChatMessages),
+  ];
   const tools = Array.isArray(raw.tools)
-    ? raw.tools.filter(isObject).map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.input_schema } }))
+    ? raw.tools
+        .filter(isObject)
+        .map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.input_schema } }))
     : undefined;
   return {
-    chat: { model: raw.model, messages, temperature: raw.temperature, max_tokens: raw.max_tokens, stream: raw.stream, seed: raw.seed, tools },
+    chat: {
+      model: raw.model,
+      messages,
+      temperature: raw.temperature,
+      max_tokens: raw.max_tokens,
+      stream: raw.stream,
+      seed: raw.seed,
+      tools,
+    },
   };
 }
 
@@ -44,21 +59,43 @@ const stopReason = (c: ChoiceOut) => (c.finish === "tool_calls" ? "tool_use" : c
 function reply(meta: CompletionMeta, choice: ChoiceOut, usage: Usage, stream: boolean, fault: StreamFault): Response {
   const id = meta.id.replace(/^chatcmpl-sim-/, "msg_sim_");
   const toolId = choice.toolCall ? `toolu_${choice.toolCall.id.replace(/^call_/, "")}` : "";
-  const usageOut = { input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+  const usageOut = {
+    input_tokens: usage.prompt_tokens,
+    output_tokens: usage.completion_tokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+  };
   const block = choice.toolCall
     ? { type: "tool_use", id: toolId, name: choice.toolCall.name, input: parseArguments(choice.toolCall.arguments) }
     : { type: "text", text: choice.content ?? "" };
-  const message = { id, type: "message", role: "assistant", model: meta.model, content: [block], stop_reason: stopReason(choice), stop_sequence: null, usage: usageOut };
+  const message = {
+    id,
+    type: "message",
+    role: "assistant",
+    model: meta.model,
+    content: [block],
+    stop_reason: stopReason(choice),
+    stop_sequence: null,
+    usage: usageOut,
+  };
   if (!stream) {
     const body = JSON.stringify(message);
-    if (fault === "truncate" || fault === "malformed") return new Response(body.slice(0, Math.floor(body.length / 2)), { status: 200, headers: JSON_HEADERS });
+    if (fault === "truncate" || fault === "malformed")
+      return new Response(body.slice(0, Math.floor(body.length / 2)), { status: 200, headers: JSON_HEADERS });
     return new Response(body, { status: 200, headers: JSON_HEADERS });
   }
   const events: { event: string; data: unknown }[] = [
-    { event: "message_start", data: { type: "message_start", message: { ...message, content: [], stop_reason: null, usage: { ...usageOut, output_tokens: 1 } } } },
+    {
+      event: "message_start",
+      data: { type: "message_start", message: { ...message, content: [], stop_reason: null, usage: { ...usageOut, output_tokens: 1 } } },
+    },
     {
       event: "content_block_start",
-      data: { type: "content_block_start", index: 0, content_block: choice.toolCall ? { ...block, input: {} } : { type: "text", text: "" } },
+      data: {
+        type: "content_block_start",
+        index: 0,
+        content_block: choice.toolCall ? { ...block, input: {} } : { type: "text", text: "" },
+      },
     },
     { event: "ping", data: { type: "ping" } },
   ];
@@ -69,7 +106,14 @@ function reply(meta: CompletionMeta, choice: ChoiceOut, usage: Usage, stream: bo
   }
   events.push(
     { event: "content_block_stop", data: { type: "content_block_stop", index: 0 } },
-    { event: "message_delta", data: { type: "message_delta", delta: { stop_reason: stopReason(choice), stop_sequence: null }, usage: { output_tokens: usage.completion_tokens } } },
+    {
+      event: "message_delta",
+      data: {
+        type: "message_delta",
+        delta: { stop_reason: stopReason(choice), stop_sequence: null },
+        usage: { output_tokens: usage.completion_tokens },
+      },
+    },
     { event: "message_stop", data: { type: "message_stop" } },
   );
   return namedSse(events, fault);

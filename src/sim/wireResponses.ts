@@ -8,23 +8,51 @@ const JSON_HEADERS = { "content-type": "application/json" } as const;
 function toChatMessages(item: unknown): unknown[] {
   if (!isObject(item)) return [];
   if (item.type === "function_call") {
-    return [{ role: "assistant", content: null, tool_calls: [{ id: String(item.call_id), type: "function", function: { name: String(item.name), arguments: String(item.arguments ?? "") } }] }];
+    return [
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { id: String(item.call_id), type: "function", function: { name: String(item.name), arguments: String(item.arguments ?? "") } },
+        ],
+      },
+    ];
   }
-  if (item.type === "function_call_output") return [{ role: "tool", tool_call_id: String(item.call_id), content: typeof item.output === "string" ? item.output : blockText(item.output) }];
+  if (item.type === "function_call_output")
+    return [
+      { role: "tool", tool_call_id: String(item.call_id), content: typeof item.output === "string" ? item.output : blockText(item.output) },
+    ];
   if (typeof item.role === "string") return [{ role: item.role, content: blockText(item.content) }];
   return [];
 }
 
 function toChat(raw: unknown): { chat: unknown } | { error: Response } {
   if (!isObject(raw)) return { error: errorResponse(400, "Request body must be a JSON object.", "invalid_json", null) };
-  const input = typeof raw.input === "string" ? [{ role: "user", content: raw.input }] : Array.isArray(raw.input) ? raw.input.flatMap(toChatMessages) : [];
-  if (input.length === 0) return { error: errorResponse(400, "Missing required parameter: 'input'.", "missing_required_parameter", "input") };
-  const instructions = typeof raw.instructions === "string" && raw.instructions !== "" ? [{ role: "system", content: raw.instructions }] : [];
+  const input =
+    typeof raw.input === "string"
+      ? [{ role: "user", content: raw.input }]
+      : Array.isArray(raw.input)
+        ? raw.input.flatMap(toChatMessages)
+        : [];
+  if (input.length === 0)
+    return { error: errorResponse(400, "Missing required parameter: 'input'.", "missing_required_parameter", "input") };
+  const instructions =
+    typeof raw.instructions === "string" && raw.instructions !== "" ? [{ role: "system", content: raw.instructions }] : [];
   const tools = Array.isArray(raw.tools)
-    ? raw.tools.filter((t) => isObject(t) && t.type === "function").map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.parameters } }))
+    ? raw.tools
+        .filter((t) => isObject(t) && t.type === "function")
+        .map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.parameters } }))
     : undefined;
   return {
-    chat: { model: raw.model, messages: [...instructions, ...input], temperature: raw.temperature, max_tokens: raw.max_output_tokens, stream: raw.stream, seed: raw.seed, tools },
+    chat: {
+      model: raw.model,
+      messages: [...instructions, ...input],
+      temperature: raw.temperature,
+      max_tokens: raw.max_output_tokens,
+      stream: raw.stream,
+      seed: raw.seed,
+      tools,
+    },
   };
 }
 
@@ -41,7 +69,14 @@ function reply(meta: CompletionMeta, choice: ChoiceOut, usage: Usage, stream: bo
   const text = choice.content ?? "";
   const part = { type: "output_text", text, annotations: [] };
   const item = choice.toolCall
-    ? { type: "function_call", id: itemId, call_id: choice.toolCall.id, name: choice.toolCall.name, arguments: choice.toolCall.arguments, status: "completed" }
+    ? {
+        type: "function_call",
+        id: itemId,
+        call_id: choice.toolCall.id,
+        name: choice.toolCall.name,
+        arguments: choice.toolCall.arguments,
+        status: "completed",
+      }
     : { type: "message", id: itemId, status: "completed", role: "assistant", content: [part] };
   const response = {
     id,
@@ -59,7 +94,8 @@ function reply(meta: CompletionMeta, choice: ChoiceOut, usage: Usage, stream: bo
   };
   if (!stream) {
     const body = JSON.stringify(response);
-    if (fault === "truncate" || fault === "malformed") return new Response(body.slice(0, Math.floor(body.length / 2)), { status: 200, headers: JSON_HEADERS });
+    if (fault === "truncate" || fault === "malformed")
+      return new Response(body.slice(0, Math.floor(body.length / 2)), { status: 200, headers: JSON_HEADERS });
     return new Response(body, { status: 200, headers: JSON_HEADERS });
   }
   let seq = 0;
@@ -68,12 +104,14 @@ function reply(meta: CompletionMeta, choice: ChoiceOut, usage: Usage, stream: bo
   const events = [ev("response.created", { response: pending }), ev("response.in_progress", { response: pending })];
   if (choice.toolCall) {
     events.push(ev("response.output_item.added", { output_index: 0, item: { ...item, arguments: "", status: "in_progress" } }));
-    for (const piece of chunkText(choice.toolCall.arguments, 2)) events.push(ev("response.function_call_arguments.delta", { item_id: itemId, output_index: 0, delta: piece }));
+    for (const piece of chunkText(choice.toolCall.arguments, 2))
+      events.push(ev("response.function_call_arguments.delta", { item_id: itemId, output_index: 0, delta: piece }));
     events.push(ev("response.function_call_arguments.done", { item_id: itemId, output_index: 0, arguments: choice.toolCall.arguments }));
   } else {
     events.push(ev("response.output_item.added", { output_index: 0, item: { ...item, status: "in_progress", content: [] } }));
     events.push(ev("response.content_part.added", { item_id: itemId, output_index: 0, content_index: 0, part: { ...part, text: "" } }));
-    for (const piece of chunkText(text)) events.push(ev("response.output_text.delta", { item_id: itemId, output_index: 0, content_index: 0, delta: piece, logprobs: [] }));
+    for (const piece of chunkText(text))
+      events.push(ev("response.output_text.delta", { item_id: itemId, output_index: 0, content_index: 0, delta: piece, logprobs: [] }));
     events.push(ev("response.output_text.done", { item_id: itemId, output_index: 0, content_index: 0, text, logprobs: [] }));
     events.push(ev("response.content_part.done", { item_id: itemId, output_index: 0, content_index: 0, part }));
   }

@@ -2,7 +2,17 @@ import { DEFAULT_CODE_LIMITS, type CodeExecutor } from "./code/executor";
 import { callHttpTool, type ToolOutcome } from "./http";
 import { callMcpTool, type McpDeps } from "./mcp";
 import type { FunctionTool } from "./messages";
-import { CODE_TOOL_FUNCTION, CODE_TOOL_NAME, TOOL_SECRET_NAME, TOOL_SECRET_PREFIX, type CodeToolSpec, type HttpToolSpec, type McpToolEntry, type McpToolSpec, type ToolSpec } from "./specs";
+import {
+  CODE_TOOL_FUNCTION,
+  CODE_TOOL_NAME,
+  TOOL_SECRET_NAME,
+  TOOL_SECRET_PREFIX,
+  type CodeToolSpec,
+  type HttpToolSpec,
+  type McpToolEntry,
+  type McpToolSpec,
+  type ToolSpec,
+} from "./specs";
 
 /** The tools of one agent, ready to offer to the model and to run its calls. */
 export type ToolBox = {
@@ -45,9 +55,13 @@ async function runCode(spec: CodeToolSpec, executor: CodeExecutor, args: unknown
  * The `authorization` value of a tool's `headerSecret`. Checked again here (not only when stored) for
  * rows stored before the naming policy; the secret's name may be shown, its value never is.
  */
-export function toolAuthorization(headerSecret: string | undefined, deps: Pick<ToolDeps, "secret">): { ok: true; value: string | null } | { ok: false; message: string } {
+export function toolAuthorization(
+  headerSecret: string | undefined,
+  deps: Pick<ToolDeps, "secret">,
+): { ok: true; value: string | null } | { ok: false; message: string } {
   if (!headerSecret) return { ok: true, value: null };
-  if (!TOOL_SECRET_NAME.test(headerSecret)) return { ok: false, message: `headerSecret must name a Worker secret starting with ${TOOL_SECRET_PREFIX}` };
+  if (!TOOL_SECRET_NAME.test(headerSecret))
+    return { ok: false, message: `headerSecret must name a Worker secret starting with ${TOOL_SECRET_PREFIX}` };
   const value = deps.secret(headerSecret);
   if (value === undefined) return { ok: false, message: `the Worker secret ${headerSecret} is not set` };
   return { ok: true, value };

@@ -38,16 +38,32 @@ async function readCapped(response: Response, cap: number): Promise<{ text: stri
  * size-capped) is the tool message. Every failure — down, slow, an error status, an unreadable reply —
  * becomes an error result for the model, never an exception.
  */
-export async function callHttpTool(spec: HttpToolSpec, args: unknown, authorization: string | null, send: typeof fetch = fetch): Promise<ToolOutcome> {
+export async function callHttpTool(
+  spec: HttpToolSpec,
+  args: unknown,
+  authorization: string | null,
+  send: typeof fetch = fetch,
+): Promise<ToolOutcome> {
   const timeoutMs = spec.timeoutMs ?? HTTP_TOOL_DEFAULT_TIMEOUT_MS;
   const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json, text/plain" };
   if (authorization) headers.authorization = authorization;
   let response: Response;
   try {
-    response = await send(spec.url, { method: "POST", headers, body: JSON.stringify(args), signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
+    response = await send(spec.url, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(args),
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: "manual",
+    });
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-    return { output: JSON.stringify({ error: timedOut ? `tool ${spec.name} did not answer within ${timeoutMs} ms` : `tool ${spec.name} is unreachable` }), isError: true };
+    return {
+      output: JSON.stringify({
+        error: timedOut ? `tool ${spec.name} did not answer within ${timeoutMs} ms` : `tool ${spec.name} is unreachable`,
+      }),
+      isError: true,
+    };
   }
   let body: { text: string; truncated: boolean };
   try {
@@ -56,7 +72,10 @@ export async function callHttpTool(spec: HttpToolSpec, args: unknown, authorizat
     return { output: JSON.stringify({ error: `tool ${spec.name} broke off its reply` }), isError: true };
   }
   if (!response.ok) {
-    return { output: JSON.stringify({ error: `tool ${spec.name} answered HTTP ${response.status}`, body: body.text.slice(0, 1000) }), isError: true };
+    return {
+      output: JSON.stringify({ error: `tool ${spec.name} answered HTTP ${response.status}`, body: body.text.slice(0, 1000) }),
+      isError: true,
+    };
   }
   const isJson = (response.headers.get("content-type") ?? "").includes("json");
   if (isJson && !body.truncated) {

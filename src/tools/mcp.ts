@@ -83,7 +83,11 @@ function describe(error: unknown, spec: McpToolSpec, timeoutMs: number): string 
  * naming the server when one cannot be listed, lacks an allowed tool, or offers a name that is not a
  * valid function name or is already taken.
  */
-export async function resolveMcpTools(specs: readonly { spec: McpToolSpec; index: number }[], taken: readonly string[], deps: McpDeps): Promise<McpToolEntry[]> {
+export async function resolveMcpTools(
+  specs: readonly { spec: McpToolSpec; index: number }[],
+  taken: readonly string[],
+  deps: McpDeps,
+): Promise<McpToolEntry[]> {
   const names = new Set(taken);
   const out: McpToolEntry[] = [];
   for (const { spec, index } of specs) {
@@ -106,16 +110,21 @@ export async function resolveMcpTools(specs: readonly { spec: McpToolSpec; index
     }
     const allowed = spec.allowedTools ? new Set(spec.allowedTools) : null;
     for (const wanted of allowed ?? []) {
-      if (!listed.some((t) => t.name === wanted)) throw new McpToolError(`tools.${index}: the MCP server at ${new URL(spec.url).host} has no tool '${wanted}'`);
+      if (!listed.some((t) => t.name === wanted))
+        throw new McpToolError(`tools.${index}: the MCP server at ${new URL(spec.url).host} has no tool '${wanted}'`);
     }
     for (const tool of listed) {
       if (allowed && !allowed.has(tool.name)) continue;
-      if (!FUNCTION_NAME.test(tool.name)) throw new McpToolError(`tools.${index}: the MCP tool name '${tool.name.slice(0, 80)}' is not a valid function name; leave it out with allowedTools`);
+      if (!FUNCTION_NAME.test(tool.name))
+        throw new McpToolError(
+          `tools.${index}: the MCP tool name '${tool.name.slice(0, 80)}' is not a valid function name; leave it out with allowedTools`,
+        );
       if (names.has(tool.name)) throw new McpToolError(`tools.${index}: the MCP tool '${tool.name}' has the name of another tool`);
       names.add(tool.name);
       out.push({ server: index, name: tool.name, description: (tool.description ?? "").slice(0, 4000), parameters: tool.inputSchema });
     }
-    if (out.length > MCP_MAX_TOOLS) throw new McpToolError(`tools.${index}: more than ${MCP_MAX_TOOLS} MCP tools; choose some with allowedTools`);
+    if (out.length > MCP_MAX_TOOLS)
+      throw new McpToolError(`tools.${index}: more than ${MCP_MAX_TOOLS} MCP tools; choose some with allowedTools`);
   }
   return out;
 }
@@ -125,7 +134,9 @@ type CallResult = { content?: unknown; structuredContent?: unknown; isError?: un
 /** The allowlisted parts of a tool result as the tool message: text parts, else structured content. */
 function resultText(result: CallResult): string {
   const parts = Array.isArray(result.content) ? (result.content as { type?: unknown; text?: unknown }[]) : [];
-  const texts = parts.map((p) => (p.type === "text" && typeof p.text === "string" ? p.text : `[${typeof p.type === "string" ? p.type : "unknown"} content omitted]`));
+  const texts = parts.map((p) =>
+    p.type === "text" && typeof p.text === "string" ? p.text : `[${typeof p.type === "string" ? p.type : "unknown"} content omitted]`,
+  );
   if (texts.length > 0) return texts.join("\n");
   if (result.structuredContent !== undefined) return JSON.stringify(result.structuredContent);
   if (result.toolResult !== undefined) return JSON.stringify(result.toolResult);
@@ -135,7 +146,8 @@ function resultText(result: CallResult): string {
 /** One call of an MCP tool; every fault is an error result for the model, never an exception. */
 export async function callMcpTool(spec: McpToolSpec, name: string, args: unknown, deps: McpDeps): Promise<ToolOutcome> {
   const timeoutMs = spec.timeoutMs ?? MCP_DEFAULT_TIMEOUT_MS;
-  if (args === null || typeof args !== "object" || Array.isArray(args)) return { output: JSON.stringify({ error: `the arguments of ${name} must be a JSON object` }), isError: true };
+  if (args === null || typeof args !== "object" || Array.isArray(args))
+    return { output: JSON.stringify({ error: `the arguments of ${name} must be a JSON object` }), isError: true };
   try {
     // The whole call (session set-up included) is bounded by twice the per-request timeout.
     const result = (await withClient(spec, deps, AbortSignal.timeout(timeoutMs * 2), (client) =>
@@ -144,7 +156,8 @@ export async function callMcpTool(spec: McpToolSpec, name: string, args: unknown
     const text = resultText(result);
     const bytes = new TextEncoder().encode(text).length;
     const shown = bytes > HTTP_TOOL_MAX_BYTES ? `${clip(text, HTTP_TOOL_MAX_BYTES)}… [truncated]` : text;
-    if (result.isError === true) return { output: JSON.stringify({ error: `tool ${name} reported an error`, detail: shown.slice(0, 2000) }), isError: true };
+    if (result.isError === true)
+      return { output: JSON.stringify({ error: `tool ${name} reported an error`, detail: shown.slice(0, 2000) }), isError: true };
     return { output: shown, isError: false };
   } catch (error) {
     return { output: JSON.stringify({ error: `tool ${name}: ${describe(error, spec, timeoutMs)}` }), isError: true };

@@ -27,9 +27,19 @@ const headerSecret = z.string().regex(TOOL_SECRET_NAME, `the name of a Worker se
 export const codeToolSpec = z
   .object({
     type: z.literal("code"),
-    memoryBytes: z.number().int().min(1024 * 1024).max(64 * 1024 * 1024).optional(),
+    memoryBytes: z
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .max(64 * 1024 * 1024)
+      .optional(),
     deadlineMs: z.number().int().min(100).max(30_000).optional(),
-    outputBytes: z.number().int().min(256).max(256 * 1024).optional(),
+    outputBytes: z
+      .number()
+      .int()
+      .min(256)
+      .max(256 * 1024)
+      .optional(),
   })
   .strict();
 

@@ -56,19 +56,32 @@ type BatchStats = {
 type Proposal = Operation & { group: number | null };
 
 /** The result of planning: the library after the plan (and any consolidation), or why the batch is dropped. */
-type Planned = { outcome: BatchOutcome; items: Experience[]; plan: Operation[]; applied: Record<string, number>; refused: RefusedOperation[] };
+type Planned = {
+  outcome: BatchOutcome;
+  items: Experience[];
+  plan: Operation[];
+  applied: Record<string, number>;
+  refused: RefusedOperation[];
+};
 
 /**
  * Stages 7–8 for one batch: consolidate every kept group's proposals into one plan, enforce the caps by
  * asking for consolidation, and store the result as a new immutable version — all or nothing, once.
  */
-export async function updateBatch(ctx: RunContext, epoch: number, batch: number, base: { version: number; items: Experience[] }): Promise<BatchOutcome> {
+export async function updateBatch(
+  ctx: RunContext,
+  epoch: number,
+  batch: number,
+  base: { version: number; items: Experience[] },
+): Promise<BatchOutcome> {
   const done = await findBatch(ctx.d, ctx.run.id, epoch, batch);
   if (done) return { status: done.status, version: done.version ?? base.version, reason: done.reason };
   const { proposals, stats, credit } = await gatherBatch(ctx, epoch, batch);
   // Credit is added before planning, so the batch update sees each item's record and its deletions.
   const credited = { version: base.version, items: applyCredit(base.items, credit) };
-  const candidates = deletionCandidates(credited.items, ctx.params.staleAfterBatches).map((c): Proposal => ({ group: null, op: "DELETE", id: c.id, reason: c.reason }));
+  const candidates = deletionCandidates(credited.items, ctx.params.staleAfterBatches).map(
+    (c): Proposal => ({ group: null, op: "DELETE", id: c.id, reason: c.reason }),
+  );
   const planned = await planBatch(ctx, `e${epoch}/b${batch}`, { runId: ctx.run.id, epoch, batch }, credited, [...proposals, ...candidates]);
   // A batch that changes no text still moves the counters: its credit is kept in a version of its own.
   if (planned.outcome.status === "empty" && Object.keys(credit).length > 0) {
@@ -78,7 +91,11 @@ export async function updateBatch(ctx: RunContext, epoch: number, batch: number,
 }
 
 /** The kept groups' proposed operations and the batch's figures, read from D1 (rewards only, never texts). */
-async function gatherBatch(ctx: RunContext, epoch: number, batch: number): Promise<{ proposals: Proposal[]; stats: BatchStats; credit: CreditTally }> {
+async function gatherBatch(
+  ctx: RunContext,
+  epoch: number,
+  batch: number,
+): Promise<{ proposals: Proposal[]; stats: BatchStats; credit: CreditTally }> {
   const groupRows = await batchGroups(ctx.d, ctx.run.id, epoch, batch);
   const rollouts = await batchRewards(ctx.d, ctx.run.id, epoch, batch);
   const rewardsBySample = new Map<number, number[]>();
@@ -86,7 +103,9 @@ async function gatherBatch(ctx: RunContext, epoch: number, batch: number): Promi
   const rewards = [...rewardsBySample.values()];
   const count = (s: string) => groupRows.filter((g) => g.status === s).length;
   const proposals = groupRows.flatMap((g) =>
-    g.status === "kept" ? (g.operations ?? []).map((raw) => ({ group: g.sampleIdx, ...operationSchema.parse(raw) })).filter((p) => p.op !== "NONE") : [],
+    g.status === "kept"
+      ? (g.operations ?? []).map((raw) => ({ group: g.sampleIdx, ...operationSchema.parse(raw) })).filter((p) => p.op !== "NONE")
+      : [],
   );
   const credit: CreditTally = {};
   for (const g of groupRows) if (g.status === "kept") tallyCredit(creditEntriesSchema.parse(g.credit ?? []), credit);
@@ -110,7 +129,14 @@ async function planBatch(
   proposals: Proposal[],
 ): Promise<Planned> {
   const caps: Caps = { maxExperiences: ctx.params.maxExperiences, maxWords: ctx.params.maxWordsPerExperience };
-  if (proposals.length === 0) return { outcome: { status: "empty", version: base.version, reason: "no group proposed a change" }, items: base.items, plan: [], applied: {}, refused: [] };
+  if (proposals.length === 0)
+    return {
+      outcome: { status: "empty", version: base.version, reason: "no group proposed a change" },
+      items: base.items,
+      plan: [],
+      applied: {},
+      refused: [],
+    };
   const planned = await llmPlan(
     ctx,
     `${prefix}/batch-update`,
@@ -119,7 +145,14 @@ async function planBatch(
     base.items,
     { ...caps, maxExperiences: Number.MAX_SAFE_INTEGER },
   );
-  if (!planned.ok) return { outcome: { status: "dropped", version: base.version, reason: `batch update: ${planned.error}` }, items: base.items, plan: [], applied: {}, refused: [] };
+  if (!planned.ok)
+    return {
+      outcome: { status: "dropped", version: base.version, reason: `batch update: ${planned.error}` },
+      items: base.items,
+      plan: [],
+      applied: {},
+      refused: [],
+    };
   const { kept, refused } = refuseVague(planned.value);
   const highestId = await highestItemNumberEver(ctx.d, ctx.agent.id);
   const first = applyPlan(base.items, kept, { ...where, highestId });
@@ -172,7 +205,14 @@ async function consolidate(
 }
 
 /** Stage 8: the new version (if any), the batch record and the run's latest version, in one D1 batch(). */
-async function commitBatch(ctx: RunContext, epoch: number, batch: number, baseVersion: number, planned: Planned, stats: BatchStats): Promise<BatchOutcome> {
+async function commitBatch(
+  ctx: RunContext,
+  epoch: number,
+  batch: number,
+  baseVersion: number,
+  planned: Planned,
+  stats: BatchStats,
+): Promise<BatchOutcome> {
   const outcome = { ...planned.outcome };
   const originKey = `${ctx.run.id}/e${epoch}/b${batch}`;
   const statements = [];
@@ -183,7 +223,14 @@ async function commitBatch(ctx: RunContext, epoch: number, batch: number, baseVe
       statements.push(
         ...versionStatements(
           ctx.d,
-          { agentId: ctx.agent.id, version: outcome.version, parentVersion: baseVersion, runId: ctx.run.id, originKey, note: `run ${ctx.run.id} epoch ${epoch} batch ${batch}` },
+          {
+            agentId: ctx.agent.id,
+            version: outcome.version,
+            parentVersion: baseVersion,
+            runId: ctx.run.id,
+            originKey,
+            note: `run ${ctx.run.id} epoch ${epoch} batch ${batch}`,
+          },
           planned.items,
         ),
       );

@@ -13,7 +13,11 @@ import { MAX_TURNS_DEFAULT, maxTurnsSchema, mcpToolListSchema, toolListSchema } 
 
 /** What a run stores as its parameters: resolved hyperparameters plus run-only settings. */
 export const runParamsSchema = hyperparamsSchema.extend({
-  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1),
   budgetTokens: z.number().int().positive().nullable(),
   /** Per-call upstream timeout; a hung call is retried after it. */
   timeoutMs: z.number().int().min(100).max(600_000),
@@ -44,7 +48,8 @@ export class RunGoneError extends Error {}
 export async function loadRunContext(env: Env, runId: string): Promise<RunContext> {
   const d = db(env.DB);
   const found = await findRunWithAgent(d, runId);
-  if (!found) throw new RunGoneError((await findRun(d, runId)) ? `agent of run ${runId} no longer exists` : `run ${runId} no longer exists`);
+  if (!found)
+    throw new RunGoneError((await findRun(d, runId)) ? `agent of run ${runId} no longer exists` : `run ${runId} no longer exists`);
   const { run, agent } = found;
   const params = runParamsSchema.parse(run.params);
   return {

@@ -66,7 +66,13 @@ export async function rolloutAndScore(
     Array.from({ length: ctx.params.groupSize }, async (_, k) => {
       const seed = deriveSeed(ctx.params.seed, "rollout", g.epoch, g.sampleIdx, k);
       const { response, trajectory, toolCalls } = ctx.tools
-        ? await toolRollout(ctx.call, ctx.tools, { key: keyOf(g, `r${k}`), messages, maxTurns: ctx.params.maxTurns, temperature: ctx.params.temperature, seed })
+        ? await toolRollout(ctx.call, ctx.tools, {
+            key: keyOf(g, `r${k}`),
+            messages,
+            maxTurns: ctx.params.maxTurns,
+            temperature: ctx.params.temperature,
+            seed,
+          })
         : { response: await plainRollout(ctx, keyOf(g, `r${k}/rollout`), messages, seed), trajectory: null, toolCalls: 0 };
       const score = await scoreResponse(ctx, { key: keyOf(g, `r${k}`), question: sample.question, answer: sample.answer, response });
       return {
@@ -90,7 +96,14 @@ export async function rolloutAndScore(
 }
 
 async function plainRollout(ctx: RunContext, key: string, messages: ChatMessage[], seed: number): Promise<string> {
-  const reply = await callLlm(ctx.call, { key, stage: "rollout", messages, temperature: ctx.params.temperature, seed, parse: (text) => ok(text) });
+  const reply = await callLlm(ctx.call, {
+    key,
+    stage: "rollout",
+    messages,
+    temperature: ctx.params.temperature,
+    seed,
+    parse: (text) => ok(text),
+  });
   return reply.ok ? reply.value : "";
 }
 
@@ -111,7 +124,13 @@ export async function skipIfNoSignal(ctx: RunContext, g: GroupRef, rewards: numb
 }
 
 /** Stage 4: one summary per rollout of a kept group. */
-export async function summarise(ctx: RunContext, g: GroupRef, library: readonly Experience[], sample: Sample, rows: readonly RolloutRow[]): Promise<Result<string[]>> {
+export async function summarise(
+  ctx: RunContext,
+  g: GroupRef,
+  library: readonly Experience[],
+  sample: Sample,
+  rows: readonly RolloutRow[],
+): Promise<Result<string[]>> {
   const summaries = await Promise.all(
     rows.map(async (row) => {
       const reply = await callLlm(ctx.call, {
@@ -182,7 +201,11 @@ export async function reflect(
   });
   if (!advantage.ok) return { ok: false, error: `group advantage: ${advantage.error}` };
   const { experiences } = advantage.value;
-  const credit = parseCredit(advantage.value.text, library.map((item) => item.id), rows.length);
+  const credit = parseCredit(
+    advantage.value.text,
+    library.map((item) => item.id),
+    rows.length,
+  );
   if (experiences.length === 0) return ok({ advantage: advantage.value.text, experiences, operations: [], refused: [], credit });
 
   const caps = { maxExperiences: ctx.params.maxExperiences, maxWords: ctx.params.maxWordsPerExperience };

@@ -69,4 +69,3 @@ export async function runView(env: Env, run: RunRow): Promise<Run> {
     updatedAt: run.updatedAt,
   };
 }
-

@@ -47,7 +47,11 @@ export async function startRun(
   if (hyper.groundTruth) {
     const unlabelled = await unlabelledSampleCount(d, input.dataset.id);
     if (unlabelled > 0) {
-      throw new JobRefusedError(`data set '${input.dataset.name}' has ${unlabelled} sample(s) without an answer: train it with groundTruth: false`, "unlabelled_samples", "groundTruth");
+      throw new JobRefusedError(
+        `data set '${input.dataset.name}' has ${unlabelled} sample(s) without an answer: train it with groundTruth: false`,
+        "unlabelled_samples",
+        "groundTruth",
+      );
     }
   }
   const tools = input.tools ?? agentTools(input.agent);
@@ -63,7 +67,11 @@ export async function startRun(
     reflectionToolChars: DEFAULT_REFLECTION_TOOL_CHARS,
   };
   const active = await activeRunOf(d, input.agent.id);
-  if (active) throw conflict(`agent '${input.agent.name}' already has a run in progress (${active}); cancel it or wait for it to finish`, "run_in_progress");
+  if (active)
+    throw conflict(
+      `agent '${input.agent.name}' already has a run in progress (${active}); cancel it or wait for it to finish`,
+      "run_in_progress",
+    );
   // The unique index settles two starts racing past the check above.
   const run = await insertRun(d, {
     id: input.id ?? newId("run"),
@@ -76,7 +84,8 @@ export async function startRun(
     latestVersion: input.fromVersion,
     progress: { samples: input.dataset.sampleCount },
   }).catch((error: unknown) => {
-    if (error instanceof ActiveRunExistsError) throw conflict(`agent '${input.agent.name}' already has a run in progress; cancel it or wait for it to finish`, "run_in_progress");
+    if (error instanceof ActiveRunExistsError)
+      throw conflict(`agent '${input.agent.name}' already has a run in progress; cancel it or wait for it to finish`, "run_in_progress");
     throw error;
   });
   try {
@@ -95,7 +104,12 @@ export async function ensureBuiltinDataset(env: Env, name: string): Promise<Data
   if (found) return found;
   const builtin = findBuiltin(name);
   if (!builtin) throw new Error(`no built-in data set named '${name}'`);
-  const outcome = await createDataset(d, { name, source: "builtin", description: builtin.description, attribution: builtin.attribution }, "jsonl", builtinChunks(builtin));
+  const outcome = await createDataset(
+    d,
+    { name, source: "builtin", description: builtin.description, attribution: builtin.attribution },
+    "jsonl",
+    builtinChunks(builtin),
+  );
   if (outcome.ok) return outcome.dataset;
   const raced = await findDataset(d, name);
   if (raced) return raced;

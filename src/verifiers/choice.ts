@@ -3,7 +3,7 @@ import type { VerifyResult } from "./result";
 
 const PATTERNS: RegExp[] = [
   /\\boxed\s*\{\s*(?:\\text\s*\{)?\s*\(?([A-E])\)?\s*\}?\s*\}/gi,
-  /(?:final\s+answer|answer|correct\s+(?:option|choice|answer))\s*(?:is|:|=)?\s*(?:option\s+|choice\s+)?[*$\\(\[{]*\s*\(?([A-E])\)?(?![A-Za-z])/gi,
+  /(?:final\s+answer|answer|correct\s+(?:option|choice|answer))\s*(?:is|:|=)?\s*(?:option\s+|choice\s+)?[*$\\([{]*\s*\(?([A-E])\)?(?![A-Za-z])/gi,
   /(?:option|choice)\s+\(?([A-E])\)?(?![A-Za-z])/gi,
   /\(([A-E])\)/g,
   /^\s*\(?([A-E])[).:]?\s*$/gim,
@@ -28,12 +28,13 @@ export function extractChoice(response: string): string | null {
 function referenceLetter(answer: unknown): string | null {
   if (typeof answer !== "string") return null;
   const t = answer.trim();
-  if (/^\(?[A-Ea-e]\)?\.?$/.test(t)) return (t.replace(/[().]/g, "")).toUpperCase();
+  if (/^\(?[A-Ea-e]\)?\.?$/.test(t)) return t.replace(/[().]/g, "").toUpperCase();
   return extractChoice(t);
 }
 
 export function verifyChoice(response: unknown, answer: unknown): VerifyResult {
-  if (typeof response !== "string" || response.trim() === "") return { reward: 0, critique: "Empty or non-text response.", extracted: null };
+  if (typeof response !== "string" || response.trim() === "")
+    return { reward: 0, critique: "Empty or non-text response.", extracted: null };
   const ref = referenceLetter(answer);
   if (!ref) return { reward: 0, critique: "Reference answer is not a letter A–E.", extracted: null };
   const got = extractChoice(response);

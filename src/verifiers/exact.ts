@@ -17,7 +17,8 @@ export function normalizeText(s: string): string {
 }
 
 export function verifyExact(response: unknown, answer: unknown): VerifyResult {
-  if (typeof response !== "string" || response.trim() === "") return { reward: 0, critique: "Empty or non-text response.", extracted: null };
+  if (typeof response !== "string" || response.trim() === "")
+    return { reward: 0, critique: "Empty or non-text response.", extracted: null };
   const ref = typeof answer === "number" ? String(answer) : typeof answer === "string" ? answer : null;
   if (ref === null) return { reward: 0, critique: "Reference answer is missing.", extracted: null };
   const got = normalizeText(response);

@@ -19,7 +19,13 @@ export const verifierSpecSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("regex"),
     options: z
-      .object({ pattern: z.string().min(1).optional(), flags: z.string().regex(/^[imsu]*$/).optional() })
+      .object({
+        pattern: z.string().min(1).optional(),
+        flags: z
+          .string()
+          .regex(/^[imsu]*$/)
+          .optional(),
+      })
       .superRefine((o, ctx) => {
         const problem = o.pattern === undefined ? null : regexPatternProblem(o.pattern, o.flags);
         if (problem) ctx.addIssue({ code: "custom", path: ["pattern"], message: problem });
@@ -41,11 +47,19 @@ export function isJudge(spec: VerifierSpec): spec is JudgeSpec {
 export function verify(spec: VerifierSpec, input: VerifyInput): VerifyResult {
   const { response, answer } = input;
   switch (spec.kind) {
-    case "math": return verifyMath(response, answer);
-    case "exact": return verifyExact(response, answer);
-    case "numeric": return verifyNumeric(response, answer, spec.options);
-    case "regex": return verifyRegex(response, answer, spec.options);
-    case "choice": return verifyChoice(response, answer);
-    case "judge": throw new Error('verify(): the "judge" verifier calls an LLM and is asynchronous; use the judge runner (buildJudgePrompt + parseJudgeReply) instead.');
+    case "math":
+      return verifyMath(response, answer);
+    case "exact":
+      return verifyExact(response, answer);
+    case "numeric":
+      return verifyNumeric(response, answer, spec.options);
+    case "regex":
+      return verifyRegex(response, answer, spec.options);
+    case "choice":
+      return verifyChoice(response, answer);
+    case "judge":
+      throw new Error(
+        'verify(): the "judge" verifier calls an LLM and is asynchronous; use the judge runner (buildJudgePrompt + parseJudgeReply) instead.',
+      );
   }
 }

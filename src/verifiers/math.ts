@@ -4,7 +4,10 @@ import { nodesEqual } from "./math/equivalent";
 import { parseAnswer, type Node } from "./math/parse";
 import type { VerifyResult } from "./result";
 
-interface Parsed { text: string; node: Node | null }
+interface Parsed {
+  text: string;
+  node: Node | null;
+}
 
 /** Normalised text used when neither side parses (or as a last resort): `\text{odd}` ≡ `odd`. */
 function plainForm(s: string): string {
@@ -29,7 +32,8 @@ export function answerCandidates(text: string): Parsed[] {
 
 function pairEqual(g: Parsed, p: Parsed): boolean {
   if (g.node && p.node && nodesEqual(g.node, p.node)) return true;
-  const a = plainForm(g.text), b = plainForm(p.text);
+  const a = plainForm(g.text),
+    b = plainForm(p.text);
   return a.length > 0 && a === b;
 }
 
@@ -50,8 +54,10 @@ export function mathEquivalent(gold: string, prediction: string): boolean {
  * response cannot hedge with several answers in different places.
  */
 export function verifyMath(response: unknown, answer: unknown): VerifyResult {
-  if (typeof response !== "string" || response.trim() === "") return { reward: 0, critique: "Empty or non-text response.", extracted: null };
-  if (typeof answer !== "string" && typeof answer !== "number") return { reward: 0, critique: "Reference answer is missing.", extracted: null };
+  if (typeof response !== "string" || response.trim() === "")
+    return { reward: 0, critique: "Empty or non-text response.", extracted: null };
+  if (typeof answer !== "string" && typeof answer !== "number")
+    return { reward: 0, critique: "Reference answer is missing.", extracted: null };
   const ref = String(answer);
   const gold = answerCandidates(ref.includes("$") || ref.includes("\\boxed") ? ref : `\\boxed{${ref}}`);
   const [first] = extractCandidates(response, readable);

@@ -2,11 +2,17 @@
 import { plainNumbers } from "./math/extract";
 import type { VerifyResult } from "./result";
 
-export interface NumericOptions { absTol?: number; relTol?: number }
+export interface NumericOptions {
+  absTol?: number;
+  relTol?: number;
+}
 
 /** Reads "1,234.5", "1 234,5", "-3/4", "12%", "1.5e3" as numbers; percent stays as written (12% → 12). */
 export function toNumber(s: string): number | null {
-  const t = s.trim().replace(/\\%|%$/g, "").replace(/\\!|\s/g, "");
+  const t = s
+    .trim()
+    .replace(/\\%|%$/g, "")
+    .replace(/\\!|\s/g, "");
   const frac = /^(-?\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)$/.exec(t);
   if (frac) return Number(frac[1]) / Number(frac[2]);
   const n = Number(t.replace(/,(?=\d{3}(\D|$))/g, ""));
@@ -24,7 +30,8 @@ export function extractNumber(response: string): string | null {
 }
 
 export function verifyNumeric(response: unknown, answer: unknown, options: NumericOptions = {}): VerifyResult {
-  if (typeof response !== "string" || response.trim() === "") return { reward: 0, critique: "Empty or non-text response.", extracted: null };
+  if (typeof response !== "string" || response.trim() === "")
+    return { reward: 0, critique: "Empty or non-text response.", extracted: null };
   const ref = typeof answer === "number" ? answer : typeof answer === "string" ? toNumber(answer) : null;
   if (ref === null || !Number.isFinite(ref)) return { reward: 0, critique: "Reference answer is not a number.", extracted: null };
   const extracted = extractNumber(response);

@@ -2,7 +2,10 @@
 import { compileLinear, execLinear, RegexBudgetError, RegexSyntaxError, type LinearRegex } from "./linearRegex";
 import type { VerifyResult } from "./result";
 
-export interface RegexOptions { pattern?: string; flags?: string }
+export interface RegexOptions {
+  pattern?: string;
+  flags?: string;
+}
 
 const MAX_INPUT = 100_000; // bounds the work of any pattern on a huge response, with the step budget
 

@@ -7,4 +7,8 @@ export interface VerifyResult {
   extracted?: string | null;
 }
 
-export interface VerifyInput { response: unknown; answer: unknown; question?: string }
+export interface VerifyInput {
+  response: unknown;
+  answer: unknown;
+  question?: string;
+}

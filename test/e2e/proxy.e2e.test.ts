@@ -33,33 +33,39 @@ async function admin<T>(method: string, path: string, body?: unknown): Promise<T
 
 const sqlText = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-beforeAll(async () => {
-  sim = await startSimServer();
-  faulty = await startSimServer({ faultRate: 1, faults: ["429"], retryAfterSeconds: 3 });
-  dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey() } });
+beforeAll(
+  async () => {
+    sim = await startSimServer();
+    faulty = await startSimServer({ faultRate: 1, faults: ["429"], retryAfterSeconds: 3 });
+    dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey() } });
 
-  const agent = await admin<{ id: string }>("POST", "/agents", { name: "e2e", upstream: { baseUrl: sim.url, model: "sim-1", apiKey: UPSTREAM_KEY } });
-  await admin("POST", "/agents", { name: "limited", upstream: { baseUrl: faulty.url, model: "sim-1" } });
+    const agent = await admin<{ id: string }>("POST", "/agents", {
+      name: "e2e",
+      upstream: { baseUrl: sim.url, model: "sim-1", apiKey: UPSTREAM_KEY },
+    });
+    await admin("POST", "/agents", { name: "limited", upstream: { baseUrl: faulty.url, model: "sim-1" } });
 
-  // No admin endpoint creates a library version yet: write one as training would, then promote it.
-  dev.d1Execute(
-    [
-      `INSERT INTO library_versions (agent_id, version, origin_key, item_count, note) VALUES (${sqlText(agent.id)}, 1, 'e2e/1', ${ITEMS.length}, 'e2e')`,
-      ...ITEMS.map(
-        (it, i) =>
-          `INSERT INTO library_items (agent_id, version, position, item_id, name, text, provenance) VALUES (${sqlText(agent.id)}, 1, ${i}, ${sqlText(it.id)}, ${sqlText(it.name)}, ${sqlText(it.text)}, '[]')`,
-      ),
-      `UPDATE agents SET active_version = 1 WHERE id = ${sqlText(agent.id)}`,
-    ].join("; "),
-  );
+    // No admin endpoint creates a library version yet: write one as training would, then promote it.
+    dev.d1Execute(
+      [
+        `INSERT INTO library_versions (agent_id, version, origin_key, item_count, note) VALUES (${sqlText(agent.id)}, 1, 'e2e/1', ${ITEMS.length}, 'e2e')`,
+        ...ITEMS.map(
+          (it, i) =>
+            `INSERT INTO library_items (agent_id, version, position, item_id, name, text, provenance) VALUES (${sqlText(agent.id)}, 1, ${i}, ${sqlText(it.id)}, ${sqlText(it.name)}, ${sqlText(it.text)}, '[]')`,
+        ),
+        `UPDATE agents SET active_version = 1 WHERE id = ${sqlText(agent.id)}`,
+      ].join("; "),
+    );
 
-  // Keys after the (slow) wrangler d1 execute, so that no pooled keep-alive socket has idled out.
-  const key = await admin<{ key: string }>("POST", "/agents/e2e/keys", {});
-  const limitedKey = await admin<{ key: string }>("POST", "/agents/limited/keys", {});
-  client = new OpenAI({ baseURL: `${dev.url}/v1`, apiKey: key.key, maxRetries: 0 });
-  limitedClient = new OpenAI({ baseURL: `${dev.url}/v1`, apiKey: limitedKey.key, maxRetries: 0 });
-  // Covers its waits: migrations (120 s) and readiness (90 s) of wrangler dev, then wrangler d1 execute (120 s).
-}, 120_000 + 90_000 + 120_000 + 30_000);
+    // Keys after the (slow) wrangler d1 execute, so that no pooled keep-alive socket has idled out.
+    const key = await admin<{ key: string }>("POST", "/agents/e2e/keys", {});
+    const limitedKey = await admin<{ key: string }>("POST", "/agents/limited/keys", {});
+    client = new OpenAI({ baseURL: `${dev.url}/v1`, apiKey: key.key, maxRetries: 0 });
+    limitedClient = new OpenAI({ baseURL: `${dev.url}/v1`, apiKey: limitedKey.key, maxRetries: 0 });
+    // Covers its waits: migrations (120 s) and readiness (90 s) of wrangler dev, then wrangler d1 execute (120 s).
+  },
+  120_000 + 90_000 + 120_000 + 30_000,
+);
 
 afterAll(async () => {
   await dev?.stop();
@@ -118,7 +124,13 @@ describe("openai client through wrangler dev", () => {
     expect(text.length).toBeGreaterThan(0);
     expect(usage?.prompt_tokens).toBeGreaterThan(0);
     // Our usage log read the same usage chunk off the stream (over real HTTP the meter reads in slices).
-    type UsageRow = { stream: boolean; status: number; promptTokens: number | null; completionTokens: number | null; ttfbMs: number | null };
+    type UsageRow = {
+      stream: boolean;
+      status: number;
+      promptTokens: number | null;
+      completionTokens: number | null;
+      ttfbMs: number | null;
+    };
     let row: UsageRow | undefined;
     for (let i = 0; i < 50 && !row; i++) {
       const view = await admin<{ data: UsageRow[] }>("GET", "/agents/e2e/usage?limit=1");
@@ -135,7 +147,14 @@ describe("openai client through wrangler dev", () => {
 
   it("passes tools through and returns the tool call", async () => {
     const tools: OpenAI.ChatCompletionTool[] = [
-      { type: "function", function: { name: "calculator", description: "Evaluates arithmetic", parameters: { type: "object", properties: { expr: { type: "string" } }, required: ["expr"] } } },
+      {
+        type: "function",
+        function: {
+          name: "calculator",
+          description: "Evaluates arithmetic",
+          parameters: { type: "object", properties: { expr: { type: "string" } }, required: ["expr"] },
+        },
+      },
     ];
     const res = await client.chat.completions.create({
       model: "sim-1",
@@ -152,9 +171,22 @@ describe("openai client through wrangler dev", () => {
 
   it("streams a tool call with its text as OpenAI does: the SDK's accumulated message equals the non-streamed one", async () => {
     const tools: OpenAI.ChatCompletionTool[] = [
-      { type: "function", function: { name: "execute_code", description: "Run JavaScript", parameters: { type: "object", properties: { code: { type: "string" } }, required: ["code"] } } },
+      {
+        type: "function",
+        function: {
+          name: "execute_code",
+          description: "Run JavaScript",
+          parameters: { type: "object", properties: { code: { type: "string" } }, required: ["code"] },
+        },
+      },
     ];
-    const request = (seed: number) => ({ model: "sim-1", tools, seed, temperature: 0.3, messages: [{ role: "user" as const, content: "What is the sum of the squares of the integers from 3 to 40 inclusive?" }] });
+    const request = (seed: number) => ({
+      model: "sim-1",
+      tools,
+      seed,
+      temperature: 0.3,
+      messages: [{ role: "user" as const, content: "What is the sum of the squares of the integers from 3 to 40 inclusive?" }],
+    });
     // The first seed whose reply calls the tool (the simulated model sometimes estimates instead).
     let seed = 1;
     let plain = await client.chat.completions.create(request(seed));
@@ -171,7 +203,12 @@ describe("openai client through wrangler dev", () => {
   });
 
   it("returns n choices for n > 1", async () => {
-    const res = await client.chat.completions.create({ model: "sim-1", n: 3, seed: 9, messages: [{ role: "user", content: "What is 7 * 6?" }] });
+    const res = await client.chat.completions.create({
+      model: "sim-1",
+      n: 3,
+      seed: 9,
+      messages: [{ role: "user", content: "What is 7 * 6?" }],
+    });
     expect(res.choices.map((c) => c.index)).toEqual([0, 1, 2]);
     expect(lastUpstream().body.n).toBe(3);
   });
@@ -182,7 +219,9 @@ describe("openai client through wrangler dev", () => {
   });
 
   it("surfaces an upstream 429 as RateLimitError with its retry-after", async () => {
-    const error = await limitedClient.chat.completions.create({ model: "sim-1", messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    const error = await limitedClient.chat.completions
+      .create({ model: "sim-1", messages: [{ role: "user", content: "hi" }] })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     const rateLimit = error as InstanceType<typeof OpenAI.RateLimitError>;
     expect(rateLimit.status).toBe(429);
@@ -192,13 +231,18 @@ describe("openai client through wrangler dev", () => {
 
   it("raises AuthenticationError for a bad key", async () => {
     const bad = new OpenAI({ baseURL: `${dev.url}/v1`, apiKey: "tfg_0123456789abcdef0123456789abcdef", maxRetries: 0 });
-    const error = await bad.chat.completions.create({ model: "sim-1", messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    const error = await bad.chat.completions
+      .create({ model: "sim-1", messages: [{ role: "user", content: "hi" }] })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((error as InstanceType<typeof OpenAI.AuthenticationError>).status).toBe(401);
   });
 
   it("logs usage readable from the admin API", async () => {
-    type Usage = { totals: { requests: number; promptTokens: number }; data: { status: number; stream: boolean; version: number | null }[] };
+    type Usage = {
+      totals: { requests: number; promptTokens: number };
+      data: { status: number; stream: boolean; version: number | null }[];
+    };
     let usage: Usage | undefined;
     const deadline = Date.now() + 10_000;
     do {

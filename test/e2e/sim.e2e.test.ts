@@ -17,7 +17,12 @@ const Q = "How many integers are there from 12 to 47, inclusive?";
 
 describe("simulated model over HTTP with the official openai client", () => {
   it("answers a non-streamed completion and records the request", async () => {
-    const res = await client.chat.completions.create({ model: "sim-1", messages: [{ role: "user", content: Q }], temperature: 0.7, seed: 5 });
+    const res = await client.chat.completions.create({
+      model: "sim-1",
+      messages: [{ role: "user", content: Q }],
+      temperature: 0.7,
+      seed: 5,
+    });
     expect(res.object).toBe("chat.completion");
     expect(res.model).toBe("sim-1");
     expect(res.choices[0]?.message.content).toMatch(/\\boxed\{3[56]\}/);
@@ -45,7 +50,12 @@ describe("simulated model over HTTP with the official openai client", () => {
     }
     expect(finish).toBe("stop");
     expect(usage).toBeGreaterThan(0);
-    const plain = await client.chat.completions.create({ model: "sim-1", messages: [{ role: "user", content: Q }], seed: 5, temperature: 0.7 });
+    const plain = await client.chat.completions.create({
+      model: "sim-1",
+      messages: [{ role: "user", content: Q }],
+      seed: 5,
+      temperature: 0.7,
+    });
     expect(text).toBe(plain.choices[0]?.message.content);
   });
 

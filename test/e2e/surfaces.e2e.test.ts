@@ -50,10 +50,12 @@ type SlowUpstream = { url: string; closes: { path: string; at: number; finished:
 
 function eventFor(path: string, i: number): string {
   if (path.endsWith("/messages")) {
-    if (i === 0) return `event: message_start\ndata: ${JSON.stringify({ type: "message_start", message: { id: "msg_slow", type: "message", role: "assistant", model: "sim-1", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 50, output_tokens: 1 } } })}\n\n`;
+    if (i === 0)
+      return `event: message_start\ndata: ${JSON.stringify({ type: "message_start", message: { id: "msg_slow", type: "message", role: "assistant", model: "sim-1", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 50, output_tokens: 1 } } })}\n\n`;
     return `event: content_block_delta\ndata: ${JSON.stringify({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "word word " } })}\n\n`;
   }
-  if (path.endsWith("/responses")) return `event: response.output_text.delta\ndata: ${JSON.stringify({ type: "response.output_text.delta", sequence_number: i, item_id: "msg_1", output_index: 0, content_index: 0, delta: "word word " })}\n\n`;
+  if (path.endsWith("/responses"))
+    return `event: response.output_text.delta\ndata: ${JSON.stringify({ type: "response.output_text.delta", sequence_number: i, item_id: "msg_1", output_index: 0, content_index: 0, delta: "word word " })}\n\n`;
   return `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "sim-1", choices: [{ index: 0, delta: { content: "word word " }, finish_reason: null }] })}\n\n`;
 }
 
@@ -90,8 +92,15 @@ beforeAll(async () => {
   slow = await startSlowUpstream();
   dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey() } });
 
-  const oa = await admin<{ id: string }>("POST", "/agents", { name: "oa", upstream: { baseUrl: sim.url, model: "sim-1", apiKey: UPSTREAM_KEY } });
-  const an = await admin<{ id: string }>("POST", "/agents", { name: "an", maxTokens: 300, upstream: { baseUrl: sim.url, model: "sim-1", apiKey: UPSTREAM_KEY, format: "anthropic" } });
+  const oa = await admin<{ id: string }>("POST", "/agents", {
+    name: "oa",
+    upstream: { baseUrl: sim.url, model: "sim-1", apiKey: UPSTREAM_KEY },
+  });
+  const an = await admin<{ id: string }>("POST", "/agents", {
+    name: "an",
+    maxTokens: 300,
+    upstream: { baseUrl: sim.url, model: "sim-1", apiKey: UPSTREAM_KEY, format: "anthropic" },
+  });
   await admin("POST", "/agents", { name: "slow-oa", upstream: { baseUrl: slow.url, model: "sim-1" } });
   await admin("POST", "/agents", { name: "faulty-an", upstream: { baseUrl: faulty.url, model: "sim-1", format: "anthropic" } });
   await admin("POST", "/agents", { name: "faulty-oa", upstream: { baseUrl: faulty.url, model: "sim-1" } });
@@ -108,7 +117,8 @@ beforeAll(async () => {
       ])
       .join("; "),
   );
-  for (const agent of ["oa", "an", "slow-oa", "slow-an", "faulty-an", "faulty-oa"]) keys[agent] = (await admin<{ key: string }>("POST", `/agents/${agent}/keys`, {})).key;
+  for (const agent of ["oa", "an", "slow-oa", "slow-an", "faulty-an", "faulty-oa"])
+    keys[agent] = (await admin<{ key: string }>("POST", `/agents/${agent}/keys`, {})).key;
   keys.rated = (await admin<{ key: string }>("POST", "/agents/an/keys", { requestsPerMinute: 10 })).key;
   keys.ratedOa = (await admin<{ key: string }>("POST", "/agents/oa/keys", { requestsPerMinute: 10 })).key;
   keys.tokens = (await admin<{ key: string }>("POST", "/agents/oa/keys", { tokensPerDay: 200 })).key;
@@ -142,7 +152,9 @@ describe("POST /v1/responses with the openai client", () => {
       .responses.create({ model: "sim-1", instructions: "Be exact.", input, tools, store: false, metadata: { a: "1" } })
       .withResponse();
     expect(response.headers.get("x-experience-version")).toBe("1");
-    const text = data.output.flatMap((o) => (o.type === "message" ? o.content.map((c) => (c.type === "output_text" ? c.text : "")) : [])).join("");
+    const text = data.output
+      .flatMap((o) => (o.type === "message" ? o.content.map((c) => (c.type === "output_text" ? c.text : "")) : []))
+      .join("");
     expect(text).toMatch(/\\boxed\{/);
     const sent = lastUpstream("/responses");
     expect(sent.body.instructions).toBe(`Be exact.\n\n${RENDERED}`);
@@ -176,7 +188,9 @@ describe("POST /v1/responses with the openai client", () => {
 
   it("surfaces upstream and proxy errors as the SDK's typed errors", async () => {
     await expect(openai().responses.create({ model: "gpt-x", input: Q })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
-    await expect(openai("tfg_" + "x".repeat(40)).responses.create({ model: "sim-1", input: Q })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(openai(`tfg_${"x".repeat(40)}`).responses.create({ model: "sim-1", input: Q })).rejects.toBeInstanceOf(
+      OpenAI.AuthenticationError,
+    );
     // The sim itself refuses a request without input: its 400 passes through.
     await expect(openai().responses.create({ model: "sim-1" } as never)).rejects.toBeInstanceOf(OpenAI.BadRequestError);
   });
@@ -185,7 +199,14 @@ describe("POST /v1/responses with the openai client", () => {
 describe("POST /v1/messages with @anthropic-ai/sdk", () => {
   it("merges the library into the system string; everything else and the Anthropic headers arrive untouched", async () => {
     const msg = await anthropic().messages.create(
-      { model: "sim-1", max_tokens: 200, system: "Be exact.", messages: [{ role: "user", content: Q }], stop_sequences: ["\n\nHuman:"], metadata: { user_id: "u1" } },
+      {
+        model: "sim-1",
+        max_tokens: 200,
+        system: "Be exact.",
+        messages: [{ role: "user", content: Q }],
+        stop_sequences: ["\n\nHuman:"],
+        metadata: { user_id: "u1" },
+      },
       { headers: { "anthropic-beta": "prompt-caching-2024-07-31", "anthropic-version": "2024-01-01" } },
     );
     expect(msg.content[0]?.type === "text" && msg.content[0].text).toMatch(/\\boxed\{/);
@@ -209,14 +230,21 @@ describe("POST /v1/messages with @anthropic-ai/sdk", () => {
     await anthropic(keys.an, true).messages.create({ model: "sim-1", max_tokens: 200, system, messages: [{ role: "user", content: Q }] });
     const a = lastUpstream("/messages");
     expect(a.body.system).toEqual([system[0], { ...system[1], text: `Show your work.\n\n${RENDERED}` }]);
-    const final = await anthropic().messages.stream({ model: "sim-1", max_tokens: 200, system, messages: [{ role: "user", content: Q }] }).finalMessage();
+    const final = await anthropic()
+      .messages.stream({ model: "sim-1", max_tokens: 200, system, messages: [{ role: "user", content: Q }] })
+      .finalMessage();
     expect(final.content[0]?.type === "text" && final.content[0].text).toMatch(/\\boxed\{/);
     expect(JSON.stringify(lastUpstream("/messages").body.system)).toBe(JSON.stringify(a.body.system));
   });
 
   it("applies the agent's max_tokens ceiling and forwards tool use both ways", async () => {
     const tools = [{ name: "lookup", input_schema: { type: "object" as const, properties: { q: { type: "string" } } } }];
-    const first = await anthropic().messages.create({ model: "sim-1", max_tokens: 4000, tools, messages: [{ role: "user", content: 'call tool lookup {"q":"x"}' }] });
+    const first = await anthropic().messages.create({
+      model: "sim-1",
+      max_tokens: 4000,
+      tools,
+      messages: [{ role: "user", content: 'call tool lookup {"q":"x"}' }],
+    });
     expect(lastUpstream("/messages").body.max_tokens).toBe(300);
     expect(first.stop_reason).toBe("tool_use");
     const use = first.content.find((b) => b.type === "tool_use");
@@ -225,30 +253,55 @@ describe("POST /v1/messages with @anthropic-ai/sdk", () => {
   });
 
   it("answers errors in Anthropic's shape, as the SDK's typed errors", async () => {
-    const bad = await anthropic("tfg_" + "x".repeat(40)).messages.create({ model: "sim-1", max_tokens: 10, messages: [{ role: "user", content: Q }] }).catch((e: unknown) => e);
+    const bad = await anthropic(`tfg_${"x".repeat(40)}`)
+      .messages.create({ model: "sim-1", max_tokens: 10, messages: [{ role: "user", content: Q }] })
+      .catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(Anthropic.AuthenticationError);
-    expect((bad as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: "error", error: { type: "authentication_error" } });
-    await expect(anthropic().messages.create({ model: "other", max_tokens: 10, messages: [{ role: "user", content: Q }] })).rejects.toBeInstanceOf(Anthropic.BadRequestError);
-    const invalid = await anthropic().messages.create({ model: "sim-1", max_tokens: 10, messages: "hi" } as never).catch((e: unknown) => e);
+    expect((bad as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
+      type: "error",
+      error: { type: "authentication_error" },
+    });
+    await expect(
+      anthropic().messages.create({ model: "other", max_tokens: 10, messages: [{ role: "user", content: Q }] }),
+    ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+    const invalid = await anthropic()
+      .messages.create({ model: "sim-1", max_tokens: 10, messages: "hi" } as never)
+      .catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((invalid as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: expect.stringContaining("messages") } });
+    expect((invalid as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
+      type: "error",
+      error: { type: "invalid_request_error", message: expect.stringContaining("messages") },
+    });
   });
 
   it("passes the upstream's own errors through as the SDKs' typed errors, Retry-After included", async () => {
-    const an = await anthropic(keys["faulty-an"]).messages.create({ model: "sim-1", max_tokens: 10, messages: [{ role: "user", content: Q }] }).catch((e: unknown) => e);
+    const an = await anthropic(keys["faulty-an"])
+      .messages.create({ model: "sim-1", max_tokens: 10, messages: [{ role: "user", content: Q }] })
+      .catch((e: unknown) => e);
     expect(an).toBeInstanceOf(Anthropic.RateLimitError);
     expect((an as InstanceType<typeof Anthropic.RateLimitError>).headers?.get("retry-after")).toBe("3");
     expect((an as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: "error", error: { type: "rate_limit_error" } });
-    const oa = await openai(keys["faulty-oa"]).responses.create({ model: "sim-1", input: Q }).catch((e: unknown) => e);
+    const oa = await openai(keys["faulty-oa"])
+      .responses.create({ model: "sim-1", input: Q })
+      .catch((e: unknown) => e);
     expect(oa).toBeInstanceOf(OpenAI.RateLimitError);
     expect((oa as InstanceType<typeof OpenAI.RateLimitError>).headers?.get("retry-after")).toBe("3");
   });
 
   it("refuses a surface the agent's upstream does not speak, naming the ones it does", async () => {
-    const onOpenAi = await fetch(`${dev.url}/v1/messages`, { method: "POST", headers: { "x-api-key": keys.oa ?? "", "content-type": "application/json" }, body: "{}" });
+    const onOpenAi = await fetch(`${dev.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": keys.oa ?? "", "content-type": "application/json" },
+      body: "{}",
+    });
     expect(onOpenAi.status).toBe(400);
-    expect(await onOpenAi.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: expect.stringContaining("/v1/chat/completions or /v1/responses") } });
-    const onAnthropic = await openai(keys.an).chat.completions.create({ model: "sim-1", messages: [{ role: "user", content: Q }] }).catch((e: unknown) => e);
+    expect(await onOpenAi.json()).toMatchObject({
+      type: "error",
+      error: { type: "invalid_request_error", message: expect.stringContaining("/v1/chat/completions or /v1/responses") },
+    });
+    const onAnthropic = await openai(keys.an)
+      .chat.completions.create({ model: "sim-1", messages: [{ role: "user", content: Q }] })
+      .catch((e: unknown) => e);
     expect(onAnthropic).toBeInstanceOf(OpenAI.BadRequestError);
     expect(String((onAnthropic as Error).message)).toContain("/v1/messages");
   });
@@ -258,7 +311,10 @@ describe("limits", () => {
   it("a key over its request rate gets 429 with Retry-After, in each SDK", async () => {
     const an = anthropic(keys.rated);
     const outcomes: unknown[] = [];
-    for (let i = 0; i < 12; i++) outcomes.push(await an.messages.create({ model: "sim-1", max_tokens: 50, messages: [{ role: "user", content: Q }] }).catch((e: unknown) => e));
+    for (let i = 0; i < 12; i++)
+      outcomes.push(
+        await an.messages.create({ model: "sim-1", max_tokens: 50, messages: [{ role: "user", content: Q }] }).catch((e: unknown) => e),
+      );
     const limited = outcomes.filter((o) => o instanceof Anthropic.RateLimitError) as InstanceType<typeof Anthropic.RateLimitError>[];
     expect(limited.length).toBeGreaterThan(0);
     expect(limited[0]?.headers?.get("retry-after")).toBe("60");
@@ -274,32 +330,54 @@ describe("limits", () => {
     // The first requests use ~200 tokens; the limit is seen by the next request in this isolate.
     const oa = openai(keys.tokens);
     let error: unknown = null;
-    for (let i = 0; i < 6 && error === null; i++) await oa.responses.create({ model: "sim-1", input: Q }).catch((e: unknown) => (error = e));
+    for (let i = 0; i < 6 && error === null; i++)
+      await oa.responses.create({ model: "sim-1", input: Q }).catch((e: unknown) => (error = e));
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     const retryAfter = Number((error as InstanceType<typeof OpenAI.RateLimitError>).headers?.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(86_400);
     const an = anthropic(keys.tokensAn);
     let anError: unknown = null;
-    for (let i = 0; i < 6 && anError === null; i++) await an.messages.create({ model: "sim-1", max_tokens: 100, messages: [{ role: "user", content: Q }] }).catch((e: unknown) => (anError = e));
+    for (let i = 0; i < 6 && anError === null; i++)
+      await an.messages
+        .create({ model: "sim-1", max_tokens: 100, messages: [{ role: "user", content: Q }] })
+        .catch((e: unknown) => (anError = e));
     expect(anError).toBeInstanceOf(Anthropic.RateLimitError);
   });
 
   it("an expired key gets 401", async () => {
     await new Promise((r) => setTimeout(r, 1600));
-    await expect(anthropic(keys.expired).messages.create({ model: "sim-1", max_tokens: 10, messages: [{ role: "user", content: Q }] })).rejects.toBeInstanceOf(
-      Anthropic.AuthenticationError,
-    );
+    await expect(
+      anthropic(keys.expired).messages.create({ model: "sim-1", max_tokens: 10, messages: [{ role: "user", content: Q }] }),
+    ).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
   });
 });
 
-type UsageRow = { status: number; stream: boolean; surface: string; promptTokens: number | null; completionTokens: number | null; usageEstimated: boolean; createdAt: string };
+type UsageRow = {
+  status: number;
+  stream: boolean;
+  surface: string;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  usageEstimated: boolean;
+  createdAt: string;
+};
 
 describe("cancellation", () => {
   const cases = [
-    { surface: "chat", agent: "slow-oa", path: "/v1/chat/completions", body: { model: "sim-1", stream: true, messages: [{ role: "user", content: Q }] } },
+    {
+      surface: "chat",
+      agent: "slow-oa",
+      path: "/v1/chat/completions",
+      body: { model: "sim-1", stream: true, messages: [{ role: "user", content: Q }] },
+    },
     { surface: "responses", agent: "slow-oa", path: "/v1/responses", body: { model: "sim-1", stream: true, input: Q } },
-    { surface: "messages", agent: "slow-an", path: "/v1/messages", body: { model: "sim-1", stream: true, max_tokens: 100, messages: [{ role: "user", content: Q }] } },
+    {
+      surface: "messages",
+      agent: "slow-an",
+      path: "/v1/messages",
+      body: { model: "sim-1", stream: true, max_tokens: 100, messages: [{ role: "user", content: Q }] },
+    },
   ];
   for (const c of cases) {
     it(`${c.surface}: the upstream connection closes within 1 s of the client's abort; usage logged as 499`, async () => {
@@ -328,7 +406,9 @@ describe("cancellation", () => {
 
       let row: UsageRow | undefined;
       for (let i = 0; i < 50 && !row; i++) {
-        row = (await admin<{ data: UsageRow[] }>("GET", `/agents/${c.agent}/usage?limit=5`)).data.find((r) => r.surface === c.surface && Date.parse(r.createdAt) >= abortedAt - 10_000);
+        row = (await admin<{ data: UsageRow[] }>("GET", `/agents/${c.agent}/usage?limit=5`)).data.find(
+          (r) => r.surface === c.surface && Date.parse(r.createdAt) >= abortedAt - 10_000,
+        );
         if (!row) await new Promise((r) => setTimeout(r, 100));
       }
       expect(row?.status).toBe(499);
@@ -345,7 +425,12 @@ describe("streamed usage", () => {
     let chunks = 0;
     for await (const _ of stream) chunks++;
     expect(chunks).toBeGreaterThan(2);
-    const exact = await openai().chat.completions.create({ model: "sim-1", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: Q }] });
+    const exact = await openai().chat.completions.create({
+      model: "sim-1",
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: "user", content: Q }],
+    });
     for await (const _ of exact) chunks++;
     const rows = (await admin<{ data: UsageRow[] }>("GET", "/agents/oa/usage?limit=2")).data;
     const [withUsage, without] = rows;
@@ -353,6 +438,8 @@ describe("streamed usage", () => {
     expect(without).toMatchObject({ surface: "chat", stream: true, usageEstimated: true });
     expect(without?.completionTokens).toBeGreaterThan(0);
     // The estimate is of the same order as the upstream's count of the same reply.
-    expect(Math.abs((without?.completionTokens ?? 0) - (withUsage?.completionTokens ?? 0)) / (withUsage?.completionTokens ?? 1)).toBeLessThan(0.5);
+    expect(
+      Math.abs((without?.completionTokens ?? 0) - (withUsage?.completionTokens ?? 0)) / (withUsage?.completionTokens ?? 1),
+    ).toBeLessThan(0.5);
   });
 });

@@ -8,7 +8,12 @@ const ADMIN_TOKEN = "tools-e2e-admin";
 const MCP_SECRET = "Bearer mcp-e2e-secret-value";
 const HTTP_SECRET = "Bearer http-e2e-secret-value";
 
-type Message = { role: string; content: string | null; tool_calls?: { id: string; function: { name: string; arguments: string } }[]; tool_call_id?: string };
+type Message = {
+  role: string;
+  content: string | null;
+  tool_calls?: { id: string; function: { name: string; arguments: string } }[];
+  tool_call_id?: string;
+};
 type Rollout = { sampleIdx: number; reward: number; toolCalls: number; messages: Message[] | null };
 
 let dev: WranglerDev;
@@ -30,8 +35,14 @@ async function ok<T>(res: Response | Promise<Response>): Promise<T> {
 }
 
 beforeAll(async () => {
-  [sim, mcp, http] = await Promise.all([startSimServer(), startMcpToolServer({ secret: MCP_SECRET }), startSumOfSquaresServer({ secret: HTTP_SECRET })]);
-  dev = await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey(), TOOL_KEY_MCP: MCP_SECRET, TOOL_KEY_SUMSQ: HTTP_SECRET } });
+  [sim, mcp, http] = await Promise.all([
+    startSimServer(),
+    startMcpToolServer({ secret: MCP_SECRET }),
+    startSumOfSquaresServer({ secret: HTTP_SECRET }),
+  ]);
+  dev = await startWranglerDev({
+    vars: { ADMIN_TOKEN, ENCRYPTION_KEY: randomEncryptionKey(), TOOL_KEY_MCP: MCP_SECRET, TOOL_KEY_SUMSQ: HTTP_SECRET },
+  });
 }, 150_000);
 
 afterAll(async () => {
@@ -42,15 +53,45 @@ afterAll(async () => {
 describe("an agent with an MCP server and an HTTP tool, trained under wrangler dev", () => {
   it("lists the MCP tools at run start, calls both tools during training, and stores their calls and results in the rollouts", async () => {
     const all = simToolDataset("sim-tools-train");
-    const problems = [...all.filter((p) => p.question.startsWith("Compute ")).slice(0, 3), ...all.filter((p) => p.question.includes("sum of the squares")).slice(0, 3)];
-    await ok(api("POST", "/datasets?name=tool-mix", problems.map(({ id, question, answer }) => ({ id, question, answer }))));
-    const tools = [{ type: "mcp", url: mcp.url, headerSecret: "TOOL_KEY_MCP", timeoutMs: 5000 }, sumOfSquaresSpec(http.url, "TOOL_KEY_SUMSQ")];
-    const agent = { upstream: { baseUrl: sim.url, model: "sim-1" }, systemPrompt: "Answer exactly; use the tools. Give the final answer in \\boxed{}.", verifier: { kind: "math" }, tools, maxTurns: 4 };
+    const problems = [
+      ...all.filter((p) => p.question.startsWith("Compute ")).slice(0, 3),
+      ...all.filter((p) => p.question.includes("sum of the squares")).slice(0, 3),
+    ];
+    await ok(
+      api(
+        "POST",
+        "/datasets?name=tool-mix",
+        problems.map(({ id, question, answer }) => ({ id, question, answer })),
+      ),
+    );
+    const tools = [
+      { type: "mcp", url: mcp.url, headerSecret: "TOOL_KEY_MCP", timeoutMs: 5000 },
+      sumOfSquaresSpec(http.url, "TOOL_KEY_SUMSQ"),
+    ];
+    const agent = {
+      upstream: { baseUrl: sim.url, model: "sim-1" },
+      systemPrompt: "Answer exactly; use the tools. Give the final answer in \\boxed{}.",
+      verifier: { kind: "math" },
+      tools,
+      maxTurns: 4,
+    };
     await ok(api("POST", "/agents", { name: "toolsmith", ...agent }));
 
-    const run = await ok<{ id: string }>(api("POST", "/runs", { agent: "toolsmith", dataset: "tool-mix", epochs: 1, groupSize: 3, batchSize: 6, maxGroupsInFlight: 6, seed: 2 }));
+    const run = await ok<{ id: string }>(
+      api("POST", "/runs", {
+        agent: "toolsmith",
+        dataset: "tool-mix",
+        epochs: 1,
+        groupSize: 3,
+        batchSize: 6,
+        maxGroupsInFlight: 6,
+        seed: 2,
+      }),
+    );
     // The server's tools as listed at start are stored with the run.
-    const started = await ok<{ params: { mcpTools: { server: number; name: string; parameters: { properties?: Record<string, unknown> } }[] } }>(api("GET", `/runs/${run.id}`));
+    const started = await ok<{
+      params: { mcpTools: { server: number; name: string; parameters: { properties?: Record<string, unknown> } }[] };
+    }>(api("GET", `/runs/${run.id}`));
     expect(started.params.mcpTools.map((t) => t.name).sort()).toEqual(["fail", "power"]);
     expect(Object.keys(started.params.mcpTools.find((t) => t.name === "power")?.parameters.properties ?? {})).toEqual(["base", "exponent"]);
 
@@ -68,7 +109,12 @@ describe("an agent with an MCP server and an HTTP tool, trained under wrangler d
     expect(rollouts).toHaveLength(18);
     const exchanges = rollouts.flatMap((r) =>
       (r.messages ?? []).flatMap((m) =>
-        (m.tool_calls ?? []).map((c) => ({ rollout: r, name: c.function.name, args: JSON.parse(c.function.arguments) as Record<string, number>, result: r.messages?.find((t) => t.role === "tool" && t.tool_call_id === c.id)?.content ?? null })),
+        (m.tool_calls ?? []).map((c) => ({
+          rollout: r,
+          name: c.function.name,
+          args: JSON.parse(c.function.arguments) as Record<string, number>,
+          result: r.messages?.find((t) => t.role === "tool" && t.tool_call_id === c.id)?.content ?? null,
+        })),
       ),
     );
     const power = exchanges.filter((e) => e.name === "power");
@@ -87,7 +133,9 @@ describe("an agent with an MCP server and an HTTP tool, trained under wrangler d
       expect(JSON.parse(e.result ?? "{}")).toEqual({ value: sum.toString() });
       expect(e.rollout.reward).toBe(1);
     }
-    console.log(`tools e2e: ${power.length} MCP power calls, ${squares.length} HTTP sum_of_squares calls in ${rollouts.length} rollouts; avg ${view.batches[0]?.avgToolCalls.toFixed(2)} tool calls/rollout`);
+    console.log(
+      `tools e2e: ${power.length} MCP power calls, ${squares.length} HTTP sum_of_squares calls in ${rollouts.length} rollouts; avg ${view.batches[0]?.avgToolCalls.toFixed(2)} tool calls/rollout`,
+    );
 
     // The servers were really called, with the secrets; the secrets' values appear nowhere in the rollouts.
     expect(mcp.calls.filter((c) => c.tool === "power").length).toBe(power.length);
@@ -99,10 +147,18 @@ describe("an agent with an MCP server and an HTTP tool, trained under wrangler d
   }, 240_000);
 
   it("refuses a run whose MCP server cannot be listed (502 naming the tool), and tool specs against the URL and secret policies (400)", async () => {
-    await ok(api("POST", "/agents", { name: "unlisted", upstream: { baseUrl: sim.url, model: "sim-1" }, tools: [{ type: "code" }, { type: "mcp", url: "http://127.0.0.1:9/mcp", timeoutMs: 1000 }] }));
+    await ok(
+      api("POST", "/agents", {
+        name: "unlisted",
+        upstream: { baseUrl: sim.url, model: "sim-1" },
+        tools: [{ type: "code" }, { type: "mcp", url: "http://127.0.0.1:9/mcp", timeoutMs: 1000 }],
+      }),
+    );
     const refused = await api("POST", "/runs", { agent: "unlisted", dataset: "tool-mix", epochs: 1, groupSize: 2 });
     expect(refused.status).toBe(502);
-    expect((await refused.json()) as unknown).toMatchObject({ error: { code: "mcp_tools_unavailable", param: "tools.1", message: expect.stringMatching(/127\.0\.0\.1:9/) } });
+    expect((await refused.json()) as unknown).toMatchObject({
+      error: { code: "mcp_tools_unavailable", param: "tools.1", message: expect.stringMatching(/127\.0\.0\.1:9/) },
+    });
     const runs = await ok<{ data: unknown[] }>(api("GET", "/runs?agent=unlisted"));
     expect(runs.data).toHaveLength(0);
 

@@ -18,6 +18,8 @@ export function sourceStream(parts: string[], options: { hang?: boolean; bytes?:
       state.cancelled = true;
     },
   };
-  const stream: ReadableStream<Uint8Array> = options.bytes ? new ReadableStream({ type: "bytes", ...source }) : new ReadableStream<Uint8Array>(source);
+  const stream: ReadableStream<Uint8Array> = options.bytes
+    ? new ReadableStream({ type: "bytes", ...source })
+    : new ReadableStream<Uint8Array>(source);
   return { stream, state };
 }

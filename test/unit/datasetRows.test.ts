@@ -73,7 +73,12 @@ describe("JsonArraySplitter", () => {
   });
 
   it("agrees with the JSONL splitter on the same rows, whatever the piece size", () => {
-    const items = Array.from({ length: 200 }, (_, i) => ({ id: i, question: `q ${i} "quoted" \\ back ${"é😀".repeat(i % 5)}`, answer: String(i), x: { y: [i, "]"] } }));
+    const items = Array.from({ length: 200 }, (_, i) => ({
+      id: i,
+      question: `q ${i} "quoted" \\ back ${"é😀".repeat(i % 5)}`,
+      answer: String(i),
+      x: { y: [i, "]"] },
+    }));
     const jsonl = items.map((r) => JSON.stringify(r)).join("\n");
     const array = JSON.stringify(items);
     for (const size of [17, 64, 1000, 100_000]) {
@@ -187,7 +192,13 @@ describe("RowValidator", () => {
 });
 
 describe("RowChunker", () => {
-  const row = (idx: number, question = "q"): SampleRow => ({ idx, sampleId: String(idx), question, answer: "a", extras: idx % 2 ? { k: idx } : null });
+  const row = (idx: number, question = "q"): SampleRow => ({
+    idx,
+    sampleId: String(idx),
+    question,
+    answer: "a",
+    extras: idx % 2 ? { k: idx } : null,
+  });
 
   it("packs rows into JSON chunks under the byte budget, each row exactly once", () => {
     const chunker = new RowChunker(200);
@@ -226,5 +237,7 @@ describe("utf8Length", () => {
 
 describe("DATASET_NAME", () => {
   it.each(["aime24", "gsm8k-test", "a", "x_1"])("accepts %j", (n) => expect(DATASET_NAME.test(n)).toBe(true));
-  it.each(["", "../etc", "x'; DROP TABLE samples;--", "Upper", "-lead", "a/b", "a".repeat(64)])("rejects %j", (n) => expect(DATASET_NAME.test(n)).toBe(false));
+  it.each(["", "../etc", "x'; DROP TABLE samples;--", "Upper", "-lead", "a/b", "a".repeat(64)])("rejects %j", (n) =>
+    expect(DATASET_NAME.test(n)).toBe(false),
+  );
 });

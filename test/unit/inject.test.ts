@@ -9,8 +9,17 @@ const LIB = renderLibrary([
 
 describe("injectLibrary", () => {
   it("appends to the first system message after a blank line by default", () => {
-    const out = injectLibrary([{ role: "system", content: "Be brief." }, { role: "user", content: "hi" }], LIB);
-    expect(out).toEqual([{ role: "system", content: `Be brief.\n\n${LIB}` }, { role: "user", content: "hi" }]);
+    const out = injectLibrary(
+      [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "hi" },
+      ],
+      LIB,
+    );
+    expect(out).toEqual([
+      { role: "system", content: `Be brief.\n\n${LIB}` },
+      { role: "user", content: "hi" },
+    ]);
   });
 
   it("prepends when position is 'before'", () => {
@@ -19,13 +28,32 @@ describe("injectLibrary", () => {
   });
 
   it("inserts one system message at the start when there is none", () => {
-    const out = injectLibrary([{ role: "user", content: "hi" }, { role: "assistant", content: "hello" }], LIB);
-    expect(out).toEqual([{ role: "system", content: LIB }, { role: "user", content: "hi" }, { role: "assistant", content: "hello" }]);
+    const out = injectLibrary(
+      [
+        { role: "user", content: "hi" },
+        { role: "assistant", content: "hello" },
+      ],
+      LIB,
+    );
+    expect(out).toEqual([
+      { role: "system", content: LIB },
+      { role: "user", content: "hi" },
+      { role: "assistant", content: "hello" },
+    ]);
   });
 
   it("merges into a developer message and never adds a second instruction message", () => {
-    const out = injectLibrary([{ role: "user", content: "hi" }, { role: "developer", content: "Rules." }], LIB);
-    expect(out).toEqual([{ role: "user", content: "hi" }, { role: "developer", content: `Rules.\n\n${LIB}` }]);
+    const out = injectLibrary(
+      [
+        { role: "user", content: "hi" },
+        { role: "developer", content: "Rules." },
+      ],
+      LIB,
+    );
+    expect(out).toEqual([
+      { role: "user", content: "hi" },
+      { role: "developer", content: `Rules.\n\n${LIB}` },
+    ]);
     expect(out.filter((m) => m.role === "system" || m.role === "developer")).toHaveLength(1);
   });
 
@@ -68,7 +96,10 @@ describe("injectLibrary", () => {
   });
 
   it("does not mutate its input", () => {
-    const messages = [{ role: "system", content: "S" }, { role: "user", content: [{ type: "text", text: "q" }] }];
+    const messages = [
+      { role: "system", content: "S" },
+      { role: "user", content: [{ type: "text", text: "q" }] },
+    ];
     const snapshot = structuredClone(messages);
     injectLibrary(messages, LIB);
     injectLibrary(messages, LIB, "before");
@@ -84,12 +115,20 @@ describe("injectLibrary", () => {
   });
 
   it("is byte-for-byte stable across calls", () => {
-    const messages = [{ role: "system", content: "S" }, { role: "user", content: "q" }];
+    const messages = [
+      { role: "system", content: "S" },
+      { role: "user", content: "q" },
+    ];
     const a = JSON.stringify(injectLibrary(messages, LIB));
-    const b = JSON.stringify(injectLibrary(structuredClone(messages), renderLibrary([
-      { id: "E1", name: "Inclusive counting", text: "Count both endpoints: last - first + 1." },
-      { id: "E2", name: "Percent base", text: "A percentage applies to the original value." },
-    ])));
+    const b = JSON.stringify(
+      injectLibrary(
+        structuredClone(messages),
+        renderLibrary([
+          { id: "E1", name: "Inclusive counting", text: "Count both endpoints: last - first + 1." },
+          { id: "E2", name: "Percent base", text: "A percentage applies to the original value." },
+        ]),
+      ),
+    );
     expect(a).toBe(b);
   });
 

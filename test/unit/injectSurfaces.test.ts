@@ -32,7 +32,10 @@ describe("injectSystem", () => {
       { type: "text", text: "B.", cache_control: { type: "ephemeral" } },
     ];
     const after = injectSystem(blocks, LIB);
-    expect(after).toEqual([{ type: "text", text: "A." }, { type: "text", text: `B.\n\n${LIB}`, cache_control: { type: "ephemeral" } }]);
+    expect(after).toEqual([
+      { type: "text", text: "A." },
+      { type: "text", text: `B.\n\n${LIB}`, cache_control: { type: "ephemeral" } },
+    ]);
     expect(injectSystem(blocks, LIB, "before")).toEqual([{ type: "text", text: `${LIB}\n\nA.` }, blocks[1]]);
     expect(blocks[1]?.text).toBe("B.");
     // Byte-stable: the same input gives the same bytes.

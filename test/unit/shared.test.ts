@@ -6,7 +6,10 @@ describe("BoundedMap", () => {
   it("drops the oldest insertion once full, and a re-set key keeps its place", () => {
     const m = new BoundedMap<string, number>(2);
     m.set("a", 1).set("b", 2).set("a", 3);
-    expect([...m.entries()]).toEqual([["a", 3], ["b", 2]]);
+    expect([...m.entries()]).toEqual([
+      ["a", 3],
+      ["b", 2],
+    ]);
     m.set("c", 4);
     expect([...m.keys()]).toEqual(["b", "c"]);
   });

@@ -28,10 +28,17 @@ describe("health and errors", () => {
   it("publishes an OpenAPI document generated from the request schemas", async () => {
     const res = await call("GET", "/api/openapi.json", undefined, {});
     expect(res.status).toBe(200);
-    const doc = await json<{ openapi: string; servers: { url: string }[]; paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } }>(res);
+    const doc = await json<{
+      openapi: string;
+      servers: { url: string }[];
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    }>(res);
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.servers[0]?.url).toBe("/api");
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/agents", "/agents/{agent}", "/agents/{agent}/keys", "/datasets", "/runs"]));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/agents", "/agents/{agent}", "/agents/{agent}/keys", "/datasets", "/runs"]),
+    );
     expect(doc.components.schemas).toHaveProperty("AgentCreate");
   });
 });
@@ -61,11 +68,18 @@ describe("agents", () => {
     expect(text).not.toContain("sk-very-secret-upstream-key");
     const agent = JSON.parse(text);
     agentId = agent.id;
-    expect(agent).toMatchObject({ name: "math-tutor", upstream: { model: "deepseek-chat", hasApiKey: true }, injectPosition: "after", activeVersion: null });
+    expect(agent).toMatchObject({
+      name: "math-tutor",
+      upstream: { model: "deepseek-chat", hasApiKey: true },
+      injectPosition: "after",
+      activeVersion: null,
+    });
   });
 
   it("stores the key encrypted at rest", async () => {
-    const row = await env.DB.prepare("SELECT upstream_key_cipher FROM agents WHERE id = ?").bind(agentId).first<{ upstream_key_cipher: string }>();
+    const row = await env.DB.prepare("SELECT upstream_key_cipher FROM agents WHERE id = ?")
+      .bind(agentId)
+      .first<{ upstream_key_cipher: string }>();
     expect(row?.upstream_key_cipher).toBeTruthy();
     expect(row?.upstream_key_cipher).not.toContain("sk-very-secret");
   });
@@ -101,7 +115,10 @@ describe("agents", () => {
     ["an unknown field", JSON.stringify({ ...baseAgent, name: "other", surprise: true })],
     ["a path-traversal name", JSON.stringify({ ...baseAgent, name: "../etc/passwd" })],
     ["an SQL-looking name", JSON.stringify({ ...baseAgent, name: "x'; DROP TABLE agents;--" })],
-    ["a non-http upstream", JSON.stringify({ ...baseAgent, name: "other", upstream: { ...baseAgent.upstream, baseUrl: "file:///etc/passwd" } })],
+    [
+      "a non-http upstream",
+      JSON.stringify({ ...baseAgent, name: "other", upstream: { ...baseAgent.upstream, baseUrl: "file:///etc/passwd" } }),
+    ],
     ["an unknown verifier", JSON.stringify({ ...baseAgent, name: "other", verifier: { kind: "vibes" } })],
     ["out-of-range defaults", JSON.stringify({ ...baseAgent, name: "other", trainingDefaults: { groupSize: 0 } })],
   ])("rejects %s with 400 and stores nothing", async (_label, body) => {
@@ -171,4 +188,3 @@ describe("deleting agents", () => {
     expect(await res.text()).not.toContain("sk-another-secret");
   });
 });
-

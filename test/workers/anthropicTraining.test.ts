@@ -26,7 +26,11 @@ async function createAgent(name: string, format: "openai" | "anthropic", extra: 
 }
 
 const library = async (agent: string, version: number) =>
-  (await json<{ items: Experience[] }>(await call("GET", `/api/agents/${agent}/library/versions/${version}`))).items.map((e) => ({ id: e.id, name: e.name, text: e.text }));
+  (await json<{ items: Experience[] }>(await call("GET", `/api/agents/${agent}/library/versions/${version}`))).items.map((e) => ({
+    id: e.id,
+    name: e.name,
+    text: e.text,
+  }));
 
 describe("an agent with an Anthropic upstream", () => {
   it("learns the same library as the same agent over the OpenAI format, item for item", async () => {
@@ -34,7 +38,9 @@ describe("an agent with an Anthropic upstream", () => {
     await createAgent("an", "anthropic");
     await call("POST", "/api/datasets?name=small", simDataset("sim-train").slice(0, 16));
     const settings = { dataset: "small", epochs: 1, groupSize: 4, seed: 11, maxGroupsInFlight: 16 };
-    const [a, b] = await Promise.all(["oa", "an"].map(async (agent) => json<{ id: string }>(await call("POST", "/api/runs", { agent, ...settings }))));
+    const [a, b] = await Promise.all(
+      ["oa", "an"].map(async (agent) => json<{ id: string }>(await call("POST", "/api/runs", { agent, ...settings }))),
+    );
     const [runA, runB] = await Promise.all([waitForRun(a!.id), waitForRun(b!.id)]);
     expect(runB.error).toBeNull();
     expect(runB.status).toBe("completed");
@@ -44,9 +50,20 @@ describe("an agent with an Anthropic upstream", () => {
   }, 240_000);
 
   it("runs tool-using rollouts through tool_use / tool_result", async () => {
-    await createAgent("an-tools", "anthropic", { tools: [{ type: "code" }], maxTurns: 6, systemPrompt: "Answer exactly. You may run JavaScript with execute_code. Give the final answer in \\boxed{}." });
+    await createAgent("an-tools", "anthropic", {
+      tools: [{ type: "code" }],
+      maxTurns: 6,
+      systemPrompt: "Answer exactly. You may run JavaScript with execute_code. Give the final answer in \\boxed{}.",
+    });
     await call("POST", "/api/datasets?name=tools-small", simToolDataset("sim-tools-train").slice(0, 8));
-    const created = await call("POST", "/api/runs", { agent: "an-tools", dataset: "tools-small", epochs: 1, groupSize: 3, seed: 3, maxGroupsInFlight: 8 });
+    const created = await call("POST", "/api/runs", {
+      agent: "an-tools",
+      dataset: "tools-small",
+      epochs: 1,
+      groupSize: 3,
+      seed: 3,
+      maxGroupsInFlight: 8,
+    });
     expect(created.status, await created.clone().text()).toBe(201);
     const run = await waitForRun((await json<{ id: string }>(created)).id);
     expect(run.error).toBeNull();

@@ -27,7 +27,10 @@ let aborts = 0;
 type Reply = (body: Recorded["body"]) => Response;
 let reply: Reply = () => completion("ok");
 
-function completion(text: string, usage = { prompt_tokens: 11, completion_tokens: 3, total_tokens: 14, prompt_tokens_details: { cached_tokens: 5 } }) {
+function completion(
+  text: string,
+  usage = { prompt_tokens: 11, completion_tokens: 3, total_tokens: 14, prompt_tokens_details: { cached_tokens: 5 } },
+) {
   return Response.json(
     {
       id: "chatcmpl-1",
@@ -61,7 +64,12 @@ function sse(events: unknown[], onCancel?: () => void, hold = false): Response {
   return new Response(body, { headers: { "content-type": "text/event-stream" } });
 }
 
-const chunk = (content: string) => ({ id: "c", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content }, finish_reason: null }], usage: null });
+const chunk = (content: string) => ({
+  id: "c",
+  object: "chat.completion.chunk",
+  choices: [{ index: 0, delta: { content }, finish_reason: null }],
+  usage: null,
+});
 
 const realFetch = globalThis.fetch;
 beforeAll(() => {
@@ -87,7 +95,11 @@ const last = () => {
   return r;
 };
 
-async function createAgent(name: string, upstream: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<{ id: string; key: string; keyId: string }> {
+async function createAgent(
+  name: string,
+  upstream: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Promise<{ id: string; key: string; keyId: string }> {
   const res = await call("POST", "/api/agents", { name, upstream, ...extra });
   expect(res.status).toBe(201);
   const { id } = await json<{ id: string }>(res);
@@ -99,7 +111,11 @@ async function createAgent(name: string, upstream: Record<string, unknown>, extr
 
 async function addVersion(agentId: string, version: number, items: Experience[]): Promise<void> {
   const d = db(env.DB);
-  const [first, ...rest] = versionStatements(d, { agentId, version, parentVersion: version - 1 || null, runId: null, originKey: `test/${version}`, note: "" }, items);
+  const [first, ...rest] = versionStatements(
+    d,
+    { agentId, version, parentVersion: version - 1 || null, runId: null, originKey: `test/${version}`, note: "" },
+    items,
+  );
   if (!first) throw new Error("no statements");
   await d.batch([first, ...rest]);
 }
@@ -121,7 +137,11 @@ let sim: { id: string; key: string; keyId: string };
 
 beforeAll(async () => {
   alpha = await createAgent("alpha", { baseUrl: UPSTREAM, model: "up-model", apiKey: UPSTREAM_KEY }, { allowedModels: ["up-model-mini"] });
-  beta = await createAgent("beta", { baseUrl: UPSTREAM, model: "beta-model", apiKey: "sk-upstream-secret-of-beta" }, { injectPosition: "before" });
+  beta = await createAgent(
+    "beta",
+    { baseUrl: UPSTREAM, model: "beta-model", apiKey: "sk-upstream-secret-of-beta" },
+    { injectPosition: "before" },
+  );
   sim = await createAgent("simmy", { baseUrl: "sim://local", model: "sim-1" });
   await addVersion(alpha.id, 1, V1);
   await addVersion(alpha.id, 2, V2);
@@ -238,7 +258,10 @@ describe("injection", () => {
 
   it("puts the library before the client's text when the agent says so", async () => {
     await chat(beta.key, { messages: [{ role: "developer", content: "Rules." }, USER] });
-    expect(last().body.messages[0]).toEqual({ role: "developer", content: `${renderLibrary([{ id: "E1", name: "Beta only", text: "Secret beta experience." }])}\n\nRules.` });
+    expect(last().body.messages[0]).toEqual({
+      role: "developer",
+      content: `${renderLibrary([{ id: "E1", name: "Beta only", text: "Secret beta experience." }])}\n\nRules.`,
+    });
   });
 
   it("adds a text part to a content-part system message", async () => {
@@ -373,7 +396,12 @@ describe("upstream responses", () => {
       sse([
         chunk("Hel"),
         chunk("lo"),
-        { id: "c", object: "chat.completion.chunk", choices: [], usage: { prompt_tokens: 21, completion_tokens: 2, total_tokens: 23, prompt_tokens_details: { cached_tokens: 16 } } },
+        {
+          id: "c",
+          object: "chat.completion.chunk",
+          choices: [],
+          usage: { prompt_tokens: 21, completion_tokens: 2, total_tokens: 23, prompt_tokens_details: { cached_tokens: 16 } },
+        },
       ]);
     const res = await chat(alpha.key, { messages: [USER], stream: true, stream_options: { include_usage: true } });
     expect(res.status).toBe(200);
@@ -436,7 +464,19 @@ describe("simulated upstream (sim://local)", () => {
 describe("usage log", () => {
   type UsageView = {
     totals: { requests: number; errors: number; promptTokens: number; completionTokens: number; cachedTokens: number };
-    data: { requestId: string; keyId: string | null; model: string | null; version: number | null; status: number; stream: boolean; promptTokens: number | null; completionTokens: number | null; cachedTokens: number | null; latencyMs: number; ttfbMs: number | null }[];
+    data: {
+      requestId: string;
+      keyId: string | null;
+      model: string | null;
+      version: number | null;
+      status: number;
+      stream: boolean;
+      promptTokens: number | null;
+      completionTokens: number | null;
+      cachedTokens: number | null;
+      latencyMs: number;
+      ttfbMs: number | null;
+    }[];
   };
 
   async function usageFor(requestId: string): Promise<UsageView["data"][number]> {
@@ -454,13 +494,27 @@ describe("usage log", () => {
     const res = await chat(beta.key, { messages: [USER] });
     await res.text();
     const row = await usageFor(res.headers.get("x-request-id")!);
-    expect(row).toMatchObject({ keyId: beta.keyId, model: "beta-model", version: 1, status: 200, stream: false, promptTokens: 11, completionTokens: 3, cachedTokens: 5 });
+    expect(row).toMatchObject({
+      keyId: beta.keyId,
+      model: "beta-model",
+      version: 1,
+      status: 200,
+      stream: false,
+      promptTokens: 11,
+      completionTokens: 3,
+      cachedTokens: 5,
+    });
     expect(row.latencyMs).toBeGreaterThanOrEqual(0);
     expect(row.ttfbMs).not.toBeNull();
   });
 
   it("sends a reply of declared length on as one buffer, byte for byte, and still logs its usage", async () => {
-    const text = JSON.stringify({ id: "chatcmpl-9", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: "naïve ✓" } }], usage: { prompt_tokens: 21, completion_tokens: 4 } });
+    const text = JSON.stringify({
+      id: "chatcmpl-9",
+      object: "chat.completion",
+      choices: [{ index: 0, message: { role: "assistant", content: "naïve ✓" } }],
+      usage: { prompt_tokens: 21, completion_tokens: 4 },
+    });
     const bytes = new TextEncoder().encode(text);
     reply = () => new Response(bytes, { headers: { "content-type": "application/json", "content-length": String(bytes.byteLength) } });
     const res = await chat(beta.key, { messages: [USER] });
@@ -488,7 +542,16 @@ describe("usage log", () => {
   });
 
   it("records a streamed request with the usage chunk's tokens", async () => {
-    reply = () => sse([chunk("x"), { id: "c", object: "chat.completion.chunk", choices: [], usage: { prompt_tokens: 40, completion_tokens: 1, prompt_tokens_details: { cached_tokens: 32 } } }]);
+    reply = () =>
+      sse([
+        chunk("x"),
+        {
+          id: "c",
+          object: "chat.completion.chunk",
+          choices: [],
+          usage: { prompt_tokens: 40, completion_tokens: 1, prompt_tokens_details: { cached_tokens: 32 } },
+        },
+      ]);
     const res = await chat(beta.key, { messages: [USER], stream: true, stream_options: { include_usage: true } });
     await res.text();
     const row = await usageFor(res.headers.get("x-request-id")!);

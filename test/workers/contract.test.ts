@@ -15,7 +15,9 @@ import { call, json } from "./helpers";
 type Declared = { method: string; path: string; responses: Record<string, { content?: { "application/json"?: { schema?: z.ZodType } } }> };
 
 const declared: Declared[] = api.openAPIRegistry.definitions.flatMap((d) =>
-  d.type === "route" ? [{ method: d.route.method.toUpperCase(), path: d.route.path, responses: d.route.responses as Declared["responses"] }] : [],
+  d.type === "route"
+    ? [{ method: d.route.method.toUpperCase(), path: d.route.path, responses: d.route.responses as Declared["responses"] }]
+    : [],
 );
 
 /** Which declared route a concrete path belongs to (`/runs/run_1/cancel` → `/runs/{run}/cancel`). */
@@ -62,7 +64,9 @@ async function waitFor<T extends { status: string }>(path: string, timeoutMs: nu
 }
 
 describe("every admin route answers with the shape it declares", () => {
-  it("covers agents, keys, datasets, runs, evaluations, library, promotions, protocols, usage and serving", { timeout: 170_000 }, async () => {
+  it("covers agents, keys, datasets, runs, evaluations, library, promotions, protocols, usage and serving", {
+    timeout: 170_000,
+  }, async () => {
     const agent = await expectConforming<{ id: string }>("POST", "/api/agents", {
       name: "contract",
       upstream: { baseUrl: "sim://local", model: "sim-1" },
@@ -80,7 +84,9 @@ describe("every admin route answers with the shape it declares", () => {
     await expectConforming("GET", "/api/agents/contract/keys");
     await expectConforming("POST", "/api/maintenance/reseal-keys");
 
-    const rows = simDataset("sim-train").slice(0, 6).map((p) => JSON.stringify({ id: p.id, question: p.question, answer: p.answer }));
+    const rows = simDataset("sim-train")
+      .slice(0, 6)
+      .map((p) => JSON.stringify({ id: p.id, question: p.question, answer: p.answer }));
     await expectConforming("POST", "/api/datasets?name=contract-set", rows.join("\n"), {
       authorization: "Bearer test-admin-token",
       "content-type": "application/x-ndjson",
@@ -92,13 +98,21 @@ describe("every admin route answers with the shape it declares", () => {
     await expectConforming("POST", "/api/datasets/builtin/aime24?name=spare");
     await expectConforming("DELETE", "/api/datasets/spare");
 
-    const run = await expectConforming<{ id: string }>("POST", "/api/runs", { agent: "contract", dataset: "contract-set", epochs: 1, groupSize: 2 });
+    const run = await expectConforming<{ id: string }>("POST", "/api/runs", {
+      agent: "contract",
+      dataset: "contract-set",
+      epochs: 1,
+      groupSize: 2,
+    });
     await expectConforming("POST", `/api/runs/${run.id}/recover`);
     await waitFor(`/api/runs/${run.id}`, 120_000);
     await expectConforming("GET", `/api/runs/${run.id}`);
     await expectConforming("GET", "/api/runs?agent=contract");
     await expectConforming("GET", `/api/runs/${run.id}/rollouts?limit=5`);
-    const groups = await expectConforming<{ data: { status: string; operations: unknown[] }[] }>("GET", `/api/runs/${run.id}/groups?epoch=1`);
+    const groups = await expectConforming<{ data: { status: string; operations: unknown[] }[] }>(
+      "GET",
+      `/api/runs/${run.id}/groups?epoch=1`,
+    );
     expect(groups.data.length).toBeGreaterThan(0);
 
     const versions = await expectConforming<{ data: { version: number }[] }>("GET", "/api/agents/contract/library/versions");
@@ -107,7 +121,12 @@ describe("every admin route answers with the shape it declares", () => {
     await expectConforming("GET", `/api/agents/contract/library/versions/${latest}`);
     await expectConforming("GET", `/api/agents/contract/library/diff?from=0&to=${latest}`);
 
-    const evaluation = await expectConforming<{ id: string }>("POST", "/api/evaluations", { agent: "contract", dataset: "contract-set", versions: [latest, "none"], k: 1 });
+    const evaluation = await expectConforming<{ id: string }>("POST", "/api/evaluations", {
+      agent: "contract",
+      dataset: "contract-set",
+      versions: [latest, "none"],
+      k: 1,
+    });
     await expectConforming("POST", `/api/evaluations/${evaluation.id}/recover`);
     await waitFor(`/api/evaluations/${evaluation.id}`, 60_000);
     await expectConforming("GET", `/api/evaluations/${evaluation.id}?detail=1`);
@@ -118,13 +137,22 @@ describe("every admin route answers with the shape it declares", () => {
     await expectConforming("GET", "/api/agents/contract/promotions");
 
     const proxyAuth = { authorization: `Bearer ${(await json<{ key: string }>(await call("POST", "/api/agents/contract/keys", {}))).key}` };
-    const chat = await call("POST", "/v1/chat/completions", { model: "sim-1", messages: [{ role: "user", content: "What is 2 + 2?" }] }, proxyAuth);
+    const chat = await call(
+      "POST",
+      "/v1/chat/completions",
+      { model: "sim-1", messages: [{ role: "user", content: "What is 2 + 2?" }] },
+      proxyAuth,
+    );
     expect(chat.status).toBe(200);
     await chat.text();
     const requestId = chat.headers.get("x-request-id") ?? "";
-    for (let i = 0; i < 100 && !(await env.DB.prepare("SELECT 1 FROM captures WHERE request_id = ?").bind(requestId).first()); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !(await env.DB.prepare("SELECT 1 FROM captures WHERE request_id = ?").bind(requestId).first()); i++)
+      await new Promise((r) => setTimeout(r, 50));
     const feedbackIds: string[] = [];
-    for (const body of [{ request_id: requestId, answer: "4" }, { request_id: requestId, comment: "fine" }]) {
+    for (const body of [
+      { request_id: requestId, answer: "4" },
+      { request_id: requestId, comment: "fine" },
+    ]) {
       feedbackIds.push((await json<{ id: string }>(await call("POST", "/v1/feedback", body, proxyAuth))).id);
     }
     await expectConforming("GET", "/api/agents/contract/feedback?status=pending");
@@ -154,9 +182,10 @@ describe("every admin route answers with the shape it declares", () => {
 
   it("/api/openapi.json describes every success response with its properties", async () => {
     type Schema = { $ref?: string; properties?: Record<string, unknown>; allOf?: Schema[] };
-    const doc = await json<{ paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>>; components: { schemas: Record<string, Schema> } }>(
-      await call("GET", "/api/openapi.json"),
-    );
+    const doc = await json<{
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>>;
+      components: { schemas: Record<string, Schema> };
+    }>(await call("GET", "/api/openapi.json"));
     const resolve = (s: Schema): Schema => {
       if (s.$ref) return resolve(doc.components.schemas[s.$ref.split("/").pop()!]!);
       if (s.allOf) return { properties: Object.assign({}, ...s.allOf.map((part) => resolve(part).properties ?? {})) };

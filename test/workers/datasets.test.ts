@@ -7,7 +7,15 @@ import { deleteDataset } from "../../src/db/datasets";
 import { agents, datasets, runs, samples } from "../../src/db/schema";
 import { ADMIN, call, expectErrorShape, json, type ErrorShape } from "./helpers";
 
-type Dataset = { id: string; name: string; source: string; description: string; attribution: string | null; sampleCount: number; createdAt: string };
+type Dataset = {
+  id: string;
+  name: string;
+  source: string;
+  description: string;
+  attribution: string | null;
+  sampleCount: number;
+  createdAt: string;
+};
 type Sample = { idx: number; id: string; question: string; answer: string; extras: Record<string, unknown> | null };
 type Page = { data: Sample[]; offset: number; limit: number; total: number };
 
@@ -20,7 +28,8 @@ function upload(query: string, body: BodyInit, contentType = JSONL, headers: Rec
 }
 
 const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join("\n");
-const rows = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ id: `r${from + i}`, question: `What is ${from + i} + 1?`, answer: from + i + 1 }));
+const rows = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => ({ id: `r${from + i}`, question: `What is ${from + i} + 1?`, answer: from + i + 1 }));
 
 async function names(): Promise<string[]> {
   return (await json<{ data: Dataset[] }>(await call("GET", "/api/datasets"))).data.map((d) => d.name);
@@ -156,7 +165,11 @@ describe("upload", () => {
   });
 
   it("lists the first 20 problems and the total", async () => {
-    const message = await expectError(await upload("name=many-errors", Array.from({ length: 45 }, () => "{}").join("\n")), 400, "invalid_rows");
+    const message = await expectError(
+      await upload("name=many-errors", Array.from({ length: 45 }, () => "{}").join("\n")),
+      400,
+      "invalid_rows",
+    );
     expect(message).toContain("45 invalid rows, first 20");
     expect(message).toContain("line 20:");
     expect(message).not.toContain("line 21:");
@@ -186,11 +199,20 @@ describe("upload", () => {
   });
 
   it("rejects malformed JSON", async () => {
-    for (const body of ['{"question": "q", "answer": "a"}', '[{"question": "q", "answer": "a"}', '[{"question": "q", "answer": "a"},]', "[1] [2]"]) {
+    for (const body of [
+      '{"question": "q", "answer": "a"}',
+      '[{"question": "q", "answer": "a"}',
+      '[{"question": "q", "answer": "a"},]',
+      "[1] [2]",
+    ]) {
       const message = await expectError(await upload("name=malformed", body, "application/json"), 400);
       expect(message).toMatch(/malformed JSON array|row must be a JSON object/);
     }
-    const message = await expectError(await upload("name=malformed", '[{"question": "q", "answer": tru}]', "application/json"), 400, "invalid_rows");
+    const message = await expectError(
+      await upload("name=malformed", '[{"question": "q", "answer": tru}]', "application/json"),
+      400,
+      "invalid_rows",
+    );
     expect(message).toContain("item at line 1: not valid JSON");
     await expectError(await upload("name=malformed", '{"question": "q", "answer": "a"'), 400, "invalid_rows");
     expect(await names()).not.toContain("malformed");
@@ -211,7 +233,8 @@ describe("upload", () => {
     const before = await names();
     for (const name of ["../etc", "x'; DROP TABLE samples;--", "..", "a/b", "UPPER", "builtin", ""]) {
       await expectError(await upload(`name=${encodeURIComponent(name)}`, jsonl(rows(2))), 400);
-      if (name && name !== ".." && name !== "builtin") await expectError(await call("GET", `/api/datasets/${encodeURIComponent(name)}`), 404);
+      if (name && name !== ".." && name !== "builtin")
+        await expectError(await call("GET", `/api/datasets/${encodeURIComponent(name)}`), 404);
     }
     await expectError(await upload("", jsonl(rows(2))), 400);
     await expectError(await call("DELETE", `/api/datasets/${encodeURIComponent("x' OR '1'='1")}`), 404);
@@ -227,7 +250,11 @@ describe("upload", () => {
   });
 
   it("answers 413 for a declared content-length over 50 MB", async () => {
-    await expectError(await upload("name=huge", jsonl(rows(2)), JSONL, { "content-length": String(50 * 1024 * 1024 + 1) }), 413, "payload_too_large");
+    await expectError(
+      await upload("name=huge", jsonl(rows(2)), JSONL, { "content-length": String(50 * 1024 * 1024 + 1) }),
+      413,
+      "payload_too_large",
+    );
     expect(await names()).not.toContain("huge");
   });
 
@@ -270,7 +297,9 @@ describe("upload", () => {
 
   it("removes an upload left loading by a dead isolate once it is stale", async () => {
     const d = db(env.DB);
-    await d.insert(datasets).values({ id: "ds_dead", name: "orphan", source: "upload", state: "loading", createdAt: "2020-01-01T00:00:00.000Z" });
+    await d
+      .insert(datasets)
+      .values({ id: "ds_dead", name: "orphan", source: "upload", state: "loading", createdAt: "2020-01-01T00:00:00.000Z" });
     await d.insert(samples).values({ datasetId: "ds_dead", idx: 0, sampleId: "1", question: "q", answer: "a" });
     expect(await names()).not.toContain("orphan");
     expect((await upload("name=orphan", jsonl(rows(2)))).status).toBe(201);
@@ -287,7 +316,8 @@ describe("upload", () => {
       pull(controller) {
         if (next >= total) return controller.close();
         let text = "";
-        for (let i = 0; i < perBlock; i++, next++) text += `${JSON.stringify({ id: `s${next}`, question: `Question ${next}: ${pad}`, answer: next, source: "bulk" })}\n`;
+        for (let i = 0; i < perBlock; i++, next++)
+          text += `${JSON.stringify({ id: `s${next}`, question: `Question ${next}: ${pad}`, answer: next, source: "bulk" })}\n`;
         controller.enqueue(encoder.encode(text));
       },
     });
@@ -314,7 +344,9 @@ describe("delete", () => {
     const agentId = `agt_${status}`;
     await d.run(sql`insert into ${agents} (id, name, upstream_base_url, upstream_model, verifier)
       values (${agentId}, ${`agent-${status}`}, 'sim://local', 'sim', '{"kind":"math"}')`);
-    await d.run(sql`insert into ${runs} (id, agent_id, dataset_id, params, status) values (${`run_${status}`}, ${agentId}, ${datasetId}, '{}', ${status})`);
+    await d.run(
+      sql`insert into ${runs} (id, agent_id, dataset_id, params, status) values (${`run_${status}`}, ${agentId}, ${datasetId}, '{}', ${status})`,
+    );
     return `run_${status}`;
   }
 
@@ -347,13 +379,25 @@ describe("delete", () => {
 
 describe("OpenAPI", () => {
   it("documents the data set routes", async () => {
-    const doc = await json<{ paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>> }>(await call("GET", "/api/openapi.json"));
+    const doc = await json<{ paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>> }>(
+      await call("GET", "/api/openapi.json"),
+    );
     // Paths may or may not carry the /api prefix, depending on how the document is assembled.
     const path = (p: string) => Object.keys(doc.paths).find((k) => k === p || k === `/api${p}`) ?? `(missing ${p})`;
-    for (const p of ["/datasets", "/datasets/builtin", "/datasets/builtin/{builtin}", "/datasets/{dataset}", "/datasets/{dataset}/samples"]) {
+    for (const p of [
+      "/datasets",
+      "/datasets/builtin",
+      "/datasets/builtin/{builtin}",
+      "/datasets/{dataset}",
+      "/datasets/{dataset}/samples",
+    ]) {
       expect(doc.paths).toHaveProperty([path(p)]);
     }
-    expect(Object.keys(doc.paths[path("/datasets")]?.post?.requestBody?.content ?? {})).toEqual(["application/x-ndjson", "application/jsonl", "application/json"]);
+    expect(Object.keys(doc.paths[path("/datasets")]?.post?.requestBody?.content ?? {})).toEqual([
+      "application/x-ndjson",
+      "application/jsonl",
+      "application/json",
+    ]);
   });
 });
 
@@ -362,7 +406,17 @@ describe("built-in data sets", () => {
 
   it("lists what is available with descriptions and attribution", async () => {
     const { data } = await json<{ data: Builtin[] }>(await call("GET", "/api/datasets/builtin"));
-    expect(data.map((b) => b.name)).toEqual(["aime24", "aime25", "dapo-100", "gsm8k-test", "math500", "sim-train", "sim-test", "sim-tools-train", "sim-tools-test"]);
+    expect(data.map((b) => b.name)).toEqual([
+      "aime24",
+      "aime25",
+      "dapo-100",
+      "gsm8k-test",
+      "math500",
+      "sim-train",
+      "sim-test",
+      "sim-tools-train",
+      "sim-tools-test",
+    ]);
     expect(Object.fromEntries(data.map((b) => [b.name, b.rows]))).toEqual({
       aime24: 30,
       aime25: 30,

@@ -40,7 +40,15 @@ export async function waitFor<T>(what: string, get: () => Promise<T>, done: (t: 
   }
 }
 
-export type RunView = { id: string; status: string; error: string | null; latestVersion: number; fromVersion: number; kind: string; datasetId: string };
+export type RunView = {
+  id: string;
+  status: string;
+  error: string | null;
+  latestVersion: number;
+  fromVersion: number;
+  kind: string;
+  datasetId: string;
+};
 export const finished = (s: { status: string }) => !["queued", "running"].includes(s.status);
 
 export async function waitForRun(id: string, timeoutMs = WAIT_MS): Promise<RunView> {
@@ -52,7 +60,15 @@ export type EvaluationView = {
   status: string;
   error: string | null;
   questions: number;
-  versions: { version: number; label: string; meanAtK: number; passAtK: number; ci95: { low: number; high: number }; questionsDone: number; tokens: { calls: number; promptTokens: number } }[];
+  versions: {
+    version: number;
+    label: string;
+    meanAtK: number;
+    passAtK: number;
+    ci95: { low: number; high: number };
+    questionsDone: number;
+    tokens: { calls: number; promptTokens: number };
+  }[];
   paired: { version: number; against: number; diff: number; ci95: { low: number; high: number } } | null;
 };
 
@@ -60,7 +76,17 @@ export async function waitForEvaluation(id: string, timeoutMs = WAIT_MS): Promis
   return waitFor(`evaluation ${id}`, async () => json<EvaluationView>(await call("GET", `/api/evaluations/${id}`)), finished, timeoutMs);
 }
 
-export type Promotion = { id: string; decidedBy: string; decision: string; fromVersion: number | null; toVersion: number | null; runId: string | null; evaluationId: string | null; figures: Record<string, unknown> | null; reason: string };
+export type Promotion = {
+  id: string;
+  decidedBy: string;
+  decision: string;
+  fromVersion: number | null;
+  toVersion: number | null;
+  runId: string | null;
+  evaluationId: string | null;
+  figures: Record<string, unknown> | null;
+  reason: string;
+};
 
 export async function promotionsOf(agent: string): Promise<{ active: number | null; data: Promotion[] }> {
   return json(await call("GET", `/api/agents/${agent}/promotions`));

@@ -19,7 +19,10 @@ let keyId: string;
 let agentId: string;
 
 beforeAll(async () => {
-  const res = await call("POST", "/api/agents", { name: "herd", upstream: { baseUrl: "http://upstream.test/v1", model: "m", apiKey: "sk-x" } });
+  const res = await call("POST", "/api/agents", {
+    name: "herd",
+    upstream: { baseUrl: "http://upstream.test/v1", model: "m", apiKey: "sk-x" },
+  });
   agentId = (await json<{ id: string }>(res)).id;
   const key = await json<{ key: string; id: string }>(await call("POST", "/api/agents/herd/keys", {}));
   hash = await hashProxyKey(key.key);
@@ -55,7 +58,7 @@ describe("key checks", () => {
 
 describe("agent snapshots", () => {
   it("loads a new stamp once for many requests arriving together", async () => {
-    const stamp = stampOf({ activeVersion: null, agentUpdatedAt: "changed-" + Date.now() });
+    const stamp = stampOf({ activeVersion: null, agentUpdatedAt: `changed-${Date.now()}` });
     const snapshots = await Promise.all(Array.from({ length: 20 }, () => agentSnapshot(counted, agentId, stamp)));
     expect(snapshots.every((s) => s?.agentId === agentId)).toBe(true);
     // The agent has no active version: one query for the agent, none for library items.

@@ -54,13 +54,24 @@ describe("no-ground-truth training with credit per experience", () => {
     const diff = await json<{ added: Item[] }>(await call("GET", `/api/agents/blind/library/diff?from=0&to=${latest}`));
     expect(diff.added.every((i) => i.stats !== undefined)).toBe(true);
     // Samples without answers train only without ground truth.
-    const unlabelled = simDataset("sim-train").slice(40, 46).map((p) => JSON.stringify({ question: p.question })).join("\n");
+    const unlabelled = simDataset("sim-train")
+      .slice(40, 46)
+      .map((p) => JSON.stringify({ question: p.question }))
+      .join("\n");
     const up = await call("POST", "/api/datasets?name=blind-unlabelled", unlabelled, { ...ADMIN, "content-type": "application/x-ndjson" });
     expect(up.status).toBe(201);
-    const refusedRun = await call("POST", "/api/runs", { agent: "blind", dataset: "blind-unlabelled", groundTruth: true, epochs: 1, groupSize: 2 });
+    const refusedRun = await call("POST", "/api/runs", {
+      agent: "blind",
+      dataset: "blind-unlabelled",
+      groundTruth: true,
+      epochs: 1,
+      groupSize: 2,
+    });
     expect(refusedRun.status).toBe(400);
     expect(await refusedRun.json()).toMatchObject({ error: { code: "unlabelled_samples", param: "groundTruth" } });
-    const accepted = await json<{ id: string }>(await call("POST", "/api/runs", { agent: "blind", dataset: "blind-unlabelled", epochs: 1, groupSize: 2 }));
+    const accepted = await json<{ id: string }>(
+      await call("POST", "/api/runs", { agent: "blind", dataset: "blind-unlabelled", epochs: 1, groupSize: 2 }),
+    );
     expect((await waitForRun(accepted.id)).status).toBe("completed");
     // No vague item made it into the library; refusals were recorded with their reason.
     const refused = await rows<{ refused: string }>("SELECT refused FROM groups WHERE run_id = ? AND refused != '[]'", id);

@@ -21,14 +21,13 @@ const gate = { dataset: "gate-holdout", k: 4, temperature: 0.7, margin: 0.02 };
 
 async function insertHandMadeVersion(agentId: string, version: number, items: { name: string; text: string }[]): Promise<void> {
   const statements = [
-    env.DB.prepare("INSERT INTO library_versions (agent_id, version, parent_version, run_id, origin_key, item_count, note) VALUES (?, ?, NULL, NULL, ?, ?, 'hand-made')").bind(
-      agentId,
-      version,
-      `hand-made-${version}`,
-      items.length,
-    ),
+    env.DB.prepare(
+      "INSERT INTO library_versions (agent_id, version, parent_version, run_id, origin_key, item_count, note) VALUES (?, ?, NULL, NULL, ?, ?, 'hand-made')",
+    ).bind(agentId, version, `hand-made-${version}`, items.length),
     ...items.map((item, i) =>
-      env.DB.prepare("INSERT INTO library_items (agent_id, version, position, item_id, name, text, provenance) VALUES (?, ?, ?, ?, ?, ?, ?)").bind(
+      env.DB.prepare(
+        "INSERT INTO library_items (agent_id, version, position, item_id, name, text, provenance) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ).bind(
         agentId,
         version,
         i,
@@ -42,7 +41,12 @@ async function insertHandMadeVersion(agentId: string, version: number, items: { 
   await env.DB.batch(statements);
 }
 
-type GateOutcome = { decision: Awaited<ReturnType<typeof promotionsOf>>["data"][number]; evaluation: EvaluationView; runId: string; active: number | null };
+type GateOutcome = {
+  decision: Awaited<ReturnType<typeof promotionsOf>>["data"][number];
+  evaluation: EvaluationView;
+  runId: string;
+  active: number | null;
+};
 
 /**
  * Gives the agent a hand-made version 1 and lets the gate judge it: a run warm-started from it on data
@@ -53,11 +57,17 @@ async function gateHandMade(agent: string, items: HandItem[], rule: Record<strin
   await createSimAgent(agent, { gate: { ...gate, ...rule } });
   const { id: agentId } = await json<{ id: string }>(await call("GET", `/api/agents/${agent}`));
   await insertHandMadeVersion(agentId, 1, items);
-  const { id } = await json<{ id: string }>(await call("POST", "/api/runs", { agent, dataset: "unlearnable", fromVersion: 1, epochs: 1, groupSize: 2 }));
+  const { id } = await json<{ id: string }>(
+    await call("POST", "/api/runs", { agent, dataset: "unlearnable", fromVersion: 1, epochs: 1, groupSize: 2 }),
+  );
   const run = await waitForRun(id);
   expect(run.status).toBe("completed");
   expect(run.latestVersion).toBe(1);
-  const promotions = await waitFor("gate decision", () => promotionsOf(agent), (p) => p.data.length > 0);
+  const promotions = await waitFor(
+    "gate decision",
+    () => promotionsOf(agent),
+    (p) => p.data.length > 0,
+  );
   const decision = promotions.data[0]!;
   const evaluation = await json<EvaluationView>(await call("GET", `/api/evaluations/${decision.evaluationId}`));
   console.log(
@@ -78,70 +88,106 @@ describe("promotion", () => {
       { question: "Which colour is the sky on a clear day?", answer: "blue" },
     ]);
     expect(res.status).toBe(201);
-    const stances = (items: HandItem[]) => [...readExperiences(items.map((e, i) => `[E${i + 1}] ${e.name}: ${e.text}`).join("\n"))].map(([p, r]) => `${p}:${r.stance}`).sort();
+    const stances = (items: HandItem[]) =>
+      [...readExperiences(items.map((e, i) => `[E${i + 1}] ${e.name}: ${e.text}`).join("\n"))].map(([p, r]) => `${p}:${r.stance}`).sort();
     expect(stances(HARMFUL)).toEqual(PITFALL_IDS.map((id) => `${id}:misleads`).sort());
     expect(stances(MIXED)).toEqual(["fence_posts:misleads", "order_of_operations:helps"]);
     expect(stances(SLIGHT)).toEqual(["unit_conversion:helps"]);
   });
 
-  it("refuses a deliberately harmful hand-made library: its paired difference is negative, interval and all", async () => {
-    const { decision, evaluation, runId, active } = await gateHandMade("harmful", HARMFUL);
-    expect(decision).toMatchObject({ decidedBy: "gate", decision: "refused", fromVersion: null, toVersion: 1, runId });
-    expect(decision.reason).toMatch(/not better/);
-    expect(decision.figures).toMatchObject({ candidateVersion: 1, activeVersion: 0, questions: 30, k: 4, margin: 0.02 });
-    // Not a tie: the wrong rules cost accuracy, and the whole interval lies below zero.
-    expect(evaluation.paired!.diff).toBeLessThanOrEqual(-0.1);
-    expect(evaluation.paired!.ci95.high).toBeLessThan(0);
-    expect(active).toBeNull();
-  }, covering(2));
+  it(
+    "refuses a deliberately harmful hand-made library: its paired difference is negative, interval and all",
+    async () => {
+      const { decision, evaluation, runId, active } = await gateHandMade("harmful", HARMFUL);
+      expect(decision).toMatchObject({ decidedBy: "gate", decision: "refused", fromVersion: null, toVersion: 1, runId });
+      expect(decision.reason).toMatch(/not better/);
+      expect(decision.figures).toMatchObject({ candidateVersion: 1, activeVersion: 0, questions: 30, k: 4, margin: 0.02 });
+      // Not a tie: the wrong rules cost accuracy, and the whole interval lies below zero.
+      expect(evaluation.paired!.diff).toBeLessThanOrEqual(-0.1);
+      expect(evaluation.paired!.ci95.high).toBeLessThan(0);
+      expect(active).toBeNull();
+    },
+    covering(2),
+  );
 
-  it("with requireSignificant, refuses a gain above the margin whose interval still reaches below zero; without it, promotes it", async () => {
-    const [strict, lenient] = await Promise.all([gateHandMade("strict", MIXED, { requireSignificant: true }), gateHandMade("lenient", MIXED)]);
-    // The same questions and seeds: the same figures for both.
-    expect(strict.evaluation.paired).toEqual(lenient.evaluation.paired);
-    const paired = strict.evaluation.paired!;
-    expect(paired.diff).toBeGreaterThanOrEqual(gate.margin);
-    expect(paired.ci95.low).toBeLessThan(0);
-    expect(paired.ci95.high).toBeGreaterThan(0);
-    expect(strict.decision).toMatchObject({ decision: "refused", toVersion: 1 });
-    expect(strict.decision.reason).toMatch(/not significant/);
-    expect(strict.active).toBeNull();
-    expect(lenient.decision).toMatchObject({ decision: "promoted", toVersion: 1 });
-    expect(lenient.active).toBe(1);
-  }, covering(2));
+  it(
+    "with requireSignificant, refuses a gain above the margin whose interval still reaches below zero; without it, promotes it",
+    async () => {
+      const [strict, lenient] = await Promise.all([
+        gateHandMade("strict", MIXED, { requireSignificant: true }),
+        gateHandMade("lenient", MIXED),
+      ]);
+      // The same questions and seeds: the same figures for both.
+      expect(strict.evaluation.paired).toEqual(lenient.evaluation.paired);
+      const paired = strict.evaluation.paired!;
+      expect(paired.diff).toBeGreaterThanOrEqual(gate.margin);
+      expect(paired.ci95.low).toBeLessThan(0);
+      expect(paired.ci95.high).toBeGreaterThan(0);
+      expect(strict.decision).toMatchObject({ decision: "refused", toVersion: 1 });
+      expect(strict.decision.reason).toMatch(/not significant/);
+      expect(strict.active).toBeNull();
+      expect(lenient.decision).toMatchObject({ decision: "promoted", toVersion: 1 });
+      expect(lenient.active).toBe(1);
+    },
+    covering(2),
+  );
 
-  it("refuses a real gain smaller than the margin", async () => {
-    const { decision, evaluation, active } = await gateHandMade("slight", SLIGHT);
-    expect(evaluation.paired!.diff).toBeGreaterThan(0);
-    expect(evaluation.paired!.diff).toBeLessThan(gate.margin);
-    expect(decision).toMatchObject({ decision: "refused", toVersion: 1 });
-    expect(decision.reason).toMatch(/below the margin/);
-    expect(active).toBeNull();
-  }, covering(2));
+  it(
+    "refuses a real gain smaller than the margin",
+    async () => {
+      const { decision, evaluation, active } = await gateHandMade("slight", SLIGHT);
+      expect(evaluation.paired!.diff).toBeGreaterThan(0);
+      expect(evaluation.paired!.diff).toBeLessThan(gate.margin);
+      expect(decision).toMatchObject({ decision: "refused", toVersion: 1 });
+      expect(decision.reason).toMatch(/below the margin/);
+      expect(active).toBeNull();
+    },
+    covering(2),
+  );
 
-  it("promotes a trained library that beats the active one, atomically with its record", async () => {
-    await createSimAgent("gated", { gate });
-    const { id } = await json<{ id: string }>(await call("POST", "/api/runs", { agent: "gated", dataset: "gate-train", epochs: 1, groupSize: 5, seed: 7, maxGroupsInFlight: 20 }));
-    const run = await waitForRun(id);
-    expect(run.status).toBe("completed");
-    expect(run.latestVersion).toBeGreaterThan(0);
-    const promotions = await waitFor("gate decision", () => promotionsOf("gated"), (p) => p.data.length > 0);
-    const decision = promotions.data[0]!;
-    console.log(`gated: v${run.latestVersion} vs none → ${decision.decision}: ${decision.reason}`);
-    expect(decision).toMatchObject({ decidedBy: "gate", decision: "promoted", fromVersion: null, toVersion: run.latestVersion, runId: id });
-    expect(promotions.active).toBe(run.latestVersion);
-    expect((decision.figures as { diff: number }).diff).toBeGreaterThanOrEqual(0.02);
-  }, covering(2));
+  it(
+    "promotes a trained library that beats the active one, atomically with its record",
+    async () => {
+      await createSimAgent("gated", { gate });
+      const { id } = await json<{ id: string }>(
+        await call("POST", "/api/runs", { agent: "gated", dataset: "gate-train", epochs: 1, groupSize: 5, seed: 7, maxGroupsInFlight: 20 }),
+      );
+      const run = await waitForRun(id);
+      expect(run.status).toBe("completed");
+      expect(run.latestVersion).toBeGreaterThan(0);
+      const promotions = await waitFor(
+        "gate decision",
+        () => promotionsOf("gated"),
+        (p) => p.data.length > 0,
+      );
+      const decision = promotions.data[0]!;
+      console.log(`gated: v${run.latestVersion} vs none → ${decision.decision}: ${decision.reason}`);
+      expect(decision).toMatchObject({
+        decidedBy: "gate",
+        decision: "promoted",
+        fromVersion: null,
+        toVersion: run.latestVersion,
+        runId: id,
+      });
+      expect(promotions.active).toBe(run.latestVersion);
+      expect((decision.figures as { diff: number }).diff).toBeGreaterThanOrEqual(0.02);
+    },
+    covering(2),
+  );
 
   it("promotes and rolls back by hand, recording each decision", async () => {
     const before = await promotionsOf("gated");
     const active = before.active!;
     expect((await call("POST", "/api/agents/gated/promote", { version: 99 })).status).toBe(404);
     expect((await call("POST", "/api/agents/gated/promote", { version: -1 })).status).toBe(400);
-    const off = await json<{ decision: string; decidedBy: string; fromVersion: number | null; toVersion: number | null }>(await call("POST", "/api/agents/gated/promote", { version: null }));
+    const off = await json<{ decision: string; decidedBy: string; fromVersion: number | null; toVersion: number | null }>(
+      await call("POST", "/api/agents/gated/promote", { version: null }),
+    );
     expect(off).toMatchObject({ decision: "promoted", decidedBy: "manual", fromVersion: active, toVersion: null });
     expect((await json<{ activeVersion: number | null }>(await call("GET", "/api/agents/gated"))).activeVersion).toBeNull();
-    const back = await json<{ toVersion: number | null; fromVersion: number | null }>(await call("POST", "/api/agents/gated/promote", { version: active, reason: "roll forward" }));
+    const back = await json<{ toVersion: number | null; fromVersion: number | null }>(
+      await call("POST", "/api/agents/gated/promote", { version: active, reason: "roll forward" }),
+    );
     expect(back).toMatchObject({ fromVersion: null, toVersion: active });
     const after = await promotionsOf("gated");
     expect(after.active).toBe(active);
@@ -155,8 +201,16 @@ describe("promotion", () => {
     expect((await call("PATCH", "/api/agents/gated", { capture: { enabled: "yes" } })).status).toBe(400);
     expect((await call("PATCH", "/api/agents/gated", { schedule: { everyHours: 0, trainingDataset: "gate-train" } })).status).toBe(400);
     const ok = await json<{ gate: unknown; capture: unknown; schedule: unknown }>(
-      await call("PATCH", "/api/agents/gated", { gate: null, capture: { enabled: true, retentionDays: 7 }, schedule: { everyHours: 6, trainingDataset: "gate-train" } }),
+      await call("PATCH", "/api/agents/gated", {
+        gate: null,
+        capture: { enabled: true, retentionDays: 7 },
+        schedule: { everyHours: 6, trainingDataset: "gate-train" },
+      }),
     );
-    expect(ok).toMatchObject({ gate: null, capture: { enabled: true, retentionDays: 7 }, schedule: { enabled: true, everyHours: 6, trainingDataset: "gate-train" } });
+    expect(ok).toMatchObject({
+      gate: null,
+      capture: { enabled: true, retentionDays: 7 },
+      schedule: { enabled: true, everyHours: 6, trainingDataset: "gate-train" },
+    });
   });
 });

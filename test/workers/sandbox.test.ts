@@ -97,8 +97,8 @@ describe("QuickJS sandbox in workerd", () => {
     const dynamicImport = await timed("import('http://example.com/x.js')");
     expect(dynamicImport.error).not.toBeNull();
     expect(dynamicImport.result).toBeNull();
-    const escape = await timed("(function () { return this; })().constructor.constructor('return typeof fetch')()");
-    expect(escape.result).toBe("undefined");
+    const escaped = await timed("(function () { return this; })().constructor.constructor('return typeof fetch')()");
+    expect(escaped.result).toBe("undefined");
     const pending = await timed("new Promise(() => {})");
     expect(pending.error).toMatch(/never settled/);
     const awaited = await timed("(async () => { const x = await Promise.resolve(20n); return x * 2n + 2n; })()");

@@ -13,13 +13,23 @@ const QUESTION = "What is the sum of the squares of the integers from 3 to 40 in
 /** Marks the first tool calls of a rollout as found by a replay: started (running) or started twice (retried). */
 async function preset(owner: string, key: string, state: "running" | "retried"): Promise<void> {
   for (let t = 0; t < 4; t++) {
-    await env.DB.prepare("INSERT INTO tool_results (owner_id, call_key, tool, state) VALUES (?, ?, 'execute_code', ?)").bind(owner, `${key}/t${t}/c0`, state).run();
+    await env.DB.prepare("INSERT INTO tool_results (owner_id, call_key, tool, state) VALUES (?, ?, 'execute_code', ?)")
+      .bind(owner, `${key}/t${t}/c0`, state)
+      .run();
   }
 }
 
 describe("a tool call whose invocation died", () => {
   it("runs once more when a replay finds it started (a restart), and gives up with an error the second time", async () => {
-    expect((await call("POST", "/api/agents", { name: "replayer", upstream: { baseUrl: "sim://local", model: "sim-1" }, tools: [{ type: "code" }] })).status).toBe(201);
+    expect(
+      (
+        await call("POST", "/api/agents", {
+          name: "replayer",
+          upstream: { baseUrl: "sim://local", model: "sim-1" },
+          tools: [{ type: "code" }],
+        })
+      ).status,
+    ).toBe(201);
     const d = db(env.DB);
     const agent = await findAgentByName(d, "replayer");
     if (!agent) throw new Error("agent missing");
@@ -44,7 +54,9 @@ describe("a tool call whose invocation died", () => {
     await preset(owner, "restarted", "running");
     const restarted = await rollout("restarted", seed);
     expect(toolMessages(restarted.messages)).toEqual(want);
-    const row = await env.DB.prepare("SELECT state FROM tool_results WHERE owner_id = ? AND call_key = 'restarted/t0/c0'").bind(owner).first<{ state: string }>();
+    const row = await env.DB.prepare("SELECT state FROM tool_results WHERE owner_id = ? AND call_key = 'restarted/t0/c0'")
+      .bind(owner)
+      .first<{ state: string }>();
     expect(row?.state).toBe("done");
 
     await preset(owner, "died-twice", "retried");

@@ -10,7 +10,10 @@ import { call, json } from "./helpers";
 let agentId: string;
 
 beforeAll(async () => {
-  const res = await call("POST", "/api/agents", { name: "metered", upstream: { baseUrl: "http://upstream.test/v1", model: "m", apiKey: "sk-x" } });
+  const res = await call("POST", "/api/agents", {
+    name: "metered",
+    upstream: { baseUrl: "http://upstream.test/v1", model: "m", apiKey: "sk-x" },
+  });
   agentId = (await json<{ id: string }>(res)).id;
 });
 
@@ -43,7 +46,20 @@ async function insert(rows: NewUsageRow[]): Promise<number> {
 
 describe("usage inserts", () => {
   it("stores every column as given, nulls, booleans, fractions and awkward text included", async () => {
-    const full = row(1, { keyId: "key-1", model: `mödel "quoted" 'single' \\ ✓`, version: 7, status: 499, stream: true, promptTokens: 1200, completionTokens: 34, cachedTokens: 1024, latencyMs: 12.25, ttfbMs: 0.5, surface: "messages", usageEstimated: true });
+    const full = row(1, {
+      keyId: "key-1",
+      model: `mödel "quoted" 'single' \\ ✓`,
+      version: 7,
+      status: 499,
+      stream: true,
+      promptTokens: 1200,
+      completionTokens: 34,
+      cachedTokens: 1024,
+      latencyMs: 12.25,
+      ttfbMs: 0.5,
+      surface: "messages",
+      usageEstimated: true,
+    });
     const sparse = row(2);
     expect(await insert([full, sparse])).toBe(1);
     const stored = await recentUsage(db(env.DB), agentId, 10);

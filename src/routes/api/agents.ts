@@ -33,7 +33,11 @@ const baseUrlSchema = z
   }, "must be an https URL or sim://local");
 
 /** Printable ASCII without spaces: a CR or LF in a key would break (or split) every upstream request. */
-const apiKeySchema = z.string().min(1).max(4096).regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces or line breaks");
+const apiKeySchema = z
+  .string()
+  .min(1)
+  .max(4096)
+  .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces or line breaks");
 
 const upstreamInput = z
   .object({
@@ -45,7 +49,9 @@ const upstreamInput = z
       .regex(UPSTREAM_SECRET_NAME, `must name a Worker secret starting with ${UPSTREAM_SECRET_PREFIX} (docs/security.md)`)
       .nullable()
       .optional()
-      .openapi({ description: `Name of a Worker secret holding the key, instead of apiKey; must start with ${UPSTREAM_SECRET_PREFIX}. null removes it.` }),
+      .openapi({
+        description: `Name of a Worker secret holding the key, instead of apiKey; must start with ${UPSTREAM_SECRET_PREFIX}. null removes it.`,
+      }),
     format: z
       .enum(["openai", "anthropic"])
       .optional()
@@ -64,15 +70,13 @@ const agentFields = {
   gate: gateConfigSchema.nullable().openapi({ description: "Gated promotion of finished runs; null: none" }),
   capture: captureConfigSchema.openapi({ description: "Capture proxied exchanges for feedback (off by default)" }),
   schedule: scheduleConfigSchema.nullable().openapi({ description: "Scheduled retraining; null: none" }),
-  tools: toolListSchema.openapi({ description: "Tools of the agent's training and evaluation rollouts (docs/tools.md); [] for plain chat" }),
+  tools: toolListSchema.openapi({
+    description: "Tools of the agent's training and evaluation rollouts (docs/tools.md); [] for plain chat",
+  }),
   maxTurns: maxTurnsSchema.openapi({ description: "Model replies per tool-using rollout (default 20)" }),
-  maxTokens: z
-    .number()
-    .int()
-    .min(1)
-    .max(1_000_000)
-    .nullable()
-    .openapi({ description: "Ceiling on a proxied request's output tokens: set when the request has none, lowered when above; null: none" }),
+  maxTokens: z.number().int().min(1).max(1_000_000).nullable().openapi({
+    description: "Ceiling on a proxied request's output tokens: set when the request has none, lowered when above; null: none",
+  }),
 };
 
 const createAgentSchema = z
@@ -81,7 +85,21 @@ const createAgentSchema = z
     upstream: upstreamInput,
     ...agentFields,
   })
-  .partial({ systemPrompt: true, objective: true, verifier: true, trainingDefaults: true, allowedModels: true, injectPosition: true, allowVersionPin: true, gate: true, capture: true, schedule: true, tools: true, maxTurns: true, maxTokens: true })
+  .partial({
+    systemPrompt: true,
+    objective: true,
+    verifier: true,
+    trainingDefaults: true,
+    allowedModels: true,
+    injectPosition: true,
+    allowVersionPin: true,
+    gate: true,
+    capture: true,
+    schedule: true,
+    tools: true,
+    maxTurns: true,
+    maxTokens: true,
+  })
   .strict()
   .openapi("AgentCreate");
 
@@ -126,7 +144,12 @@ export function agentView(row: AgentRow): Agent {
 async function sealKey(apiKey: string | null | undefined, env: Env, agentId: string): Promise<string | null | undefined> {
   if (apiKey === undefined || apiKey === null) return apiKey;
   const ring = await keyRing(env);
-  if (!ring) throw new ApiError(400, "cannot store an upstream apiKey: ENCRYPTION_KEY is not configured; use apiKeySecret", "encryption_unavailable");
+  if (!ring)
+    throw new ApiError(
+      400,
+      "cannot store an upstream apiKey: ENCRYPTION_KEY is not configured; use apiKeySecret",
+      "encryption_unavailable",
+    );
   return sealWithRing(apiKey, agentId, ring);
 }
 
@@ -140,10 +163,14 @@ function checkToolUrls(env: Env, tools: readonly ToolSpec[] | undefined): void {
   for (const [i, tool] of (tools ?? []).entries()) {
     if (tool.type === "code") continue;
     const problem = upstreamUrlProblem(tool.url, isLocalDevelopment(env));
-    if (problem) throw badRequest(`tools.${i}.url ${problem.replace("sim://local", "an MCP or HTTP tool server").replace(" or an MCP", ", an MCP")}`, "invalid_tool_url", `tools.${i}.url`);
+    if (problem)
+      throw badRequest(
+        `tools.${i}.url ${problem.replace("sim://local", "an MCP or HTTP tool server").replace(" or an MCP", ", an MCP")}`,
+        "invalid_tool_url",
+        `tools.${i}.url`,
+      );
   }
 }
-
 
 export const agentsRouter = newRouter()
   .openapi(
@@ -273,8 +300,10 @@ export const agentsRouter = newRouter()
     async (c) => {
       const agent = await requireAgent(c.env, c.req.valid("param").agent);
       const d = db(c.env.DB);
-      if ((await activeRunCount(d, { agentId: agent.id })) > 0) throw conflict(`agent '${agent.name}' has a run in progress; cancel it first`, "run_in_progress");
-      if ((await activeEvaluationCount(d, { agentId: agent.id })) > 0) throw conflict(`agent '${agent.name}' has an evaluation in progress; wait for it to finish`, "evaluation_in_progress");
+      if ((await activeRunCount(d, { agentId: agent.id })) > 0)
+        throw conflict(`agent '${agent.name}' has a run in progress; cancel it first`, "run_in_progress");
+      if ((await activeEvaluationCount(d, { agentId: agent.id })) > 0)
+        throw conflict(`agent '${agent.name}' has an evaluation in progress; wait for it to finish`, "evaluation_in_progress");
       await deleteAgent(d, agent.id);
       agentChanged(agent.id);
       return c.json({ id: agent.id, deleted: true as const }, 200);

@@ -52,6 +52,7 @@ export async function agentFilter(env: Env, ref: string | undefined): Promise<st
 export function startJobError(error: unknown, what: string): Error {
   if (error instanceof JobRefusedError) return badRequest(error.message, error.code, error.param);
   if (error instanceof ApiError) return error;
-  if (error instanceof WorkflowStartError) return new ApiError(503, `could not start the ${what} Workflow; try again`, "workflow_unavailable");
+  if (error instanceof WorkflowStartError)
+    return new ApiError(503, `could not start the ${what} Workflow; try again`, "workflow_unavailable");
   return error instanceof Error ? error : new Error(String(error));
 }

@@ -63,7 +63,8 @@ function uploadFormat(contentType: string | undefined): UploadFormat {
   );
 }
 
-const tooLarge = () => new ApiError(413, `upload larger than ${MAX_UPLOAD_BYTES} bytes (50 MB); split it into several data sets`, "payload_too_large");
+const tooLarge = () =>
+  new ApiError(413, `upload larger than ${MAX_UPLOAD_BYTES} bytes (50 MB); split it into several data sets`, "payload_too_large");
 
 /**
  * The request body as UTF-8 text, piece by piece, counting bytes as they arrive: more than the limit
@@ -274,7 +275,10 @@ export const datasetsRouter = newRouter()
       path: "/{dataset}",
       tags: ["datasets"],
       request: { params: datasetRef },
-      responses: { 200: { description: "Deleted with its samples", ...json(z.object({ id: z.string(), deleted: z.literal(true) })) }, ...errorResponses },
+      responses: {
+        200: { description: "Deleted with its samples", ...json(z.object({ id: z.string(), deleted: z.literal(true) })) },
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const d = db(c.env.DB);
@@ -286,7 +290,11 @@ export const datasetsRouter = newRouter()
         throw conflict(`dataset '${dataset.name}' is used by an evaluation in progress; wait for it to finish`, "evaluation_in_progress");
       }
       const used = await runsUsingDataset(d, dataset.id);
-      if (used > 0) throw conflict(`dataset '${dataset.name}' is referenced by ${used} finished run${used === 1 ? "" : "s"}; delete those runs first (DELETE /api/runs/{run})`, "dataset_in_use");
+      if (used > 0)
+        throw conflict(
+          `dataset '${dataset.name}' is referenced by ${used} finished run${used === 1 ? "" : "s"}; delete those runs first (DELETE /api/runs/{run})`,
+          "dataset_in_use",
+        );
       try {
         await deleteDataset(d, dataset.id);
       } catch (e) {

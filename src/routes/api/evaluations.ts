@@ -15,13 +15,19 @@ import { newRouter } from "../router";
 import { idempotent } from "./idempotency";
 import { agentFilter, agentListQuery, errorResponses, jobErrorResponses, json, requireAgent, startJobError } from "./common";
 
-const versionRef = z.union([z.number().int().min(0), z.literal("none")]).openapi({ description: "A library version; 0 or \"none\" is no library" });
+const versionRef = z
+  .union([z.number().int().min(0), z.literal("none")])
+  .openapi({ description: 'A library version; 0 or "none" is no library' });
 
 const createEvaluationSchema = z
   .object({
     agent: z.string().min(1).max(200),
     dataset: z.string().min(1).max(200),
-    versions: z.array(versionRef).min(1).max(8).openapi({ description: "Versions to evaluate; each is compared (paired) with the last one" }),
+    versions: z
+      .array(versionRef)
+      .min(1)
+      .max(8)
+      .openapi({ description: "Versions to evaluate; each is compared (paired) with the last one" }),
     k: z.number().int().min(1).max(64).default(EVAL_DEFAULTS.k),
     temperature: z.number().min(0).max(2).default(EVAL_DEFAULTS.temperature),
     seed: seedSchema.default(EVAL_DEFAULTS.seed),
@@ -57,7 +63,19 @@ export const evaluationsRouter = newRouter()
         try {
           const row = await startEvaluation(
             c.env,
-            { id: newId("eval"), agent, dataset, versions, k: body.k, temperature: body.temperature, seed: body.seed, purpose: "manual", chunkSize: body.chunkSize, maxChunksInFlight: body.maxChunksInFlight, timeoutMs: body.timeoutMs },
+            {
+              id: newId("eval"),
+              agent,
+              dataset,
+              versions,
+              k: body.k,
+              temperature: body.temperature,
+              seed: body.seed,
+              purpose: "manual",
+              chunkSize: body.chunkSize,
+              maxChunksInFlight: body.maxChunksInFlight,
+              timeoutMs: body.timeoutMs,
+            },
             defaultChunkSize,
           );
           return { id: row.id, status: row.status };
@@ -114,7 +132,8 @@ export const evaluationsRouter = newRouter()
       request: { params: evalParam },
       responses: {
         200: {
-          description: "Recovered the evaluation's Workflow instances: live ones nudged (pause, then resume), missing chunk instances created, ended ones restarted or their reports re-sent",
+          description:
+            "Recovered the evaluation's Workflow instances: live ones nudged (pause, then resume), missing chunk instances created, ended ones restarted or their reports re-sent",
           ...json(evaluationRecoverySchema),
         },
         ...errorResponses,

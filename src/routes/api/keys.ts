@@ -45,7 +45,6 @@ const createKeySchema = z
   })
   .strict();
 
-
 /** Mounted at /api/agents/{agent}/keys. */
 export const keysRouter = newRouter()
   .openapi(

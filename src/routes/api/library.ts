@@ -8,7 +8,6 @@ import { newRouter } from "../router";
 import { libraryDiffSchema, libraryVersionListSchema, libraryVersionSchema } from "../../contract";
 import { agentParam, errorResponses, json, requireAgent } from "./common";
 
-
 /** Resolves a version number (0 = the empty library) or throws 404. */
 async function requireItems(env: Env, agentId: string, version: number) {
   const d = db(env.DB);
@@ -37,7 +36,10 @@ export const libraryRouter = newRouter()
       path: "/{agent}/library/versions/{version}",
       tags: ["library"],
       request: { params: agentParam.extend({ version: z.coerce.number().int().min(0) }) },
-      responses: { 200: { description: "A version's items with provenance, and its rendering as served", ...json(libraryVersionSchema) }, ...errorResponses },
+      responses: {
+        200: { description: "A version's items with provenance, and its rendering as served", ...json(libraryVersionSchema) },
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const { agent: ref, version } = c.req.valid("param");
@@ -52,7 +54,10 @@ export const libraryRouter = newRouter()
       path: "/{agent}/library/diff",
       tags: ["library"],
       request: { params: agentParam, query: z.object({ from: z.coerce.number().int().min(0), to: z.coerce.number().int().min(0) }) },
-      responses: { 200: { description: "Added, updated (old → new) and deleted items with provenance", ...json(libraryDiffSchema) }, ...errorResponses },
+      responses: {
+        200: { description: "Added, updated (old → new) and deleted items with provenance", ...json(libraryDiffSchema) },
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const agent = await requireAgent(c.env, c.req.valid("param").agent);

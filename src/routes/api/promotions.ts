@@ -9,7 +9,6 @@ import { newRouter } from "../router";
 import { promotionListSchema, promotionSchema, type Promotion } from "../../contract";
 import { agentParam, errorResponses, json, requireAgent } from "./common";
 
-
 const view = (p: PromotionRow): Promotion => ({ ...p, figures: p.figures ?? null });
 
 /** Mounted at /api/agents: manual promotion (and rollback), and the record of every decision. */
@@ -22,7 +21,10 @@ export const promotionsRouter = newRouter()
       summary: "Serve a library version (manual promotion or rollback; 0 or null serves no library)",
       request: {
         params: agentParam,
-        body: { ...json(z.object({ version: z.number().int().min(0).nullable(), reason: z.string().max(2000).optional() }).strict()), required: true },
+        body: {
+          ...json(z.object({ version: z.number().int().min(0).nullable(), reason: z.string().max(2000).optional() }).strict()),
+          required: true,
+        },
       },
       responses: { 200: { description: "The recorded decision", ...json(promotionSchema) }, ...errorResponses },
     }),
@@ -34,7 +36,14 @@ export const promotionsRouter = newRouter()
       if (to !== null && !(await findVersion(d, agent.id, to))) throw notFound("library version", String(to));
       const stored = await promote(
         d,
-        { id: newId("prm"), agentId: agent.id, decidedBy: "manual", fromVersion: agent.activeVersion, toVersion: to, reason: reason ?? (to === null ? "serve no library" : `serve version ${to}`) },
+        {
+          id: newId("prm"),
+          agentId: agent.id,
+          decidedBy: "manual",
+          fromVersion: agent.activeVersion,
+          toVersion: to,
+          reason: reason ?? (to === null ? "serve no library" : `serve version ${to}`),
+        },
         false,
       );
       agentChanged(agent.id);

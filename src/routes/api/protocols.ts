@@ -7,7 +7,6 @@ import { protocolSchema, protocolStartedSchema } from "../../contract";
 import { protocolView } from "../../protocol/view";
 import { errorResponses, jobErrorResponses, json, requireAgent, startJobError } from "./common";
 
-
 export const protocolsRouter = newRouter()
   .openapi(
     createRoute({
@@ -21,11 +20,12 @@ export const protocolsRouter = newRouter()
             z
               .object({
                 agent: z.string().min(1).max(200),
-                overrides: protocolOverridesSchema.optional().openapi({ description: "Smaller settings for smoke tests; omit for the paper's" }),
-                variant: z
-                  .enum(PROTOCOL_VARIANTS)
+                overrides: protocolOverridesSchema
                   .optional()
-                  .openapi({ description: "react-code: the agent with the code tool (the paper's headline); no-tools (default): plain chat rollouts" }),
+                  .openapi({ description: "Smaller settings for smoke tests; omit for the paper's" }),
+                variant: z.enum(PROTOCOL_VARIANTS).optional().openapi({
+                  description: "react-code: the agent with the code tool (the paper's headline); no-tools (default): plain chat rollouts",
+                }),
               })
               .strict(),
           ),

@@ -24,7 +24,12 @@ const createRunSchema = partialHyperparamsSchema
     seed: runParamsSchema.shape.seed.optional(),
     budgetTokens: z.number().int().positive().optional(),
     timeoutMs: runParamsSchema.shape.timeoutMs.optional(),
-    fromVersion: z.number().int().min(0).optional().openapi({ description: "Warm start; default the agent's active version, or empty (0)." }),
+    fromVersion: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .openapi({ description: "Warm start; default the agent's active version, or empty (0)." }),
   })
   .strict()
   .openapi("RunCreate");
@@ -118,7 +123,8 @@ export const runsRouter = newRouter()
       request: { params: runParam },
       responses: {
         200: {
-          description: "Recovered the run's Workflow instances: live ones nudged (pause, then resume), missing group instances created, ended ones restarted or their reports re-sent",
+          description:
+            "Recovered the run's Workflow instances: live ones nudged (pause, then resume), missing group instances created, ended ones restarted or their reports re-sent",
           ...json(recoverySchema),
         },
         ...errorResponses,
@@ -147,7 +153,10 @@ export const runsRouter = newRouter()
           limit: z.coerce.number().int().min(1).max(500).default(50),
         }),
       },
-      responses: { 200: { description: "Rollouts with prompt version, response, reward, critique and summary", ...json(listOf(rolloutSchema)) }, ...errorResponses },
+      responses: {
+        200: { description: "Rollouts with prompt version, response, reward, critique and summary", ...json(listOf(rolloutSchema)) },
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const { run: id } = c.req.valid("param");
@@ -161,7 +170,8 @@ export const runsRouter = newRouter()
       method: "delete",
       path: "/{run}",
       tags: ["runs"],
-      summary: "Delete a finished run with its rollouts, groups, batches, LLM calls, gate evaluations and scheduled snapshot (its library versions stay)",
+      summary:
+        "Delete a finished run with its rollouts, groups, batches, LLM calls, gate evaluations and scheduled snapshot (its library versions stay)",
       request: { params: runParam },
       responses: { 200: { description: "Deleted", ...json(z.object({ id: z.string(), deleted: z.literal(true) })) }, ...errorResponses },
     }),
@@ -171,7 +181,10 @@ export const runsRouter = newRouter()
       const run = await findRun(d, id);
       if (!run) throw notFound("run", id);
       if (!(await deleteFinishedRun(d, id))) {
-        throw conflict(`run ${id} is ${run.status} or its gate evaluation is in progress; cancel it or wait for it to finish`, "run_in_progress");
+        throw conflict(
+          `run ${id} is ${run.status} or its gate evaluation is in progress; cancel it or wait for it to finish`,
+          "run_in_progress",
+        );
       }
       return c.json({ id, deleted: true as const }, 200);
     },
@@ -190,7 +203,10 @@ export const runsRouter = newRouter()
         }),
       },
       responses: {
-        200: { description: "Group outcomes (at most 1,000): status, mean reward, advantage, experiences and proposed operations", ...json(listOf(groupSchema)) },
+        200: {
+          description: "Group outcomes (at most 1,000): status, mean reward, advantage, experiences and proposed operations",
+          ...json(listOf(groupSchema)),
+        },
         ...errorResponses,
       },
     }),

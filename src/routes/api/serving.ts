@@ -28,7 +28,10 @@ export const servingRouter = newRouter()
       method: "post",
       path: "/stats/reset",
       tags: ["serving"],
-      responses: { 200: { description: "D1 counters reset; the counters before the reset", ...json(servingStatsSchema) }, ...errorResponses },
+      responses: {
+        200: { description: "D1 counters reset; the counters before the reset", ...json(servingStatsSchema) },
+        ...errorResponses,
+      },
     }),
     (c) => {
       const before = stats();

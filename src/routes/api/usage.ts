@@ -23,7 +23,6 @@ const rowView = (r: UsageRow): Usage["data"][number] => ({
   createdAt: r.createdAt,
 });
 
-
 /** Mounted at /api/agents/{agent}/usage: what the chat endpoint served for the agent. */
 export const usageRouter = newRouter().openapi(
   createRoute({
@@ -32,7 +31,9 @@ export const usageRouter = newRouter().openapi(
     tags: ["usage"],
     request: {
       params: agentParam,
-      query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50).openapi({ description: "Recent rows to return (newest first)" }) }),
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(1000).default(50).openapi({ description: "Recent rows to return (newest first)" }),
+      }),
     },
     responses: {
       200: { description: "Totals over all logged requests and the most recent rows", ...json(usageSchema) },

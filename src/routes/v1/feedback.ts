@@ -18,7 +18,11 @@ export const feedbackRoute = new Hono<ProxyEnv>().post("/feedback", async (c) =>
   }
   const parsed = feedbackSchema.safeParse(raw);
   if (!parsed.success) {
-    throw badRequest(`invalid body: ${describeIssues(parsed.error.issues)}`, "invalid_request", parsed.error.issues[0]?.path.join(".") || null);
+    throw badRequest(
+      `invalid body: ${describeIssues(parsed.error.issues)}`,
+      "invalid_request",
+      parsed.error.issues[0]?.path.join(".") || null,
+    );
   }
   return c.json(await recordFeedback(c.env, c.get("agent").agentId, c.get("keyId"), parsed.data, Date.now()), 200);
 });

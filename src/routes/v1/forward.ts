@@ -37,17 +37,27 @@ async function selectLibrary(c: Context<ProxyEnv>, agent: AgentSnapshot): Promis
   if (toggle === "off") return { rendered: "", version: null };
   const pin = c.req.header(VERSION_HEADER)?.trim();
   if (pin === undefined || pin === "") return { rendered: agent.rendered, version: agent.activeVersion };
-  if (!/^\d{1,9}$/.test(pin)) throw badRequest(`header ${VERSION_HEADER} must be a library version number`, "invalid_header", VERSION_HEADER);
+  if (!/^\d{1,9}$/.test(pin))
+    throw badRequest(`header ${VERSION_HEADER} must be a library version number`, "invalid_header", VERSION_HEADER);
   if (!agent.allowVersionPin) {
-    throw new ApiError(403, `this agent does not allow pinning a library version (header ${VERSION_HEADER}); enable allowVersionPin on the agent`, "version_pin_disabled", VERSION_HEADER);
+    throw new ApiError(
+      403,
+      `this agent does not allow pinning a library version (header ${VERSION_HEADER}); enable allowVersionPin on the agent`,
+      "version_pin_disabled",
+      VERSION_HEADER,
+    );
   }
   const version = Number(pin);
   const rendered = await renderedVersion(c.env, agent, version);
-  if (rendered === null) throw new ApiError(404, `library version ${version} not found for this agent`, "version_not_found", VERSION_HEADER);
+  if (rendered === null)
+    throw new ApiError(404, `library version ${version} not found for this agent`, "version_not_found", VERSION_HEADER);
   return { rendered, version };
 }
 
-async function readBody(c: Context<ProxyEnv>, surface: Surface): Promise<Record<string, unknown> & { model?: string; stream?: boolean | null }> {
+async function readBody(
+  c: Context<ProxyEnv>,
+  surface: Surface,
+): Promise<Record<string, unknown> & { model?: string; stream?: boolean | null }> {
   let raw: unknown;
   try {
     raw = await c.req.json();
@@ -103,12 +113,18 @@ export async function forward(c: Context<ProxyEnv>, surface: Surface): Promise<R
     stream = body.stream === true;
     model = body.model ?? agent.upstream.model;
     if (!agent.models.includes(model)) {
-      throw badRequest(`model '${model}' is not available with this key; use one of: ${agent.models.join(", ")}`, "model_not_allowed", "model");
+      throw badRequest(
+        `model '${model}' is not available with this key; use one of: ${agent.models.join(", ")}`,
+        "model_not_allowed",
+        "model",
+      );
     }
     const selection = await selectLibrary(c, agent);
     version = selection.version;
     versionHeader = version === null ? "none" : String(version);
-    const sent = JSON.stringify(applyCeiling(surface.inject({ ...body, model }, selection.rendered, agent.injectPosition), surface.maxTokenFields, agent.maxTokens));
+    const sent = JSON.stringify(
+      applyCeiling(surface.inject({ ...body, model }, selection.rendered, agent.injectPosition), surface.maxTokenFields, agent.maxTokens),
+    );
     // The prompt's size, for an estimate should the stream report no usage (or be left early).
     estimateFrom = sent.length;
     // An upstream that takes the request but never answers must not hold it forever: until its

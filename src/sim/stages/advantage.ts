@@ -54,7 +54,10 @@ export function advantageReply(prompt: string, rng: Rng): string {
       `Attempts ${c.right.join(", ")} ${HANDLED(p)} (${p.rightSummary}); attempts ${c.wrong.join(", ")} ${WENT_WRONG(p)} (${p.wrongSummary}).`,
     );
   }
-  if (contrasts.length === 0) analysis.push("The summaries show no step that the better attempts handled differently from the worse ones, so there is no lesson to extract.");
+  if (contrasts.length === 0)
+    analysis.push(
+      "The summaries show no step that the better attempts handled differently from the worse ones, so there is no lesson to extract.",
+    );
 
   const written: ExperienceText[] = [];
   for (const c of contrasts.slice(0, Math.max(0, maxExperiences))) {

@@ -5,7 +5,17 @@
  * plan keeps the library within its cap by deleting wrong, then vague, items first.
  */
 import { classifyExperience, type Classification } from "../experienceMatch";
-import { fitWords, isSpecific, maxWordsOf, numberAfter, operationsJson, parseLibrary, sameText, type LibItem, type Operation } from "./common";
+import {
+  fitWords,
+  isSpecific,
+  maxWordsOf,
+  numberAfter,
+  operationsJson,
+  parseLibrary,
+  sameText,
+  type LibItem,
+  type Operation,
+} from "./common";
 
 type Proposal = { op: string; id?: string; name?: string; text?: string; reason?: string };
 
@@ -45,7 +55,8 @@ export function batchUpdateOps(prompt: string): Operation[] {
     if (p.op !== "UPDATE" || !p.id || !byId.has(p.id) || deletes.has(p.id) || !p.text) continue;
     const cls = classifyExperience(p.name ?? "", p.text);
     const prev = updates.get(p.id);
-    if (!prev || vagueness(cls) < vagueness(prev.cls)) updates.set(p.id, { name: p.name ?? byId.get(p.id)?.name ?? "Lesson", text: p.text, cls });
+    if (!prev || vagueness(cls) < vagueness(prev.cls))
+      updates.set(p.id, { name: p.name ?? byId.get(p.id)?.name ?? "Lesson", text: p.text, cls });
   }
 
   // The library as it will look after deletes and updates, to judge ADDs against.
@@ -74,7 +85,11 @@ export function batchUpdateOps(prompt: string): Operation[] {
       }
     } else {
       if (current.some((i) => sameText(i.text, p.text ?? "")) || adds.some((a) => sameText(a.text, p.text ?? ""))) continue;
-      if ((cls.kind === "topic" || cls.kind === "misleading") && [...current, ...adds].some((i) => isSpecific(i.cls) && i.cls.pitfall === cls.pitfall)) continue;
+      if (
+        (cls.kind === "topic" || cls.kind === "misleading") &&
+        [...current, ...adds].some((i) => isSpecific(i.cls) && i.cls.pitfall === cls.pitfall)
+      )
+        continue;
     }
     adds.push({ name: p.name ?? "Lesson", text: p.text, cls });
   }

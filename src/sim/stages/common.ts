@@ -54,7 +54,11 @@ export function isSpecific(c: Classification): c is { kind: "specific"; pitfall:
 }
 
 export function sameText(a: string, b: string): boolean {
-  const norm = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
+  const norm = (s: string): string =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, " ")
+      .trim();
   return norm(a) === norm(b);
 }
 

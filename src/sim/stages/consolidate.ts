@@ -16,7 +16,11 @@ export function consolidateOps(prompt: string): Operation[] {
   const seen = new Set<PitfallId>();
   for (const item of library) {
     if (item.cls.kind === "misleading") {
-      ops.push({ op: "DELETE", id: item.id, reason: `wrong advice: contradicts the right way to handle ${pitfallById(item.cls.pitfall).label}` });
+      ops.push({
+        op: "DELETE",
+        id: item.id,
+        reason: `wrong advice: contradicts the right way to handle ${pitfallById(item.cls.pitfall).label}`,
+      });
       continue;
     }
     if (!isSpecific(item.cls)) {

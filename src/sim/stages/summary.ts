@@ -31,7 +31,9 @@ export function summaryReply(prompt: string): string {
       recognised += 1;
       firstWrong ??= `step ${num}`;
       const misled = idMatch?.[1] ? `, misled by experience ${idMatch[1]}` : "";
-      lines.push(`Step ${num} (${label}): ${WENT_WRONG(pitfall)} — it ${pitfall.wrongSummary} (${body.slice(pitfall.wrongMethod.length + 2)})${misled}.`);
+      lines.push(
+        `Step ${num} (${label}): ${WENT_WRONG(pitfall)} — it ${pitfall.wrongSummary} (${body.slice(pitfall.wrongMethod.length + 2)})${misled}.`,
+      );
     } else if (pitfall && body.startsWith(pitfall.rightMethod)) {
       recognised += 1;
       const via = idMatch?.[1] ? `, following experience ${idMatch[1]}` : "";

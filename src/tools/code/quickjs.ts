@@ -188,7 +188,12 @@ export class QuickJsExecutor implements CodeExecutor {
       // A trap inside the wasm (not an exception of the sandboxed code) leaves the module unusable.
       this.module = null;
       runtime = null;
-      return { stdout: "", result: null, error: `sandbox failure: ${error instanceof Error ? error.message : String(error)}`, truncated: false };
+      return {
+        stdout: "",
+        result: null,
+        error: `sandbox failure: ${error instanceof Error ? error.message : String(error)}`,
+        truncated: false,
+      };
     } finally {
       try {
         runtime?.dispose();
@@ -240,7 +245,9 @@ export class QuickJsExecutor implements CodeExecutor {
         }),
       );
       const prelude = keep(ctx.unwrapResult(ctx.evalCode(PRELUDE, "prelude.js")));
-      const fmt = keep(ctx.unwrapResult(ctx.callFunction(prelude, ctx.undefined, write, charge, alloc, keep(ctx.newNumber(limits.outputBytes)))));
+      const fmt = keep(
+        ctx.unwrapResult(ctx.callFunction(prelude, ctx.undefined, write, charge, alloc, keep(ctx.newNumber(limits.outputBytes)))),
+      );
 
       const evaluated = ctx.evalCode(code, "main.js");
       if (evaluated.error) return finish(out, null, errorText(ctx, keep(evaluated.error)));
@@ -250,7 +257,8 @@ export class QuickJsExecutor implements CodeExecutor {
       if (ctx.typeof(value) === "object") {
         const state = ctx.getPromiseState(value);
         if (state.type === "rejected") return finish(out, null, errorText(ctx, keep(state.error)));
-        if (state.type === "pending") return finish(out, null, "Error: the script's promise never settled (the sandbox has no timers or I/O)");
+        if (state.type === "pending")
+          return finish(out, null, "Error: the script's promise never settled (the sandbox has no timers or I/O)");
         if (!state.notAPromise) value = keep(state.value);
       }
       if (ctx.typeof(value) === "undefined") return finish(out, null, null);
@@ -262,7 +270,6 @@ export class QuickJsExecutor implements CodeExecutor {
       ctx.dispose();
     }
   }
-
 }
 
 function finish(out: Output, result: string | null, error: string | null): CodeRunResult {

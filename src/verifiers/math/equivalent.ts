@@ -34,7 +34,10 @@ function overPoints(g: Node, p: Node, test: (a: Val, b: Val) => boolean): boolea
       if (a === null || b === null) return null;
       if (typeof a === "number" && typeof b === "number" && (Number.isNaN(a) || Number.isNaN(b))) continue;
       seen++;
-      if (!test(a, b)) { ok = false; break; }
+      if (!test(a, b)) {
+        ok = false;
+        break;
+      }
     }
     if (ok && seen > 0) return true;
     if (!hasPct(g) && !hasPct(p)) break;
@@ -120,12 +123,19 @@ function expandPm(n: Node): Node[] {
 
 function mapChildren(n: Node, f: (x: Node) => Node): Node {
   switch (n.k) {
-    case "bin": return { ...n, a: f(n.a), b: f(n.b) };
-    case "neg": case "pct": return { ...n, a: f(n.a) };
-    case "fn": return { ...n, args: n.args.map(f) };
-    case "big": return { ...n, lo: f(n.lo), hi: f(n.hi), body: f(n.body) };
-    case "sym": return n.sub ? { ...n, sub: f(n.sub) } : n;
-    default: return n;
+    case "bin":
+      return { ...n, a: f(n.a), b: f(n.b) };
+    case "neg":
+    case "pct":
+      return { ...n, a: f(n.a) };
+    case "fn":
+      return { ...n, args: n.args.map(f) };
+    case "big":
+      return { ...n, lo: f(n.lo), hi: f(n.hi), body: f(n.body) };
+    case "sym":
+      return n.sub ? { ...n, sub: f(n.sub) } : n;
+    default:
+      return n;
   }
 }
 
@@ -135,7 +145,10 @@ function chainToIntervals(n: Extract<Node, { k: "rel" }>): Node | null {
   const [o1, o2] = n.ops;
   const up = (o: string | undefined) => o === "<" || o === "≤";
   const down = (o: string | undefined) => o === ">" || o === "≥";
-  let lo = n.items[0] as Node, hi = n.items[2] as Node, lc = o1 === "≤" || o1 === "≥", hc = o2 === "≤" || o2 === "≥";
+  let lo = n.items[0] as Node,
+    hi = n.items[2] as Node,
+    lc = o1 === "≤" || o1 === "≥",
+    hc = o2 === "≤" || o2 === "≥";
   if (down(o1) && down(o2)) [lo, hi, lc, hc] = [hi, lo, hc, lc];
   else if (!(up(o1) && up(o2))) return null;
   const mid = n.items[1] as Node;
@@ -155,7 +168,8 @@ export function nodesEqual(gold: Node, pred: Node): boolean {
 
 function eq(g: Node, p: Node): boolean {
   if (g.k === "rel" || p.k === "rel") return relEq(g, p);
-  const gColl = isCollection(g), pColl = isCollection(p);
+  const gColl = isCollection(g),
+    pColl = isCollection(p);
   if (gColl || pColl) return collectionEq(g, p);
   return overPoints(g, p, closeVal) === true;
 }
@@ -180,7 +194,10 @@ function relEq(g: Node, p: Node): boolean {
 
 /** Equations are equal when lhs − rhs agree up to a non-zero factor; non-numeric sides compare structurally. */
 function equationsEq(g: Extract<Node, { k: "rel" }>, p: Extract<Node, { k: "rel" }>): boolean {
-  const gl = g.items[0] as Node, gr = chainValue(g), pl = p.items[0] as Node, pr = chainValue(p);
+  const gl = g.items[0] as Node,
+    gr = chainValue(g),
+    pl = p.items[0] as Node,
+    pr = chainValue(p);
   if ([gl, gr, pl, pr].some((x) => isCollection(x) || x.k === "rel")) return eq(gl, pl) && eq(canonical(gr), canonical(pr));
   return proportional(diff(gl, gr), diff(pl, pr), () => true) || (exprEq(gl, pl) && exprEq(gr, pr));
 }
@@ -200,7 +217,10 @@ function proportional(g: Node, p: Node, signOk: (c: number) => boolean): boolean
     if (close(a, 0) || close(b, 0)) return close(a, 0) && close(b, 0);
     bothZero = false;
     const r = b / a;
-    if (ratio === null) { ratio = r; return signOk(r); }
+    if (ratio === null) {
+      ratio = r;
+      return signOk(r);
+    }
     return close(r, ratio);
   });
   return res === true && (bothZero || ratio !== null);
@@ -208,9 +228,11 @@ function proportional(g: Node, p: Node, signOk: (c: number) => boolean): boolean
 
 function inequalitiesEq(g: Extract<Node, { k: "rel" }>, p: Extract<Node, { k: "rel" }>): boolean {
   if (g.items.length === 2 && p.items.length === 2) {
-    const go = g.ops[0] as string, po = p.ops[0] as string;
+    const go = g.ops[0] as string,
+      po = p.ops[0] as string;
     if (go === "∈" || po === "∈") return false;
-    const dg = diff(g.items[0] as Node, g.items[1] as Node), dp = diff(p.items[0] as Node, p.items[1] as Node);
+    const dg = diff(g.items[0] as Node, g.items[1] as Node),
+      dp = diff(p.items[0] as Node, p.items[1] as Node);
     if (go === "≠" && po === "≠") return proportional(dg, dp, () => true);
     if (go === po) return proportional(dg, dp, (c) => c > 0);
     if (FLIP[go] === po) return proportional(dg, dp, (c) => c < 0);
@@ -237,7 +259,8 @@ function collectionEq(g: Node, p: Node): boolean {
     return sameMembers(g.parts, p.parts);
   }
   if (!isCollection(g) || !isCollection(p)) return false;
-  const gi = items(g), pi = items(p);
+  const gi = items(g),
+    pi = items(p);
   // Tuples are ordered; a bare list matches a tuple in order and a set (or another list) as a set.
   if (g.k === "tuple" || p.k === "tuple") {
     if (g.k === "set") return gi.length === pi.length && sortedPairwise(gi, pi);
@@ -266,10 +289,12 @@ function intervalEq(g: Node, p: Node): boolean {
   const asIv = (n: Node): Extract<Node, { k: "interval" }> | null => {
     if (n.k === "interval") return n;
     // `(a, b)` is both a pair and an open interval.
-    if (n.k === "tuple" && n.items.length === 2) return { k: "interval", lo: n.items[0] as Node, hi: n.items[1] as Node, lc: false, hc: false };
+    if (n.k === "tuple" && n.items.length === 2)
+      return { k: "interval", lo: n.items[0] as Node, hi: n.items[1] as Node, lc: false, hc: false };
     return null;
   };
-  const a = asIv(g), b = asIv(p);
+  const a = asIv(g),
+    b = asIv(p);
   if (!a || !b) return false;
   return a.lc === b.lc && a.hc === b.hc && eq(a.lo, b.lo) && eq(a.hi, b.hi);
 }

@@ -1,7 +1,11 @@
 // Finding the answer inside a response: \boxed{}, "final answer is $…$", maths environments, plain numbers.
 import { readGroup } from "./latex";
 
-interface Span { start: number; end: number; content: string }
+interface Span {
+  start: number;
+  end: number;
+  content: string;
+}
 
 /** Every \boxed{…} / \fbox{…} with balanced braces, left to right. */
 export function findBoxed(text: string): Span[] {
@@ -10,7 +14,11 @@ export function findBoxed(text: string): Span[] {
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const open = m.index + m[0].length;
     const g = readGroup(text, open);
-    if (g) { out.push({ start: m.index, end: g.end, content: g.content }); re.lastIndex = g.end; continue; }
+    if (g) {
+      out.push({ start: m.index, end: g.end, content: g.content });
+      re.lastIndex = g.end;
+      continue;
+    }
     // `\boxed 5` without braces.
     const bare = /^[^\s$]+/.exec(text.slice(open));
     if (bare && text[open] !== "{") out.push({ start: m.index, end: open + bare[0].length, content: bare[0] });
@@ -18,7 +26,8 @@ export function findBoxed(text: string): Span[] {
   return out;
 }
 
-const ENV_RE = /(?<!\\)\$\$([\s\S]+?)(?<!\\)\$\$|(?<!\\)\\\[([\s\S]+?)(?<!\\)\\\]|(?<![\\\d])\$((?:\\\$|[^\n$])+?)(?<!\\)\$|(?<!\\)\\\(([^\n]+?)(?<!\\)\\\)/g;
+const ENV_RE =
+  /(?<!\\)\$\$([\s\S]+?)(?<!\\)\$\$|(?<!\\)\\\[([\s\S]+?)(?<!\\)\\\]|(?<![\\\d])\$((?:\\\$|[^\n$])+?)(?<!\\)\$|(?<!\\)\\\(([^\n]+?)(?<!\\)\\\)/g;
 
 /** Maths environments: $$…$$, \[…\], $…$ (one line), \(…\). */
 export function findEnvs(text: string): Span[] {
@@ -42,7 +51,8 @@ function lastRun(spans: Span[], text: string, strict: boolean): string | null {
   if (!last) return null;
   const parts = [last.content];
   for (let i = spans.length - 2; i >= 0; i--) {
-    const a = spans[i] as Span, b = spans[i + 1] as Span;
+    const a = spans[i] as Span,
+      b = spans[i + 1] as Span;
     const between = text.slice(a.end, b.start);
     const ok = strict ? /^[\s,;]*((and|or)[\s,]*)?$/i.test(between) && /\S/.test(between) : isConnective(between);
     if (!ok) break;
@@ -51,7 +61,10 @@ function lastRun(spans: Span[], text: string, strict: boolean): string | null {
   return parts.join(", ");
 }
 
-export interface Candidate { source: "boxed" | "final" | "answer" | "env" | "whole" | "number"; text: string }
+export interface Candidate {
+  source: "boxed" | "final" | "answer" | "env" | "whole" | "number";
+  text: string;
+}
 
 /**
  * Answer candidates in priority order, at most one per source.
@@ -72,16 +85,29 @@ export function extractCandidates(raw: string, accept: (s: string) => boolean): 
   const finalEnv = [...text.matchAll(/final answer.{0,100}?\bis\b:?\s*/gi)]
     .map((m) => envs.find((e) => e.start === m.index + m[0].length || e.start === m.index + m[0].length + 1))
     .filter((e): e is Span => e !== undefined);
-  pushRightmost(out, "final", finalEnv.map((e) => e.content), accept);
+  pushRightmost(
+    out,
+    "final",
+    finalEnv.map((e) => e.content),
+    accept,
+  );
 
   const answerEnv = [...text.matchAll(/\banswer\s*[:：].{0,50}?/gi)]
     .map((m) => envs.find((e) => e.start >= m.index + m[0].length && e.start <= m.index + m[0].length + 50))
     .filter((e): e is Span => e !== undefined);
-  pushRightmost(out, "answer", answerEnv.map((e) => e.content), accept);
+  pushRightmost(
+    out,
+    "answer",
+    answerEnv.map((e) => e.content),
+    accept,
+  );
 
   for (let i = envs.length; i > 0; i--) {
     const run = lastRun(envs.slice(0, i), text, true);
-    if (run && accept(run)) { out.push({ source: "env", text: run }); break; }
+    if (run && accept(run)) {
+      out.push({ source: "env", text: run });
+      break;
+    }
   }
 
   if (envs.length === 0 && boxed.length === 0 && looksLikeMath(text)) push("whole", text);
@@ -97,7 +123,10 @@ export function extractCandidates(raw: string, accept: (s: string) => boolean): 
 function pushRightmost(out: Candidate[], source: Candidate["source"], texts: string[], accept: (s: string) => boolean): void {
   for (let i = texts.length - 1; i >= 0; i--) {
     const t = texts[i] as string;
-    if (accept(t)) { out.push({ source, text: t.trim() }); return; }
+    if (accept(t)) {
+      out.push({ source, text: t.trim() });
+      return;
+    }
   }
 }
 

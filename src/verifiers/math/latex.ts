@@ -8,8 +8,23 @@ export type Token =
   | { t: "op"; v: string }; // punctuation / operator, incl. ≤ ≥ ≠ ≈ ∈ ∪ ∞ % \{ \} \\
 
 const TEXT_CMDS = new Set([
-  "text", "textbf", "textit", "textrm", "textnormal", "textsf", "texttt", "mbox", "mathrm",
-  "mathbf", "mathit", "mathsf", "boldsymbol", "bm", "operatorname", "emph", "hbox",
+  "text",
+  "textbf",
+  "textit",
+  "textrm",
+  "textnormal",
+  "textsf",
+  "texttt",
+  "mbox",
+  "mathrm",
+  "mathbf",
+  "mathit",
+  "mathsf",
+  "boldsymbol",
+  "bm",
+  "operatorname",
+  "emph",
+  "hbox",
 ]);
 
 /** Rewrites spellings that mean the same thing into one form, before tokenising. */
@@ -18,25 +33,47 @@ export function normalizeLatex(input: string): string {
   // Upstream data sometimes doubles the backslash before a command (`\\frac`); a real row break `\\` is followed by a non-letter.
   s = s.replace(/(?<!\\)\\\\(?=[a-zA-Z])/g, "\\");
   s = s.replace(/\\n(?![a-zA-Z])/g, " ");
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stray control characters are what is removed
   s = s.replace(/[\u0000-\u0008\u000b-\u001f]/g, " ");
   s = s.replace(/\\(left|right)\s*\./g, "");
   s = s.replace(/\\(left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg|displaystyle|textstyle|limits)(?![a-zA-Z])/g, "");
   s = s.replace(/\\[dtc]frac(?![a-zA-Z])/g, "\\frac");
-  s = s.replace(/,\\!\s*/g, ",").replace(/\\!/g, "").replace(/\{,\}/g, ",");
-  s = s.replace(/\\(qquad|quad)/g, " ").replace(/(?<!\\)\\[,;: ]/g, " ").replace(/~/g, " ");
+  s = s
+    .replace(/,\\!\s*/g, ",")
+    .replace(/\\!/g, "")
+    .replace(/\{,\}/g, ",");
+  s = s
+    .replace(/\\(qquad|quad)/g, " ")
+    .replace(/(?<!\\)\\[,;: ]/g, " ")
+    .replace(/~/g, " ");
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree(?![a-zA-Z])/g, "");
   s = s.replace(/\\\$/g, "").replace(/\$/g, " ");
   s = s.replace(/\\%/g, "%").replace(/\s*\b(percentage|percent|pct)\b/gi, "%");
   s = s.replace(/\\(text|mbox|textrm|mathrm|textnormal)\s*\{\s*(and|or)\s*\}/g, ",");
   s = s.replace(/(?<![A-Za-z\\])(and|or)(?![a-z])/g, ",");
   s = s.replace(/\\(leqslant|leq|le)(?![a-zA-Z])|<=/g, "≤").replace(/\\(geqslant|geq|ge)(?![a-zA-Z])|>=/g, "≥");
-  s = s.replace(/\\(neq|ne)(?![a-zA-Z])|!=/g, "≠").replace(/\\lt(?![a-zA-Z])/g, "<").replace(/\\gt(?![a-zA-Z])/g, ">");
+  s = s
+    .replace(/\\(neq|ne)(?![a-zA-Z])|!=/g, "≠")
+    .replace(/\\lt(?![a-zA-Z])/g, "<")
+    .replace(/\\gt(?![a-zA-Z])/g, ">");
   s = s.replace(/\\(approx|simeq|thickapprox)(?![a-zA-Z])/g, "≈");
-  s = s.replace(/\\in(?![a-zA-Z])/g, "∈").replace(/\\cup(?![a-zA-Z])/g, "∪").replace(/\\infty(?![a-zA-Z])|∞/g, "∞");
+  s = s
+    .replace(/\\in(?![a-zA-Z])/g, "∈")
+    .replace(/\\cup(?![a-zA-Z])/g, "∪")
+    .replace(/\\infty(?![a-zA-Z])|∞/g, "∞");
   s = s.replace(/\\(cdot|times|ast)(?![a-zA-Z])|×|·/g, "*").replace(/\\div(?![a-zA-Z])|÷/g, "/");
-  s = s.replace(/\\(lvert|rvert|vert|mid)(?![a-zA-Z])/g, "|").replace(/\\(lbrace)(?![a-zA-Z])/g, "\\{").replace(/\\(rbrace)(?![a-zA-Z])/g, "\\}");
-  s = s.replace(/−/g, "-").replace(/\\pm|±/g, "\\pm ").replace(/\\mp|∓/g, "\\mp ");
-  s = s.trim().replace(/[.,;:\s]+$/g, "").replace(/^[,;:\s]+/, "");
+  s = s
+    .replace(/\\(lvert|rvert|vert|mid)(?![a-zA-Z])/g, "|")
+    .replace(/\\(lbrace)(?![a-zA-Z])/g, "\\{")
+    .replace(/\\(rbrace)(?![a-zA-Z])/g, "\\}");
+  s = s
+    .replace(/−/g, "-")
+    .replace(/\\pm|±/g, "\\pm ")
+    .replace(/\\mp|∓/g, "\\mp ");
+  s = s
+    .trim()
+    .replace(/[.,;:\s]+$/g, "")
+    .replace(/^[,;:\s]+/, "");
   return s;
 }
 
@@ -46,7 +83,10 @@ export function readGroup(s: string, open: number): { content: string; end: numb
   let depth = 0;
   for (let i = open; i < s.length; i++) {
     const c = s[i];
-    if (c === "\\") { i++; continue; }
+    if (c === "\\") {
+      i++;
+      continue;
+    }
     if (c === "{") depth++;
     else if (c === "}") {
       depth--;
@@ -64,19 +104,32 @@ export function tokenize(src: string): Token[] | null {
   let i = 0;
   while (i < src.length) {
     const c = src[i] as string;
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     const rest = src.slice(i);
     if (/[\d.]/.test(c)) {
       const prev = src.slice(0, i).trimEnd().slice(-1);
       const th = prev === "(" || prev === "[" || prev === "{" ? null : THOUSANDS.exec(rest);
       const m = th ?? PLAIN_NUM.exec(rest);
-      if (!m) { if (c === ".") { i++; continue; } return null; }
+      if (!m) {
+        if (c === ".") {
+          i++;
+          continue;
+        }
+        return null;
+      }
       const raw = m[0].replace(/,/g, "");
       out.push({ t: "num", v: Number(raw), raw });
       i += m[0].length;
       continue;
     }
-    if (/[A-Za-z]/.test(c)) { out.push({ t: "id", v: c }); i++; continue; }
+    if (/[A-Za-z]/.test(c)) {
+      out.push({ t: "id", v: c });
+      i++;
+      continue;
+    }
     if (c === "\\") {
       const m = /^\\([a-zA-Z]+)/.exec(rest);
       if (!m) {
@@ -93,7 +146,10 @@ export function tokenize(src: string): Token[] | null {
         if (!g) continue;
         i = g.end;
         const body = g.content.trim();
-        if (name === "operatorname") { out.push({ t: "cmd", v: body }); continue; }
+        if (name === "operatorname") {
+          out.push({ t: "cmd", v: body });
+          continue;
+        }
         if (body === "") continue;
         if (/^[A-Za-z]$/.test(body)) out.push({ t: "id", v: body });
         else if (/^[A-Za-z][A-Za-z ]*$/.test(body)) out.push({ t: "word", v: body.replace(/\s+/g, " ") });
@@ -119,7 +175,11 @@ export function tokenize(src: string): Token[] | null {
       out.push({ t: "cmd", v: name });
       continue;
     }
-    if ("≤≥≠≈∈∪∞%+-*/^_()[]{},;=<>!|&:'".includes(c)) { out.push({ t: "op", v: c }); i++; continue; }
+    if ("≤≥≠≈∈∪∞%+-*/^_()[]{},;=<>!|&:'".includes(c)) {
+      out.push({ t: "op", v: c });
+      i++;
+      continue;
+    }
     return null; // unknown character: not a maths answer we can read
   }
   return out;

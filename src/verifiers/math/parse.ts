@@ -20,11 +20,38 @@ export type Node =
   | { k: "matrix"; rows: Node[][] };
 
 const FUNCS = new Set([
-  "sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
-  "ln", "log", "exp", "lg",
+  "sin",
+  "cos",
+  "tan",
+  "sec",
+  "csc",
+  "cot",
+  "arcsin",
+  "arccos",
+  "arctan",
+  "sinh",
+  "cosh",
+  "tanh",
+  "ln",
+  "log",
+  "exp",
+  "lg",
 ]);
 const REL_OPS = new Set(["=", "<", ">", "≤", "≥", "≠", "≈", "∈"]);
-const IGNORED_CMDS = new Set(["overline", "overrightarrow", "vec", "hat", "widehat", "mathbb", "mathcal", "underline", "bar", "tilde", "mathit", "dot"]);
+const IGNORED_CMDS = new Set([
+  "overline",
+  "overrightarrow",
+  "vec",
+  "hat",
+  "widehat",
+  "mathbb",
+  "mathcal",
+  "underline",
+  "bar",
+  "tilde",
+  "mathit",
+  "dot",
+]);
 
 class ParseError extends Error {}
 
@@ -49,10 +76,20 @@ class Parser {
   private absDepth = 0;
   constructor(private readonly toks: Token[]) {}
 
-  done(): boolean { return this.i >= this.toks.length; }
-  private peek(o = 0): Token | undefined { return this.toks[this.i + o]; }
-  private isOp(v: string, o = 0): boolean { const t = this.peek(o); return t?.t === "op" && t.v === v; }
-  private isCmd(v: string): boolean { const t = this.peek(); return t?.t === "cmd" && t.v === v; }
+  done(): boolean {
+    return this.i >= this.toks.length;
+  }
+  private peek(o = 0): Token | undefined {
+    return this.toks[this.i + o];
+  }
+  private isOp(v: string, o = 0): boolean {
+    const t = this.peek(o);
+    return t?.t === "op" && t.v === v;
+  }
+  private isCmd(v: string): boolean {
+    const t = this.peek();
+    return t?.t === "cmd" && t.v === v;
+  }
   private expectOp(v: string): void {
     if (!this.isOp(v)) throw new ParseError(`expected ${v}`);
     this.i++;
@@ -61,7 +98,8 @@ class Parser {
   /** Whole answer: `;` separates groups loosely, `,` tightly. Empty items (from "1, and 2") are dropped. */
   top(): Node {
     const groups: Node[] = [];
-    do groups.push(this.commaList(["done", ";"])); while (this.isOp(";") && ++this.i);
+    do groups.push(this.commaList(["done", ";"]));
+    while (this.isOp(";") && ++this.i);
     return groups.length === 1 ? (groups[0] as Node) : { k: "list", items: groups };
   }
 
@@ -69,7 +107,10 @@ class Parser {
     const items: Node[] = [];
     for (;;) {
       if (this.atStop(stops)) break;
-      if (this.isOp(",") || (commaSemis && this.isOp(";"))) { this.i++; continue; }
+      if (this.isOp(",") || (commaSemis && this.isOp(";"))) {
+        this.i++;
+        continue;
+      }
       items.push(this.relation());
       if (!(this.isOp(",") || (commaSemis && this.isOp(";")))) break;
     }
@@ -97,16 +138,25 @@ class Parser {
 
   private union(): Node {
     const parts = [this.additive()];
-    while (this.isOp("∪")) { this.i++; parts.push(this.additive()); }
+    while (this.isOp("∪")) {
+      this.i++;
+      parts.push(this.additive());
+    }
     return parts.length === 1 ? (parts[0] as Node) : { k: "union", parts };
   }
 
   private additive(): Node {
     let left: Node;
-    if (this.isOp("-")) { this.i++; left = { k: "neg", a: this.term() }; }
-    else if (this.isOp("+")) { this.i++; left = this.term(); }
-    else if (this.isCmd("pm") || this.isCmd("mp")) { this.i++; left = { k: "pm", a: null, b: this.term() }; }
-    else left = this.term();
+    if (this.isOp("-")) {
+      this.i++;
+      left = { k: "neg", a: this.term() };
+    } else if (this.isOp("+")) {
+      this.i++;
+      left = this.term();
+    } else if (this.isCmd("pm") || this.isCmd("mp")) {
+      this.i++;
+      left = { k: "pm", a: null, b: this.term() };
+    } else left = this.term();
     for (;;) {
       if (this.isOp("+") || this.isOp("-")) {
         const op = (this.peek() as { v: "+" | "-" }).v;
@@ -131,13 +181,19 @@ class Parser {
       } else if (this.peek()?.t === "word") {
         // A word after a value is a unit ("5 \text{ cm}^2"): drop it and its power.
         this.i++;
-        if (this.isOp("^")) { this.i++; this.script(); }
+        if (this.isOp("^")) {
+          this.i++;
+          this.script();
+        }
       } else return left;
     }
   }
 
   private unary(): Node {
-    if (this.isOp("-")) { this.i++; return { k: "neg", a: this.unary() }; }
+    if (this.isOp("-")) {
+      this.i++;
+      return { k: "neg", a: this.unary() };
+    }
     return this.postfix();
   }
 
@@ -154,11 +210,19 @@ class Parser {
   private postfix(): Node {
     let base = this.atom();
     for (;;) {
-      if (this.isOp("^")) { this.i++; base = { k: "bin", op: "^", a: base, b: this.script() }; }
-      else if (this.isOp("!")) { this.i++; base = { k: "fn", name: "fact", args: [base] }; }
-      else if (this.isOp("%")) { this.i++; base = { k: "pct", a: base }; }
-      else if (this.isOp("'")) { this.i++; base = { k: "fn", name: "prime", args: [base] }; }
-      else if (this.isOp("_")) {
+      if (this.isOp("^")) {
+        this.i++;
+        base = { k: "bin", op: "^", a: base, b: this.script() };
+      } else if (this.isOp("!")) {
+        this.i++;
+        base = { k: "fn", name: "fact", args: [base] };
+      } else if (this.isOp("%")) {
+        this.i++;
+        base = { k: "pct", a: base };
+      } else if (this.isOp("'")) {
+        this.i++;
+        base = { k: "fn", name: "prime", args: [base] };
+      } else if (this.isOp("_")) {
         this.i++;
         const sub = this.script();
         if (base.k === "num") base = { k: "fn", name: "base", args: [base, sub] };
@@ -171,11 +235,19 @@ class Parser {
   /** Argument of ^ or _: a braced group, or a single token. */
   private script(): Node {
     if (this.isOp("{")) return this.group();
-    if (this.isOp("-")) { this.i++; return { k: "neg", a: this.script() }; }
+    if (this.isOp("-")) {
+      this.i++;
+      return { k: "neg", a: this.script() };
+    }
     const t = this.peek();
     if (t?.t === "num" && /^\d+$/.test(t.raw) && t.raw.length > 1) {
       // `x^23` in LaTeX means x^2 · 3; keep the first digit only.
-      this.toks.splice(this.i, 1, { t: "num", v: Number(t.raw[0]), raw: t.raw[0] as string }, { t: "num", v: Number(t.raw.slice(1)), raw: t.raw.slice(1) });
+      this.toks.splice(
+        this.i,
+        1,
+        { t: "num", v: Number(t.raw[0]), raw: t.raw[0] as string },
+        { t: "num", v: Number(t.raw.slice(1)), raw: t.raw.slice(1) },
+      );
     }
     return this.atom();
   }
@@ -196,15 +268,25 @@ class Parser {
     if (t.t === "word") return { k: "sym", name: t.v };
     if (t.t === "cmd") return this.command(t.v);
     switch (t.v) {
-      case "∞": return { k: "const", name: "inf" };
-      case "{": { const n = this.commaList(["}"], true); this.expectOp("}"); return n; }
+      case "∞":
+        return { k: "const", name: "inf" };
+      case "{": {
+        const n = this.commaList(["}"], true);
+        this.expectOp("}");
+        return n;
+      }
       case "\\{": {
-        if (this.isOp("\\}")) { this.i++; return { k: "set", items: [] }; }
+        if (this.isOp("\\}")) {
+          this.i++;
+          return { k: "set", items: [] };
+        }
         const n = this.commaList(["\\}"], true);
         this.expectOp("\\}");
         return { k: "set", items: n.k === "list" ? n.items : [n] };
       }
-      case "(": case "[": return this.bracket(t.v);
+      case "(":
+      case "[":
+        return this.bracket(t.v);
       case "|": {
         this.absDepth++;
         const n = this.additive();
@@ -212,8 +294,10 @@ class Parser {
         this.expectOp("|");
         return { k: "fn", name: "abs", args: [n] };
       }
-      case "BEGIN": return this.matrix();
-      default: throw new ParseError(`unexpected ${t.v}`);
+      case "BEGIN":
+        return this.matrix();
+      default:
+        throw new ParseError(`unexpected ${t.v}`);
     }
   }
 
@@ -238,8 +322,16 @@ class Parser {
     let row: Node[] = [];
     while (!this.isOp("END")) {
       if (this.done()) throw new ParseError("unclosed matrix");
-      if (this.isOp("&")) { this.i++; continue; }
-      if (this.isOp("\\\\")) { this.i++; if (row.length) rows.push(row); row = []; continue; }
+      if (this.isOp("&")) {
+        this.i++;
+        continue;
+      }
+      if (this.isOp("\\\\")) {
+        this.i++;
+        if (row.length) rows.push(row);
+        row = [];
+        continue;
+      }
       row.push(this.additive());
     }
     this.i++;
@@ -256,7 +348,11 @@ class Parser {
     }
     if (name === "sqrt") {
       let index: Node | null = null;
-      if (this.isOp("[")) { this.i++; index = this.additive(); this.expectOp("]"); }
+      if (this.isOp("[")) {
+        this.i++;
+        index = this.additive();
+        this.expectOp("]");
+      }
       const arg = this.fracArg();
       return index ? { k: "fn", name: "root", args: [arg, index] } : { k: "fn", name: "sqrt", args: [arg] };
     }
@@ -272,7 +368,7 @@ class Parser {
     if (FUNCS.has(name)) return this.func(name);
     if (name === "boxed" || name === "fbox") return this.group();
     // Greek letters and other unknown commands are read as symbols.
-    return { k: "sym", name: "\\" + name };
+    return { k: "sym", name: `\\${name}` };
   }
 
   /** Argument of \frac / \sqrt: a group, or a single digit / letter (`\frac12`, `\sqrt3`). */
@@ -294,9 +390,13 @@ class Parser {
     let power: Node | null = null;
     let logBase: Node | null = null;
     for (;;) {
-      if (this.isOp("^")) { this.i++; power = this.script(); }
-      else if (this.isOp("_")) { this.i++; logBase = this.script(); }
-      else break;
+      if (this.isOp("^")) {
+        this.i++;
+        power = this.script();
+      } else if (this.isOp("_")) {
+        this.i++;
+        logBase = this.script();
+      } else break;
     }
     // `\sin x` applies to the next factor; `\sin(x)` to the bracket.
     const arg = this.isOp("(") ? this.atom() : this.postfix();
@@ -316,7 +416,10 @@ class Parser {
         if (sub.k !== "rel" || sub.ops[0] !== "=" || sub.items[0]?.k !== "sym") throw new ParseError("bad sum");
         v = sub.items[0].name;
         lo = sub.items[1] as Node;
-      } else if (this.isOp("^")) { this.i++; hi = this.script(); }
+      } else if (this.isOp("^")) {
+        this.i++;
+        hi = this.script();
+      }
     }
     if (!lo || !hi) throw new ParseError("bad sum bounds");
     return { k: "big", op, v, lo, hi, body: this.term() };

@@ -4,7 +4,13 @@ import { expiryOf, isStalled, periodOf, periodStart } from "../../../src/core/pe
 import { defaultChunkSize, evaluationFigures } from "../../../src/core/evaluationFigures";
 import { questionOf, responseTextOf } from "../../../src/core/capture";
 
-const fig = (diff: number, low = diff - 0.05, high = diff + 0.05) => ({ diff, ci: { low, high }, questions: 40, candidateMeanAtK: 0.5 + diff, activeMeanAtK: 0.5 });
+const fig = (diff: number, low = diff - 0.05, high = diff + 0.05) => ({
+  diff,
+  ci: { low, high },
+  questions: 40,
+  candidateMeanAtK: 0.5 + diff,
+  activeMeanAtK: 0.5,
+});
 
 describe("decideGate", () => {
   it("promotes a gain of at least the margin", () => {
@@ -12,13 +18,22 @@ describe("decideGate", () => {
     expect(decideGate(fig(0.02), { margin: 0.02, requireSignificant: false }).promote).toBe(true);
   });
   it("refuses a tie, a loss, and a gain below the margin", () => {
-    expect(decideGate(fig(0), { margin: 0, requireSignificant: false })).toMatchObject({ promote: false, reason: expect.stringContaining("not better") });
+    expect(decideGate(fig(0), { margin: 0, requireSignificant: false })).toMatchObject({
+      promote: false,
+      reason: expect.stringContaining("not better"),
+    });
     expect(decideGate(fig(1e-12), { margin: 0, requireSignificant: false }).promote).toBe(false);
     expect(decideGate(fig(-0.1), { margin: 0.02, requireSignificant: false }).promote).toBe(false);
-    expect(decideGate(fig(0.01), { margin: 0.02, requireSignificant: false })).toMatchObject({ promote: false, reason: expect.stringContaining("margin") });
+    expect(decideGate(fig(0.01), { margin: 0.02, requireSignificant: false })).toMatchObject({
+      promote: false,
+      reason: expect.stringContaining("margin"),
+    });
   });
   it("with requireSignificant, refuses when the interval reaches zero", () => {
-    expect(decideGate(fig(0.05, -0.01, 0.1), { margin: 0.02, requireSignificant: true })).toMatchObject({ promote: false, reason: expect.stringContaining("significant") });
+    expect(decideGate(fig(0.05, -0.01, 0.1), { margin: 0.02, requireSignificant: true })).toMatchObject({
+      promote: false,
+      reason: expect.stringContaining("significant"),
+    });
     expect(decideGate(fig(0.05, 0.01, 0.1), { margin: 0.02, requireSignificant: true }).promote).toBe(true);
   });
   it("refuses when nothing was evaluated", () => {
@@ -67,8 +82,26 @@ describe("evaluationFigures", () => {
     expect(f.comparisons[0]?.diff).toBeCloseTo(1 / 3);
     expect(f.comparisons[0]?.ci.low).toBeGreaterThanOrEqual(0);
     // Deterministic.
-    expect(evaluationFigures([3, 0], new Map([[3, rewards({ 0: [1] })], [0, rewards({ 0: [0] })]]), 1, 5)).toEqual(
-      evaluationFigures([3, 0], new Map([[3, rewards({ 0: [1] })], [0, rewards({ 0: [0] })]]), 1, 5),
+    expect(
+      evaluationFigures(
+        [3, 0],
+        new Map([
+          [3, rewards({ 0: [1] })],
+          [0, rewards({ 0: [0] })],
+        ]),
+        1,
+        5,
+      ),
+    ).toEqual(
+      evaluationFigures(
+        [3, 0],
+        new Map([
+          [3, rewards({ 0: [1] })],
+          [0, rewards({ 0: [0] })],
+        ]),
+        1,
+        5,
+      ),
     );
   });
   it("chunks at most 50 ways", () => {
@@ -80,12 +113,27 @@ describe("evaluationFigures", () => {
 
 describe("capture parsing", () => {
   it("takes the last user message as the question", () => {
-    expect(questionOf({ messages: [{ role: "system", content: "s" }, { role: "user", content: "a" }, { role: "assistant", content: "b" }, { role: "user", content: [{ type: "text", text: "c" }] }] })).toBe("c");
+    expect(
+      questionOf({
+        messages: [
+          { role: "system", content: "s" },
+          { role: "user", content: "a" },
+          { role: "assistant", content: "b" },
+          { role: "user", content: [{ type: "text", text: "c" }] },
+        ],
+      }),
+    ).toBe("c");
     expect(questionOf(null)).toBe("");
   });
   it("reads the assistant text of JSON and SSE bodies", () => {
     expect(responseTextOf("json", JSON.stringify({ choices: [{ index: 0, message: { content: "hi" } }] }))).toBe("hi");
-    const sse = ['data: {"choices":[{"index":0,"delta":{"role":"assistant"}}]}', 'data: {"choices":[{"index":0,"delta":{"content":"he"}}]}', 'data: {"choices":[{"index":0,"delta":{"content":"llo"}}]}', "data: [DONE]", ""].join("\n\n");
+    const sse = [
+      'data: {"choices":[{"index":0,"delta":{"role":"assistant"}}]}',
+      'data: {"choices":[{"index":0,"delta":{"content":"he"}}]}',
+      'data: {"choices":[{"index":0,"delta":{"content":"llo"}}]}',
+      "data: [DONE]",
+      "",
+    ].join("\n\n");
     expect(responseTextOf("sse", sse)).toBe("hello");
     expect(responseTextOf("json", "not json")).toBe("");
   });

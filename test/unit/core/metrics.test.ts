@@ -11,8 +11,19 @@ describe("groupMean", () => {
 
 describe("meanAtK", () => {
   it("averages each question's mean, so questions weigh equally whatever k", () => {
-    expect(meanAtK([[1, 1, 1, 1], [0, 0]])).toBe(0.5);
-    expect(meanAtK([[1, 0], [0.5, 0.5], [0, 0]])).toBeCloseTo(1 / 3);
+    expect(
+      meanAtK([
+        [1, 1, 1, 1],
+        [0, 0],
+      ]),
+    ).toBe(0.5);
+    expect(
+      meanAtK([
+        [1, 0],
+        [0.5, 0.5],
+        [0, 0],
+      ]),
+    ).toBeCloseTo(1 / 3);
   });
   it("is 0 with no questions and ignores questions without samples", () => {
     expect(meanAtK([])).toBe(0);
@@ -50,7 +61,7 @@ describe("bootstrapCI", () => {
 
   it("is deterministic for a seed and varies with it", () => {
     // Graded scores, so different resamples give visibly different percentiles.
-    const graded = Array.from({ length: 30 }, (_, i) => (i * 7919) % 101 / 100);
+    const graded = Array.from({ length: 30 }, (_, i) => ((i * 7919) % 101) / 100);
     expect(bootstrapCI(graded, { seed: 1 })).toEqual(bootstrapCI(graded, { seed: 1 }));
     expect(bootstrapCI(graded, { seed: 1 })).not.toEqual(bootstrapCI(graded, { seed: 2 }));
   });

@@ -31,7 +31,10 @@ describe("operationSchema", () => {
 describe("validatePlan", () => {
   it("drops NONE and returns the rest in order", () => {
     const plan: Operation[] = [{ op: "NONE" }, { op: "ADD", name: "A", text: "Do a." }, { op: "DELETE", id: "E2" }];
-    expect(value(validatePlan(plan, library, caps))).toEqual([{ op: "ADD", name: "A", text: "Do a." }, { op: "DELETE", id: "E2" }]);
+    expect(value(validatePlan(plan, library, caps))).toEqual([
+      { op: "ADD", name: "A", text: "Do a." },
+      { op: "DELETE", id: "E2" },
+    ]);
   });
   it("lets DELETE win over UPDATE of the same id, dropping the UPDATE instead of failing", () => {
     const plan: Operation[] = [
@@ -49,7 +52,10 @@ describe("validatePlan", () => {
     expect(error(validatePlan([{ op: "DELETE", id: "E9" }], [], caps))).toMatch(/unknown id E9 \(library has no items\)/);
   });
   it("rejects several UPDATEs of one id: merging them is the batch stage's job", () => {
-    const plan: Operation[] = [{ op: "UPDATE", id: "E2", text: "a" }, { op: "UPDATE", id: "E2", text: "b" }];
+    const plan: Operation[] = [
+      { op: "UPDATE", id: "E2", text: "a" },
+      { op: "UPDATE", id: "E2", text: "b" },
+    ];
     expect(error(validatePlan(plan, library, caps))).toMatch(/operation 2 \(UPDATE E2\): E2 is updated more than once/);
   });
   it("rejects texts over the word cap, but not plans that overfill the library (consolidation handles that)", () => {
@@ -63,10 +69,24 @@ describe("validatePlan", () => {
 
 describe("applyPlan", () => {
   it("adds with fresh ids after the highest ever issued, never reusing a deleted id", () => {
-    const v1 = applyPlan(library, [{ op: "DELETE", id: "E4" }, { op: "ADD", name: "A", text: "Do a." }], { ...ctx, highestId: 6 });
+    const v1 = applyPlan(
+      library,
+      [
+        { op: "DELETE", id: "E4" },
+        { op: "ADD", name: "A", text: "Do a." },
+      ],
+      { ...ctx, highestId: 6 },
+    );
     expect(v1.items.map((i) => i.id)).toEqual(["E1", "E2", "E7"]);
     expect(v1.highestId).toBe(7);
-    const v2 = applyPlan(v1.items, [{ op: "DELETE", id: "E7" }, { op: "ADD", name: "B", text: "Do b." }], { ...ctx, highestId: v1.highestId });
+    const v2 = applyPlan(
+      v1.items,
+      [
+        { op: "DELETE", id: "E7" },
+        { op: "ADD", name: "B", text: "Do b." },
+      ],
+      { ...ctx, highestId: v1.highestId },
+    );
     expect(v2.items.map((i) => i.id)).toEqual(["E1", "E2", "E8"]);
     expect(v2.highestId).toBe(8);
   });
@@ -78,7 +98,10 @@ describe("applyPlan", () => {
   it("keeps id and position on UPDATE, replaces text and (if given) name, and records provenance", () => {
     const r = applyPlan(
       library,
-      [{ op: "UPDATE", id: "E2", text: "Better." }, { op: "UPDATE", id: "E1", name: "Renamed", text: "Best." }],
+      [
+        { op: "UPDATE", id: "E2", text: "Better." },
+        { op: "UPDATE", id: "E1", name: "Renamed", text: "Best." },
+      ],
       { ...ctx, highestId: 4 },
     );
     expect(r.items.map((i) => [i.id, i.name, i.text])).toEqual([
@@ -106,7 +129,14 @@ describe("applyPlan", () => {
   });
   it("does not mutate its inputs", () => {
     const before = structuredClone(library);
-    const r = applyPlan(library, [{ op: "UPDATE", id: "E1", text: "x" }, { op: "DELETE", id: "E2" }], { ...ctx, highestId: 4 });
+    const r = applyPlan(
+      library,
+      [
+        { op: "UPDATE", id: "E1", text: "x" },
+        { op: "DELETE", id: "E2" },
+      ],
+      { ...ctx, highestId: 4 },
+    );
     expect(library).toEqual(before);
     expect(r.items).not.toBe(library);
     r.items[1]?.provenance.push(seed);
@@ -115,7 +145,14 @@ describe("applyPlan", () => {
   it("is all-or-nothing: an invalid plan throws and changes nothing", () => {
     const before = structuredClone(library);
     expect(() =>
-      applyPlan(library, [{ op: "DELETE", id: "E1" }, { op: "UPDATE", id: "E99", text: "x" }], { ...ctx, highestId: 4 }),
+      applyPlan(
+        library,
+        [
+          { op: "DELETE", id: "E1" },
+          { op: "UPDATE", id: "E99", text: "x" },
+        ],
+        { ...ctx, highestId: 4 },
+      ),
     ).toThrow(/invalid plan.*unknown id E99/);
     expect(library).toEqual(before);
   });

@@ -47,7 +47,8 @@ describe("parseExperiences", () => {
     ]);
   });
   it("tolerates fences, tag case, single and smart quotes, and missing closing tags", () => {
-    const reply = "```xml\n<Experiences>\n<EXPERIENCE name='Units first'>Convert all units before computing.</Experience>\n" +
+    const reply =
+      "```xml\n<Experiences>\n<EXPERIENCE name='Units first'>Convert all units before computing.</Experience>\n" +
       "<experience name=“Sanity check”>Compare the result with a rough estimate.\n</experiences>\n```";
     expect(value(parseExperiences(reply, opts))).toEqual([
       { name: "Units first", text: "Convert all units before computing." },
@@ -64,12 +65,15 @@ describe("parseExperiences", () => {
     expect(value(parseExperiences(`<experiences><experience name="A">Do a.</experience>`, opts))).toHaveLength(1);
   });
   it("derives a short name from the first words when the name is missing", () => {
-    expect(value(parseExperiences("<experiences><experience>When a sum telescopes, write out the first terms.</experience></experiences>", opts))).toEqual([
-      { name: "When a sum telescopes, write", text: "When a sum telescopes, write out the first terms." },
-    ]);
+    expect(
+      value(
+        parseExperiences("<experiences><experience>When a sum telescopes, write out the first terms.</experience></experiences>", opts),
+      ),
+    ).toEqual([{ name: "When a sum telescopes, write", text: "When a sum telescopes, write out the first terms." }]);
   });
   it("falls back to numbered lines inside the block", () => {
-    const reply = "<experiences>\n1. **Check parity**: Odd and even cases often behave differently.\n2) When stuck: try small cases first.\n</experiences>";
+    const reply =
+      "<experiences>\n1. **Check parity**: Odd and even cases often behave differently.\n2) When stuck: try small cases first.\n</experiences>";
     expect(value(parseExperiences(reply, opts))).toEqual([
       { name: "Check parity", text: "Odd and even cases often behave differently." },
       { name: "When stuck: try small cases", text: "When stuck: try small cases first." },
@@ -88,12 +92,12 @@ describe("parseExperiences", () => {
     expect(error(parseExperiences("I think the attempts were all fine.", opts))).toMatch(/no <experiences> block/);
   });
   it("rejects a block with prose but no items", () => {
-    expect(error(parseExperiences("<experiences>The better attempts were careful and thorough in their reasoning.</experiences>", opts))).toMatch(
-      /no <experience> items/,
-    );
+    expect(
+      error(parseExperiences("<experiences>The better attempts were careful and thorough in their reasoning.</experiences>", opts)),
+    ).toMatch(/no <experience> items/);
   });
   it("rejects more items than asked for, saying how many", () => {
-    const reply = "<experiences>" + ["a", "b", "c"].map((n) => `<experience name="${n}">Do ${n}.</experience>`).join("") + "</experiences>";
+    const reply = `<experiences>${["a", "b", "c"].map((n) => `<experience name="${n}">Do ${n}.</experience>`).join("")}</experiences>`;
     expect(error(parseExperiences(reply, opts))).toBe("asked for at most 2 experience(s), got 3");
   });
   it("rejects an over-long item, naming it", () => {
@@ -104,7 +108,9 @@ describe("parseExperiences", () => {
     expect(error(parseExperiences(`<experience name="one two three four five six seven eight nine">Do it.</experience>`, opts))).toMatch(
       /name .* 9 words > 8/,
     );
-    expect(error(parseExperiences(`<experiences><experience name="Blank"></experience></experiences>`, opts))).toMatch(/"Blank" has no text/);
+    expect(error(parseExperiences(`<experiences><experience name="Blank"></experience></experiences>`, opts))).toMatch(
+      /"Blank" has no text/,
+    );
   });
 });
 

@@ -13,11 +13,20 @@ describe("chatToMessages", () => {
         { role: "system", content: "S1" },
         { role: "developer", content: "S2" },
         { role: "user", content: "Q" },
-        { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "run", arguments: '{"code":"1+1"}' } }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "c1", type: "function", function: { name: "run", arguments: '{"code":"1+1"}' } }],
+        },
         { role: "tool", tool_call_id: "c1", content: "2" },
         { role: "user", content: "go on" },
       ],
-      tools: [{ type: "function", function: { name: "run", description: "Runs code", parameters: { type: "object", properties: { code: { type: "string" } } } } }],
+      tools: [
+        {
+          type: "function",
+          function: { name: "run", description: "Runs code", parameters: { type: "object", properties: { code: { type: "string" } } } },
+        },
+      ],
     });
     expect(out).toEqual({
       model: "m",
@@ -27,7 +36,13 @@ describe("chatToMessages", () => {
       messages: [
         { role: "user", content: [{ type: "text", text: "Q" }] },
         { role: "assistant", content: [{ type: "tool_use", id: "c1", name: "run", input: { code: "1+1" } }] },
-        { role: "user", content: [{ type: "tool_result", tool_use_id: "c1", content: "2" }, { type: "text", text: "go on" }] },
+        {
+          role: "user",
+          content: [
+            { type: "tool_result", tool_use_id: "c1", content: "2" },
+            { type: "text", text: "go on" },
+          ],
+        },
       ],
       tools: [{ name: "run", description: "Runs code", input_schema: { type: "object", properties: { code: { type: "string" } } } }],
     });
@@ -44,7 +59,15 @@ describe("messageToCompletion", () => {
       usage: { input_tokens: 10, cache_read_input_tokens: 30, cache_creation_input_tokens: 5, output_tokens: 7 },
     });
     expect(out).toEqual({
-      choices: [{ message: { role: "assistant", content: "Let me run it.", tool_calls: [{ id: "t1", type: "function", function: { name: "run", arguments: '{"code":"1"}' } }] } }],
+      choices: [
+        {
+          message: {
+            role: "assistant",
+            content: "Let me run it.",
+            tool_calls: [{ id: "t1", type: "function", function: { name: "run", arguments: '{"code":"1"}' } }],
+          },
+        },
+      ],
       usage: { prompt_tokens: 45, completion_tokens: 7, prompt_tokens_details: { cached_tokens: 30 } },
     });
     expect(messageToCompletion({ choices: [] })).toBeNull();
@@ -61,15 +84,27 @@ describe("anthropicSend", () => {
       return sim.fetch(new Request(`http://sim.local/v1${path}?api=anthropic`, init));
     });
     const tools = [{ type: "function" as const, function: { name: "lookup", parameters: { type: "object" } } }];
-    const reply = await chatCompletion(send, { model: "sim-1", seed: 9, messages: [{ role: "user", content: 'call tool lookup {"q":"x"}' }], tools }, DEFAULT_RETRY);
+    const reply = await chatCompletion(
+      send,
+      { model: "sim-1", seed: 9, messages: [{ role: "user", content: 'call tool lookup {"q":"x"}' }], tools },
+      DEFAULT_RETRY,
+    );
     expect(seen[0]).toMatchObject({ path: "/messages", seed: "9" });
     expect(seen[0]?.body.tools).toEqual([{ name: "lookup", input_schema: { type: "object" } }]);
-    expect(reply.toolCalls).toEqual([{ id: expect.stringMatching(/^toolu_/), type: "function", function: { name: "lookup", arguments: '{"q":"x"}' } }]);
+    expect(reply.toolCalls).toEqual([
+      { id: expect.stringMatching(/^toolu_/), type: "function", function: { name: "lookup", arguments: '{"q":"x"}' } },
+    ]);
     expect(reply.usage.promptTokens).toBeGreaterThan(0);
   });
 
   it("passes an upstream error through with its status and Retry-After", async () => {
-    const send = anthropicSend(async () => new Response('{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}', { status: 429, headers: { "retry-after": "7" } }));
+    const send = anthropicSend(
+      async () =>
+        new Response('{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}', {
+          status: 429,
+          headers: { "retry-after": "7" },
+        }),
+    );
     const res = await send("/chat/completions", { method: "POST", body: JSON.stringify({ model: "m", messages: [] }) });
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("7");

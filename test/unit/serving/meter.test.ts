@@ -3,7 +3,11 @@ import { bodyKind, meterBody, sseUsage } from "../../../src/serving/meter";
 import { sourceStream } from "../../support/streams";
 
 const usageJson = (prompt: number, completion: number, cached?: number) =>
-  JSON.stringify({ prompt_tokens: prompt, completion_tokens: completion, ...(cached === undefined ? {} : { prompt_tokens_details: { cached_tokens: cached } }) });
+  JSON.stringify({
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    ...(cached === undefined ? {} : { prompt_tokens_details: { cached_tokens: cached } }),
+  });
 
 describe("meterBody", () => {
   it("passes a JSON body through byte for byte and reads its usage", async () => {
@@ -77,7 +81,11 @@ describe("sseUsage", () => {
 
   it("returns null when no event has usage, and skips a cut-off first line", () => {
     expect(sseUsage('data: {"choices":[]}\n\ndata: [DONE]\n\n')).toBeNull();
-    expect(sseUsage('e":1}}\ndata: {"usage":{"prompt_tokens":3}}\n')).toEqual({ promptTokens: 3, completionTokens: null, cachedTokens: null });
+    expect(sseUsage('e":1}}\ndata: {"usage":{"prompt_tokens":3}}\n')).toEqual({
+      promptTokens: 3,
+      completionTokens: null,
+      cachedTokens: null,
+    });
   });
 });
 

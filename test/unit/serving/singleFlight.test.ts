@@ -4,7 +4,10 @@ import { singleFlight } from "../../../src/serving/singleFlight";
 function deferred<T>() {
   let resolve!: (value: T) => void;
   let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }
 
@@ -13,7 +16,10 @@ describe("singleFlight", () => {
     const flights = singleFlight<number>();
     const gate = deferred<number>();
     let runs = 0;
-    const work = () => (runs++, gate.promise);
+    const work = () => {
+      runs++;
+      return gate.promise;
+    };
     const a = flights.run("k", work);
     const b = flights.run("k", work);
     const other = flights.run("other", async () => 7);

@@ -7,7 +7,9 @@ import { readUsage, streamUsage } from "../../../src/serving/meter";
 describe("applyCeiling", () => {
   it("sets the first field when none is given, lowers any given above, keeps those below", () => {
     expect(applyCeiling({}, ["max_tokens", "max_completion_tokens"], 100)).toEqual({ max_tokens: 100 });
-    expect(applyCeiling({ max_completion_tokens: 500 }, ["max_tokens", "max_completion_tokens"], 100)).toEqual({ max_completion_tokens: 100 });
+    expect(applyCeiling({ max_completion_tokens: 500 }, ["max_tokens", "max_completion_tokens"], 100)).toEqual({
+      max_completion_tokens: 100,
+    });
     expect(applyCeiling({ max_tokens: 50 }, ["max_tokens"], 100)).toEqual({ max_tokens: 50 });
     expect(applyCeiling({ max_tokens: 5000 }, ["max_tokens"], null)).toEqual({ max_tokens: 5000 });
   });
@@ -32,9 +34,20 @@ describe("surfaces", () => {
 
 describe("usage in every wire format", () => {
   it("reads chat, Responses and Messages usage, prompt tokens including the cached part", () => {
-    expect(readUsage({ usage: { prompt_tokens: 10, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 4 } } })).toEqual({ promptTokens: 10, completionTokens: 2, cachedTokens: 4 });
-    expect(readUsage({ type: "response.completed", response: { usage: { input_tokens: 10, output_tokens: 3, input_tokens_details: { cached_tokens: 6 } } } })).toEqual({ promptTokens: 10, completionTokens: 3, cachedTokens: 6 });
-    expect(readUsage({ usage: { input_tokens: 10, cache_read_input_tokens: 20, cache_creation_input_tokens: 0, output_tokens: 4 } })).toEqual({ promptTokens: 30, completionTokens: 4, cachedTokens: 20 });
+    expect(readUsage({ usage: { prompt_tokens: 10, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 4 } } })).toEqual({
+      promptTokens: 10,
+      completionTokens: 2,
+      cachedTokens: 4,
+    });
+    expect(
+      readUsage({
+        type: "response.completed",
+        response: { usage: { input_tokens: 10, output_tokens: 3, input_tokens_details: { cached_tokens: 6 } } },
+      }),
+    ).toEqual({ promptTokens: 10, completionTokens: 3, cachedTokens: 6 });
+    expect(
+      readUsage({ usage: { input_tokens: 10, cache_read_input_tokens: 20, cache_creation_input_tokens: 0, output_tokens: 4 } }),
+    ).toEqual({ promptTokens: 30, completionTokens: 4, cachedTokens: 20 });
   });
 
   it("combines Anthropic's message_start (prompt) and message_delta (output)", () => {

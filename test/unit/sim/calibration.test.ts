@@ -10,7 +10,14 @@ import { GOOD_LIBRARY, MISLEADING_LIBRARY, measureAccuracy, type LibraryItem } f
 import { simDataset } from "../../../src/sim/dataset";
 import { readExperiences } from "../../../src/sim/experienceMatch";
 import { PITFALL_IDS, pitfallById } from "../../../src/sim/pitfalls";
-import { FRESH_READINGS, HAND_VAGUE, HAND_WRITTEN, handLibrary, handVagueLibrary, type ArithmeticPitfallId } from "../../fixtures/handWrittenLibraries";
+import {
+  FRESH_READINGS,
+  HAND_VAGUE,
+  HAND_WRITTEN,
+  handLibrary,
+  handVagueLibrary,
+  type ArithmeticPitfallId,
+} from "../../fixtures/handWrittenLibraries";
 
 const T = 0.7;
 const test = simDataset("sim-test");
@@ -57,7 +64,10 @@ describe(`accuracy on sim-test (${test.length} problems, T=${T})`, () => {
     }
     await measure("hand-written harmful #1", handLibrary("misleading", 0));
     await measure("hand-written harmful #2", handLibrary("misleading", 1));
-    await measure("harmful on two pitfalls + vague", [...handVagueLibrary(), ...pick(["inclusive_count", "order_of_operations"], "misleading", 100)]);
+    await measure("harmful on two pitfalls + vague", [
+      ...handVagueLibrary(),
+      ...pick(["inclusive_count", "order_of_operations"], "misleading", 100),
+    ]);
     await measure("sim's own wrong rules", MISLEADING_LIBRARY);
     await measure("hand-written vague", handVagueLibrary());
     console.log([...acc].map(([k, v]) => `${k.padEnd(34)} ${pct(v)}`).join("\n"));
@@ -74,7 +84,12 @@ describe(`accuracy on sim-test (${test.length} problems, T=${T})`, () => {
   });
 
   it("a harmful library loses at least 10 points, even one that gets only two pitfalls wrong", () => {
-    for (const label of ["hand-written harmful #1", "hand-written harmful #2", "harmful on two pitfalls + vague", "sim's own wrong rules"]) {
+    for (const label of [
+      "hand-written harmful #1",
+      "hand-written harmful #2",
+      "harmful on two pitfalls + vague",
+      "sim's own wrong rules",
+    ]) {
       expect(get("none") - get(label), label).toBeGreaterThanOrEqual(0.1);
     }
   });

@@ -12,12 +12,28 @@ const model = createSimulatedModel();
 const fetchSim = (input: string | URL | Request, init?: RequestInit) => model.fetch(new Request(input, init));
 const anthropic = new Anthropic({ apiKey: "sk-sim", baseURL: "http://sim.local", fetch: fetchSim, maxRetries: 0 });
 const openai = new OpenAI({ apiKey: "sk-sim", baseURL: "http://sim.local/v1", fetch: fetchSim, maxRetries: 0 });
-const tool = { name: "lookup", description: "Looks a thing up", input_schema: { type: "object" as const, properties: { q: { type: "string" } } } };
+const tool = {
+  name: "lookup",
+  description: "Looks a thing up",
+  input_schema: { type: "object" as const, properties: { q: { type: "string" } } },
+};
 
 describe("Anthropic Messages API", () => {
   it("answers like chat completions does, with Anthropic usage", async () => {
-    const msg = await anthropic.messages.create({ model: "sim-1", max_tokens: 400, system: "Be careful.", messages: [{ role: "user", content: Q }] });
-    const chat = await openai.chat.completions.create({ model: "sim-1", seed: 0, messages: [{ role: "system", content: "Be careful." }, { role: "user", content: Q }] });
+    const msg = await anthropic.messages.create({
+      model: "sim-1",
+      max_tokens: 400,
+      system: "Be careful.",
+      messages: [{ role: "user", content: Q }],
+    });
+    const chat = await openai.chat.completions.create({
+      model: "sim-1",
+      seed: 0,
+      messages: [
+        { role: "system", content: "Be careful." },
+        { role: "user", content: Q },
+      ],
+    });
     expect(msg.type).toBe("message");
     expect(msg.content[0]?.type).toBe("text");
     expect(msg.content[0]?.type === "text" && msg.content[0].text).toBe(chat.choices[0]?.message.content);
@@ -32,7 +48,14 @@ describe("Anthropic Messages API", () => {
     stream.on("streamEvent", (e) => types.add(e.type));
     const final = await stream.finalMessage();
     const plain = await anthropic.messages.create({ model: "sim-1", max_tokens: 400, messages: [{ role: "user", content: Q }] });
-    expect([...types].sort()).toEqual(["content_block_delta", "content_block_start", "content_block_stop", "message_delta", "message_start", "message_stop"]);
+    expect([...types].sort()).toEqual([
+      "content_block_delta",
+      "content_block_start",
+      "content_block_stop",
+      "message_delta",
+      "message_start",
+      "message_stop",
+    ]);
     expect(final.content).toEqual(plain.content);
     expect(final.usage.output_tokens).toBe(plain.usage.output_tokens);
   });
@@ -51,13 +74,19 @@ describe("Anthropic Messages API", () => {
       model: "sim-1",
       max_tokens: 400,
       tools: [tool],
-      messages: [ask, { role: "assistant", content: first.content }, { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: "42" }] }],
+      messages: [
+        ask,
+        { role: "assistant", content: first.content },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: "42" }] },
+      ],
     });
     expect(second.content[0]?.type).toBe("text");
   });
 
   it("errors in Anthropic's shape, typed by the SDK", async () => {
-    const error = await anthropic.messages.create({ model: "sim-1", messages: [{ role: "user", content: Q }] } as never).catch((e: unknown) => e);
+    const error = await anthropic.messages
+      .create({ model: "sim-1", messages: [{ role: "user", content: Q }] } as never)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.BadRequestError);
   });
 });
@@ -65,7 +94,14 @@ describe("Anthropic Messages API", () => {
 describe("OpenAI Responses API", () => {
   it("answers with output_text and usage, the instructions read as a system message", async () => {
     const res = await openai.responses.create({ model: "sim-1", instructions: "Be careful.", input: Q });
-    const chat = await openai.chat.completions.create({ model: "sim-1", seed: 0, messages: [{ role: "system", content: "Be careful." }, { role: "user", content: Q }] });
+    const chat = await openai.chat.completions.create({
+      model: "sim-1",
+      seed: 0,
+      messages: [
+        { role: "system", content: "Be careful." },
+        { role: "user", content: Q },
+      ],
+    });
     expect(res.output_text).toBe(chat.choices[0]?.message.content);
     expect(res.usage?.input_tokens).toBe(chat.usage?.prompt_tokens);
     expect(res.status).toBe("completed");
@@ -94,7 +130,11 @@ describe("OpenAI Responses API", () => {
     const second = await openai.responses.create({
       model: "sim-1",
       tools,
-      input: [{ role: "user", content: 'call tool lookup {"q":"x"}' }, call, { type: "function_call_output", call_id: call.call_id, output: "42" }],
+      input: [
+        { role: "user", content: 'call tool lookup {"q":"x"}' },
+        call,
+        { type: "function_call_output", call_id: call.call_id, output: "42" },
+      ],
     });
     expect(second.output[0]?.type).toBe("message");
   });

@@ -71,7 +71,8 @@ describe("experience matching", () => {
   }
 
   it("classifies the wrong rule as misleading, and lets a fix and a wrong rule on one pitfall cancel", () => {
-    for (const p of PITFALLS) if (p.misleading) expect(classifyExperience(p.misleading.name, p.misleading.text)).toEqual({ kind: "misleading", pitfall: p.id });
+    for (const p of PITFALLS)
+      if (p.misleading) expect(classifyExperience(p.misleading.name, p.misleading.text)).toEqual({ kind: "misleading", pitfall: p.id });
     const both = `[E1] Fix: ${PITFALLS[0]?.experience.text}\n[E2] Wrong: ${PITFALLS[0]?.misleading?.text}`;
     expect(readExperiences(both).size).toBe(0);
     const lib = "[E3] Wrong: Work left to right.\n[E4] Units: Use 60 minutes per hour.";

@@ -48,7 +48,15 @@ describe("faults", () => {
     const res = await newModel().fetch(chatRequest(body, { headers: only("malformed") }));
     expect(res.status).toBe(200);
     await expect(res.clone().json()).rejects.toThrow();
-    const stage = { model: "sim-1", messages: groupUpdatePrompt({ objective: "", experiences: [{ name: "x", text: "Include both endpoints." }], library: [], maxWords: 32 }) };
+    const stage = {
+      model: "sim-1",
+      messages: groupUpdatePrompt({
+        objective: "",
+        experiences: [{ name: "x", text: "Include both endpoints." }],
+        library: [],
+        maxWords: 32,
+      }),
+    };
     const r2 = await newModel().fetch(chatRequest(stage, { headers: only("malformed") }));
     const content = ((await r2.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content ?? "";
     expect(() => JSON.parse(content)).toThrow();
@@ -56,7 +64,8 @@ describe("faults", () => {
 
   it("malformed: a tag stage's reply is one its parser rejects (so the client retries instead of storing a different reply)", () => {
     const summary = "<summary>Step 1 counted the range with last - first, which left out an endpoint; the answer was off by one.</summary>";
-    const advantage = '<analysis>The better attempts included both ends.</analysis>\n<experiences>\n<experience name="Inclusive count">When counting integers in a closed range, use last - first + 1.</experience>\n</experiences>';
+    const advantage =
+      '<analysis>The better attempts included both ends.</analysis>\n<experiences>\n<experience name="Inclusive count">When counting integers in a closed range, use last - first + 1.</experience>\n</experiences>';
     expect(parseSummary(summary).ok).toBe(true);
     expect(parseExperiences(advantage, { max: 2, maxWords: 32 }).ok).toBe(true);
     expect(parseSummary(garble("summary", summary)).ok).toBe(false);
@@ -74,7 +83,10 @@ describe("faults", () => {
   it("fault decisions are deterministic per (seed, request, attempt); x-sim-attempt overrides the counter", async () => {
     const kinds = async (m: ReturnType<typeof newModel>, headers: Record<string, string> = {}) => {
       const out: number[] = [];
-      for (let i = 0; i < 4; i++) out.push((await m.fetch(chatRequest(body, { headers: { "x-sim-fault-rate": "0.5", "x-sim-faults": "429,500", ...headers } }))).status);
+      for (let i = 0; i < 4; i++)
+        out.push(
+          (await m.fetch(chatRequest(body, { headers: { "x-sim-fault-rate": "0.5", "x-sim-faults": "429,500", ...headers } }))).status,
+        );
       return out;
     };
     const a = await kinds(newModel());
@@ -114,7 +126,9 @@ describe("faults", () => {
     statuses.push((await faulty()).status);
     expect(statuses).toEqual([429, 429, 429, 200]);
     // A path prefix is a scope of its own, as is an explicit x-sim-scope.
-    const other = await m.fetch(new Request("http://sim.test/agent-b/v1/chat/completions?fault_rate=1&faults=429", { method: "POST", body: JSON.stringify(body) }));
+    const other = await m.fetch(
+      new Request("http://sim.test/agent-b/v1/chat/completions?fault_rate=1&faults=429", { method: "POST", body: JSON.stringify(body) }),
+    );
     expect(other.status).toBe(429);
     const named = await m.fetch(chatRequest(body, { query: "?fault_rate=1&faults=429", headers: { "x-sim-scope": "run-7" } }));
     expect(named.status).toBe(429);
@@ -152,7 +166,9 @@ describe("faults", () => {
     expect(log).toHaveLength(n);
     expect(log.every((c) => c.replies === 1 && c.requests === 1 + Object.values(c.faults).reduce((a, b) => a + b, 0))).toBe(true);
     // The call key is the id of the reply, so a client can find its call in the log.
-    const reply = (await (await m.fetch(chatRequest({ ...body, seed: 3 }, { headers: { "x-sim-attempt": "9" } }))).json()) as { id: string };
+    const reply = (await (await m.fetch(chatRequest({ ...body, seed: 3 }, { headers: { "x-sim-attempt": "9" } }))).json()) as {
+      id: string;
+    };
     expect(log.some((c) => `chatcmpl-sim-${c.callKey}` === reply.id && c.seed === 3)).toBe(true);
   });
 
@@ -160,10 +176,21 @@ describe("faults", () => {
     const m = newModel();
     await m.fetch(chatRequest(body, { query: "?fault_rate=1&faults=500" }));
     await m.fetch(chatRequest(body, { query: "?fault_rate=1&faults=500" }));
-    const stats = (await (await m.fetch(new Request("http://sim.test/v1/sim/stats"))).json()) as { seq: number; scopes: { scope: string; requests: number; faults: Record<string, number> }[] };
+    const stats = (await (await m.fetch(new Request("http://sim.test/v1/sim/stats"))).json()) as {
+      seq: number;
+      scopes: { scope: string; requests: number; faults: Record<string, number> }[];
+    };
     expect(stats.seq).toBe(2);
-    expect(stats.scopes).toEqual([expect.objectContaining({ scope: "/v1?fault_rate=1&faults=500", requests: 2, faults: expect.objectContaining({ "500": 2, "429": 0 }) })]);
-    const calls = (await (await m.fetch(new Request(`http://sim.test/v1/sim/calls?scope=${encodeURIComponent("/v1?fault_rate=1&faults=500")}`))).json()) as { data: { requests: number; stage: string; firstSeq: number; lastSeq: number }[] };
+    expect(stats.scopes).toEqual([
+      expect.objectContaining({
+        scope: "/v1?fault_rate=1&faults=500",
+        requests: 2,
+        faults: expect.objectContaining({ "500": 2, "429": 0 }),
+      }),
+    ]);
+    const calls = (await (
+      await m.fetch(new Request(`http://sim.test/v1/sim/calls?scope=${encodeURIComponent("/v1?fault_rate=1&faults=500")}`))
+    ).json()) as { data: { requests: number; stage: string; firstSeq: number; lastSeq: number }[] };
     expect(calls.data).toEqual([expect.objectContaining({ requests: 2, stage: "rollout", firstSeq: 1, lastSeq: 2 })]);
   });
 

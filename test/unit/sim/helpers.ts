@@ -2,7 +2,10 @@ import { createSimulatedModel, type SimOptions } from "../../../src/sim/index";
 
 export type ChatBody = Record<string, unknown>;
 
-export function chatRequest(body: ChatBody, init: { headers?: Record<string, string>; query?: string; signal?: AbortSignal } = {}): Request {
+export function chatRequest(
+  body: ChatBody,
+  init: { headers?: Record<string, string>; query?: string; signal?: AbortSignal } = {},
+): Request {
   return new Request(`http://sim.test/v1/chat/completions${init.query ?? ""}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(init.headers ?? {}) },
@@ -14,7 +17,11 @@ export function chatRequest(body: ChatBody, init: { headers?: Record<string, str
 type Completion = {
   id: string;
   model: string;
-  choices: { index: number; message: { content: string | null; tool_calls?: { id: string; function: { name: string; arguments: string } }[] }; finish_reason: string }[];
+  choices: {
+    index: number;
+    message: { content: string | null; tool_calls?: { id: string; function: { name: string; arguments: string } }[] };
+    finish_reason: string;
+  }[];
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 };
 

@@ -26,7 +26,8 @@ function apply(items: Experience[], ops: Op[]): Experience[] {
 describe("learning loop against the simulated model", () => {
   it("learns a library that lifts held-out accuracy", async () => {
     const model = newModel();
-    const ask = (messages: ChatMessage[], seed: number, extra: object = {}) => complete(model, { messages, seed, temperature: 0.7, ...extra });
+    const ask = (messages: ChatMessage[], seed: number, extra: object = {}) =>
+      complete(model, { messages, seed, temperature: 0.7, ...extra });
     const train = simDataset("sim-train").slice(0, 60);
     let library: Experience[] = [];
     let highest = 0;
@@ -38,7 +39,10 @@ describe("learning loop against the simulated model", () => {
           const system = renderLibrary(library);
           const rollouts: { text: string; reward: number }[] = [];
           for (let r = 0; r < 5; r++) {
-            const messages: ChatMessage[] = [...(system ? [{ role: "system" as const, content: system }] : []), { role: "user", content: sample.question }];
+            const messages: ChatMessage[] = [
+              ...(system ? [{ role: "system" as const, content: system }] : []),
+              { role: "user", content: sample.question },
+            ];
             const text = await ask(messages, epoch * 1000 + r);
             rollouts.push({ text, reward: sameAnswer(extractFinalAnswer(text) ?? "", sample.answer) ? 1 : 0 });
           }
@@ -46,17 +50,45 @@ describe("learning loop against the simulated model", () => {
           if (mean === 0 || mean === 1) continue;
           const summaries: { summary: string; reward: number }[] = [];
           for (const [i, r] of rollouts.entries()) {
-            const s = await ask(summaryPrompt({ objective: "", question: sample.question, answer: sample.answer, response: r.text, reward: r.reward, library }), i);
+            const s = await ask(
+              summaryPrompt({
+                objective: "",
+                question: sample.question,
+                answer: sample.answer,
+                response: r.text,
+                reward: r.reward,
+                library,
+              }),
+              i,
+            );
             summaries.push({ summary: /<summary>\n?([\s\S]*?)\n?<\/summary>/.exec(s)?.[1] ?? s, reward: r.reward });
           }
-          const adv = await ask(advantagePrompt({ objective: "", question: sample.question, answer: sample.answer, attempts: summaries, maxExperiences: 1, maxWords: 32, library }), epoch * 100 + g);
-          const experiences = [...adv.matchAll(/<experience name="([^"]*)">([^<]*)<\/experience>/g)].map((m) => ({ name: m[1] ?? "", text: m[2] ?? "" }));
+          const adv = await ask(
+            advantagePrompt({
+              objective: "",
+              question: sample.question,
+              answer: sample.answer,
+              attempts: summaries,
+              maxExperiences: 1,
+              maxWords: 32,
+              library,
+            }),
+            epoch * 100 + g,
+          );
+          const experiences = [...adv.matchAll(/<experience name="([^"]*)">([^<]*)<\/experience>/g)].map((m) => ({
+            name: m[1] ?? "",
+            text: m[2] ?? "",
+          }));
           if (experiences.length === 0) continue;
-          const gu = JSON.parse(await ask(groupUpdatePrompt({ objective: "", experiences, library, maxWords: 32 }), g)) as { operations: Op[] };
+          const gu = JSON.parse(await ask(groupUpdatePrompt({ objective: "", experiences, library, maxWords: 32 }), g)) as {
+            operations: Op[];
+          };
           for (const o of gu.operations) proposals.push({ group: g + 1, ...o });
         }
         if (proposals.length === 0) continue;
-        const plan = JSON.parse(await ask(batchUpdatePrompt({ objective: "", proposals, library, maxExperiences: 8, maxWords: 32 }), start)) as { operations: Op[] };
+        const plan = JSON.parse(
+          await ask(batchUpdatePrompt({ objective: "", proposals, library, maxExperiences: 8, maxWords: 32 }), start),
+        ) as { operations: Op[] };
         library = apply(library, plan.operations);
         highest = Math.max(highest, ...library.map((i) => Number(i.id.slice(1))));
         expect(library.length).toBeLessThanOrEqual(8);

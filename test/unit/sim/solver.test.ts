@@ -13,7 +13,14 @@ function accuracy(pitfall: PitfallId, system: string, temperature = 0.7): { acc:
   let wrongMethods = 0;
   const lines: string[] = [];
   rows.forEach((p, i) => {
-    const text = answerRollout({ lastUser: p.question, promptText: `${system}\n${p.question}`, temperature, seed: i, choice: 0, messagesKey: "k" });
+    const text = answerRollout({
+      lastUser: p.question,
+      promptText: `${system}\n${p.question}`,
+      temperature,
+      seed: i,
+      choice: 0,
+      messagesKey: "k",
+    });
     lines.push(text);
     if (pit && text.includes(pit.wrongMethod)) wrongMethods++;
     if (sameAnswer(extractFinalAnswer(text) ?? "", p.answer)) ok++;
@@ -48,8 +55,12 @@ describe("solver", () => {
 
   it("shows its method at each step and ends with a boxed answer", () => {
     const q = "How many integers are there from 12 to 47, inclusive?";
-    const texts = Array.from({ length: 20 }, (_, i) => answerRollout({ lastUser: q, promptText: q, temperature: 0.7, seed: i, choice: 0, messagesKey: "k" }));
-    expect(texts.some((t) => t.includes("taking the difference of the endpoints, 47 − 12 = 35 integers") && t.endsWith("\\boxed{35}."))).toBe(true);
+    const texts = Array.from({ length: 20 }, (_, i) =>
+      answerRollout({ lastUser: q, promptText: q, temperature: 0.7, seed: i, choice: 0, messagesKey: "k" }),
+    );
+    expect(
+      texts.some((t) => t.includes("taking the difference of the endpoints, 47 − 12 = 35 integers") && t.endsWith("\\boxed{35}.")),
+    ).toBe(true);
     expect(texts.some((t) => t.includes("counting both endpoints, 47 − 12 + 1 = 36 integers") && t.endsWith("\\boxed{36}."))).toBe(true);
   });
 
@@ -65,7 +76,9 @@ describe("solver", () => {
 
   it("answers unknown text like a weak model: formatted, boxed, from the text's numbers", () => {
     const aime = "Find the number of ordered pairs of integers (x, y) with 1 <= x, y <= 2024 such that x^2 + y^2 is divisible by 7.";
-    const texts = Array.from({ length: 10 }, (_, i) => answerRollout({ lastUser: aime, promptText: aime, temperature: 0.7, seed: i, choice: 0, messagesKey: "k" }));
+    const texts = Array.from({ length: 10 }, (_, i) =>
+      answerRollout({ lastUser: aime, promptText: aime, temperature: 0.7, seed: i, choice: 0, messagesKey: "k" }),
+    );
     for (const t of texts) {
       expect(t).toMatch(/\\boxed\{-?[\d.]+\}/);
       expect(t).toContain("Step 1 (identify quantities)");

@@ -26,8 +26,10 @@ const model = newModel();
 const ask = (messages: ChatMessage[], seed = 1): Promise<string> => complete(model, { messages, temperature: 0.7, seed });
 
 const Q = "How many integers are there from 12 to 47, inclusive?";
-const WRONG = "Let me solve this step by step.\nStep 1 (range count): taking the difference of the endpoints, 47 − 12 = 35 integers.\nSo the answer is \\boxed{35}.";
-const RIGHT = "Working step by step:\nStep 1 (range count), applying [E2]: counting both endpoints, 47 − 12 + 1 = 36 integers.\nSo the answer is \\boxed{36}.";
+const WRONG =
+  "Let me solve this step by step.\nStep 1 (range count): taking the difference of the endpoints, 47 − 12 = 35 integers.\nSo the answer is \\boxed{35}.";
+const RIGHT =
+  "Working step by step:\nStep 1 (range count), applying [E2]: counting both endpoints, 47 − 12 + 1 = 36 integers.\nSo the answer is \\boxed{36}.";
 
 describe("stage recognition", () => {
   it("recognises each heading", () => {
@@ -64,7 +66,9 @@ describe("summary", () => {
   });
 
   it("summarises an unrecognised attempt without inventing a pitfall", async () => {
-    const reply = await ask(summaryPrompt({ objective: "", question: "AIME thing", answer: "204", response: "I guess.\n\\boxed{17}", reward: 0, library: [] }));
+    const reply = await ask(
+      summaryPrompt({ objective: "", question: "AIME thing", answer: "204", response: "I guess.\n\\boxed{17}", reward: 0, library: [] }),
+    );
     expect(reply).toMatch(/<summary>[\s\S]*17[\s\S]*<\/summary>/);
     expect(reply).not.toMatch(/pitfall/);
   });
@@ -152,16 +156,52 @@ describe("group advantage", () => {
 describe("group update", () => {
   const good = pit("inclusive_count").experience;
   it("NONE when covered, UPDATE a vaguer item on the same pitfall, ADD new", async () => {
-    const covered = ops(await ask(groupUpdatePrompt({ objective: "", experiences: [good], library: [item("E3", "Range", pit("inclusive_count").paraphrases[1]?.text ?? "")], maxWords: 32 })));
+    const covered = ops(
+      await ask(
+        groupUpdatePrompt({
+          objective: "",
+          experiences: [good],
+          library: [item("E3", "Range", pit("inclusive_count").paraphrases[1]?.text ?? "")],
+          maxWords: 32,
+        }),
+      ),
+    );
     expect(covered).toEqual([{ op: "NONE", reason: expect.stringContaining("E3") }]);
 
-    const weaker = ops(await ask(groupUpdatePrompt({ objective: "", experiences: [good], library: [item("E1", "Care", "Be careful with numbers."), item("E2", "Inclusive", "Be careful with inclusive counting.")], maxWords: 32 })));
+    const weaker = ops(
+      await ask(
+        groupUpdatePrompt({
+          objective: "",
+          experiences: [good],
+          library: [item("E1", "Care", "Be careful with numbers."), item("E2", "Inclusive", "Be careful with inclusive counting.")],
+          maxWords: 32,
+        }),
+      ),
+    );
     expect(weaker).toEqual([{ op: "UPDATE", id: "E2", name: good.name, text: good.text }]);
 
-    const added = ops(await ask(groupUpdatePrompt({ objective: "", experiences: [good, pit("fence_posts").experience], library: [item("E9", "Units", pit("unit_conversion").experience.text)], maxWords: 32 })));
+    const added = ops(
+      await ask(
+        groupUpdatePrompt({
+          objective: "",
+          experiences: [good, pit("fence_posts").experience],
+          library: [item("E9", "Units", pit("unit_conversion").experience.text)],
+          maxWords: 32,
+        }),
+      ),
+    );
     expect(added.map((o) => o.op)).toEqual(["ADD", "ADD"]);
 
-    const vague = ops(await ask(groupUpdatePrompt({ objective: "", experiences: [GENERIC_VAGUE[0] ?? good], library: [item("E1", "Care", "Be careful with numbers.")], maxWords: 32 })));
+    const vague = ops(
+      await ask(
+        groupUpdatePrompt({
+          objective: "",
+          experiences: [GENERIC_VAGUE[0] ?? good],
+          library: [item("E1", "Care", "Be careful with numbers.")],
+          maxWords: 32,
+        }),
+      ),
+    );
     expect(vague[0]?.op).toBe("NONE");
   });
 
@@ -249,7 +289,10 @@ describe("consolidate", () => {
 describe("judge", () => {
   it("grades the final answer against the reference", async () => {
     const prompt = (response: string): ChatMessage[] => [
-      { role: "user", content: `${STAGE_HEADINGS.judge}\nProblem:\n${Q}\nReference answer: 36\n<response>\n${response}\n</response>\nReply with JSON {"score": 0|1, "critique": "..."}.` },
+      {
+        role: "user",
+        content: `${STAGE_HEADINGS.judge}\nProblem:\n${Q}\nReference answer: 36\n<response>\n${response}\n</response>\nReply with JSON {"score": 0|1, "critique": "..."}.`,
+      },
     ];
     expect(JSON.parse(await ask(prompt(RIGHT)))).toEqual({ score: 1, critique: expect.any(String) });
     expect(JSON.parse(await ask(prompt(WRONG)))).toEqual({ score: 0, critique: expect.stringContaining("35") });

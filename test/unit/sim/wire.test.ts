@@ -37,19 +37,28 @@ describe("wire format", () => {
   it("rejects bad requests with the OpenAI error shape", async () => {
     const m = newModel();
     const bad = async (body: string | object) => {
-      const res = await m.fetch(new Request("http://x/v1/chat/completions", { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body) }));
+      const res = await m.fetch(
+        new Request("http://x/v1/chat/completions", { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body) }),
+      );
       expect(res.status).toBe(400);
       return ((await res.json()) as { error: { type: string; param: string | null; code: string | null; message: string } }).error;
     };
     expect((await bad("{nope")).code).toBe("invalid_json");
-    expect(await bad({ messages: user(Q) })).toMatchObject({ type: "invalid_request_error", param: "model", code: "missing_required_parameter" });
+    expect(await bad({ messages: user(Q) })).toMatchObject({
+      type: "invalid_request_error",
+      param: "model",
+      code: "missing_required_parameter",
+    });
     expect(await bad({ model: "sim-1", messages: user(Q), temperature: 3 })).toMatchObject({ param: "temperature" });
     expect(await bad({ model: "sim-1", messages: [{ role: "wizard", content: "x" }] })).toMatchObject({ param: "messages.0.role" });
   });
 
   it("lists its models as simulated", async () => {
     const res = await newModel().fetch(new Request("http://x/v1/models"));
-    expect(await res.json()).toEqual({ object: "list", data: [{ id: "sim-1", object: "model", created: expect.any(Number), owned_by: "tfgrpo-simulated" }] });
+    expect(await res.json()).toEqual({
+      object: "list",
+      data: [{ id: "sim-1", object: "model", created: expect.any(Number), owned_by: "tfgrpo-simulated" }],
+    });
   });
 
   it("streams SSE: role first, several content deltas, finish chunk, usage chunk, [DONE]", async () => {
@@ -59,7 +68,14 @@ describe("wire format", () => {
     expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
     const data = await sseData(res);
     expect(data[data.length - 1]).toBe("[DONE]");
-    const chunks = data.slice(0, -1).map((d) => JSON.parse(d) as { object: string; choices: { delta: { role?: string; content?: string }; finish_reason: string | null }[]; usage?: { total_tokens: number } });
+    const chunks = data.slice(0, -1).map(
+      (d) =>
+        JSON.parse(d) as {
+          object: string;
+          choices: { delta: { role?: string; content?: string }; finish_reason: string | null }[];
+          usage?: { total_tokens: number };
+        },
+    );
     for (const c of chunks) expect(c.object).toBe("chat.completion.chunk");
     expect(chunks[0]?.choices[0]?.delta.role).toBe("assistant");
     const contents = chunks.flatMap((c) => c.choices.map((ch) => ch.delta.content ?? "")).filter((s) => s !== "");
@@ -85,8 +101,16 @@ describe("wire format", () => {
   });
 
   it("streams the text alongside a tool call before the call's deltas, as OpenAI does", async () => {
-    const code = [{ type: "function", function: { name: "execute_code", parameters: { type: "object", properties: { code: { type: "string" } } } } }];
-    const request = (seed: number) => ({ model: "sim-1", seed, temperature: 0.3, messages: user("Compute 7^45 exactly, giving every digit."), tools: code });
+    const code = [
+      { type: "function", function: { name: "execute_code", parameters: { type: "object", properties: { code: { type: "string" } } } } },
+    ];
+    const request = (seed: number) => ({
+      model: "sim-1",
+      seed,
+      temperature: 0.3,
+      messages: user("Compute 7^45 exactly, giving every digit."),
+      tools: code,
+    });
     // The first seed whose reply calls the tool (the model sometimes estimates instead).
     let seed = 1;
     while (!(await completion(newModel(), request(seed))).choices[0]?.message.tool_calls) seed++;
@@ -94,7 +118,12 @@ describe("wire format", () => {
     const message = (await completion(newModel(), body)).choices[0]?.message;
     expect(message?.content).toMatch(/Step 1/);
     const data = (await sseData(await newModel().fetch(chatRequest({ ...body, stream: true })))).slice(0, -1).map(
-      (d) => JSON.parse(d) as { choices: { delta: { content?: string | null; tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[] } }[] },
+      (d) =>
+        JSON.parse(d) as {
+          choices: {
+            delta: { content?: string | null; tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[] };
+          }[];
+        },
     );
     const deltas = data.flatMap((c) => c.choices.map((ch) => ch.delta));
     const text = deltas.map((d) => d.content ?? "").join("");
@@ -108,9 +137,19 @@ describe("wire format", () => {
   });
 
   it("streams a tool call", async () => {
-    const res = await newModel().fetch(chatRequest({ model: "sim-1", stream: true, messages: user('call tool get_weather {"city":"Paris"}'), tools }));
-    const data = (await sseData(res)).slice(0, -1).map((d) => JSON.parse(d) as { choices: { delta: { tool_calls?: { function?: { name?: string; arguments?: string } }[] }; finish_reason: string | null }[] });
-    const args = data.flatMap((c) => c.choices.flatMap((ch) => ch.delta.tool_calls ?? [])).map((t) => t.function?.arguments ?? "").join("");
+    const res = await newModel().fetch(
+      chatRequest({ model: "sim-1", stream: true, messages: user('call tool get_weather {"city":"Paris"}'), tools }),
+    );
+    const data = (await sseData(res)).slice(0, -1).map(
+      (d) =>
+        JSON.parse(d) as {
+          choices: { delta: { tool_calls?: { function?: { name?: string; arguments?: string } }[] }; finish_reason: string | null }[];
+        },
+    );
+    const args = data
+      .flatMap((c) => c.choices.flatMap((ch) => ch.delta.tool_calls ?? []))
+      .map((t) => t.function?.arguments ?? "")
+      .join("");
     expect(args).toBe('{"city":"Paris"}');
     expect(data.some((c) => c.choices[0]?.finish_reason === "tool_calls")).toBe(true);
   });

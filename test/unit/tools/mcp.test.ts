@@ -7,7 +7,13 @@ import { startMcpToolServer, type ToolServer } from "../../support/toolServers";
 const SECRET = "Bearer mcp-test-secret";
 const secrets: Record<string, string> = { TOOL_KEY_MCP: SECRET };
 const deps = { secret: (name: string) => secrets[name], fetch };
-const spec = (url: string, extra: Partial<McpToolSpec> = {}): McpToolSpec => ({ type: "mcp", url, headerSecret: "TOOL_KEY_MCP", timeoutMs: 1000, ...extra });
+const spec = (url: string, extra: Partial<McpToolSpec> = {}): McpToolSpec => ({
+  type: "mcp",
+  url,
+  headerSecret: "TOOL_KEY_MCP",
+  timeoutMs: 1000,
+  ...extra,
+});
 
 let server: ToolServer;
 let slow: ToolServer;
@@ -43,7 +49,9 @@ describe("MCP tools through the SDK client", () => {
     };
     expect(await refused(spec(server.url, { allowedTools: ["nope"] }))).toMatch(/^tools\.2: .*no tool 'nope'/);
     expect(await refused(spec(server.url), ["power"])).toMatch(/^tools\.2: .*'power' has the name of another tool/);
-    expect(await refused(spec(server.url), [], { ...deps, secret: () => "Bearer wrong" })).toMatch(/^tools\.2: the MCP server at 127\.0\.0\.1:\d+ failed/);
+    expect(await refused(spec(server.url), [], { ...deps, secret: () => "Bearer wrong" })).toMatch(
+      /^tools\.2: the MCP server at 127\.0\.0\.1:\d+ failed/,
+    );
     expect(await refused(spec(server.url, { headerSecret: "ADMIN_TOKEN" }))).toMatch(/TOOL_KEY_/);
     expect(await refused(spec("http://127.0.0.1:9/mcp"))).toMatch(/^tools\.2: the MCP server at 127\.0\.0\.1:9/);
   });
@@ -66,31 +74,59 @@ describe("MCP tools through the SDK client", () => {
     expect(JSON.parse(down.output).error).toMatch(/tool power: the MCP server at 127\.0\.0\.1:9 failed/);
 
     const started = Date.now();
-    const late = await callMcpTool(spec(slow.url, { headerSecret: undefined, timeoutMs: 300 }), "power", { base: 2, exponent: 3 }, mcpDeps(deps));
+    const late = await callMcpTool(
+      spec(slow.url, { headerSecret: undefined, timeoutMs: 300 }),
+      "power",
+      { base: 2, exponent: 3 },
+      mcpDeps(deps),
+    );
     expect(late.isError).toBe(true);
     expect(JSON.parse(late.output).error).toMatch(/did not answer within 300 ms/);
     expect(Date.now() - started).toBeLessThan(2_000);
 
     const garbage = (body: string, type: string) => async () => new Response(body, { status: 200, headers: { "content-type": type } });
-    for (const send of [garbage("<html>hello</html>", "text/html"), garbage("{not json", "application/json"), garbage("data: {broken\n\n", "text/event-stream")]) {
-      const out = await callMcpTool(spec("http://tools.example/mcp", { timeoutMs: 300 }), "power", { base: 2, exponent: 3 }, mcpDeps({ ...deps, fetch: send as typeof fetch }));
+    for (const send of [
+      garbage("<html>hello</html>", "text/html"),
+      garbage("{not json", "application/json"),
+      garbage("data: {broken\n\n", "text/event-stream"),
+    ]) {
+      const out = await callMcpTool(
+        spec("http://tools.example/mcp", { timeoutMs: 300 }),
+        "power",
+        { base: 2, exponent: 3 },
+        mcpDeps({ ...deps, fetch: send as typeof fetch }),
+      );
       expect(out.isError).toBe(true);
       expect(JSON.parse(out.output).error).toMatch(/^tool power: /);
     }
     // A well-formed reply larger than the cap is refused before it is parsed; a smaller one is cut for the model.
-    const serverWith = (text: string) => (async (_input: unknown, init?: RequestInit) => {
-      const message = JSON.parse(String(init?.body ?? "{}")) as { id?: number; method: string };
-      if (message.id === undefined) return new Response(null, { status: 202 });
-      const result =
-        message.method === "initialize"
-          ? { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "stub", version: "1" } }
-          : { content: [{ type: "text", text }] };
-      return new Response(JSON.stringify({ jsonrpc: "2.0", id: message.id, result }), { status: 200, headers: { "content-type": "application/json" } });
-    }) as typeof fetch;
-    const big = await callMcpTool(spec("http://tools.example/mcp"), "power", {}, mcpDeps({ ...deps, fetch: serverWith("x".repeat(2 * 1024 * 1024)) }));
+    const serverWith = (text: string) =>
+      (async (_input: unknown, init?: RequestInit) => {
+        const message = JSON.parse(String(init?.body ?? "{}")) as { id?: number; method: string };
+        if (message.id === undefined) return new Response(null, { status: 202 });
+        const result =
+          message.method === "initialize"
+            ? { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "stub", version: "1" } }
+            : { content: [{ type: "text", text }] };
+        return new Response(JSON.stringify({ jsonrpc: "2.0", id: message.id, result }), {
+          status: 200,
+          headers: { "content-type": "application/json" },
+        });
+      }) as typeof fetch;
+    const big = await callMcpTool(
+      spec("http://tools.example/mcp"),
+      "power",
+      {},
+      mcpDeps({ ...deps, fetch: serverWith("x".repeat(2 * 1024 * 1024)) }),
+    );
     expect(big.isError).toBe(true);
     expect(JSON.parse(big.output).error).toMatch(/exceeds 1048576 bytes/);
-    const long = await callMcpTool(spec("http://tools.example/mcp"), "power", {}, mcpDeps({ ...deps, fetch: serverWith("y".repeat(100_000)) }));
+    const long = await callMcpTool(
+      spec("http://tools.example/mcp"),
+      "power",
+      {},
+      mcpDeps({ ...deps, fetch: serverWith("y".repeat(100_000)) }),
+    );
     expect(long.isError).toBe(false);
     expect(long.output).toBe(`${"y".repeat(16 * 1024)}… [truncated]`);
   });
@@ -104,6 +140,9 @@ describe("MCP tools through the SDK client", () => {
     expect(await box.call("power", '{"base":3,"exponent":4}')).toEqual({ output: "81", isError: false });
     expect((await box.call("fail", "{}")).output).toMatch(/unknown tool 'fail'/);
     const refusing = buildToolBox(specs, { ...deps, executor, urlProblem: () => "must use https" }, stored);
-    expect(await refusing.call("power", '{"base":3,"exponent":4}')).toEqual({ output: JSON.stringify({ error: "tool power: its MCP server url must use https" }), isError: true });
+    expect(await refusing.call("power", '{"base":3,"exponent":4}')).toEqual({
+      output: JSON.stringify({ error: "tool power: its MCP server url must use https" }),
+      isError: true,
+    });
   });
 });

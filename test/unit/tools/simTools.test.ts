@@ -23,7 +23,13 @@ async function rollout(question: string, library: Experience[], withTools: boole
       const res = await sim.fetch(
         new Request("http://sim.local/chat/completions", {
           method: "POST",
-          body: JSON.stringify({ model: "sim-1", messages: msgs, temperature, seed: seed * 100 + t, ...(withTools ? { tools: box.functions } : {}) }),
+          body: JSON.stringify({
+            model: "sim-1",
+            messages: msgs,
+            temperature,
+            seed: seed * 100 + t,
+            ...(withTools ? { tools: box.functions } : {}),
+          }),
         }),
       );
       const body = (await res.json()) as { choices: { message: { content: string | null; tool_calls?: TrajectoryMessage[] } }[] };
@@ -34,7 +40,12 @@ async function rollout(question: string, library: Experience[], withTools: boole
   });
 }
 
-const GOOD: Experience[] = TOOL_PITFALLS.map((p, i) => ({ id: `E${i + 1}`, name: p.experience.name, text: p.experience.text, provenance: [] }));
+const GOOD: Experience[] = TOOL_PITFALLS.map((p, i) => ({
+  id: `E${i + 1}`,
+  name: p.experience.name,
+  text: p.experience.text,
+  provenance: [],
+}));
 
 async function accuracy(library: Experience[], withTools: boolean, n = 60) {
   const problems = simToolDataset("sim-tools-test").slice(0, n);
@@ -65,7 +76,10 @@ describe("simulated model with the code tool", () => {
     const b = await rollout(p.question, GOOD, true, 7, 0.3);
     expect(a.messages).toEqual(b.messages);
     expect(a.toolCalls).toBe(1);
-    const call = a.messages.find((m) => m.role === "assistant" && m.tool_calls)?.role === "assistant" ? a.messages.find((m) => m.role === "assistant" && m.tool_calls) : undefined;
+    const call =
+      a.messages.find((m) => m.role === "assistant" && m.tool_calls)?.role === "assistant"
+        ? a.messages.find((m) => m.role === "assistant" && m.tool_calls)
+        : undefined;
     expect(call && call.role === "assistant" && call.tool_calls?.[0]?.function.name).toBe(CODE_TOOL_NAME);
     expect(a.final).toContain(`\\boxed{${p.answer}}`);
     const text = renderTrajectory(a.messages);
@@ -81,7 +95,9 @@ describe("simulated model with the code tool", () => {
     expect(empty.acc).toBeGreaterThan(noTools.acc);
     expect(noTools.acc).toBeLessThan(0.05);
     expect(good.calls).toBeGreaterThan(empty.calls);
-    console.log(`sim-tools-test (60 questions, T=0.3): empty ${empty.acc}, good ${good.acc}, no tools ${noTools.acc}; tool calls ${empty.calls} → ${good.calls}`);
+    console.log(
+      `sim-tools-test (60 questions, T=0.3): empty ${empty.acc}, good ${good.acc}, no tools ${noTools.acc}; tool calls ${empty.calls} → ${good.calls}`,
+    );
   }, 60_000);
 
   it("library text reaches the model only as experiences it can read", () => {

@@ -19,7 +19,10 @@ describe("parseJudgeReply", () => {
     expect(parseJudgeReply('{"score": 0.8, "critique": "Mostly right."}')).toEqual({ reward: 0.8, critique: "Mostly right." });
   });
   it("tolerates code fences and surrounding prose", () => {
-    expect(parseJudgeReply('Sure!\n```json\n{"score": 1, "critique": "Correct."}\n```\nHope that helps')).toEqual({ reward: 1, critique: "Correct." });
+    expect(parseJudgeReply('Sure!\n```json\n{"score": 1, "critique": "Correct."}\n```\nHope that helps')).toEqual({
+      reward: 1,
+      critique: "Correct.",
+    });
   });
   it("accepts scores written as strings, fractions and percentages", () => {
     expect(parseJudgeReply('{"score": "0.8", "critique": "x"}')).toMatchObject({ reward: 0.8 });
@@ -32,7 +35,10 @@ describe("parseJudgeReply", () => {
     expect(parseJudgeReply('{"score": -2, "critique": "x"}')).toMatchObject({ reward: 0 });
   });
   it("skips braces in prose and finds the valid object", () => {
-    expect(parseJudgeReply('The set {1,2} is fine. {"score": 0, "critique": "Wrong {set}."}')).toEqual({ reward: 0, critique: "Wrong {set}." });
+    expect(parseJudgeReply('The set {1,2} is fine. {"score": 0, "critique": "Wrong {set}."}')).toEqual({
+      reward: 0,
+      critique: "Wrong {set}.",
+    });
   });
   it("returns an error for unusable replies", () => {
     for (const bad of ["", "no json here", '{"score": "high"}', '{"critique": "no score"}', "{not json}", null, 3]) {

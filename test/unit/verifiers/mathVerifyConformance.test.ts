@@ -7,10 +7,19 @@ import { fileURLToPath } from "node:url";
 import { describe, it, expect } from "vitest";
 import { mathEquivalent } from "../../../src/verifiers/math";
 
-interface Case { id: string; gold: string; prediction: string; expected: boolean; config: string }
+interface Case {
+  id: string;
+  gold: string;
+  prediction: string;
+  expected: boolean;
+  config: string;
+}
 
 const path = fileURLToPath(new URL("../../fixtures/math-verify-cases.jsonl", import.meta.url));
-const cases: Case[] = readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Case);
+const cases: Case[] = readFileSync(path, "utf8")
+  .trim()
+  .split("\n")
+  .map((l) => JSON.parse(l) as Case);
 
 describe("math-verify conformance", () => {
   it("agrees with at least 98% of the default-config cases", () => {
@@ -19,7 +28,10 @@ describe("math-verify conformance", () => {
     const mismatches = scored.filter((c) => mathEquivalent(c.gold, c.prediction) !== c.expected);
     const agree = scored.length - mismatches.length;
     console.log(`math-verify conformance: ${agree}/${scored.length} (${((100 * agree) / scored.length).toFixed(1)}%)`);
-    for (const m of mismatches) console.log(`  mismatch ${m.id}: expected ${m.expected} for ${JSON.stringify(m.gold.slice(0, 80))} vs ${JSON.stringify(m.prediction.slice(-80))}`);
+    for (const m of mismatches)
+      console.log(
+        `  mismatch ${m.id}: expected ${m.expected} for ${JSON.stringify(m.gold.slice(0, 80))} vs ${JSON.stringify(m.prediction.slice(-80))}`,
+      );
     expect(agree / scored.length).toBeGreaterThanOrEqual(0.98);
   });
 

@@ -4,14 +4,23 @@ import { isJudge, verifierSpecSchema, verify } from "../../../src/verifiers/inde
 describe("verifierSpecSchema", () => {
   it("accepts every kind with its options", () => {
     for (const spec of [
-      { kind: "math" }, { kind: "exact" }, { kind: "choice" },
+      { kind: "math" },
+      { kind: "exact" },
+      { kind: "choice" },
       { kind: "numeric", options: { absTol: 0.01, relTol: 0.001 } },
       { kind: "regex", options: { pattern: "^a$", flags: "i" } },
       { kind: "judge", options: { objective: "be strict" } },
-    ]) expect(verifierSpecSchema.safeParse(spec).success, JSON.stringify(spec)).toBe(true);
+    ])
+      expect(verifierSpecSchema.safeParse(spec).success, JSON.stringify(spec)).toBe(true);
   });
   it("rejects unknown kinds and bad options", () => {
-    for (const spec of [{ kind: "fuzzy" }, { kind: "numeric", options: { absTol: -1 } }, { kind: "regex", options: { flags: "g" } }, {}, null]) {
+    for (const spec of [
+      { kind: "fuzzy" },
+      { kind: "numeric", options: { absTol: -1 } },
+      { kind: "regex", options: { flags: "g" } },
+      {},
+      null,
+    ]) {
       expect(verifierSpecSchema.safeParse(spec).success, JSON.stringify(spec)).toBe(false);
     }
   });
