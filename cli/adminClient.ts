@@ -143,6 +143,7 @@ export type {
   Dataset,
   Evaluation,
   Experience,
+  FeedbackItem,
   LibraryDiff,
   LibraryVersion,
   LibraryVersionRow,

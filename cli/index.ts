@@ -10,6 +10,7 @@ import { cliError, configPath } from "./connection";
 import { agentsCommand } from "./commands/agents";
 import { datasetsCommand } from "./commands/datasets";
 import { evalCommand } from "./commands/eval";
+import { feedbackCommand } from "./commands/feedback";
 import { keysCommand } from "./commands/keys";
 import { libraryCommand } from "./commands/library";
 import { promoteCommand } from "./commands/promote";
@@ -53,6 +54,7 @@ Examples:
   )
   .addCommand(agentsCommand())
   .addCommand(keysCommand())
+  .addCommand(feedbackCommand())
   .addCommand(datasetsCommand())
   .addCommand(runsCommand())
   .addCommand(libraryCommand())

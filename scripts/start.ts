@@ -34,6 +34,7 @@ import { buildDashboard } from "./buildUi";
 import { ensureDevVars } from "./start/devVars";
 import { evaluationProgress, formatEvaluationVersion, meanTrail, runProgress } from "../cli/progress";
 import { startWranglerDev, type WranglerDev } from "./lib/wranglerDev";
+import { libraryQuality } from "../src/sim/calibration";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const args = new Set(process.argv.slice(2));
@@ -257,6 +258,12 @@ async function demo(api: AdminClient, dev: WranglerDev, p: Provider): Promise<vo
     console.log(`Accuracy on ${p.test} (${questions} questions, Mean@1, temperature 0.7, same seeds):`);
     console.log(`  before: ${formatEvaluationVersion(before, 0)}  (no library)`);
     console.log(`  after:  ${formatEvaluationVersion(after, version)}  (library version ${version})`);
+    if (!p.real) {
+      const q = libraryQuality((await api.get<LibraryVersion>(`/agents/${AGENT}/library/versions/${version}`)).items);
+      console.log(
+        `  library precision: ${q.fixing} of ${q.total} items fix a pitfall (${(q.precision * 100).toFixed(0)}%), ${q.tokens} tokens injected per request`,
+      );
+    }
   }
 
   const key = await api.post<ProxyKey & { key: string }>(`/agents/${AGENT}/keys`, { name: `npm start ${new Date().toISOString()}` });

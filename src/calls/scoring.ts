@@ -13,6 +13,8 @@ export async function scoreResponse(
   ctx: Scorable,
   input: { key: string; question: string; answer: string; response: string },
 ): Promise<VerifyResult> {
+  // An unlabelled sample (captured traffic, docs/learning.md) has nothing to be scored against.
+  if (input.answer.trim() === "") return { reward: 0, critique: "unlabelled sample: not scored" };
   if (!isJudge(ctx.verifier)) return verify(ctx.verifier, input);
   const options = ctx.verifier.options ?? {};
   const verdict = await callLlm(ctx.call, {

@@ -12,3 +12,4 @@ export * from "./promotions";
 export * from "./protocols";
 export * from "./usage";
 export * from "./maintenance";
+export * from "./feedback";

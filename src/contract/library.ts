@@ -4,8 +4,13 @@ export const provenanceSchema = z
   .object({ runId: z.string().nullable(), epoch: z.number().int().nullable(), batch: z.number().int().nullable(), op: z.string() })
   .openapi("Provenance");
 
+/** Credit counters by stable id (docs/learning.md, "Credit per experience"). */
+export const itemStatsSchema = z
+  .object({ cited: z.number().int(), helpful: z.number().int(), harmful: z.number().int(), batches: z.number().int() })
+  .openapi("ItemStats");
+
 export const experienceSchema = z
-  .object({ id: z.string(), name: z.string(), text: z.string(), provenance: z.array(provenanceSchema) })
+  .object({ id: z.string(), name: z.string(), text: z.string(), provenance: z.array(provenanceSchema), stats: itemStatsSchema.optional() })
   .openapi("Experience");
 export type Experience = z.infer<typeof experienceSchema>;
 

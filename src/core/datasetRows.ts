@@ -53,7 +53,8 @@ export const rowSchema = z.looseObject({
     )
     .optional(),
   question: nonBlank("question"),
-  answer: z.union([nonBlank("answer"), z.number().finite()], { error: "answer must be a string or a number" }),
+  // Optional: unlabelled samples train only in no-ground-truth mode (docs/learning.md); startRun checks.
+  answer: z.union([nonBlank("answer"), z.number().finite()], { error: "answer must be a string or a number" }).optional(),
 });
 
 /** UTF-8 length of a string without allocating (lone surrogates count as the 3 bytes of U+FFFD). */
@@ -278,7 +279,13 @@ export class RowValidator {
       return this.fail(raw.line, `duplicate id '${sampleId}'${how}, first used on line ${firstLine}`, "duplicate");
     }
     this.seen.set(sampleId, raw.line);
-    const row: SampleRow = { idx, sampleId, question, answer: String(answer), extras: Object.keys(rest).length ? rest : null };
+    const row: SampleRow = {
+      idx,
+      sampleId,
+      question,
+      answer: answer === undefined ? "" : String(answer),
+      extras: Object.keys(rest).length ? rest : null,
+    };
     const encoded = encodeRow(row);
     if (encoded.bytes > MAX_ROW_BYTES) return this.fail(raw.line, `row is ${encoded.bytes} bytes stored; the limit is ${MAX_ROW_BYTES}`);
     return { row, encoded };

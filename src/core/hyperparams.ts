@@ -10,6 +10,13 @@ export const hyperparamsSchema = z.object({
   maxExperiences: z.number().int().min(1).max(200),
   maxWordsPerExperience: z.number().int().min(5).max(100),
   maxGroupsInFlight: z.number().int().min(1).max(256),
+  /**
+   * false: no-ground-truth mode (docs/learning.md): every group is kept and the reflection prompts see
+   * neither answers nor rewards, as in the paper's ablation; what unlabelled traffic is trained with.
+   */
+  groundTruth: z.boolean(),
+  /** An item never cited by a critique in this many batches is proposed for deletion. */
+  staleAfterBatches: z.number().int().min(1).max(1000),
 });
 
 export type Hyperparams = z.infer<typeof hyperparamsSchema>;
@@ -25,6 +32,8 @@ export const PAPER_DEFAULTS: Omit<Hyperparams, "batchSize"> = {
   maxExperiences: 40,
   maxWordsPerExperience: 32,
   maxGroupsInFlight: 16,
+  groundTruth: true,
+  staleAfterBatches: 3,
 };
 
 /** Run overrides, then agent defaults, then the paper's. */

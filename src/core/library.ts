@@ -2,7 +2,14 @@
 /** Which run, epoch, batch and operation made or changed an item (docs/architecture.md, "Library versions"). */
 export type Provenance = { runId: string | null; epoch: number | null; batch: number | null; op: string };
 
-export type Experience = { id: string; name: string; text: string; provenance: Provenance[] };
+/** Credit counters of an item (credit.ts); absent on items made before counters existed. */
+export type Experience = {
+  id: string;
+  name: string;
+  text: string;
+  provenance: Provenance[];
+  stats?: { cited: number; helpful: number; harmful: number; batches: number };
+};
 
 /** The fixed sentence that introduces the library wherever it is injected. */
 export const LIBRARY_INTRO = "Experiences learned from earlier attempts at tasks like this one. Apply each one that fits the problem:";

@@ -119,6 +119,8 @@ export function applyPlan(items: readonly Experience[], plan: readonly Operation
       name: update.name ?? item.name,
       text: update.text,
       provenance: [...item.provenance, { runId, epoch, batch, op: "UPDATE" }],
+      // Credit stays with the stable id: a refined item keeps the record of the lesson it refines.
+      ...(item.stats ? { stats: item.stats } : {}),
     });
   }
 

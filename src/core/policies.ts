@@ -34,14 +34,18 @@ export const captureConfigSchema = z
   .object({
     enabled: z.boolean(),
     retentionDays: z.number().int().min(1).max(365).default(30),
+    /** Feedback messages one proxy key may send per UTC day; more are refused with 429. */
+    feedbackPerKeyPerDay: z.number().int().min(1).max(100_000).default(200),
   })
   .strict();
 export type CaptureConfig = z.infer<typeof captureConfigSchema>;
-export const CAPTURE_OFF: CaptureConfig = { enabled: false, retentionDays: 30 };
+export const CAPTURE_OFF: CaptureConfig = { enabled: false, retentionDays: 30, feedbackPerKeyPerDay: 200 };
 
 /**
  * Scheduled retraining: every `everyHours`, a run warm-started from the active version on
- * `trainingDataset` plus the agent's labelled feedback, followed by gated promotion.
+ * `trainingDataset` plus the agent's approved feedback, and/or on the agent's captured exchanges of the
+ * last `captures.days` days (unlabelled, so such a run is in no-ground-truth mode, docs/learning.md),
+ * followed by gated promotion (the gate evaluates on its own labelled set).
  */
 export const scheduleConfigSchema = z
   .object({
@@ -51,8 +55,13 @@ export const scheduleConfigSchema = z
       .int()
       .min(1)
       .max(24 * 30),
-    trainingDataset: z.string().min(1).max(200),
+    trainingDataset: z.string().min(1).max(200).optional(),
+    captures: z
+      .object({ days: z.number().int().min(1).max(365) })
+      .strict()
+      .optional(),
     hyperparams: partialHyperparamsSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((s) => s.trainingDataset !== undefined || s.captures !== undefined, "give a trainingDataset, captures, or both");
 export type ScheduleConfig = z.infer<typeof scheduleConfigSchema>;

@@ -30,7 +30,7 @@ export type ScheduledReport = {
   /** Phases that failed this tick (the others still ran). */
   errors: { phase: "retention" | "recovery" | "schedule"; message: string }[];
   recovered: { kind: "run" | "evaluation"; id: string; action: string }[];
-  started: { agentId: string; period: number; runId: string; datasetId: string; feedbackSamples: number }[];
+  started: { agentId: string; period: number; runId: string; datasetId: string; feedbackSamples: number; capturedSamples: number }[];
   skipped: { agentId: string; period: number; reason: string }[];
 };
 
@@ -85,20 +85,31 @@ async function scheduleDue(env: Env, d: Db, nowMs: number, report: ScheduledRepo
         await skip("a run of this agent is still in progress");
         continue;
       }
-      const train = await findDataset(d, schedule.trainingDataset);
-      if (!train) {
+      const train = schedule.trainingDataset === undefined ? null : await findDataset(d, schedule.trainingDataset);
+      if (schedule.trainingDataset !== undefined && !train) {
         await skip(`training data set '${schedule.trainingDataset}' not found`, "failed");
         continue;
       }
       const fb = await findDataset(d, feedbackDatasetName(agent.name));
+      const sources = [
+        train ? `${train.name} plus approved feedback` : null,
+        schedule.captures ? `captured exchanges of the last ${schedule.captures.days} day(s), unlabelled` : null,
+      ];
       const snapshot = await snapshotDataset(
         d,
         {
           name: `${agent.name}-sched-${period}`.slice(0, 100),
-          description: `Scheduled retraining of ${agent.name} for the period starting ${periodStart(period, schedule.everyHours).toISOString()}: ${train.name} plus labelled feedback.`,
+          description: `Scheduled retraining of ${agent.name} for the period starting ${periodStart(period, schedule.everyHours).toISOString()}: ${sources.filter(Boolean).join("; ")}.`,
         },
-        train.id,
-        fb && fb.source === "feedback" ? fb.id : null,
+        train?.id ?? null,
+        fb && fb.source === "feedback" && train ? fb.id : null,
+        schedule.captures
+          ? {
+              agentId: agent.id,
+              since: new Date(nowMs - schedule.captures.days * 24 * 3_600_000).toISOString(),
+              now: new Date(nowMs).toISOString(),
+            }
+          : null,
       );
       const dataset = await findDataset(d, snapshot.id);
       if (!dataset || dataset.sampleCount === 0) {
@@ -108,7 +119,8 @@ async function scheduleDue(env: Env, d: Db, nowMs: number, report: ScheduledRepo
       const run = await startRun(env, {
         agent,
         dataset,
-        overrides: schedule.hyperparams ?? {},
+        // Captured exchanges carry no answer: the run learns without ground truth (docs/learning.md).
+        overrides: schedule.captures ? { ...schedule.hyperparams, groundTruth: false } : (schedule.hyperparams ?? {}),
         fromVersion: agent.activeVersion ?? 0,
         kind: "scheduled",
       });
@@ -118,7 +130,14 @@ async function scheduleDue(env: Env, d: Db, nowMs: number, report: ScheduledRepo
         datasetId: dataset.id,
         feedbackSamples: snapshot.feedbackSamples,
       });
-      report.started.push({ agentId: agent.id, period, runId: run.id, datasetId: dataset.id, feedbackSamples: snapshot.feedbackSamples });
+      report.started.push({
+        agentId: agent.id,
+        period,
+        runId: run.id,
+        datasetId: dataset.id,
+        feedbackSamples: snapshot.feedbackSamples,
+        capturedSamples: snapshot.capturedSamples,
+      });
     } catch (error) {
       await skip(`could not start: ${error instanceof Error ? error.message : String(error)}`, "failed");
     }

@@ -1,4 +1,4 @@
-import { and, eq, lt } from "drizzle-orm";
+import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
 import { newId } from "../shared/ids";
 import { CAPTURE_OFF, captureConfigSchema, type CaptureConfig } from "../core/policies";
 import type { Db } from "./client";
@@ -98,4 +98,42 @@ export async function upsertFeedbackSample(
       .bind(datasetId, sample.sampleId, sample.question, sample.answer, JSON.stringify(sample.extras)),
     c.prepare("update datasets set sample_count = (select count(*) from samples where dataset_id = ?1) where id = ?1").bind(datasetId),
   ]);
+}
+
+/** Feedback rows one proxy key sent since `sinceIso` (the per-key daily cap). */
+export async function countKeyFeedbackSince(d: Db, keyId: string, sinceIso: string): Promise<number> {
+  const row = await d
+    .select({ n: sql<number>`count(*)` })
+    .from(feedback)
+    .where(and(eq(feedback.keyId, keyId), gte(feedback.createdAt, sinceIso)))
+    .get();
+  return row?.n ?? 0;
+}
+
+export async function listFeedback(
+  d: Db,
+  agentId: string,
+  status: FeedbackRow["status"] | undefined,
+  limit: number,
+): Promise<FeedbackRow[]> {
+  const where = status ? and(eq(feedback.agentId, agentId), eq(feedback.status, status)) : eq(feedback.agentId, agentId);
+  return d.select().from(feedback).where(where).orderBy(desc(feedback.createdAt)).limit(limit).all();
+}
+
+export async function findFeedback(d: Db, agentId: string, id: string): Promise<FeedbackRow | undefined> {
+  return d
+    .select()
+    .from(feedback)
+    .where(and(eq(feedback.agentId, agentId), eq(feedback.id, id)))
+    .get();
+}
+
+/** Moves a pending row to its decision; false when it was no longer pending (decided concurrently). */
+export async function decideFeedback(d: Db, id: string, status: "approved" | "rejected", sampled: boolean): Promise<boolean> {
+  const done = await d
+    .update(feedback)
+    .set({ status, sampled, reviewedAt: new Date().toISOString() })
+    .where(and(eq(feedback.id, id), eq(feedback.status, "pending")))
+    .returning({ id: feedback.id });
+  return done.length > 0;
 }

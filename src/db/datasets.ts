@@ -183,3 +183,13 @@ export async function datasetSampleCount(d: Db, datasetId: string): Promise<numb
   const row = await d.select({ n: sql<number>`count(*)` }).from(samples).where(eq(samples.datasetId, datasetId)).get();
   return row?.n ?? 0;
 }
+
+/** Samples of a data set that carry no answer (unlabelled: usable only without ground truth). */
+export async function unlabelledSampleCount(d: Db, datasetId: string): Promise<number> {
+  const row = await d
+    .select({ n: sql<number>`count(*)` })
+    .from(samples)
+    .where(and(eq(samples.datasetId, datasetId), sql`trim(${samples.answer}) = ''`))
+    .get();
+  return row?.n ?? 0;
+}

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { ZERO_STATS } from "../core/credit";
 import type { Experience } from "../core/library";
 import { BoundedMap } from "../shared/boundedMap";
 import type { Db } from "./client";
@@ -16,7 +17,7 @@ export async function versionItems(d: Db, agentId: string, version: number): Pro
     .where(and(eq(libraryItems.agentId, agentId), eq(libraryItems.version, version)))
     .orderBy(asc(libraryItems.position))
     .all();
-  return rows.map((r) => ({ id: r.itemId, name: r.name, text: r.text, provenance: r.provenance }));
+  return rows.map((r) => ({ id: r.itemId, name: r.name, text: r.text, provenance: r.provenance, stats: r.stats ?? { ...ZERO_STATS } }));
 }
 
 /**
@@ -76,8 +77,8 @@ export async function nextVersionNumber(d: Db, agentId: string): Promise<number>
   return (row?.n ?? 0) + 1;
 }
 
-// 7 bound parameters per item row; D1 allows 100 per statement.
-const ITEMS_PER_STATEMENT = 14;
+// 8 bound parameters per item row; D1 allows 100 per statement.
+const ITEMS_PER_STATEMENT = 12;
 
 /**
  * Statements that create an immutable version with its items. Callers run them in one `batch()`
@@ -98,6 +99,7 @@ export function versionStatements(
       name: item.name,
       text: item.text,
       provenance: item.provenance,
+      stats: item.stats ?? ZERO_STATS,
     }));
     statements.push(d.insert(libraryItems).values(chunk));
   }

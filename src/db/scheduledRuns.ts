@@ -33,16 +33,18 @@ export async function updateScheduledRun(
 }
 
 /**
- * A frozen training set for one scheduled run: every sample of `trainDatasetId`, then every sample of
- * the feedback set (if any), renumbered after them. Idempotent by name: a retry finds the snapshot
- * it already made. Three statements in one batch, whatever the size (no bound-parameter limit).
+ * A frozen training set for one scheduled run: every sample of `trainDatasetId` (if any), then every
+ * sample of the feedback set (if any), then (if asked) the agent's captured exchanges, unlabelled, each
+ * renumbered after the ones before. Idempotent by name: a retry finds the snapshot it already made.
+ * One batch, whatever the size (no bound-parameter limit).
  */
 export async function snapshotDataset(
   d: Db,
   meta: { name: string; description: string },
-  trainDatasetId: string,
+  trainDatasetId: string | null,
   feedbackDatasetId: string | null,
-): Promise<{ id: string; sampleCount: number; feedbackSamples: number }> {
+  captured: { agentId: string; since: string; now: string } | null = null,
+): Promise<{ id: string; sampleCount: number; feedbackSamples: number; capturedSamples: number }> {
   const existing = await d.select().from(datasets).where(eq(datasets.name, meta.name)).get();
   const id = existing?.id ?? newId("ds");
   if (!existing) {
@@ -53,25 +55,52 @@ export async function snapshotDataset(
         .bind(id, meta.name, meta.description),
       c
         .prepare(
-          "insert into samples (dataset_id, idx, sample_id, question, answer, extras) select ?1, idx, sample_id, question, answer, extras from samples where dataset_id = ?2",
+          `insert into samples (dataset_id, idx, sample_id, question, answer, extras)
+           select ?1, (select count(*) from samples where dataset_id = ?1) + idx, sample_id, question, answer, extras from samples
+           where dataset_id = ?2 and sample_id not in (select sample_id from samples where dataset_id = ?1)`,
         )
-        .bind(id, trainDatasetId),
+        .bind(id, trainDatasetId ?? ""),
       c
         .prepare(
           `insert into samples (dataset_id, idx, sample_id, question, answer, extras)
-           select ?1, (select count(*) from samples where dataset_id = ?2) + row_number() over (order by idx) - 1, sample_id, question, answer, extras
-           from samples where dataset_id = ?3 and sample_id not in (select sample_id from samples where dataset_id = ?2)`,
+           select ?1, (select count(*) from samples where dataset_id = ?1) + row_number() over (order by idx) - 1, sample_id, question, answer, extras
+           from samples where dataset_id = ?2 and sample_id not in (select sample_id from samples where dataset_id = ?1)`,
         )
-        .bind(id, trainDatasetId, feedbackDatasetId ?? ""),
+        .bind(id, feedbackDatasetId ?? ""),
+      // Last, captured exchanges within their retention, one per question not already present, unlabelled (empty answer:
+      // the run is in no-ground-truth mode and never shows answers to its reviewer).
+      c
+        .prepare(
+          `insert into samples (dataset_id, idx, sample_id, question, answer, extras)
+           select ?1, (select count(*) from samples where dataset_id = ?1) + row_number() over (order by first_at, request_id) - 1, request_id, question, '', json_object('source', 'capture', 'requestId', request_id)
+           from (select min(request_id) as request_id, question, min(created_at) as first_at from captures
+                 where agent_id = ?2 and created_at >= ?3 and expires_at > ?4 and trim(question) != ''
+                   and question not in (select question from samples where dataset_id = ?1) group by question)`,
+        )
+        .bind(id, captured?.agentId ?? "", captured?.since ?? "", captured?.now ?? ""),
       c
         .prepare("update datasets set state = 'ready', sample_count = (select count(*) from samples where dataset_id = ?1) where id = ?1")
         .bind(id),
     ]);
   }
   const row = await d.select({ n: datasets.sampleCount }).from(datasets).where(eq(datasets.id, id)).get();
-  const train = await d.select({ n: sql<number>`count(*)` }).from(samples).where(eq(samples.datasetId, trainDatasetId)).get();
+  const train = await d
+    .select({ n: sql<number>`count(*)` })
+    .from(samples)
+    .where(eq(samples.datasetId, trainDatasetId ?? ""))
+    .get();
+  const fromCaptures = await d
+    .select({ n: sql<number>`count(*)` })
+    .from(samples)
+    .where(and(eq(samples.datasetId, id), sql`json_extract(${samples.extras}, '$.source') = 'capture'`))
+    .get();
   const total = row?.n ?? 0;
-  return { id, sampleCount: total, feedbackSamples: Math.max(0, total - (train?.n ?? 0)) };
+  return {
+    id,
+    sampleCount: total,
+    feedbackSamples: Math.max(0, total - (train?.n ?? 0) - (fromCaptures?.n ?? 0)),
+    capturedSamples: fromCaptures?.n ?? 0,
+  };
 }
 
 /** Runs still queued or running whose last progress is older than `before` (ISO), oldest first. */

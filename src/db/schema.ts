@@ -2,6 +2,7 @@ import type { GateFigures } from "../core/gateDecision";
 import type { VerifierSpec } from "../verifiers";
 import type { PartialHyperparams } from "../core/hyperparams";
 import type { Provenance } from "../core/library";
+import type { ItemStats } from "../core/credit";
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { CaptureConfig, GateConfig, ScheduleConfig } from "../core/policies";
@@ -137,6 +138,8 @@ export const libraryItems = sqliteTable(
     name: text("name").notNull(),
     text: text("text").notNull(),
     provenance: text("provenance", { mode: "json" }).$type<Provenance[]>().notNull(),
+    /** Credit counters by stable id (src/core/credit.ts), carried from version to version. */
+    stats: text("stats", { mode: "json" }).$type<ItemStats>(),
   },
   (t) => [primaryKey({ columns: [t.agentId, t.version, t.itemId] })],
 );
@@ -211,6 +214,10 @@ export const groups = sqliteTable(
     advantage: text("advantage"),
     experiences: text("experiences", { mode: "json" }).$type<unknown[]>(),
     operations: text("operations", { mode: "json" }).$type<unknown[]>(),
+    /** Operations the group update proposed and the method refused (vague items), with reasons. */
+    refused: text("refused", { mode: "json" }).$type<unknown[]>(),
+    /** Per-item credit from the group critique: which rollouts followed which item, helped or hurt. */
+    credit: text("credit", { mode: "json" }).$type<unknown[]>(),
     reason: text("reason"),
   },
   (t) => [primaryKey({ columns: [t.runId, t.epoch, t.sampleIdx] })],
@@ -234,6 +241,8 @@ export const batches = sqliteTable(
     /** Average tool calls per rollout of the batch (the official code's avg_tool_call). */
     avgToolCalls: real("avg_tool_calls").notNull().default(0),
     plan: text("plan", { mode: "json" }).$type<unknown[]>(),
+    /** Operations of the batch plan refused as vague, with reasons. */
+    refused: text("refused", { mode: "json" }).$type<unknown[]>(),
     opsByKind: text("ops_by_kind", { mode: "json" }).$type<Record<string, number>>().notNull().default(sql`'{}'`),
     version: integer("version"),
     reason: text("reason"),
@@ -395,9 +404,20 @@ export const feedback = sqliteTable(
     /** Whether the request was captured, and whether the feedback made it a training sample. */
     captured: integer("captured", { mode: "boolean" }).notNull(),
     sampled: integer("sampled", { mode: "boolean" }).notNull(),
+    /** The proxy key that sent it (per-key caps); null for rows from before keys were recorded. */
+    keyId: text("key_id"),
+    /**
+     * Feedback writes no training data on its own (docs/learning.md, "Feedback is reviewed"): a row is
+     * pending until an admin approves it (then it becomes a sample) or rejects it. Older rows were
+     * sampled on arrival, hence the default.
+     */
+    status: text("status", { enum: ["pending", "approved", "rejected"] })
+      .notNull()
+      .default("approved"),
+    reviewedAt: text("reviewed_at"),
     createdAt: createdAt(),
   },
-  (t) => [index("feedback_agent_request").on(t.agentId, t.requestId)],
+  (t) => [index("feedback_agent_request").on(t.agentId, t.requestId), index("feedback_key_day").on(t.keyId, t.createdAt)],
 );
 
 /** One row per agent and schedule period: the key that makes a period start at most one run. */

@@ -4,6 +4,8 @@ import type { SimProblem } from "./generator";
 import { createSimulatedModel } from "./index";
 import { GENERIC_VAGUE, PITFALLS, type ExperienceText } from "./pitfalls";
 import { extractFinalAnswer, sameAnswer } from "./solver";
+import { classifyExperience } from "./experienceMatch";
+import { tokenCount } from "./wire";
 
 export type LibraryItem = { id: string; name: string; text: string };
 
@@ -39,4 +41,18 @@ export async function measureAccuracy(
     if (answer !== null && sameAnswer(answer, p.answer)) correct++;
   }
   return problems.length === 0 ? 0 : correct / problems.length;
+}
+
+/**
+ * Library precision as the simulated model reads it (issue 13): items that teach the right handling of
+ * a pitfall ÷ all items, and the tokens the rendered library adds to every proxied request.
+ */
+export function libraryQuality(items: readonly LibraryItem[]): { fixing: number; total: number; precision: number; tokens: number } {
+  const fixing = items.filter((i) => classifyExperience(i.name, i.text).kind === "specific").length;
+  return {
+    fixing,
+    total: items.length,
+    precision: items.length === 0 ? 0 : fixing / items.length,
+    tokens: tokenCount(renderLibrary(items)),
+  };
 }

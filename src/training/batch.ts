@@ -1,5 +1,7 @@
 import { deriveSeed } from "../core/batching";
+import { applyCredit, creditEntriesSchema, deletionCandidates, tallyCredit, type CreditTally } from "../core/credit";
 import type { Experience } from "../core/library";
+import { refuseVague, type RefusedOperation } from "../core/specificity";
 import { meanAtK, passAtK } from "../core/metrics";
 import { applyPlan, capViolations, operationSchema, validatePlan, type Operation } from "../core/operations";
 import { parseOperations } from "../core/parse";
@@ -50,10 +52,17 @@ type BatchStats = {
   avgToolCalls: number;
 };
 
-type Proposal = Operation & { group: number };
+/** `group` null: a DELETE proposed from the items' credit record (src/core/credit.ts). */
+type Proposal = Operation & { group: number | null };
 
 /** The result of planning: the library after the plan (and any consolidation), or why the batch is dropped. */
-type Planned = { outcome: BatchOutcome; items: Experience[]; plan: Operation[]; applied: Record<string, number> };
+type Planned = {
+  outcome: BatchOutcome;
+  items: Experience[];
+  plan: Operation[];
+  applied: Record<string, number>;
+  refused: RefusedOperation[];
+};
 
 /**
  * Stages 7–8 for one batch: consolidate every kept group's proposals into one plan, enforce the caps by
@@ -67,13 +76,26 @@ export async function updateBatch(
 ): Promise<BatchOutcome> {
   const done = await findBatch(ctx.d, ctx.run.id, epoch, batch);
   if (done) return { status: done.status, version: done.version ?? base.version, reason: done.reason };
-  const { proposals, stats } = await gatherBatch(ctx, epoch, batch);
-  const planned = await planBatch(ctx, `e${epoch}/b${batch}`, { runId: ctx.run.id, epoch, batch }, base, proposals);
+  const { proposals, stats, credit } = await gatherBatch(ctx, epoch, batch);
+  // Credit is added before planning, so the batch update sees each item's record and its deletions.
+  const credited = { version: base.version, items: applyCredit(base.items, credit) };
+  const candidates = deletionCandidates(credited.items, ctx.params.staleAfterBatches).map(
+    (c): Proposal => ({ group: null, op: "DELETE", id: c.id, reason: c.reason }),
+  );
+  const planned = await planBatch(ctx, `e${epoch}/b${batch}`, { runId: ctx.run.id, epoch, batch }, credited, [...proposals, ...candidates]);
+  // A batch that changes no text still moves the counters: its credit is kept in a version of its own.
+  if (planned.outcome.status === "empty" && Object.keys(credit).length > 0) {
+    planned.outcome = { status: "applied", version: base.version, reason: "credit only: no operation, counters updated" };
+  }
   return commitBatch(ctx, epoch, batch, base.version, planned, stats);
 }
 
 /** The kept groups' proposed operations and the batch's figures, read from D1 (rewards only, never texts). */
-async function gatherBatch(ctx: RunContext, epoch: number, batch: number): Promise<{ proposals: Proposal[]; stats: BatchStats }> {
+async function gatherBatch(
+  ctx: RunContext,
+  epoch: number,
+  batch: number,
+): Promise<{ proposals: Proposal[]; stats: BatchStats; credit: CreditTally }> {
   const groupRows = await batchGroups(ctx.d, ctx.run.id, epoch, batch);
   const rollouts = await batchRewards(ctx.d, ctx.run.id, epoch, batch);
   const rewardsBySample = new Map<number, number[]>();
@@ -85,6 +107,8 @@ async function gatherBatch(ctx: RunContext, epoch: number, batch: number): Promi
       ? (g.operations ?? []).map((raw) => ({ group: g.sampleIdx, ...operationSchema.parse(raw) })).filter((p) => p.op !== "NONE")
       : [],
   );
+  const credit: CreditTally = {};
+  for (const g of groupRows) if (g.status === "kept") tallyCredit(creditEntriesSchema.parse(g.credit ?? []), credit);
   const stats: BatchStats = {
     meanAtG: meanAtK(rewards),
     passAtG: passAtK(rewards),
@@ -93,7 +117,7 @@ async function gatherBatch(ctx: RunContext, epoch: number, batch: number): Promi
     groupsDropped: count("dropped"),
     avgToolCalls: rollouts.length === 0 ? 0 : rollouts.reduce((n, r) => n + r.toolCalls, 0) / rollouts.length,
   };
-  return { proposals, stats };
+  return { proposals, stats, credit };
 }
 
 /** Stage 7: one batch-update call turns the proposals into a net plan against the pre-batch library. */
@@ -111,6 +135,7 @@ async function planBatch(
       items: base.items,
       plan: [],
       applied: {},
+      refused: [],
     };
   const planned = await llmPlan(
     ctx,
@@ -126,12 +151,14 @@ async function planBatch(
       items: base.items,
       plan: [],
       applied: {},
+      refused: [],
     };
+  const { kept, refused } = refuseVague(planned.value);
   const highestId = await highestItemNumberEver(ctx.d, ctx.agent.id);
-  const first = applyPlan(base.items, planned.value, { ...where, highestId });
+  const first = applyPlan(base.items, kept, { ...where, highestId });
   const applied: Record<string, number> = {};
   tally(applied, first.applied);
-  const consolidated = await consolidate(ctx, prefix, where, first, caps, applied);
+  const consolidated = await consolidate(ctx, prefix, where, first, caps, applied, refused);
   const violations = capViolations(consolidated.items, caps);
   return {
     outcome:
@@ -139,8 +166,9 @@ async function planBatch(
         ? { status: "dropped", version: base.version, reason: `library over its caps after consolidation: ${violations.join("; ")}` }
         : { status: "applied", version: base.version, reason: null },
     items: consolidated.items,
-    plan: [...planned.value, ...consolidated.plan],
+    plan: [...kept, ...consolidated.plan],
     applied,
+    refused,
   };
 }
 
@@ -152,6 +180,7 @@ async function consolidate(
   start: { items: Experience[]; highestId: number },
   caps: Caps,
   applied: Record<string, number>,
+  refused: RefusedOperation[],
 ): Promise<{ items: Experience[]; plan: Operation[] }> {
   let { items, highestId } = start;
   const plan: Operation[] = [];
@@ -165,10 +194,12 @@ async function consolidate(
       { ...caps, maxExperiences: Number.MAX_SAFE_INTEGER },
     );
     if (!consolidation.ok) break;
-    const next = applyPlan(items, consolidation.value, { ...where, highestId });
+    const checked = refuseVague(consolidation.value);
+    refused.push(...checked.refused);
+    const next = applyPlan(items, checked.kept, { ...where, highestId });
     ({ items, highestId } = next);
     tally(applied, next.applied);
-    plan.push(...consolidation.value);
+    plan.push(...checked.kept);
   }
   return { items, plan };
 }
@@ -213,6 +244,7 @@ async function commitBatch(
       status: outcome.status,
       ...stats,
       plan: planned.plan,
+      refused: planned.refused,
       opsByKind: planned.applied,
       version: outcome.status === "applied" ? outcome.version : null,
       reason: outcome.reason,

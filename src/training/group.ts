@@ -1,5 +1,7 @@
 import { deriveSeed } from "../core/batching";
+import { parseCredit, type CreditEntry } from "../core/credit";
 import type { Experience } from "../core/library";
+import { refuseVague, type RefusedOperation } from "../core/specificity";
 import { groupMean, hasSignal } from "../core/metrics";
 import { validatePlan, type Operation } from "../core/operations";
 import { parseExperiences, parseOperations, parseSummary } from "../core/parse";
@@ -36,7 +38,8 @@ export async function runGroup(base: RunContext, g: GroupRef, library: readonly 
   // Rollout rows are written only after their calls are stored: no stored call, no rows to look for.
   const rows = await rolloutAndScore(ctx, g, library, sample, ctx.call.preloaded?.calls.size !== 0);
   const rewards = rows.map((r) => r.reward);
-  if (await skipIfNoSignal(ctx, g, rewards)) return "skipped";
+  // Without ground truth every group is kept: the critique compares the rollouts with each other.
+  if (ctx.params.groundTruth && (await skipIfNoSignal(ctx, g, rewards))) return "skipped";
   const summaries = await summarise(ctx, g, library, sample, rows);
   const reflection = summaries.ok ? await reflect(ctx, g, library, sample, rows, summaries.value) : summaries;
   if (!reflection.ok) {
@@ -136,10 +139,10 @@ export async function summarise(
         messages: summaryPrompt({
           objective: ctx.agent.objective,
           question: sample.question,
-          answer: sample.answer,
+          answer: ctx.params.groundTruth ? sample.answer : null,
           response: row.messages ? renderTrajectory(row.messages as TrajectoryMessage[], ctx.params.reflectionToolChars) : row.response,
-          reward: row.reward,
-          critique: row.critique,
+          reward: ctx.params.groundTruth ? row.reward : null,
+          critique: ctx.params.groundTruth ? row.critique : null,
           library,
         }),
         temperature: 0,
@@ -159,7 +162,14 @@ export async function summarise(
   return ok(summaries.map((s) => (s.ok ? s.value : "")));
 }
 
-export type Reflection = { advantage: string; experiences: { name: string; text: string }[]; operations: Operation[] };
+export type Reflection = {
+  advantage: string;
+  experiences: { name: string; text: string }[];
+  operations: Operation[];
+  /** Operations refused as vague, with their reasons (docs/learning.md, "Vague items are refused"). */
+  refused: RefusedOperation[];
+  credit: CreditEntry[];
+};
 
 /** Stages 5–6: the group's semantic advantage as experiences, then operations against the pre-batch library. */
 export async function reflect(
@@ -176,8 +186,8 @@ export async function reflect(
     messages: advantagePrompt({
       objective: ctx.agent.objective,
       question: sample.question,
-      answer: sample.answer,
-      attempts: rows.map((r, i) => ({ summary: summaries[i] ?? "", reward: r.reward })),
+      answer: ctx.params.groundTruth ? sample.answer : null,
+      attempts: rows.map((r, i) => ({ summary: summaries[i] ?? "", reward: ctx.params.groundTruth ? r.reward : null })),
       maxExperiences: ctx.params.experiencesPerGroup,
       maxWords: ctx.params.maxWordsPerExperience,
       library,
@@ -191,7 +201,12 @@ export async function reflect(
   });
   if (!advantage.ok) return { ok: false, error: `group advantage: ${advantage.error}` };
   const { experiences } = advantage.value;
-  if (experiences.length === 0) return ok({ advantage: advantage.value.text, experiences, operations: [] });
+  const credit = parseCredit(
+    advantage.value.text,
+    library.map((item) => item.id),
+    rows.length,
+  );
+  if (experiences.length === 0) return ok({ advantage: advantage.value.text, experiences, operations: [], refused: [], credit });
 
   const caps = { maxExperiences: ctx.params.maxExperiences, maxWords: ctx.params.maxWordsPerExperience };
   const update = await callLlm(ctx.call, {
@@ -206,7 +221,8 @@ export async function reflect(
     },
   });
   if (!update.ok) return { ok: false, error: `group update: ${update.error}` };
-  return ok({ advantage: advantage.value.text, experiences, operations: update.value });
+  const { kept, refused } = refuseVague(update.value);
+  return ok({ advantage: advantage.value.text, experiences, operations: kept, refused, credit });
 }
 
 export async function recordKept(ctx: RunContext, g: GroupRef, rewards: number[], reflection: Reflection): Promise<void> {
@@ -221,6 +237,8 @@ export async function recordKept(ctx: RunContext, g: GroupRef, rewards: number[]
     advantage: reflection.advantage,
     experiences: reflection.experiences,
     operations: reflection.operations,
+    refused: reflection.refused,
+    credit: reflection.credit,
   });
 }
 

@@ -4,7 +4,7 @@ import { partialHyperparamsSchema, resolveHyperparams, type PartialHyperparams }
 import { stepBudgetProblem } from "../core/stepBudget";
 import type { AgentRow } from "../db/agents";
 import { db } from "../db/client";
-import { createDataset, findDataset, type DatasetRow } from "../db/datasets";
+import { createDataset, findDataset, unlabelledSampleCount, type DatasetRow } from "../db/datasets";
 import { ActiveRunExistsError, activeRunOf, finishRun, insertRun, type RunRow } from "../db/runs";
 import { builtinChunks, findBuiltin } from "../data/builtins";
 import type { RunParams } from "./context";
@@ -44,6 +44,16 @@ export async function startRun(
   const hyper = resolveHyperparams(input.dataset.sampleCount, input.overrides, defaults.success ? defaults.data : {});
   const problem = stepBudgetProblem(input.dataset.sampleCount, hyper);
   if (problem) throw new JobRefusedError(problem, "too_many_steps", "epochs");
+  if (hyper.groundTruth) {
+    const unlabelled = await unlabelledSampleCount(d, input.dataset.id);
+    if (unlabelled > 0) {
+      throw new JobRefusedError(
+        `data set '${input.dataset.name}' has ${unlabelled} sample(s) without an answer: train it with groundTruth: false`,
+        "unlabelled_samples",
+        "groundTruth",
+      );
+    }
+  }
   const tools = input.tools ?? agentTools(input.agent);
   const params: RunParams = {
     ...hyper,

@@ -67,7 +67,7 @@ describe("scheduled retraining through wrangler dev --test-scheduled", () => {
       });
       const { key } = await api<{ key: string }>("POST", "/api/agents/nightly/keys", {});
 
-      // Real traffic through the chat endpoint, captured, then labelled through /v1/feedback.
+      // Real traffic through the chat endpoint, captured, labelled through /v1/feedback, approved by an admin.
       const labelled = simDataset("sim-train").slice(20, 26);
       const requestIds: string[] = [];
       for (const p of labelled) {
@@ -89,7 +89,14 @@ describe("scheduled retraining through wrangler dev --test-scheduled", () => {
           (r) => r.status === 200,
           30_000,
         );
-        expect(await res.json()).toMatchObject({ captured: true, sample: { id } });
+        const { id: feedbackId } = (await res.json()) as { id: string };
+        const approved = await until(
+          "approval of the feedback once its exchange is captured",
+          async () => call("POST", `/api/agents/nightly/feedback/${feedbackId}/approve`, undefined, `Bearer ${TOKEN}`),
+          (r) => r.status === 200,
+          30_000,
+        );
+        expect(await approved.json()).toMatchObject({ feedback: { status: "approved" }, sample: { id } });
       }
 
       // The cron trigger, as `wrangler dev --test-scheduled` exposes it.
@@ -147,6 +154,93 @@ describe("scheduled retraining through wrangler dev --test-scheduled", () => {
         30_000,
       );
       expect(served).toBe(String(finished.latestVersion));
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "a scheduled run on unlabelled captured traffic learns without ground truth, and the gate promotes it",
+    async () => {
+      await api("POST", "/api/agents", {
+        name: "traffic",
+        upstream: { baseUrl: "sim://local", model: "sim-1" },
+        systemPrompt: SYSTEM,
+        verifier: { kind: "math" },
+        capture: { enabled: true, retentionDays: 7 },
+        gate: { dataset: "sched-holdout", k: 4, temperature: 0.7, margin: 0.02 },
+        schedule: { everyHours: 6, captures: { days: 1 }, hyperparams: { epochs: 1, groupSize: 5, maxGroupsInFlight: 20 } },
+      });
+      const { key } = await api<{ key: string }>("POST", "/api/agents/traffic/keys", {});
+      const questions = simDataset("sim-train")
+        .slice(40, 60)
+        .map((p) => p.question);
+      const requestIds: string[] = [];
+      for (const q of questions) {
+        const res = await call(
+          "POST",
+          "/v1/chat/completions",
+          { model: "sim-1", messages: [{ role: "user", content: q }] },
+          `Bearer ${key}`,
+        );
+        expect(res.status).toBe(200);
+        await res.text();
+        requestIds.push(res.headers.get("x-request-id") ?? "");
+      }
+      // Captures are written after the response: fire the trigger once every exchange is stored (the
+      // period's run would otherwise freeze a partial snapshot). An unlabelled comment says whether it is.
+      for (const id of requestIds) {
+        await until(
+          "the exchange captured",
+          async () =>
+            (await (await call("POST", "/v1/feedback", { request_id: id, comment: "seen" }, `Bearer ${key}`)).json()) as {
+              captured: boolean;
+            },
+          (r) => r.captured,
+          30_000,
+        );
+      }
+      const fired = await call("GET", "/__scheduled?cron=*/15+*+*+*+*");
+      expect(fired.status).toBe(200);
+      await fired.text();
+
+      type Run = {
+        id: string;
+        status: string;
+        datasetId: string;
+        latestVersion: number;
+        params: { groundTruth: boolean };
+        groups: { skipped: number };
+      };
+      const runs = await until(
+        "a scheduled run on captures",
+        () => api<{ data: Run[] }>("GET", "/api/runs?agent=traffic"),
+        (r) => r.data.length > 0,
+      );
+      const samples = await api<{ data: { question: string; answer: string }[]; total: number }>(
+        "GET",
+        `/api/datasets/${runs.data[0]!.datasetId}/samples?offset=0&limit=100`,
+      );
+      expect(samples.total).toBe(questions.length);
+      expect(samples.data.every((s) => s.answer === "")).toBe(true);
+      const finished = await until(
+        "the run on captures",
+        () => api<Run>("GET", `/api/runs/${runs.data[0]!.id}`),
+        (r) => r.status !== "queued" && r.status !== "running",
+      );
+      expect(finished).toMatchObject({ status: "completed", params: { groundTruth: false }, groups: { skipped: 0 } });
+      const promotions = await until(
+        "the gate's decision on the captured-traffic run",
+        () =>
+          api<{ data: { decidedBy: string; decision: string; toVersion: number; reason: string }[] }>(
+            "GET",
+            "/api/agents/traffic/promotions",
+          ),
+        (p) => p.data.length > 0,
+      );
+      console.log(
+        `captured-traffic run ${finished.id}: v${finished.latestVersion} → ${promotions.data[0]!.decision}: ${promotions.data[0]!.reason}`,
+      );
+      expect(promotions.data[0]).toMatchObject({ decidedBy: "schedule", decision: "promoted", toVersion: finished.latestVersion });
     },
     TIMEOUT,
   );

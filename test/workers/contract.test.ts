@@ -1,3 +1,4 @@
+import { env } from "cloudflare:test";
 import type { z } from "@hono/zod-openapi";
 import { describe, expect, it } from "vitest";
 import { api } from "../../src/routes/api";
@@ -73,6 +74,7 @@ describe("every admin route answers with the shape it declares", () => {
       verifier: { kind: "math" },
       gate: { dataset: "contract-set", k: 1 },
       schedule: { everyHours: 24, trainingDataset: "contract-set", enabled: false },
+      capture: { enabled: true, retentionDays: 1 },
     });
     await expectConforming("GET", "/api/agents");
     await expectConforming("GET", "/api/agents/contract");
@@ -134,15 +136,28 @@ describe("every admin route answers with the shape it declares", () => {
     // The run's gate may have decided too: its figures are part of the promotion's schema.
     await expectConforming("GET", "/api/agents/contract/promotions");
 
+    const proxyAuth = { authorization: `Bearer ${(await json<{ key: string }>(await call("POST", "/api/agents/contract/keys", {}))).key}` };
     const chat = await call(
       "POST",
       "/v1/chat/completions",
       { model: "sim-1", messages: [{ role: "user", content: "What is 2 + 2?" }] },
-      {
-        authorization: `Bearer ${(await json<{ key: string }>(await call("POST", "/api/agents/contract/keys", {}))).key}`,
-      },
+      proxyAuth,
     );
     expect(chat.status).toBe(200);
+    await chat.text();
+    const requestId = chat.headers.get("x-request-id") ?? "";
+    for (let i = 0; i < 100 && !(await env.DB.prepare("SELECT 1 FROM captures WHERE request_id = ?").bind(requestId).first()); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const feedbackIds: string[] = [];
+    for (const body of [
+      { request_id: requestId, answer: "4" },
+      { request_id: requestId, comment: "fine" },
+    ]) {
+      feedbackIds.push((await json<{ id: string }>(await call("POST", "/v1/feedback", body, proxyAuth))).id);
+    }
+    await expectConforming("GET", "/api/agents/contract/feedback?status=pending");
+    await expectConforming("POST", `/api/agents/contract/feedback/${feedbackIds[0]}/approve`);
+    await expectConforming("POST", `/api/agents/contract/feedback/${feedbackIds[1]}/reject`);
     await expectConforming("GET", "/api/agents/contract/usage");
     await expectConforming("GET", "/api/serving/stats");
     await expectConforming("POST", "/api/serving/stats/reset");

@@ -108,7 +108,7 @@ describe("feedback and scheduled retraining", () => {
     }
   });
 
-  it("labels captured exchanges with POST /v1/feedback; labelled ones become feedback samples", async () => {
+  it("labels captured exchanges with POST /v1/feedback; pending until an admin approves, then feedback samples", async () => {
     expect((await call("POST", "/v1/feedback", { request_id: requestIds[0], reward: 1 }, {})).status).toBe(401);
     const auth = { authorization: `Bearer ${key}` };
     expect((await call("POST", "/v1/feedback", { request_id: requestIds[0] }, auth)).status).toBe(400);
@@ -120,17 +120,48 @@ describe("feedback and scheduled retraining", () => {
           : { request_id: id, answer: feedbackQuestions[i]!.answer };
       const res = await call("POST", "/v1/feedback", body, auth);
       expect(res.status).toBe(200);
-      expect(await res.json()).toMatchObject({ request_id: id, captured: true, sample: { dataset: "scheduled-feedback", id } });
+      expect(await res.json()).toMatchObject({ request_id: id, captured: true, status: "pending", sample: null });
     }
     // Feedback on a request that was never captured is still logged.
-    const unknown = await json<{ captured: boolean; sample: unknown }>(
+    const unknown = await json<{ id: string; captured: boolean; sample: unknown }>(
       await call("POST", "/v1/feedback", { request_id: "req_unknown", comment: "meh" }, auth),
     );
     expect(unknown).toMatchObject({ captured: false, sample: null });
+    // Pending feedback writes no training data: no run can see it yet.
+    expect((await call("GET", "/api/datasets/scheduled-feedback")).status).toBe(404);
+    const pending = await json<{ data: { id: string; requestId: string; keyId: string | null }[] }>(
+      await call("GET", "/api/agents/scheduled/feedback?status=pending"),
+    );
+    expect(pending.data).toHaveLength(11);
+    expect(pending.data.every((f) => f.keyId?.startsWith("key_"))).toBe(true);
+    for (const f of pending.data.filter((f) => f.requestId !== "req_unknown")) {
+      const decided = await json<{ feedback: { status: string }; sample: unknown }>(
+        await call("POST", `/api/agents/scheduled/feedback/${f.id}/approve`),
+      );
+      expect(decided).toMatchObject({ feedback: { status: "approved" }, sample: { dataset: "scheduled-feedback", id: f.requestId } });
+    }
+    // Nothing captured to learn from: it cannot be approved, only rejected, and a decision is final.
+    expect((await call("POST", `/api/agents/scheduled/feedback/${unknown.id}/approve`)).status).toBe(409);
+    expect((await call("POST", `/api/agents/scheduled/feedback/${unknown.id}/reject`)).status).toBe(200);
+    expect((await call("POST", `/api/agents/scheduled/feedback/${unknown.id}/approve`)).status).toBe(409);
     const ds = await json<{ source: string; sampleCount: number }>(await call("GET", "/api/datasets/scheduled-feedback"));
     expect(ds).toMatchObject({ source: "feedback", sampleCount: 10 });
     const logged = await rows<{ n: number }>("SELECT count(*) AS n FROM feedback");
     expect(logged[0]?.n).toBe(11);
+  });
+
+  it("a key over its daily feedback cap gets 429 in the OpenAI error shape; answers are capped at 2,000 characters", async () => {
+    await createSimAgent("capped", { capture: { enabled: true, retentionDays: 7, feedbackPerKeyPerDay: 2 } });
+    const capped = { authorization: `Bearer ${(await json<{ key: string }>(await call("POST", "/api/agents/capped/keys", {}))).key}` };
+    const other = { authorization: `Bearer ${(await json<{ key: string }>(await call("POST", "/api/agents/capped/keys", {}))).key}` };
+    expect((await call("POST", "/v1/feedback", { request_id: "r1", answer: "x".repeat(2_001) }, capped)).status).toBe(400);
+    for (const id of ["r1", "r2"]) expect((await call("POST", "/v1/feedback", { request_id: id, reward: 1 }, capped)).status).toBe(200);
+    const over = await call("POST", "/v1/feedback", { request_id: "r3", reward: 1 }, capped);
+    expect(over.status).toBe(429);
+    expect(await over.json()).toMatchObject({ error: { type: "rate_limit_error", code: "feedback_cap_exceeded" } });
+    // The cap is per key.
+    expect((await call("POST", "/v1/feedback", { request_id: "r3", reward: 1 }, other)).status).toBe(200);
+    await rows("DELETE FROM feedback WHERE agent_id = (SELECT id FROM agents WHERE name = 'capped')");
   });
 
   it("the cron trigger starts one warm-started run per period on training data plus feedback, however often it fires", async () => {

@@ -1,6 +1,7 @@
 import { agentsRouter } from "./agents";
 import { datasetsRouter } from "./datasets";
 import { evaluationsRouter } from "./evaluations";
+import { feedbackRouter } from "./feedback";
 import { promotionsRouter } from "./promotions";
 import { protocolsRouter } from "./protocols";
 import { recoveryRouter } from "./recovery";
@@ -24,6 +25,7 @@ api.route("/agents", usageRouter);
 api.route("/serving", servingRouter);
 api.route("/evaluations", evaluationsRouter);
 api.route("/agents", promotionsRouter);
+api.route("/agents", feedbackRouter);
 api.route("/protocols", protocolsRouter);
 api.route("/maintenance", maintenanceRouter);
 api.route("/recovery", recoveryRouter);

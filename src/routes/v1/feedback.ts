@@ -6,8 +6,8 @@ import { describeIssues } from "../router";
 
 /**
  * POST /v1/feedback (proxy key): `{request_id, reward?, answer?, comment?}` about one response of this
- * agent, named by its `x-request-id`. Always logged; labels a captured exchange, and a label that gives
- * the right answer adds a sample to the agent's feedback data set (`<agent>-feedback`).
+ * agent, named by its `x-request-id`. Logged as pending (capped per key and day) and labels a captured
+ * exchange; only an admin's approval turns it into a sample of the agent's feedback data set.
  */
 export const feedbackRoute = new Hono<ProxyEnv>().post("/feedback", async (c) => {
   let raw: unknown;
@@ -24,5 +24,5 @@ export const feedbackRoute = new Hono<ProxyEnv>().post("/feedback", async (c) =>
       parsed.error.issues[0]?.path.join(".") || null,
     );
   }
-  return c.json(await recordFeedback(c.env, c.get("agent").agentId, parsed.data), 200);
+  return c.json(await recordFeedback(c.env, c.get("agent").agentId, c.get("keyId"), parsed.data, Date.now()), 200);
 });

@@ -18,9 +18,10 @@ function escapeXml(text: string): string {
 export function advantageReply(prompt: string, rng: Rng): string {
   const maxExperiences = numberAfter(prompt, /write at most (\d+) experience/) ?? 1;
   const maxWords = maxWordsOf(prompt);
-  const attempts = [...prompt.matchAll(/<attempt index="(\d+)" reward="([\d.]+)">\n?([\s\S]*?)\n?<\/attempt>/g)].map((m) => ({
+  // Without ground truth the prompt gives no rewards: an attempt whose summary shows no wrong step counts as the better one.
+  const attempts = [...prompt.matchAll(/<attempt index="(\d+)"(?: reward="([\d.]+)")?>\n?([\s\S]*?)\n?<\/attempt>/g)].map((m) => ({
     index: Number(m[1]),
-    reward: Number(m[2]),
+    reward: m[2] === undefined ? (/went wrong at the/.test(m[3] ?? "") ? 0 : 1) : Number(m[2]),
     summary: m[3] ?? "",
   }));
   const contrasts: Contrast[] = [];
@@ -40,7 +41,12 @@ export function advantageReply(prompt: string, rng: Rng): string {
   const good = attempts.filter((a) => a.reward >= 1).map((a) => a.index);
   const bad = attempts.filter((a) => a.reward < 1).map((a) => a.index);
   const analysis: string[] = [];
-  analysis.push(`Attempts ${good.join(", ") || "none"} succeeded and attempts ${bad.join(", ") || "none"} failed.`);
+  const blind = !/reward="/.test(prompt);
+  analysis.push(
+    blind
+      ? `Attempts ${good.join(", ") || "none"} reasoned soundly and attempts ${bad.join(", ") || "none"} made a wrong step.`
+      : `Attempts ${good.join(", ") || "none"} succeeded and attempts ${bad.join(", ") || "none"} failed.`,
+  );
   for (const c of contrasts) {
     const p = PITFALLS.find((x) => x.id === c.pitfall);
     if (!p) continue;
@@ -65,5 +71,17 @@ export function advantageReply(prompt: string, rng: Rng): string {
     }
   }
   const exps = written.map((e) => `<experience name="${escapeXml(e.name)}">${e.text}</experience>`).join("\n");
-  return `<analysis>${analysis.join(" ")}</analysis>\n<experiences>\n${exps}${exps ? "\n" : ""}</experiences>`;
+  const credit = prompt.includes("<credit>") ? `\n${creditBlock(attempts)}` : "";
+  return `<analysis>${analysis.join(" ")}</analysis>\n<experiences>\n${exps}${exps ? "\n" : ""}</experiences>${credit}`;
+}
+
+/** Credit as the prompt asks for it, read off the summaries: an item followed at a right step helped, one that misled hurt. */
+function creditBlock(attempts: readonly { index: number; summary: string }[]): string {
+  const lines = attempts.map((a) => {
+    const helped = [...a.summary.matchAll(/following experience (E\d+)/g)].map((m) => `${m[1]} helped`);
+    const hurt = [...a.summary.matchAll(/misled by experience (E\d+)/g)].map((m) => `${m[1]} hurt`);
+    const all = [...new Set([...helped, ...hurt])];
+    return `<rollout index="${a.index}">${all.length ? all.join(", ") : "none"}</rollout>`;
+  });
+  return `<credit>\n${lines.join("\n")}\n</credit>`;
 }

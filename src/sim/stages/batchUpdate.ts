@@ -21,7 +21,7 @@ type Proposal = { op: string; id?: string; name?: string; text?: string; reason?
 
 export function parseProposals(prompt: string): Proposal[] {
   const out: Proposal[] = [];
-  for (const m of prompt.matchAll(/^\d+\. \(group \d+\) (\{.*\})$/gm)) {
+  for (const m of prompt.matchAll(/^\d+\. \((?:group \d+|credit record)\) (\{.*\})$/gm)) {
     try {
       const v: unknown = JSON.parse(m[1] ?? "");
       if (v && typeof v === "object" && "op" in v && typeof v.op === "string") {

@@ -4,6 +4,7 @@ import type { Rng } from "../rng";
 import { advantageReply } from "./advantage";
 import { batchUpdateReply } from "./batchUpdate";
 import { consolidateReply } from "./consolidate";
+import { directReply } from "./direct";
 import { groupUpdateReply } from "./groupUpdate";
 import { judgeReply } from "./judge";
 import { summaryReply } from "./summary";
@@ -36,6 +37,8 @@ export function stageReply(stage: Stage, prompt: string, rng: Rng): string {
       return consolidateReply(prompt);
     case "judge":
       return judgeReply(prompt);
+    case "direct":
+      return directReply(prompt, rng);
   }
 }
 

@@ -43,8 +43,10 @@ export function summaryReply(prompt: string): string {
     }
   }
   const verdict = reward >= 1 ? "correct" : reward > 0 ? "partly correct" : "wrong";
-  const head =
-    recognised === 0 && lines.length > 0
+  const blind = !/Reward of this attempt:/.test(prompt);
+  const head = blind
+    ? `The attempt worked in ${lines.length} step(s) and answered ${final}; no reference answer was given, so it is judged by its steps: ${recognised === 0 && lines.length > 0 ? "it used no recognisable method" : firstWrong ? `the error entered at ${firstWrong}` : "every step is sound"}.`
+    : recognised === 0 && lines.length > 0
       ? `The attempt did not use a recognisable method for this problem: it picked numbers from the text and combined them, answering ${final} against the reference ${reference}, so it was ${verdict} (reward ${reward}).`
       : `The attempt worked in ${lines.length} step(s) and answered ${final}; the reference answer is ${reference}, so it was ${verdict} (reward ${reward}).${firstWrong ? ` The error entered at ${firstWrong}.` : ""}`;
   const ids = library.map((i) => i.id);
