@@ -2,14 +2,16 @@
  * `npm start`'s local stack, kept up. The dev server (scripts/lib/wranglerDev.ts) is checked every few
  * seconds; when it has stopped — its process ended, one of its workerd processes ended (wrangler does
  * not start it again, and nothing answers after that), or /healthz has not answered for a long while —
- * it is started again on the same state, saying so, and `afterStart` runs again (recovery of what was
- * running: the local engine does not resume it by itself, DESIGN §4).
+ * or when it is running out of file descriptors (the local engine keeps three open for every Workflow
+ * instance that has run, for as long as the process lives: docs/wrangler-dev.md), it is started again
+ * on the same state, saying so, and `afterStart` runs again (recovery of what was running: the local
+ * engine does not resume it by itself, DESIGN §4).
  *
  * /healthz is allowed to stay silent for a while: the Worker answers requests on the same thread that
  * runs the Workflow steps, and a busy evaluation has delayed answers by tens of seconds.
  */
 import { AdminApiError, type AdminClient } from "../lib/adminClient";
-import { groupDescriptors } from "../lib/descriptors";
+import { groupDescriptors, openFileLimit, type Descriptors } from "../lib/descriptors";
 import type { WranglerDev } from "../lib/wranglerDev";
 
 export type StackOptions = {
@@ -21,7 +23,18 @@ export type StackOptions = {
   checkEveryMs?: number;
   /** How long /healthz may stay unanswered before the stack counts as stopped. */
   silentForMs?: number;
+  /** Share of a workerd process's open-file limit after which the stack is started afresh. */
+  maxOpenShare?: number;
 };
+
+/** The workerd process closest to its open-file limit, when it is past `share` of it. */
+export function descriptorPressure(processes: readonly Descriptors[], limit: (pid: number) => number | null, share: number): string | null {
+  for (const d of processes) {
+    const max = limit(d.pid);
+    if (max !== null && d.total > share * max) return `a workerd process holds ${d.total} open files of its limit of ${max}`;
+  }
+  return null;
+}
 
 export type LocalStack = {
   dev(): WranglerDev;
@@ -46,6 +59,7 @@ async function healthy(dev: WranglerDev): Promise<boolean> {
 export async function keepStackUp(o: StackOptions): Promise<LocalStack> {
   const checkEveryMs = o.checkEveryMs ?? 5_000;
   const silentForMs = o.silentForMs ?? 120_000;
+  const maxOpenShare = o.maxOpenShare ?? 0.6;
   let dev = await o.start(false);
   let processes = workerdCount(dev);
   let lastAnswer = Date.now();
@@ -57,8 +71,10 @@ export async function keepStackUp(o: StackOptions): Promise<LocalStack> {
   /** Why the stack counts as stopped, or null. */
   const problem = async (): Promise<string | null> => {
     if (!dev.alive()) return "its process exited";
-    const now = workerdCount(dev);
-    if (now < processes) return `${processes - now} of its ${processes} workerd processes exited`;
+    const workerd = groupDescriptors(dev.pgid, "workerd");
+    if (workerd.length < processes) return `${processes - workerd.length} of its ${processes} workerd processes exited`;
+    const pressure = descriptorPressure(workerd, openFileLimit, maxOpenShare);
+    if (pressure) return pressure;
     if (await healthy(dev)) {
       lastAnswer = Date.now();
       return null;

@@ -208,5 +208,5 @@ describe("npm start interrupted three times during training", () => {
     // The interruptions did cut calls short (else they tested nothing).
     expect(gate.heldAtInterruptions).toBeGreaterThan(0);
     expect(requestedAgain).toBeGreaterThan(0);
-  }, 900_000);
+  }, 1_200_000);
 });

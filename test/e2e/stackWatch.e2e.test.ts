@@ -91,5 +91,5 @@ describe("npm start's watch over its local stack", () => {
     expect(done).toMatchObject({ status: "completed", error: null });
     expect(done.progress.groupsDone).toBe(48);
     console.log(out.split("\n").filter((l) => /wrangler dev (stopped|is back)|recovered /.test(l)).join("\n"));
-  }, 600_000);
+  }, 720_000);
 });
