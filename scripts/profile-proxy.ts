@@ -33,10 +33,19 @@ async function main() {
   const dev =
     values.target === "ours"
       ? await startWranglerDev({ vars: { ADMIN_TOKEN, ENCRYPTION_KEY: "profile-encryption-key" }, inspector: true })
-      : await startWranglerDev({ cwd: resolve(import.meta.dirname, "../bench/passthrough-worker"), migrateBinding: null, vars: { UPSTREAM: sim.url }, inspector: true });
+      : await startWranglerDev({
+          cwd: resolve(import.meta.dirname, "../bench/passthrough-worker"),
+          migrateBinding: null,
+          vars: { UPSTREAM: sim.url },
+          inspector: true,
+        });
   try {
     const admin = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${dev.url}/api${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${dev.url}/api${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
       return (await res.json()) as Record<string, unknown>;
     };
@@ -49,15 +58,25 @@ async function main() {
       const res = await fetch(`${dev.url}/v1/chat/completions`, {
         method: "POST",
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-        body: JSON.stringify({ model: "sim-1", seed: i % 64, messages: [{ role: "system", content: "Answer briefly." }, { role: "user", content: `What is ${i % 97} + 3?` }], ...(values.stream ? { stream: true } : {}) }),
+        body: JSON.stringify({
+          model: "sim-1",
+          seed: i % 64,
+          messages: [
+            { role: "system", content: "Answer briefly." },
+            { role: "user", content: `What is ${i % 97} + 3?` },
+          ],
+          ...(values.stream ? { stream: true } : {}),
+        }),
       });
       await res.arrayBuffer();
     };
     const drive = async (n: number) => {
       let next = 0;
-      await Promise.all(Array.from({ length: Number(values.concurrency) }, async () => {
-        while (next < n) await send(next++);
-      }));
+      await Promise.all(
+        Array.from({ length: Number(values.concurrency) }, async () => {
+          while (next < n) await send(next++);
+        }),
+      );
     };
     await drive(200);
 
@@ -70,7 +89,9 @@ async function main() {
     writeFileSync(values.out, JSON.stringify(profile));
     const n = Number(values.requests);
     const { busyMs, functions } = summarizeProfile(profile);
-    console.log(`${n} requests in ${wall.toFixed(0)} ms (${((n / wall) * 1000).toFixed(0)} req/s); isolate busy ${(busyMs / n).toFixed(3)} ms per request (profiler overhead included)`);
+    console.log(
+      `${n} requests in ${wall.toFixed(0)} ms (${((n / wall) * 1000).toFixed(0)} req/s); isolate busy ${(busyMs / n).toFixed(3)} ms per request (profiler overhead included)`,
+    );
     for (const f of functions.slice(0, Number(values.top))) console.log(`${(f.ms / n).toFixed(4).padStart(8)} ms/req  ${f.name}`);
   } finally {
     await sim.stop();

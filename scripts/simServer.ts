@@ -22,7 +22,14 @@ export type RecordedRequest = {
  * `idleMs`: time between the first request and the last reply during which no request was in flight —
  * the time the caller spent on its own work with the model waiting.
  */
-export type SimStats = { inFlight: number; peakInFlight: number; total: number; firstAt: number | null; lastAt: number | null; idleMs: number };
+export type SimStats = {
+  inFlight: number;
+  peakInFlight: number;
+  total: number;
+  firstAt: number | null;
+  lastAt: number | null;
+  idleMs: number;
+};
 
 export type SimServer = { url: string; port: number; requests: RecordedRequest[]; stats: SimStats; close(): Promise<void> };
 

@@ -22,7 +22,19 @@
  */
 import { createServer } from "node:net";
 import { resolve } from "node:path";
-import { AdminApiError, adminClient, isFinished, pollUntil, type AdminClient, type Agent, type Evaluation, type LibraryVersion, type ProxyKey, type Run, type Sample } from "./lib/adminClient";
+import {
+  AdminApiError,
+  adminClient,
+  isFinished,
+  pollUntil,
+  type AdminClient,
+  type Agent,
+  type Evaluation,
+  type LibraryVersion,
+  type ProxyKey,
+  type Run,
+  type Sample,
+} from "./lib/adminClient";
 import { ensureDevVars } from "./start/devVars";
 import { evaluationProgress, formatEvaluationVersion, meanTrail, runProgress } from "./start/progress";
 import { startWranglerDev, type WranglerDev } from "./lib/wranglerDev";
@@ -134,7 +146,9 @@ async function ensureSlices(api: AdminClient, p: Provider): Promise<void> {
   for (const [name, offset, limit] of slices) {
     if (await datasetExists(api, name)) continue;
     const page = await api.get<{ data: Sample[] }>(`/datasets/${p.builtin}/samples`, { offset, limit });
-    const jsonl = page.data.map((s) => JSON.stringify({ id: s.id, question: s.question, answer: s.answer, ...(s.extras ?? {}) })).join("\n");
+    const jsonl = page.data
+      .map((s) => JSON.stringify({ id: s.id, question: s.question, answer: s.answer, ...(s.extras ?? {}) }))
+      .join("\n");
     await api.request("POST", "/datasets", {
       query: { name, description: `rows ${offset}–${offset + page.data.length - 1} of ${p.builtin}` },
       raw: jsonl,
@@ -158,10 +172,16 @@ async function phaseId(demo: Demo, phase: DemoPhase, what: string, start: () => 
 }
 
 async function evaluate(api: AdminClient, p: Provider, version: number | "none", demo: Demo, phase: DemoPhase): Promise<Evaluation> {
-  const id = await phaseId(demo, phase, "evaluation", () => api.post<{ id: string }>("/evaluations", { agent: AGENT, dataset: p.test, versions: [version], k: 1, temperature: 0.7 }));
+  const id = await phaseId(demo, phase, "evaluation", () =>
+    api.post<{ id: string }>("/evaluations", { agent: AGENT, dataset: p.test, versions: [version], k: 1, temperature: 0.7 }),
+  );
   const bar = evaluationProgress();
   try {
-    const e = await pollUntil(() => api.get<Evaluation>(`/evaluations/${id}`), (x) => isFinished(x.status), (x) => bar.update(x));
+    const e = await pollUntil(
+      () => api.get<Evaluation>(`/evaluations/${id}`),
+      (x) => isFinished(x.status),
+      (x) => bar.update(x),
+    );
     if (e.status !== "completed") {
       demo.drop(phase);
       throw new Error(`evaluation ${id} ended ${e.status}: ${e.error ?? "no reason given"}`);
@@ -173,11 +193,17 @@ async function evaluate(api: AdminClient, p: Provider, version: number | "none",
 }
 
 async function train(api: AdminClient, p: Provider, demo: Demo): Promise<Run> {
-  const id = await phaseId(demo, "run", "run", () => api.post<{ id: string }>("/runs", { agent: AGENT, dataset: p.train, epochs: 3, groupSize: 5, maxGroupsInFlight: 20, fromVersion: 0 }));
+  const id = await phaseId(demo, "run", "run", () =>
+    api.post<{ id: string }>("/runs", { agent: AGENT, dataset: p.train, epochs: 3, groupSize: 5, maxGroupsInFlight: 20, fromVersion: 0 }),
+  );
   console.log(`  run ${id}`);
   const bar = runProgress();
   try {
-    const run = await pollUntil(() => api.get<Run>(`/runs/${id}`), (r) => isFinished(r.status), (r) => bar.update(r));
+    const run = await pollUntil(
+      () => api.get<Run>(`/runs/${id}`),
+      (r) => isFinished(r.status),
+      (r) => bar.update(r),
+    );
     if (run.status !== "completed") {
       demo.drop("run");
       throw new Error(`run ${id} ended ${run.status}: ${run.error ?? run.reason ?? "no reason given"}`);
@@ -210,7 +236,11 @@ function snippets(url: string, key: string, model: string, question: string): st
 }
 
 async function demo(api: AdminClient, dev: WranglerDev, p: Provider): Promise<void> {
-  const { agent, created } = await phase("agent", `agent '${AGENT}' on ${p.real ? `${p.baseUrl} (${p.model})` : "the simulated model sim-1 (sim://local)"}`, () => ensureAgent(api, p));
+  const { agent, created } = await phase(
+    "agent",
+    `agent '${AGENT}' on ${p.real ? `${p.baseUrl} (${p.model})` : "the simulated model sim-1 (sim://local)"}`,
+    () => ensureAgent(api, p),
+  );
   console.log(`  ${created ? "created" : "reused"} ${agent.id}`);
   let version = agent.activeVersion;
   const progress = demoState(STATE_DIR);
@@ -219,17 +249,29 @@ async function demo(api: AdminClient, dev: WranglerDev, p: Provider): Promise<vo
   if (version !== null && !RETRAIN && !progress.interrupted) {
     console.log(`  already trained: library version ${version} is active (pass --retrain to run the demonstration again)`);
   } else {
-    await phase("data", p.real ? `data sets: ${p.train}, ${p.test} (slices of the built-in ${p.builtin})` : "built-in data sets sim-train and sim-test", async () => {
-      if (p.real) await ensureSlices(api, p);
-      else for (const name of [p.train, p.test]) console.log(`  ${name}: ${await loadBuiltin(api, name)}`);
-    });
-    const before = await phase("eval before", `evaluate the empty library on ${p.test} (Mean@1, temperature 0.7)`, () => evaluate(api, p, "none", progress, "before"));
+    await phase(
+      "data",
+      p.real ? `data sets: ${p.train}, ${p.test} (slices of the built-in ${p.builtin})` : "built-in data sets sim-train and sim-test",
+      async () => {
+        if (p.real) await ensureSlices(api, p);
+        else for (const name of [p.train, p.test]) console.log(`  ${name}: ${await loadBuiltin(api, name)}`);
+      },
+    );
+    const before = await phase("eval before", `evaluate the empty library on ${p.test} (Mean@1, temperature 0.7)`, () =>
+      evaluate(api, p, "none", progress, "before"),
+    );
     const run = await phase("train", `train 3 epochs on ${p.train} (G=5, 20 groups in flight)`, () => train(api, p, progress));
     if (run.latestVersion === null) throw new Error("the run completed without producing a library version");
     version = run.latestVersion;
-    console.log(`  library version ${version} · Mean@G per batch ${meanTrail(run)} · groups kept ${run.groups.kept}, skipped ${run.groups.skipped}, dropped ${run.groups.dropped}`);
-    const after = await phase("eval after", `evaluate library version ${version} on ${p.test}`, () => evaluate(api, p, version ?? 0, progress, "after"));
-    await phase("promote", `promote version ${version}`, () => api.post(`/agents/${AGENT}/promote`, { version, reason: "npm start demonstration" }));
+    console.log(
+      `  library version ${version} · Mean@G per batch ${meanTrail(run)} · groups kept ${run.groups.kept}, skipped ${run.groups.skipped}, dropped ${run.groups.dropped}`,
+    );
+    const after = await phase("eval after", `evaluate library version ${version} on ${p.test}`, () =>
+      evaluate(api, p, version ?? 0, progress, "after"),
+    );
+    await phase("promote", `promote version ${version}`, () =>
+      api.post(`/agents/${AGENT}/promote`, { version, reason: "npm start demonstration" }),
+    );
     progress.done();
 
     const questions = before.progress.questions;

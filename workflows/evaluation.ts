@@ -43,9 +43,8 @@ export class EvaluationWorkflow extends WorkflowEntrypoint<Env, EvaluationParams
         const reports = await Promise.all(group.map(({ chunk }) => this.awaitChunk(step, chunk)));
         for (const r of reports) if (!r.ok && r.error) failures.push(r.error);
       }
-      status = (
-        await step.do(EVAL_STEPS.finish, async () => finishEvaluationRun(await loadEvalContext(this.env, evaluationId), failures))
-      ).status;
+      status = (await step.do(EVAL_STEPS.finish, async () => finishEvaluationRun(await loadEvalContext(this.env, evaluationId), failures)))
+        .status;
     } catch (error) {
       rethrowEngineAbort(error);
       const message = error instanceof Error ? error.message : String(error);
@@ -75,7 +74,10 @@ export class EvaluationWorkflow extends WorkflowEntrypoint<Env, EvaluationParams
 
   private async awaitChunk(step: WorkflowStep, chunk: number): Promise<ChunkReport> {
     try {
-      const got = await step.waitForEvent<ChunkReport>(EVAL_STEPS.waitChunk(chunk), { type: chunkDoneEvent(chunk), timeout: CHUNK_TIMEOUT });
+      const got = await step.waitForEvent<ChunkReport>(EVAL_STEPS.waitChunk(chunk), {
+        type: chunkDoneEvent(chunk),
+        timeout: CHUNK_TIMEOUT,
+      });
       return got.payload;
     } catch (error) {
       rethrowEngineAbort(error);

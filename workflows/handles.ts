@@ -12,7 +12,9 @@
 type Disposable = { [Symbol.dispose]?: () => void };
 
 /** One instance of a Workflow: the methods of `WorkflowInstance` we use. */
-export type InstanceHandle = Pick<WorkflowInstance, "pause" | "resume" | "restart" | "terminate" | "sendEvent"> & { status(): Promise<InstanceStatus> };
+export type InstanceHandle = Pick<WorkflowInstance, "pause" | "resume" | "restart" | "terminate" | "sendEvent"> & {
+  status(): Promise<InstanceStatus>;
+};
 
 type RpcHandle = InstanceHandle & Disposable;
 type RpcBinding = { get(id: string): Promise<RpcHandle> };
@@ -70,4 +72,3 @@ export async function sendEventTo(workflow: Workflow<unknown>, id: string, event
   const binding = wrappedBinding(workflow);
   await (binding ? localHandle(binding, id) : await workflow.get(id)).sendEvent(event);
 }
-

@@ -105,9 +105,19 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
       ? [
           process.execPath,
           [
-            "--import", "tsx", DEV_SERVER,
-            "--config", resolve(cwd, options.config ?? "wrangler.toml"),
-            "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistDir, "--log-level", level,
+            "--import",
+            "tsx",
+            DEV_SERVER,
+            "--config",
+            resolve(cwd, options.config ?? "wrangler.toml"),
+            "--port",
+            String(port),
+            "--ip",
+            "127.0.0.1",
+            "--persist-to",
+            persistDir,
+            "--log-level",
+            level,
             ...varArgs,
             ...(options.args ?? []),
           ],
@@ -115,15 +125,31 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
       : [
           "npx",
           [
-            "wrangler", "dev", ...configArgs,
-            "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort),
-            "--persist-to", persistDir, "--show-interactive-dev-session=false", "--log-level", level,
+            "wrangler",
+            "dev",
+            ...configArgs,
+            "--port",
+            String(port),
+            "--ip",
+            "127.0.0.1",
+            "--inspector-port",
+            String(inspectorPort),
+            "--persist-to",
+            persistDir,
+            "--show-interactive-dev-session=false",
+            "--log-level",
+            level,
             ...varArgs,
             ...(options.args ?? []),
           ],
         ];
   // The dev server resolves tsx from the repository, whatever project it serves.
-  const child = spawn(command, commandArgs, { cwd: inspectorPort === null ? ROOT : cwd, env: childEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, commandArgs, {
+    cwd: inspectorPort === null ? ROOT : cwd,
+    env: childEnv(),
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   const capture = (chunk: Buffer) => {
     const text = chunk.toString("utf8");
@@ -178,7 +204,8 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
     inspectorPort,
     pgid: child.pid ?? -1,
     persistDir,
-    d1Execute: (sql, b = "DB") => void runWrangler(cwd, ["d1", "execute", b, "--local", "--persist-to", persistDir, ...configArgs, "--command", sql]),
+    d1Execute: (sql, b = "DB") =>
+      void runWrangler(cwd, ["d1", "execute", b, "--local", "--persist-to", persistDir, ...configArgs, "--command", sql]),
     output: () => output,
     alive: () => alive,
     kill,

@@ -21,7 +21,7 @@ export function demoState(stateDir: string) {
       state = {};
     }
   }
-  const save = () => writeFileSync(file, JSON.stringify(state, null, 2) + "\n");
+  const save = () => writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
   return {
     /** True when an earlier `npm start` left the demonstration unfinished. */
     interrupted: Object.keys(state).length > 0,

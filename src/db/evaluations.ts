@@ -36,7 +36,11 @@ export async function touchEvaluation(d: Db, id: string): Promise<void> {
 }
 
 /** Final status; a finished evaluation keeps its first outcome. */
-export async function finishEvaluation(d: Db, id: string, fields: { status: "completed" | "failed"; summary?: EvaluationFigures | null; error?: string | null }): Promise<void> {
+export async function finishEvaluation(
+  d: Db,
+  id: string,
+  fields: { status: "completed" | "failed"; summary?: EvaluationFigures | null; error?: string | null },
+): Promise<void> {
   await d
     .update(evaluations)
     .set({ status: fields.status, summary: fields.summary ?? null, error: fields.error ?? null, updatedAt: new Date().toISOString() })
@@ -51,17 +55,32 @@ export async function findScore(d: Db, evaluationId: string, version: number, sa
   return d
     .select()
     .from(evaluationScores)
-    .where(and(eq(evaluationScores.evaluationId, evaluationId), eq(evaluationScores.version, version), eq(evaluationScores.sampleIdx, sampleIdx)))
+    .where(
+      and(
+        eq(evaluationScores.evaluationId, evaluationId),
+        eq(evaluationScores.version, version),
+        eq(evaluationScores.sampleIdx, sampleIdx),
+      ),
+    )
     .get();
 }
 
-export async function evaluationScoreRows(d: Db, evaluationId: string, page?: { offset: number; limit: number; versions: number }): Promise<EvaluationScoreRow[]> {
+export async function evaluationScoreRows(
+  d: Db,
+  evaluationId: string,
+  page?: { offset: number; limit: number; versions: number },
+): Promise<EvaluationScoreRow[]> {
   const q = d
     .select()
     .from(evaluationScores)
     .where(eq(evaluationScores.evaluationId, evaluationId))
     .orderBy(asc(evaluationScores.sampleIdx), asc(evaluationScores.version));
-  return page ? q.limit(page.limit * page.versions).offset(page.offset * page.versions).all() : q.all();
+  return page
+    ? q
+        .limit(page.limit * page.versions)
+        .offset(page.offset * page.versions)
+        .all()
+    : q.all();
 }
 
 /** Questions scored so far, per version. */

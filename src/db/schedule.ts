@@ -14,12 +14,24 @@ export async function scheduledAgents(d: Db) {
  * (the primary key is the lock).
  */
 export async function claimPeriod(d: Db, agentId: string, period: number): Promise<boolean> {
-  const claimed = await d.insert(scheduledRuns).values({ agentId, period, status: "starting" }).onConflictDoNothing().returning({ period: scheduledRuns.period });
+  const claimed = await d
+    .insert(scheduledRuns)
+    .values({ agentId, period, status: "starting" })
+    .onConflictDoNothing()
+    .returning({ period: scheduledRuns.period });
   return claimed.length === 1;
 }
 
-export async function updateScheduledRun(d: Db, agentId: string, period: number, patch: Partial<typeof scheduledRuns.$inferInsert>): Promise<void> {
-  await d.update(scheduledRuns).set(patch).where(and(eq(scheduledRuns.agentId, agentId), eq(scheduledRuns.period, period)));
+export async function updateScheduledRun(
+  d: Db,
+  agentId: string,
+  period: number,
+  patch: Partial<typeof scheduledRuns.$inferInsert>,
+): Promise<void> {
+  await d
+    .update(scheduledRuns)
+    .set(patch)
+    .where(and(eq(scheduledRuns.agentId, agentId), eq(scheduledRuns.period, period)));
 }
 
 export async function listScheduledRuns(d: Db, agentId: string): Promise<ScheduledRunRow[]> {
@@ -42,9 +54,13 @@ export async function snapshotDataset(
   if (!existing) {
     const c = d.$client;
     await c.batch([
-      c.prepare("insert into datasets (id, name, source, description, sample_count, state) values (?1, ?2, 'feedback', ?3, 0, 'loading')").bind(id, meta.name, meta.description),
       c
-        .prepare("insert into samples (dataset_id, idx, sample_id, question, answer, extras) select ?1, idx, sample_id, question, answer, extras from samples where dataset_id = ?2")
+        .prepare("insert into datasets (id, name, source, description, sample_count, state) values (?1, ?2, 'feedback', ?3, 0, 'loading')")
+        .bind(id, meta.name, meta.description),
+      c
+        .prepare(
+          "insert into samples (dataset_id, idx, sample_id, question, answer, extras) select ?1, idx, sample_id, question, answer, extras from samples where dataset_id = ?2",
+        )
         .bind(id, trainDatasetId),
       c
         .prepare(
@@ -53,7 +69,9 @@ export async function snapshotDataset(
            from samples where dataset_id = ?3 and sample_id not in (select sample_id from samples where dataset_id = ?2)`,
         )
         .bind(id, trainDatasetId, feedbackDatasetId ?? ""),
-      c.prepare("update datasets set state = 'ready', sample_count = (select count(*) from samples where dataset_id = ?1) where id = ?1").bind(id),
+      c
+        .prepare("update datasets set state = 'ready', sample_count = (select count(*) from samples where dataset_id = ?1) where id = ?1")
+        .bind(id),
     ]);
   }
   const row = await d.select({ n: datasets.sampleCount }).from(datasets).where(eq(datasets.id, id)).get();

@@ -124,7 +124,13 @@ export async function recoverRun(env: Env, runId: string): Promise<Recovery> {
       done,
     );
   }
-  return { run: await nudgeInstance(parent), groups: done.nudged, recreated: done.recreated, restarted: done.restarted, reports: done.reports };
+  return {
+    run: await nudgeInstance(parent),
+    groups: done.nudged,
+    recreated: done.recreated,
+    restarted: done.restarted,
+    reports: done.reports,
+  };
 }
 
 export type EvaluationRecovery = { evaluation: string; chunks: number; reports: number; recreated: number; restarted: number };
@@ -139,14 +145,22 @@ export async function recoverEvaluation(env: Env, evaluationId: string): Promise
   if (!parent) {
     // A gate's or a protocol's evaluation is created inside a step of its parent, which creates it
     // again when it replays; only an evaluation started by a request (which reports to no one) is ours.
-    if (ctx.evaluation.purpose !== "manual") return { evaluation: `left to its ${ctx.evaluation.purpose}, which creates its instance when it resumes`, chunks: 0, reports: 0, recreated: 0, restarted: 0 };
+    if (ctx.evaluation.purpose !== "manual")
+      return {
+        evaluation: `left to its ${ctx.evaluation.purpose}, which creates its instance when it resumes`,
+        chunks: 0,
+        reports: 0,
+        recreated: 0,
+        restarted: 0,
+      };
     await createInstances(env.EVALUATION, [{ id: evaluationId, params: { evaluationId, notify: null } }]);
     return { evaluation: "re-created its instance", chunks: 0, reports: 0, recreated: 1, restarted: 0 };
   }
   const scored = new Set((await evaluationScoreRows(ctx.d, evaluationId)).map((r) => `${r.version}:${r.sampleIdx}`));
   const questions = Array.from({ length: ctx.params.samples }, (_, i) => i);
   const chunks = splitBatches(questions, ctx.params.chunkSize).map((sampleIdxs, chunk) => ({ chunk, sampleIdxs }));
-  const complete = (c: { sampleIdxs: number[] }) => c.sampleIdxs.every((i) => ctx.evaluation.versions.every((v) => scored.has(`${v}:${i}`)));
+  const complete = (c: { sampleIdxs: number[] }) =>
+    c.sampleIdxs.every((i) => ctx.evaluation.versions.every((v) => scored.has(`${v}:${i}`)));
   const done: ChildRecovery = { nudged: 0, recreated: 0, restarted: 0, reports: 0 };
   for (const { item, recorded } of itemsToRecover(splitBatches(chunks, ctx.params.maxChunksInFlight), complete)) {
     const { chunk, sampleIdxs } = item;
@@ -156,18 +170,33 @@ export async function recoverEvaluation(env: Env, evaluationId: string): Promise
       recorded,
       async (output) => {
         const stored = chunkReportSchema.safeParse(output);
-        const payload = stored.success ? stored.data : { ok: recorded, error: recorded ? null : `chunk ${chunk}: its Workflow instance ended without scoring every question` };
+        const payload = stored.success
+          ? stored.data
+          : { ok: recorded, error: recorded ? null : `chunk ${chunk}: its Workflow instance ended without scoring every question` };
         await parent.sendEvent({ type: chunkDoneEvent(chunk), payload });
       },
-      () => createInstances(env.EVALUATION_CHUNK, [{ id: chunkInstanceId(evaluationId, chunk), params: { evaluationId, parentId: evaluationId, chunk, sampleIdxs } }]),
+      () =>
+        createInstances(env.EVALUATION_CHUNK, [
+          { id: chunkInstanceId(evaluationId, chunk), params: { evaluationId, parentId: evaluationId, chunk, sampleIdxs } },
+        ]),
       done,
     );
   }
-  return { evaluation: await nudgeInstance(parent), chunks: done.nudged, reports: done.reports, recreated: done.recreated, restarted: done.restarted };
+  return {
+    evaluation: await nudgeInstance(parent),
+    chunks: done.nudged,
+    reports: done.reports,
+    recreated: done.recreated,
+    restarted: done.restarted,
+  };
 }
 
 /** One line for logs and the recoveries table, e.g. "pause+resume (was running); 3 group instance(s) re-created". */
-export function describeRecovery(action: string, kind: "group" | "chunk", r: { nudged: number; recreated: number; restarted: number; reports: number }): string {
+export function describeRecovery(
+  action: string,
+  kind: "group" | "chunk",
+  r: { nudged: number; recreated: number; restarted: number; reports: number },
+): string {
   const parts = [
     r.nudged > 0 ? `${r.nudged} ${kind} instance(s) nudged` : "",
     r.recreated > 0 ? `${r.recreated} ${kind} instance(s) re-created` : "",

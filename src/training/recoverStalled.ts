@@ -18,7 +18,13 @@ export const RECOVERIES_PER_CALL = 20;
  */
 export async function recoverStalled(env: Env, d: Db, before: string, detail: string, limit = RECOVERIES_PER_CALL): Promise<Recovered[]> {
   const out: Recovered[] = [];
-  const handle = async (kind: "run" | "evaluation", id: string, recover: () => Promise<string>, ended: (status: string) => Promise<void>, touch: () => Promise<void>) => {
+  const handle = async (
+    kind: "run" | "evaluation",
+    id: string,
+    recover: () => Promise<string>,
+    ended: (status: string) => Promise<void>,
+    touch: () => Promise<void>,
+  ) => {
     let action: string;
     try {
       action = await recover();

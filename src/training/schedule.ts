@@ -71,7 +71,12 @@ export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledRe
         fromVersion: agent.activeVersion ?? 0,
         kind: "scheduled",
       });
-      await updateScheduledRun(d, agent.id, period, { status: "started", runId: run.id, datasetId: dataset.id, feedbackSamples: snapshot.feedbackSamples });
+      await updateScheduledRun(d, agent.id, period, {
+        status: "started",
+        runId: run.id,
+        datasetId: dataset.id,
+        feedbackSamples: snapshot.feedbackSamples,
+      });
       report.started.push({ agentId: agent.id, period, runId: run.id, datasetId: dataset.id, feedbackSamples: snapshot.feedbackSamples });
     } catch (error) {
       await skip(`could not start: ${error instanceof Error ? error.message : String(error)}`, "failed");

@@ -25,7 +25,14 @@ function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 240_0
       [join(ROOT, "bin/tfgrpo.mjs"), ...args],
       {
         cwd: ROOT,
-        env: { ...process.env, TFGRPO_URL: dev.url, TFGRPO_TOKEN: ADMIN_TOKEN, TFGRPO_CONFIG: join(tmp, "none.json"), NO_COLOR: "1", ...env },
+        env: {
+          ...process.env,
+          TFGRPO_URL: dev.url,
+          TFGRPO_TOKEN: ADMIN_TOKEN,
+          TFGRPO_CONFIG: join(tmp, "none.json"),
+          NO_COLOR: "1",
+          ...env,
+        },
         timeout: timeoutMs,
         maxBuffer: 20 * 1024 * 1024,
       },
@@ -35,7 +42,9 @@ function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 240_0
           // Killed by the timeout (the local engine sometimes stalls): what the CLI printed, whether
           // wrangler dev still answers, and what it logged.
           void probe().then((answer) => {
-            console.error(`tfgrpo ${args.join(" ")} did not finish.\nIts stderr: ${stderr.slice(-3000)}\nwrangler dev now: ${answer}\nwrangler dev said:\n${dev.output().slice(-4000)}`);
+            console.error(
+              `tfgrpo ${args.join(" ")} did not finish.\nIts stderr: ${stderr.slice(-3000)}\nwrangler dev now: ${answer}\nwrangler dev said:\n${dev.output().slice(-4000)}`,
+            );
             resolveRun({ code, stdout, stderr });
           });
           return;
@@ -104,7 +113,19 @@ describe("tfgrpo CLI", () => {
 
   it("manages agents, keys, data sets, a run, the library, an evaluation and a promotion", async () => {
     // Agents.
-    expect(await ok(["agents", "create", "cli", "--base-url", "sim://local", "--model", "sim-1", "--system-prompt", "Solve the word problem step by step and give the final answer in \\boxed{}."])).toMatch(/created agent cli/);
+    expect(
+      await ok([
+        "agents",
+        "create",
+        "cli",
+        "--base-url",
+        "sim://local",
+        "--model",
+        "sim-1",
+        "--system-prompt",
+        "Solve the word problem step by step and give the final answer in \\boxed{}.",
+      ]),
+    ).toMatch(/created agent cli/);
     const agents = await okJson<{ name: string; upstream: { model: string } }[]>(["agents", "list"]);
     expect(agents.map((a) => a.name)).toContain("cli");
     expect(await ok(["agents", "list"])).toMatch(/NAME\s+ID\s+MODEL/);
@@ -122,7 +143,13 @@ describe("tfgrpo CLI", () => {
 
     // Data sets: push a small JSONL (10 simulated problems), list, show, load a built-in.
     const file = join(tmp, "small.jsonl");
-    writeFileSync(file, simDataset("sim-train").slice(0, 10).map((r) => JSON.stringify(r)).join("\n") + "\n");
+    writeFileSync(
+      file,
+      simDataset("sim-train")
+        .slice(0, 10)
+        .map((r) => JSON.stringify(r))
+        .join("\n") + "\n",
+    );
     const pushed = await okJson<{ name: string; sampleCount: number }>(["datasets", "push", file, "--name", "small"]);
     expect(pushed).toMatchObject({ name: "small", sampleCount: 10 });
     expect((await okJson<{ name: string }[]>(["datasets", "list"])).map((d) => d.name)).toContain("small");
@@ -135,7 +162,20 @@ describe("tfgrpo CLI", () => {
     expect(again.stderr).toMatch(/already exists.*HTTP 409/);
 
     // A run: start, watch until done, show.
-    const run = await okJson<{ id: string }>(["runs", "start", "--agent", "cli", "--dataset", "small", "--epochs", "1", "--group-size", "3", "--seed", "1"]);
+    const run = await okJson<{ id: string }>([
+      "runs",
+      "start",
+      "--agent",
+      "cli",
+      "--dataset",
+      "small",
+      "--epochs",
+      "1",
+      "--group-size",
+      "3",
+      "--seed",
+      "1",
+    ]);
     const watched = await cli(["runs", "watch", run.id]);
     expect(watched.code, watched.stderr).toBe(0);
     expect(watched.stdout).toMatch(new RegExp(`run ${run.id} completed: library version \\d+`));
@@ -158,7 +198,18 @@ describe("tfgrpo CLI", () => {
     // An evaluation right after the run, fanned out to one chunk instance per question: start, watch.
     // wrangler dev used to wedge here (docs/wrangler-dev.md); the watch may recover a stalled
     // evaluation, and the test fails if it ever had to.
-    const { id: evId } = await okJson<{ id: string }>(["eval", "start", "--agent", "cli", "--dataset", "small", "--versions", `${version},none`, "-k", "1"]);
+    const { id: evId } = await okJson<{ id: string }>([
+      "eval",
+      "start",
+      "--agent",
+      "cli",
+      "--dataset",
+      "small",
+      "--versions",
+      `${version},none`,
+      "-k",
+      "1",
+    ]);
     const evWatched = await cli(["--json", "eval", "watch", evId, "--recover-after", "30"], {}, 180_000);
     expect(evWatched.code, evWatched.stderr).toBe(0);
     expect(evWatched.stderr).not.toMatch(/no progress for/);

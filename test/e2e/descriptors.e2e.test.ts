@@ -52,23 +52,41 @@ describe("wrangler dev under a training run and an evaluation", () => {
       fewest = Math.min(fewest, now.length);
       for (const d of now) {
         const p = peaks.get(d.pid) ?? { pid: d.pid, command: d.command, sockets: 0, total: 0, sqlite: 0 };
-        peaks.set(d.pid, { ...p, sockets: Math.max(p.sockets, d.sockets), total: Math.max(p.total, d.total), sqlite: Math.max(p.sqlite, d.sqlite) });
+        peaks.set(d.pid, {
+          ...p,
+          sockets: Math.max(p.sockets, d.sockets),
+          total: Math.max(p.total, d.total),
+          sqlite: Math.max(p.sqlite, d.sqlite),
+        });
       }
     };
     sample();
     const timer = setInterval(sample, 250);
     let instances = 0;
     try {
-      await api.post("/agents", { name: "fd", upstream: { baseUrl: "sim://local", model: "sim-1" }, systemPrompt: "Solve it; answer in \\boxed{}.", verifier: { kind: "math" } });
+      await api.post("/agents", {
+        name: "fd",
+        upstream: { baseUrl: "sim://local", model: "sim-1" },
+        systemPrompt: "Solve it; answer in \\boxed{}.",
+        verifier: { kind: "math" },
+      });
       for (const name of ["sim-train", "sim-test"]) await api.post(`/datasets/builtin/${name}`);
 
       const run = await api.post<{ id: string }>("/runs", { agent: "fd", dataset: "sim-train", epochs: 1, seed: 1 });
-      const trained = await waitFinished<{ status: string; latestVersion: number; progress: { groupsDone: number } }>(api, `/runs/${run.id}`, 300_000);
+      const trained = await waitFinished<{ status: string; latestVersion: number; progress: { groupsDone: number } }>(
+        api,
+        `/runs/${run.id}`,
+        300_000,
+      );
       expect(trained.status).toBe("completed");
       expect(trained.progress.groupsDone).toBe(100);
       instances += 1 + 100;
 
-      const evaluation = await api.post<{ id: string }>("/evaluations", { agent: "fd", dataset: "sim-test", versions: [trained.latestVersion, "none"] });
+      const evaluation = await api.post<{ id: string }>("/evaluations", {
+        agent: "fd",
+        dataset: "sim-test",
+        versions: [trained.latestVersion, "none"],
+      });
       const evaluated = await waitFinished<{ status: string; progress: { scored: number; total: number }; params: { chunkSize: number } }>(
         api,
         `/evaluations/${evaluation.id}`,
@@ -83,8 +101,12 @@ describe("wrangler dev under a training run and an evaluation", () => {
     } finally {
       clearInterval(timer);
       sample();
-      const lines = [...peaks.values()].map((p) => `  pid ${p.pid}: peak ${p.sockets} sockets, ${p.total} descriptors (${p.sqlite} SQLite) — ${p.command.slice(0, 90)}`);
-      console.log(`workerd descriptors over a 100-group run and an evaluation of 300 questions × 2 versions × k=4 (${instances} Workflow instances):\n${lines.join("\n")}`);
+      const lines = [...peaks.values()].map(
+        (p) => `  pid ${p.pid}: peak ${p.sockets} sockets, ${p.total} descriptors (${p.sqlite} SQLite) — ${p.command.slice(0, 90)}`,
+      );
+      console.log(
+        `workerd descriptors over a 100-group run and an evaluation of 300 questions × 2 versions × k=4 (${instances} Workflow instances):\n${lines.join("\n")}`,
+      );
     }
 
     // Neither workerd process died (the Worker's process used to abort during the evaluation).

@@ -67,29 +67,79 @@ describe("npm start's watch over its local stack", () => {
     let out = "";
     proc.stdout?.on("data", (b: Buffer) => (out += b.toString("utf8")));
     proc.stderr?.on("data", (b: Buffer) => (out += b.toString("utf8")));
-    await until("serving", () => out, (o) => /serving on http/.test(o), 180_000);
+    await until(
+      "serving",
+      () => out,
+      (o) => /serving on http/.test(o),
+      180_000,
+    );
 
     const token = /ADMIN_TOKEN=(\S+)/.exec(readFileSync(join(tmp, "dev.vars"), "utf8"))?.[1] ?? "";
     const api = adminClient({ url: `http://127.0.0.1:${port}`, token });
     // Slow replies (400 ms) keep the run going long enough to be cut in the middle.
-    await api.post("/agents", { name: "watched", upstream: { baseUrl: "sim://local?latency_ms=400", model: "sim-1" }, systemPrompt: "Solve it; answer in \\boxed{}.", verifier: { kind: "math" } });
-    await api.request("POST", "/datasets", { query: { name: "watched-set" }, raw: simDataset("sim-train").slice(0, 24).map((r) => JSON.stringify(r)).join("\n"), contentType: "application/x-ndjson" });
-    const { id } = await api.post<{ id: string }>("/runs", { agent: "watched", dataset: "watched-set", epochs: 2, groupSize: 3, batchSize: 12, maxGroupsInFlight: 6, seed: 2 });
-    const under = await until(`run ${id} under way`, () => api.get<Run>(`/runs/${id}`), (r) => r.progress.groupsDone >= 4, 120_000);
+    await api.post("/agents", {
+      name: "watched",
+      upstream: { baseUrl: "sim://local?latency_ms=400", model: "sim-1" },
+      systemPrompt: "Solve it; answer in \\boxed{}.",
+      verifier: { kind: "math" },
+    });
+    await api.request("POST", "/datasets", {
+      query: { name: "watched-set" },
+      raw: simDataset("sim-train")
+        .slice(0, 24)
+        .map((r) => JSON.stringify(r))
+        .join("\n"),
+      contentType: "application/x-ndjson",
+    });
+    const { id } = await api.post<{ id: string }>("/runs", {
+      agent: "watched",
+      dataset: "watched-set",
+      epochs: 2,
+      groupSize: 3,
+      batchSize: 12,
+      maxGroupsInFlight: 6,
+      seed: 2,
+    });
+    const under = await until(
+      `run ${id} under way`,
+      () => api.get<Run>(`/runs/${id}`),
+      (r) => r.progress.groupsDone >= 4,
+      120_000,
+    );
     expect(under.status).toBe("running");
 
     // The Worker's process dies, as an aborted workerd did: the proxy's process keeps listening.
-    const pgid = await until("the dev server", () => devServerGroup(state), (g) => g !== null, 10_000);
+    const pgid = await until(
+      "the dev server",
+      () => devServerGroup(state),
+      (g) => g !== null,
+      10_000,
+    );
     const worker = groupDescriptors(pgid!, "workerd").find((d) => !d.command.includes(`127.0.0.1:${port} `));
     expect(worker, "the Worker's workerd process").toBeDefined();
     process.kill(worker!.pid, "SIGKILL");
 
-    await until("a restart", () => out, (o) => /wrangler dev is back on/.test(o), 120_000);
+    await until(
+      "a restart",
+      () => out,
+      (o) => /wrangler dev is back on/.test(o),
+      120_000,
+    );
     expect(out).toMatch(/wrangler dev stopped \(1 of its 2 workerd processes exited\); restarting it on the same state/);
     expect(out).toMatch(new RegExp(`recovered run ${id}: `));
-    const done = await until(`run ${id} finished`, () => api.get<Run>(`/runs/${id}`), (r) => r.status !== "running" && r.status !== "queued", 240_000);
+    const done = await until(
+      `run ${id} finished`,
+      () => api.get<Run>(`/runs/${id}`),
+      (r) => r.status !== "running" && r.status !== "queued",
+      240_000,
+    );
     expect(done).toMatchObject({ status: "completed", error: null });
     expect(done.progress.groupsDone).toBe(48);
-    console.log(out.split("\n").filter((l) => /wrangler dev (stopped|is back)|recovered /.test(l)).join("\n"));
+    console.log(
+      out
+        .split("\n")
+        .filter((l) => /wrangler dev (stopped|is back)|recovered /.test(l))
+        .join("\n"),
+    );
   }, 720_000);
 });

@@ -20,10 +20,20 @@ type Progress = { status: string; progress: { scored: number; total: number } };
 
 /** Starts an evaluation of 4 questions in 2 chunks and waits until all is scored, its parent still waiting. */
 async function evaluationWithLostReports(): Promise<string> {
-  const res = await call("POST", "/api/evaluations", { agent: "recovering", dataset: "recovering-set", versions: ["none"], k: 1, chunkSize: 2 });
+  const res = await call("POST", "/api/evaluations", {
+    agent: "recovering",
+    dataset: "recovering-set",
+    versions: ["none"],
+    k: 1,
+    chunkSize: 2,
+  });
   expect(res.status, await res.clone().text()).toBe(201);
   const { id } = await json<{ id: string }>(res);
-  const scored = await waitFor(`evaluation ${id} scored`, async () => json<Progress>(await call("GET", `/api/evaluations/${id}`)), (e) => e.progress.scored === e.progress.total);
+  const scored = await waitFor(
+    `evaluation ${id} scored`,
+    async () => json<Progress>(await call("GET", `/api/evaluations/${id}`)),
+    (e) => e.progress.scored === e.progress.total,
+  );
   expect(scored.status).toBe("running");
   await new Promise((r) => setTimeout(r, 500));
   expect((await json<Progress>(await call("GET", `/api/evaluations/${id}`))).status).toBe("running");
@@ -57,10 +67,14 @@ describe("evaluation recovery", () => {
       await m.mockStepResult({ name: EVAL_STEPS.notify }, true);
     });
     const id = await evaluationWithLostReports();
-    await env.DB.prepare("UPDATE evaluations SET updated_at = ? WHERE id = ?").bind(new Date(Date.now() - 2 * 3_600_000).toISOString(), id).run();
+    await env.DB.prepare("UPDATE evaluations SET updated_at = ? WHERE id = ?")
+      .bind(new Date(Date.now() - 2 * 3_600_000).toISOString(), id)
+      .run();
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "*/15 * * * *" }), env);
 
-    const recorded = (await env.DB.prepare("SELECT kind, action FROM recoveries WHERE target_id = ?").bind(id).all<{ kind: string; action: string }>()).results;
+    const recorded = (
+      await env.DB.prepare("SELECT kind, action FROM recoveries WHERE target_id = ?").bind(id).all<{ kind: string; action: string }>()
+    ).results;
     expect(recorded).toEqual([{ kind: "evaluation", action: expect.stringMatching(/^pause\+resume .*; 2 chunk report\(s\) re-sent$/) }]);
     expect(await waitForEvaluation(id)).toMatchObject({ status: "completed", error: null });
   });
@@ -70,10 +84,20 @@ describe("evaluation recovery", () => {
     await evaluations.modifyAll(async (m) => {
       await m.mockStepResult({ name: EVAL_STEPS.spawn(0) }, 2);
     });
-    const res = await call("POST", "/api/evaluations", { agent: "recovering", dataset: "recovering-set", versions: ["none"], k: 1, chunkSize: 2 });
+    const res = await call("POST", "/api/evaluations", {
+      agent: "recovering",
+      dataset: "recovering-set",
+      versions: ["none"],
+      k: 1,
+      chunkSize: 2,
+    });
     expect(res.status, await res.clone().text()).toBe(201);
     const { id } = await json<{ id: string }>(res);
-    await waitFor(`evaluation ${id} running`, async () => json<Progress>(await call("GET", `/api/evaluations/${id}`)), (e) => e.status === "running");
+    await waitFor(
+      `evaluation ${id} running`,
+      async () => json<Progress>(await call("GET", `/api/evaluations/${id}`)),
+      (e) => e.status === "running",
+    );
     await new Promise((r) => setTimeout(r, 1_000));
     expect((await json<Progress>(await call("GET", `/api/evaluations/${id}`))).progress.scored).toBe(0);
 

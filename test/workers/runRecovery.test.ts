@@ -15,7 +15,12 @@ const SETTINGS = { dataset: "recovering-runs", epochs: 1, groupSize: 3, batchSiz
 type RunState = { status: string; progress: { groupsDone: number; groupsTotal: number } };
 type Recovery = { run: string; groups: number; recreated: number; restarted: number; reports: number };
 
-const rows = async <T>(query: string, ...binds: unknown[]) => (await env.DB.prepare(query).bind(...binds).all<T>()).results;
+const rows = async <T>(query: string, ...binds: unknown[]) =>
+  (
+    await env.DB.prepare(query)
+      .bind(...binds)
+      .all<T>()
+  ).results;
 const run = async (id: string) => json<RunState>(await call("GET", `/api/runs/${id}`));
 
 /** Starts a run and waits until it has stayed without progress for a while (nothing more will come). */
@@ -23,7 +28,11 @@ async function stalledRun(agent: string, groupsBefore: number): Promise<string> 
   const res = await call("POST", "/api/runs", { agent, ...SETTINGS });
   expect(res.status, await res.clone().text()).toBe(201);
   const { id } = await json<{ id: string }>(res);
-  await waitFor(`run ${id} at its wait`, () => run(id), (r) => r.status === "running" && r.progress.groupsDone === groupsBefore);
+  await waitFor(
+    `run ${id} at its wait`,
+    () => run(id),
+    (r) => r.status === "running" && r.progress.groupsDone === groupsBefore,
+  );
   await new Promise((r) => setTimeout(r, 1_500));
   expect(await run(id)).toMatchObject({ status: "running", progress: { groupsDone: groupsBefore } });
   return id;
@@ -53,7 +62,12 @@ describe("run recovery", () => {
 
     const res = await call("POST", `/api/runs/${id}/recover`);
     expect(res.status, await res.clone().text()).toBe(200);
-    expect(await json<Recovery>(res)).toMatchObject({ recreated: 4, restarted: 0, reports: 0, run: expect.stringMatching(/^pause\+resume/) });
+    expect(await json<Recovery>(res)).toMatchObject({
+      recreated: 4,
+      restarted: 0,
+      reports: 0,
+      run: expect.stringMatching(/^pause\+resume/),
+    });
 
     const done = await waitForRun(id);
     expect(done).toMatchObject({ status: "completed", error: null });
@@ -62,7 +76,11 @@ describe("run recovery", () => {
 
     // The same library as the run that was never interrupted.
     const items = async (agent: string, version: number) =>
-      (await json<{ items: { id: string; name: string; text: string }[] }>(await call("GET", `/api/agents/${agent}/library/versions/${version}`))).items.map(({ id: i, name, text }) => ({ i, name, text }));
+      (
+        await json<{ items: { id: string; name: string; text: string }[] }>(
+          await call("GET", `/api/agents/${agent}/library/versions/${version}`),
+        )
+      ).items.map(({ id: i, name, text }) => ({ i, name, text }));
     const learned = await items("recovering-spawn", done.latestVersion);
     expect(learned.length).toBeGreaterThan(0);
     expect(learned).toEqual(await items("recovering-steady", uninterrupted.latestVersion));
@@ -80,7 +98,11 @@ describe("run recovery", () => {
     expect(res.status, await res.clone().text()).toBe(200);
     // Reports of the second batch are lost too, so it stalls again; recovering again moves it on.
     expect(await json<Recovery>(res)).toMatchObject({ recreated: 0, restarted: 0, reports: 4 });
-    await waitFor(`run ${id} in its second batch`, () => run(id), (r) => r.progress.groupsDone === 8);
+    await waitFor(
+      `run ${id} in its second batch`,
+      () => run(id),
+      (r) => r.progress.groupsDone === 8,
+    );
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await json<Recovery>(await call("POST", `/api/runs/${id}/recover`))).toMatchObject({ reports: 4 });
 
@@ -106,9 +128,14 @@ describe("run recovery", () => {
     const res = await call("POST", "/api/recovery", { olderThanSeconds: 0 });
     expect(res.status, await res.clone().text()).toBe(200);
     const { data } = await json<{ data: { kind: string; id: string; action: string }[] }>(res);
-    expect(data).toEqual([{ kind: "run", id, action: expect.stringMatching(/^pause\+resume \(was (running|waiting)\); 4 group instance\(s\) re-created$/) }]);
+    expect(data).toEqual([
+      { kind: "run", id, action: expect.stringMatching(/^pause\+resume \(was (running|waiting)\); 4 group instance\(s\) re-created$/) },
+    ]);
     expect(await waitForRun(id)).toMatchObject({ status: "completed", error: null });
-    const recorded = await rows<{ kind: string; action: string; detail: string }>("SELECT kind, action, detail FROM recoveries WHERE target_id = ?", id);
+    const recorded = await rows<{ kind: string; action: string; detail: string }>(
+      "SELECT kind, action, detail FROM recoveries WHERE target_id = ?",
+      id,
+    );
     expect(recorded).toEqual([{ kind: "run", action: data[0]!.action, detail: "recovery requested: no progress for 0 s or more" }]);
   });
 

@@ -6,7 +6,16 @@ import { CliError, context, enc, int, num, versionRef } from "../client";
 import { fields, out, pct, table } from "../output";
 
 type WatchOptions = { recoverAfter?: number };
-type StartOptions = WatchOptions & { agent: string; dataset: string; versions?: string; k?: number; temperature?: number; seed?: number; chunkSize?: number; watch?: boolean };
+type StartOptions = WatchOptions & {
+  agent: string;
+  dataset: string;
+  versions?: string;
+  k?: number;
+  temperature?: number;
+  seed?: number;
+  chunkSize?: number;
+  watch?: boolean;
+};
 type Recovery = { evaluation: string; chunks: number; reports: number; recreated: number; restarted: number };
 
 const ci = (i: { low: number; high: number } | null | undefined) => (i ? `[${pct(i.low)}, ${pct(i.high)}]` : "–");
@@ -64,8 +73,14 @@ async function watchEvaluation(api: AdminClient, id: string, json: boolean, o: W
         bar.update(x);
         if (stalled?.(`${x.status} ${x.progress.scored}`, Date.now())) {
           void api.post<Recovery>(`/evaluations/${enc(id)}/recover`, {}).then(
-            (r) => process.stderr.write(`\nno progress for ${o.recoverAfter} s: recovered (${r.evaluation}; ${r.chunks} chunk(s) nudged, ${r.reports} report(s) re-sent)\n`),
-            (error: unknown) => process.stderr.write(`\nno progress for ${o.recoverAfter} s: recovery failed (${error instanceof Error ? error.message : String(error)})\n`),
+            (r) =>
+              process.stderr.write(
+                `\nno progress for ${o.recoverAfter} s: recovered (${r.evaluation}; ${r.chunks} chunk(s) nudged, ${r.reports} report(s) re-sent)\n`,
+              ),
+            (error: unknown) =>
+              process.stderr.write(
+                `\nno progress for ${o.recoverAfter} s: recovery failed (${error instanceof Error ? error.message : String(error)})\n`,
+              ),
           );
         }
       },
@@ -79,7 +94,11 @@ async function watchEvaluation(api: AdminClient, id: string, json: boolean, o: W
   return e;
 }
 
-const recoverAfterOption = ["--recover-after <seconds>", "while watching, recover the evaluation when it makes no progress for this long", int("--recover-after", 1)] as const;
+const recoverAfterOption = [
+  "--recover-after <seconds>",
+  "while watching, recover the evaluation when it makes no progress for this long",
+  int("--recover-after", 1),
+] as const;
 
 function startOptions(cmd: Command): Command {
   return cmd
@@ -138,7 +157,12 @@ export function evalCommand(): Command {
     .action(async (id: string, _o: unknown, c: Command) => {
       const { api, json } = context(c);
       const r = await api.post<Recovery & { id: string }>(`/evaluations/${enc(id)}/recover`, {});
-      out(json, r, () => `evaluation ${r.id}: ${r.evaluation}; chunk instances: ${r.chunks} nudged, ${r.recreated} created, ${r.restarted} restarted; ${r.reports} report(s) re-sent`);
+      out(
+        json,
+        r,
+        () =>
+          `evaluation ${r.id}: ${r.evaluation}; chunk instances: ${r.chunks} nudged, ${r.recreated} created, ${r.restarted} restarted; ${r.reports} report(s) re-sent`,
+      );
     });
 
   cmd
@@ -151,8 +175,10 @@ export function evalCommand(): Command {
       out(json, e, () => showEvaluation(e));
     });
 
-  startOptions(cmd.command("compare").description("evaluate two or more versions on common random numbers, wait, and print the paired comparison"))
-    .argument("<versions...>", 'versions to compare, e.g. 3 none (each is compared with the last)')
+  startOptions(
+    cmd.command("compare").description("evaluate two or more versions on common random numbers, wait, and print the paired comparison"),
+  )
+    .argument("<versions...>", "versions to compare, e.g. 3 none (each is compared with the last)")
     .option(...recoverAfterOption)
     .addHelpText("after", "\nExample:\n  tfgrpo eval compare --agent math --dataset sim-test 3 none")
     .action(async (versions: string[], o: StartOptions, c: Command) => {

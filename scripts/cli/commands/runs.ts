@@ -30,7 +30,10 @@ export function showRun(r: Run): string {
       ["agent", r.agentId],
       ["dataset", r.datasetId],
       ["params", `epochs ${r.params.epochs}, batch ${r.params.batchSize}, G=${r.params.groupSize}`],
-      ["progress", `epoch ${p.epoch ?? "–"}/${p.epochs}, ${p.groupsDone}/${p.groupsTotal} groups, ${p.rolloutsDone}/${p.rolloutsTotal} rollouts`],
+      [
+        "progress",
+        `epoch ${p.epoch ?? "–"}/${p.epochs}, ${p.groupsDone}/${p.groupsTotal} groups, ${p.rolloutsDone}/${p.rolloutsTotal} rollouts`,
+      ],
       ["groups", `kept ${r.groups.kept}, skipped ${r.groups.skipped}, dropped ${r.groups.dropped}`],
       ["versions", `from ${r.fromVersion ?? 0} → latest ${r.latestVersion ?? "–"}`],
       ["Mean@G", meanTrail(r)],
@@ -48,7 +51,13 @@ export function showRun(r: Run): string {
       ["kept", (b) => b.groupsKept],
       ["skipped", (b) => b.groupsSkipped],
       ["dropped", (b) => b.groupsDropped],
-      ["ops", (b) => Object.entries(b.operations).map(([k, v]) => `${k} ${v}`).join(", ")],
+      [
+        "ops",
+        (b) =>
+          Object.entries(b.operations)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(", "),
+      ],
       ["version", (b) => b.version],
     ]),
   ].join("\n");
@@ -59,11 +68,20 @@ export async function watchRun(api: AdminClient, id: string, json: boolean): Pro
   const bar = runProgress();
   let run: Run;
   try {
-    run = await pollUntil(() => api.get<Run>(`/runs/${enc(id)}`), (r) => isFinished(r.status), (r) => bar.update(r), 1_000);
+    run = await pollUntil(
+      () => api.get<Run>(`/runs/${enc(id)}`),
+      (r) => isFinished(r.status),
+      (r) => bar.update(r),
+      1_000,
+    );
   } finally {
     bar.stop();
   }
-  out(json, run, () => `run ${run.id} ${run.status}: library version ${run.latestVersion ?? "–"}, Mean@G ${meanTrail(run)}, ${runTokens(run)} tokens`);
+  out(
+    json,
+    run,
+    () => `run ${run.id} ${run.status}: library version ${run.latestVersion ?? "–"}, Mean@G ${meanTrail(run)}, ${runTokens(run)} tokens`,
+  );
   if (run.status !== "completed") throw new CliError(`run ${run.id} ended ${run.status}: ${run.error ?? run.reason ?? "no reason given"}`);
   return run;
 }
@@ -154,8 +172,15 @@ export function runsCommand(): Command {
     .argument("<run>", "run id")
     .action(async (id: string, _o: unknown, c: Command) => {
       const { api, json } = context(c);
-      const res = await api.post<{ id: string; run: string; groups: number; recreated: number; restarted: number; reports: number }>(`/runs/${enc(id)}/recover`);
-      out(json, res, () => `run ${res.id}: ${res.run}; group instances: ${res.groups} nudged, ${res.recreated} created, ${res.restarted} restarted; ${res.reports} report(s) re-sent`);
+      const res = await api.post<{ id: string; run: string; groups: number; recreated: number; restarted: number; reports: number }>(
+        `/runs/${enc(id)}/recover`,
+      );
+      out(
+        json,
+        res,
+        () =>
+          `run ${res.id}: ${res.run}; group instances: ${res.groups} nudged, ${res.recreated} created, ${res.restarted} restarted; ${res.reports} report(s) re-sent`,
+      );
     });
 
   return cmd;

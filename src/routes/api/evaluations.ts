@@ -13,16 +13,27 @@ import { newRouter } from "../router";
 import { agentFilter, agentListQuery, errorResponses, requireAgent } from "./common";
 
 const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
-const versionRef = z.union([z.number().int().min(0), z.literal("none")]).openapi({ description: "A library version; 0 or \"none\" is no library" });
+const versionRef = z
+  .union([z.number().int().min(0), z.literal("none")])
+  .openapi({ description: 'A library version; 0 or "none" is no library' });
 
 const createEvaluationSchema = z
   .object({
     agent: z.string().min(1).max(200),
     dataset: z.string().min(1).max(200),
-    versions: z.array(versionRef).min(1).max(8).openapi({ description: "Versions to evaluate; each is compared (paired) with the last one" }),
+    versions: z
+      .array(versionRef)
+      .min(1)
+      .max(8)
+      .openapi({ description: "Versions to evaluate; each is compared (paired) with the last one" }),
     k: z.number().int().min(1).max(64).default(EVAL_DEFAULTS.k),
     temperature: z.number().min(0).max(2).default(EVAL_DEFAULTS.temperature),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(EVAL_DEFAULTS.seed),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(EVAL_DEFAULTS.seed),
     chunkSize: z.number().int().min(1).max(100).optional().openapi({ description: "Questions per child Workflow instance" }),
     maxChunksInFlight: z.number().int().min(1).max(100).optional(),
     timeoutMs: z.number().int().min(100).max(600_000).optional(),
@@ -46,7 +57,13 @@ async function evaluationView(env: Env, e: EvaluationRow, detail: { offset: numb
     runId: e.runId,
     status: e.status,
     error: e.error,
-    params: { k: params.k, temperature: params.temperature, seed: params.seed, chunkSize: params.chunkSize, maxChunksInFlight: params.maxChunksInFlight },
+    params: {
+      k: params.k,
+      temperature: params.temperature,
+      seed: params.seed,
+      chunkSize: params.chunkSize,
+      maxChunksInFlight: params.maxChunksInFlight,
+    },
     versions: e.versions.map((v) => {
       const f = figures?.versions.find((x) => x.version === v);
       return {
@@ -59,7 +76,11 @@ async function evaluationView(env: Env, e: EvaluationRow, detail: { offset: numb
         tokens: tokens[String(v)] ?? null,
       };
     }),
-    progress: { questions: params.samples, scored: e.versions.reduce((n, v) => n + (counts.get(v) ?? 0), 0), total: params.samples * e.versions.length },
+    progress: {
+      questions: params.samples,
+      scored: e.versions.reduce((n, v) => n + (counts.get(v) ?? 0), 0),
+      total: params.samples * e.versions.length,
+    },
     comparisons: figures?.comparisons.map((c) => ({ version: c.version, against: c.against, diff: c.diff, ci95: c.ci })) ?? [],
     paired: figures && figures.comparisons.length === 1 ? { ...figures.comparisons[0], ci95: figures.comparisons[0]?.ci } : null,
     questions: figures?.questions ?? null,
@@ -88,7 +109,10 @@ export const evaluationsRouter = newRouter()
       tags: ["evaluations"],
       summary: "Evaluate library versions (Mean@k, Pass@k, bootstrap intervals, paired differences)",
       request: { body: { ...json(createEvaluationSchema), required: true } },
-      responses: { 201: { description: "Evaluation created and queued", ...json(z.object({ id: z.string(), status: z.string() })) }, ...errorResponses },
+      responses: {
+        201: { description: "Evaluation created and queued", ...json(z.object({ id: z.string(), status: z.string() })) },
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const body = c.req.valid("json");
@@ -102,7 +126,19 @@ export const evaluationsRouter = newRouter()
       try {
         const row = await startEvaluation(
           c.env,
-          { id: newId("eval"), agent, dataset, versions, k: body.k, temperature: body.temperature, seed: body.seed, purpose: "manual", chunkSize: body.chunkSize, maxChunksInFlight: body.maxChunksInFlight, timeoutMs: body.timeoutMs },
+          {
+            id: newId("eval"),
+            agent,
+            dataset,
+            versions,
+            k: body.k,
+            temperature: body.temperature,
+            seed: body.seed,
+            purpose: "manual",
+            chunkSize: body.chunkSize,
+            maxChunksInFlight: body.maxChunksInFlight,
+            timeoutMs: body.timeoutMs,
+          },
           defaultChunkSize,
         );
         return c.json({ id: row.id, status: row.status }, 201);
@@ -117,7 +153,10 @@ export const evaluationsRouter = newRouter()
       path: "/",
       tags: ["evaluations"],
       request: { query: agentListQuery },
-      responses: { 200: { description: "Evaluations, newest first", ...json(z.object({ data: z.array(evaluationViewSchema) })) }, ...errorResponses },
+      responses: {
+        200: { description: "Evaluations, newest first", ...json(z.object({ data: z.array(evaluationViewSchema) })) },
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const { agent: ref, limit } = c.req.valid("query");
@@ -157,8 +196,18 @@ export const evaluationsRouter = newRouter()
       request: { params: evalParam },
       responses: {
         200: {
-          description: "Recovered the evaluation's Workflow instances: live ones nudged (pause, then resume), missing chunk instances created, ended ones restarted or their reports re-sent",
-          ...json(z.object({ id: z.string(), evaluation: z.string(), chunks: z.number(), reports: z.number(), recreated: z.number(), restarted: z.number() })),
+          description:
+            "Recovered the evaluation's Workflow instances: live ones nudged (pause, then resume), missing chunk instances created, ended ones restarted or their reports re-sent",
+          ...json(
+            z.object({
+              id: z.string(),
+              evaluation: z.string(),
+              chunks: z.number(),
+              reports: z.number(),
+              recreated: z.number(),
+              restarted: z.number(),
+            }),
+          ),
         },
         ...errorResponses,
       },

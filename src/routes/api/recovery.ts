@@ -24,8 +24,19 @@ export const recoveryRouter = newRouter().openapi(
         ...json(
           z
             .object({
-              olderThanSeconds: z.number().int().min(0).max(30 * 86_400).openapi({ description: "No progress for at least this long (0: everything queued or running)" }),
-              limit: z.number().int().min(1).max(100).default(RECOVERIES_PER_CALL).openapi({ description: "At most this many runs, and as many evaluations" }),
+              olderThanSeconds: z
+                .number()
+                .int()
+                .min(0)
+                .max(30 * 86_400)
+                .openapi({ description: "No progress for at least this long (0: everything queued or running)" }),
+              limit: z
+                .number()
+                .int()
+                .min(1)
+                .max(100)
+                .default(RECOVERIES_PER_CALL)
+                .openapi({ description: "At most this many runs, and as many evaluations" }),
             })
             .strict(),
         ),
@@ -37,7 +48,13 @@ export const recoveryRouter = newRouter().openapi(
   async (c) => {
     const { olderThanSeconds, limit } = c.req.valid("json");
     const before = new Date(Date.now() - olderThanSeconds * 1000).toISOString();
-    const data = await recoverStalled(c.env, db(c.env.DB), before, `recovery requested: no progress for ${olderThanSeconds} s or more`, limit);
+    const data = await recoverStalled(
+      c.env,
+      db(c.env.DB),
+      before,
+      `recovery requested: no progress for ${olderThanSeconds} s or more`,
+      limit,
+    );
     return c.json({ data }, 200);
   },
 );

@@ -21,7 +21,12 @@ const createRunSchema = partialHyperparamsSchema
     seed: runParamsSchema.shape.seed.optional(),
     budgetTokens: z.number().int().positive().optional(),
     timeoutMs: runParamsSchema.shape.timeoutMs.optional(),
-    fromVersion: z.number().int().min(0).optional().openapi({ description: "Warm start; default the agent's active version, or empty (0)." }),
+    fromVersion: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .openapi({ description: "Warm start; default the agent's active version, or empty (0)." }),
   })
   .strict()
   .openapi("RunCreate");
@@ -89,7 +94,10 @@ export const runsRouter = newRouter()
       path: "/",
       tags: ["runs"],
       request: { body: { ...json(createRunSchema), required: true } },
-      responses: { 201: { description: "Run created and queued", ...json(z.object({ id: z.string(), status: z.string() })) }, ...errorResponses },
+      responses: {
+        201: { description: "Run created and queued", ...json(z.object({ id: z.string(), status: z.string() })) },
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const body = c.req.valid("json");
@@ -147,7 +155,10 @@ export const runsRouter = newRouter()
       path: "/{run}/cancel",
       tags: ["runs"],
       request: { params: runParam },
-      responses: { 200: { description: "Cancelled; versions already made are kept", ...json(z.object({ id: z.string(), status: z.string() })) }, ...errorResponses },
+      responses: {
+        200: { description: "Cancelled; versions already made are kept", ...json(z.object({ id: z.string(), status: z.string() })) },
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const { run: id } = c.req.valid("param");
@@ -168,8 +179,18 @@ export const runsRouter = newRouter()
       request: { params: runParam },
       responses: {
         200: {
-          description: "Recovered the run's Workflow instances: live ones nudged (pause, then resume), missing group instances created, ended ones restarted or their reports re-sent",
-          ...json(z.object({ id: z.string(), run: z.string(), groups: z.number(), recreated: z.number(), restarted: z.number(), reports: z.number() })),
+          description:
+            "Recovered the run's Workflow instances: live ones nudged (pause, then resume), missing group instances created, ended ones restarted or their reports re-sent",
+          ...json(
+            z.object({
+              id: z.string(),
+              run: z.string(),
+              groups: z.number(),
+              recreated: z.number(),
+              restarted: z.number(),
+              reports: z.number(),
+            }),
+          ),
         },
         ...errorResponses,
       },
@@ -197,7 +218,13 @@ export const runsRouter = newRouter()
           limit: z.coerce.number().int().min(1).max(500).default(50),
         }),
       },
-      responses: { 200: { description: "Rollouts with prompt version, response, reward, critique and summary", ...json(z.object({ data: z.array(z.record(z.string(), z.unknown())) })) }, ...errorResponses },
+      responses: {
+        200: {
+          description: "Rollouts with prompt version, response, reward, critique and summary",
+          ...json(z.object({ data: z.array(z.record(z.string(), z.unknown())) })),
+        },
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const { run: id } = c.req.valid("param");

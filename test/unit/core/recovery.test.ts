@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { itemsToRecover, versionBefore } from "../../../src/core/recovery";
 
 describe("itemsToRecover", () => {
-  const waves = [[1, 2], [3, 4], [5, 6]];
+  const waves = [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ];
 
   it("stops after the first wave with an unrecorded member", () => {
     const recorded = new Set([1, 2, 3]);

@@ -2,7 +2,15 @@ import { describe, expect, it } from "vitest";
 import type { Descriptors } from "../../../scripts/lib/descriptors";
 import { descriptorPressure } from "../../../scripts/start/stack";
 
-const proc = (pid: number, total: number): Descriptors => ({ pid, name: "workerd", command: "workerd serve", total, sockets: 0, sqlite: total, other: 0 });
+const proc = (pid: number, total: number): Descriptors => ({
+  pid,
+  name: "workerd",
+  command: "workerd serve",
+  total,
+  sockets: 0,
+  sqlite: total,
+  other: 0,
+});
 
 describe("descriptorPressure", () => {
   const limits = new Map([
@@ -16,7 +24,9 @@ describe("descriptorPressure", () => {
   });
 
   it("names the process past its share, with its count and limit", () => {
-    expect(descriptorPressure([proc(1, 500), proc(2, 601)], limit, 0.6)).toBe("a workerd process holds 601 open files of its limit of 1000");
+    expect(descriptorPressure([proc(1, 500), proc(2, 601)], limit, 0.6)).toBe(
+      "a workerd process holds 601 open files of its limit of 1000",
+    );
   });
 
   it("ignores a process whose limit cannot be read", () => {
