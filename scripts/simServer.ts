@@ -14,6 +14,8 @@ export type RecordedRequest = {
   headers: Record<string, string>;
   /** Parsed JSON body when it parses, else the raw text (or null when empty). */
   body: unknown;
+  /** Whether the whole reply was handed to the connection (false while held, or when the client left first). */
+  answered: boolean;
 };
 
 /** Concurrency seen by the server: benchmarks report the peak number of calls in flight. */
@@ -40,7 +42,12 @@ export type SimServer = {
   close(): Promise<void>;
 };
 
-export type SimServerOptions = SimOptions & { port?: number; host?: string };
+export type SimServerOptions = SimOptions & {
+  port?: number;
+  host?: string;
+  /** Called with each request before it is answered; the reply waits for the returned promise (tests hold calls with it). */
+  hold?: (request: RecordedRequest) => Promise<void> | void;
+};
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -79,7 +86,13 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
         // keep the raw text
       }
       const headers = headersOf(req);
-      requests.push({ method: req.method ?? "GET", path: req.url ?? "/", headers, body: parsed });
+      const recorded: RecordedRequest = { method: req.method ?? "GET", path: req.url ?? "/", headers, body: parsed, answered: false };
+      requests.push(recorded);
+      // A reply counts as given only if the client was still there to take it.
+      let left = false;
+      res.on("close", () => (left ||= !res.writableFinished));
+      res.on("finish", () => (recorded.answered = !left && !req.socket.destroyed));
+      await opts.hold?.(recorded);
       // Abort the handler (latency, hang) when the client goes away before the reply is done.
       const abort = new AbortController();
       res.on("close", () => {

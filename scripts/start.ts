@@ -7,6 +7,11 @@
  * library, promotes it, mints a proxy key and prints ready-to-paste client snippets. Then it serves
  * until Ctrl-C.
  *
+ * Interrupted work finishes by itself: every start recovers the runs and evaluations left queued or
+ * running (POST /api/recovery), a demonstration cut short carries on where it was
+ * (scripts/start/demoState.ts), and the stack is watched and started again on the same state when it
+ * stops answering (scripts/start/stack.ts), saying so.
+ *
  * Environment:
  *   PORT                 port to listen on (default 8787)
  *   TFGRPO_STATE_DIR     local state directory (default .wrangler/tfgrpo-start)
@@ -35,6 +40,8 @@ import { ensureDevVars } from "./start/devVars";
 import { evaluationProgress, formatEvaluationVersion, meanTrail, runProgress } from "../cli/progress";
 import { startWranglerDev, type WranglerDev } from "./lib/wranglerDev";
 import { libraryQuality } from "../src/sim/calibration";
+import { demoState, type DemoPhase } from "./start/demoState";
+import { keepStackUp, throughRestarts } from "./start/stack";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const args = new Set(process.argv.slice(2));
@@ -152,14 +159,24 @@ async function ensureSlices(api: AdminClient, p: Provider): Promise<void> {
   }
 }
 
-async function evaluate(api: AdminClient, p: Provider, version: number | "none"): Promise<Evaluation> {
-  const { id } = await api.post<{ id: string }>("/evaluations", {
-    agent: AGENT,
-    dataset: p.test,
-    versions: [version],
-    k: 1,
-    temperature: 0.7,
-  });
+type Demo = ReturnType<typeof demoState>;
+
+/** The phase's id from an interrupted demonstration, or a new one from `start` (recorded at once). */
+async function phaseId(demo: Demo, phase: DemoPhase, what: string, start: () => Promise<{ id: string }>): Promise<string> {
+  const earlier = demo.get(phase);
+  if (earlier) {
+    console.log(`  carrying on with ${what} ${earlier}, started before the last interruption`);
+    return earlier;
+  }
+  const { id } = await start();
+  demo.set(phase, id);
+  return id;
+}
+
+async function evaluate(api: AdminClient, p: Provider, version: number | "none", demo: Demo, phase: DemoPhase): Promise<Evaluation> {
+  const id = await phaseId(demo, phase, "evaluation", () =>
+    api.post<{ id: string }>("/evaluations", { agent: AGENT, dataset: p.test, versions: [version], k: 1, temperature: 0.7 }),
+  );
   const bar = evaluationProgress();
   try {
     const e = await pollUntil(
@@ -167,22 +184,20 @@ async function evaluate(api: AdminClient, p: Provider, version: number | "none")
       (x) => isFinished(x.status),
       (x) => bar.update(x),
     );
-    if (e.status !== "completed") throw new Error(`evaluation ${id} ended ${e.status}: ${e.error ?? "no reason given"}`);
+    if (e.status !== "completed") {
+      demo.drop(phase);
+      throw new Error(`evaluation ${id} ended ${e.status}: ${e.error ?? "no reason given"}`);
+    }
     return e;
   } finally {
     bar.stop();
   }
 }
 
-async function train(api: AdminClient, p: Provider): Promise<Run> {
-  const { id } = await api.post<{ id: string }>("/runs", {
-    agent: AGENT,
-    dataset: p.train,
-    epochs: 3,
-    groupSize: 5,
-    maxGroupsInFlight: 20,
-    fromVersion: 0,
-  });
+async function train(api: AdminClient, p: Provider, demo: Demo): Promise<Run> {
+  const id = await phaseId(demo, "run", "run", () =>
+    api.post<{ id: string }>("/runs", { agent: AGENT, dataset: p.train, epochs: 3, groupSize: 5, maxGroupsInFlight: 20, fromVersion: 0 }),
+  );
   console.log(`  run ${id}`);
   const bar = runProgress();
   try {
@@ -191,7 +206,10 @@ async function train(api: AdminClient, p: Provider): Promise<Run> {
       (r) => isFinished(r.status),
       (r) => bar.update(r),
     );
-    if (run.status !== "completed") throw new Error(`run ${id} ended ${run.status}: ${run.error ?? run.reason ?? "no reason given"}`);
+    if (run.status !== "completed") {
+      demo.drop("run");
+      throw new Error(`run ${id} ended ${run.status}: ${run.error ?? run.reason ?? "no reason given"}`);
+    }
     return run;
   } finally {
     bar.stop();
@@ -227,8 +245,10 @@ async function demo(api: AdminClient, dev: WranglerDev, p: Provider): Promise<vo
   );
   console.log(`  ${created ? "created" : "reused"} ${agent.id}`);
   let version = agent.activeVersion;
+  const progress = demoState(STATE_DIR);
+  if (progress.interrupted) console.log("  the last demonstration was interrupted: carrying on where it was");
 
-  if (version !== null && !RETRAIN) {
+  if (version !== null && !RETRAIN && !progress.interrupted) {
     console.log(`  already trained: library version ${version} is active (pass --retrain to run the demonstration again)`);
   } else {
     await phase(
@@ -240,18 +260,21 @@ async function demo(api: AdminClient, dev: WranglerDev, p: Provider): Promise<vo
       },
     );
     const before = await phase("eval before", `evaluate the empty library on ${p.test} (Mean@1, temperature 0.7)`, () =>
-      evaluate(api, p, "none"),
+      evaluate(api, p, "none", progress, "before"),
     );
-    const run = await phase("train", `train 3 epochs on ${p.train} (G=5, 20 groups in flight)`, () => train(api, p));
+    const run = await phase("train", `train 3 epochs on ${p.train} (G=5, 20 groups in flight)`, () => train(api, p, progress));
     if (run.latestVersion === null) throw new Error("the run completed without producing a library version");
     version = run.latestVersion;
     console.log(
       `  library version ${version} · Mean@G per batch ${meanTrail(run)} · groups kept ${run.groups.kept}, skipped ${run.groups.skipped}, dropped ${run.groups.dropped}`,
     );
-    const after = await phase("eval after", `evaluate library version ${version} on ${p.test}`, () => evaluate(api, p, version ?? 0));
+    const after = await phase("eval after", `evaluate library version ${version} on ${p.test}`, () =>
+      evaluate(api, p, version ?? 0, progress, "after"),
+    );
     await phase("promote", `promote version ${version}`, () =>
       api.post(`/agents/${AGENT}/promote`, { version, reason: "npm start demonstration" }),
     );
+    progress.done();
 
     const questions = before.progress.questions;
     console.log("");
@@ -287,13 +310,15 @@ async function main(): Promise<void> {
   if (created.length) console.log(`created ${DEV_VARS} with a fresh ${created.join(" and ")}`);
   if (await portInUse(PORT)) throw new Error(`port ${PORT} is in use; set PORT to another one (e.g. PORT=8790 npm start)`);
 
-  let dev: WranglerDev | undefined;
+  let stack: Awaited<ReturnType<typeof keepStackUp>> | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping wrangler dev…`);
-    await dev?.stop();
+    // While the stack is still coming up, main stops it as soon as it is there.
+    if (!stack) return;
+    await stack.stop();
     console.log("stopped");
     process.exit(0);
   };
@@ -301,16 +326,31 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
   await buildDashboard();
-  dev = await phase("stack", `local stack: wrangler dev on port ${PORT}, state in ${STATE_DIR}`, () =>
-    startWranglerDev({ port: PORT, persistDir: STATE_DIR, vars: { ADMIN_TOKEN: vars.ADMIN_TOKEN, ENCRYPTION_KEY: vars.ENCRYPTION_KEY } }),
+  const devOptions = { port: PORT, persistDir: STATE_DIR, vars: { ADMIN_TOKEN: vars.ADMIN_TOKEN, ENCRYPTION_KEY: vars.ENCRYPTION_KEY } };
+  const direct = adminClient({ url: `http://127.0.0.1:${PORT}`, token: vars.ADMIN_TOKEN });
+  stack = await phase("stack", `local stack: wrangler dev on port ${PORT}, state in ${STATE_DIR}`, () =>
+    keepStackUp({
+      start: (again) => startWranglerDev(again ? { ...devOptions, migrateBinding: null } : devOptions),
+      afterStart: async () => {
+        // Whatever was queued or running when the stack last stopped makes no progress by itself.
+        const { data } = await direct.post<{ data: { kind: string; id: string; action: string }[] }>("/recovery", { olderThanSeconds: 0 });
+        for (const r of data) console.log(`  recovered ${r.kind} ${r.id}: ${r.action}`);
+      },
+      log: (line) => console.log(`\n${line}`),
+    }),
   );
-  if (stopping) return;
-  const api = adminClient({ url: dev.url, token: vars.ADMIN_TOKEN });
+  if (stopping) {
+    await stack.stop();
+    console.log("stopped");
+    process.exit(0);
+  }
+  const dev = stack.dev();
+  const api = throughRestarts(direct, stack);
   try {
     if (!NO_DEMO) await demo(api, dev, p);
   } catch (e) {
     console.error(`\nerror: ${e instanceof Error ? e.message : String(e)}`);
-    await dev.stop();
+    await stack.stop();
     process.exit(1);
   }
 

@@ -53,7 +53,7 @@ export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupPa
       await sendEventTo(this.env.TRAINING_RUN, parentId, { type: groupDoneEvent(g.epoch, g.sampleIdx), payload });
       return true;
     });
-    // The instance's output is its report, so that recovery can send it again (src/training/recover.ts).
+    // The instance's output is its report, so that recovery can send it again (src/recovery/recover.ts).
     return payload;
   }
 }

@@ -16,7 +16,7 @@ type StartOptions = WatchOptions & {
   chunkSize?: number;
   watch?: boolean;
 };
-type Recovery = { evaluation: string; chunks: number; reports: number };
+type Recovery = { evaluation: string; chunks: number; reports: number; recreated: number; restarted: number };
 
 const ci = (i: { low: number; high: number } | null | undefined) => (i ? `[${pct(i.low)}, ${pct(i.high)}]` : "–");
 const label = (e: Evaluation, v: number) => e.versions.find((x) => x.version === v)?.label ?? (v === 0 ? "none" : `v${v}`);
@@ -157,7 +157,12 @@ export function evalCommand(): Command {
     .action(async (id: string, _o: unknown, c: Command) => {
       const { api, json } = context(c);
       const r = await api.post<Recovery & { id: string }>(`/evaluations/${enc(id)}/recover`, {});
-      out(json, r, () => `evaluation ${r.id}: ${r.evaluation}; ${r.chunks} chunk instance(s) nudged, ${r.reports} chunk report(s) re-sent`);
+      out(
+        json,
+        r,
+        () =>
+          `evaluation ${r.id}: ${r.evaluation}; chunk instances: ${r.chunks} nudged, ${r.recreated} created, ${r.restarted} restarted; ${r.reports} report(s) re-sent`,
+      );
     });
 
   cmd

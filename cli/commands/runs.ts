@@ -168,12 +168,19 @@ export function runsCommand(): Command {
 
   cmd
     .command("recover")
-    .description("nudge a stalled run: pause and resume its Workflow instance and the unreported groups of its batch")
+    .description("recover a stalled run: nudge its Workflow instances, create the group instances that never were, re-send lost reports")
     .argument("<run>", "run id")
     .action(async (id: string, _o: unknown, c: Command) => {
       const { api, json } = context(c);
-      const res = await api.post<{ id: string; run: string; groups: number }>(`/runs/${enc(id)}/recover`);
-      out(json, res, () => `run ${res.id}: ${res.run}; ${res.groups} group instance(s) nudged`);
+      const res = await api.post<{ id: string; run: string; groups: number; recreated: number; restarted: number; reports: number }>(
+        `/runs/${enc(id)}/recover`,
+      );
+      out(
+        json,
+        res,
+        () =>
+          `run ${res.id}: ${res.run}; group instances: ${res.groups} nudged, ${res.recreated} created, ${res.restarted} restarted; ${res.reports} report(s) re-sent`,
+      );
     });
 
   return cmd;

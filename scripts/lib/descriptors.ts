@@ -68,3 +68,16 @@ export function groupDescriptors(pgid: number, name?: string): Descriptors[] {
   }
   return out;
 }
+
+/** The soft limit on open files of a process (`Max open files` in /proc/<pid>/limits), or null. */
+export function openFileLimit(pid: number): number | null {
+  try {
+    const line = readFileSync(`/proc/${pid}/limits`, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max open files"));
+    const soft = Number(line?.split(/\s{2,}/)[1]);
+    return Number.isFinite(soft) && soft > 0 ? soft : null;
+  } catch {
+    return null;
+  }
+}

@@ -56,6 +56,8 @@ export type WranglerDev = {
   d1Execute(sql: string, binding?: string): void;
   /** Output captured so far (for diagnostics). */
   output(): string;
+  /** Whether the dev server's own process is still running (its workerd processes may have died). */
+  alive(): boolean;
   /** SIGKILL, as a crash would: the state directory stays for a restart. */
   kill(): Promise<void>;
   stop(): Promise<void>;
@@ -218,6 +220,7 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
     d1Execute: (sql, b = "DB") =>
       void runWrangler(cwd, ["d1", "execute", b, "--local", "--persist-to", persistDir, ...configArgs, "--command", sql]),
     output: () => output,
+    alive: () => alive,
     kill,
     stop,
   };
