@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { isFinished, pollUntil, type AdminClient, type Evaluation } from "../adminClient";
+import { isFinished, pollUntil, type AdminClient, type Evaluation, type EvaluationRecovery } from "../adminClient";
 import { stallDetector } from "../stall";
 import { evaluationProgress } from "../progress";
 import { CliError, context, enc, int, num, versionRef } from "../connection";
@@ -16,7 +16,6 @@ type StartOptions = WatchOptions & {
   chunkSize?: number;
   watch?: boolean;
 };
-type Recovery = { evaluation: string; chunks: number; reports: number; recreated: number; restarted: number };
 
 const ci = (i: { low: number; high: number } | null | undefined) => (i ? `[${pct(i.low)}, ${pct(i.high)}]` : "–");
 const label = (e: Evaluation, v: number) => e.versions.find((x) => x.version === v)?.label ?? (v === 0 ? "none" : `v${v}`);
@@ -72,7 +71,7 @@ async function watchEvaluation(api: AdminClient, id: string, json: boolean, o: W
       (x) => {
         bar.update(x);
         if (stalled?.(`${x.status} ${x.progress.scored}`, Date.now())) {
-          void api.post<Recovery>(`/evaluations/${enc(id)}/recover`, {}).then(
+          void api.post<EvaluationRecovery>(`/evaluations/${enc(id)}/recover`, {}).then(
             (r) =>
               process.stderr.write(
                 `\nno progress for ${o.recoverAfter} s: recovered (${r.evaluation}; ${r.chunks} chunk(s) nudged, ${r.reports} report(s) re-sent)\n`,
@@ -156,7 +155,7 @@ export function evalCommand(): Command {
     .argument("<evaluation>", "evaluation id")
     .action(async (id: string, _o: unknown, c: Command) => {
       const { api, json } = context(c);
-      const r = await api.post<Recovery & { id: string }>(`/evaluations/${enc(id)}/recover`, {});
+      const r = await api.post<EvaluationRecovery>(`/evaluations/${enc(id)}/recover`, {});
       out(
         json,
         r,

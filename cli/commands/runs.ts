@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { isFinished, pollUntil, runTokens, type AdminClient, type Run } from "../adminClient";
+import { isFinished, pollUntil, runTokens, type AdminClient, type Run, type RunRecovery } from "../adminClient";
 import { meanTrail, runProgress } from "../progress";
 import { CliError, context, enc, int, num } from "../connection";
 import { fields, out, pct, table } from "../output";
@@ -172,9 +172,7 @@ export function runsCommand(): Command {
     .argument("<run>", "run id")
     .action(async (id: string, _o: unknown, c: Command) => {
       const { api, json } = context(c);
-      const res = await api.post<{ id: string; run: string; groups: number; recreated: number; restarted: number; reports: number }>(
-        `/runs/${enc(id)}/recover`,
-      );
+      const res = await api.post<RunRecovery>(`/runs/${enc(id)}/recover`);
       out(
         json,
         res,

@@ -62,3 +62,4 @@ export const evaluationRecoverySchema = z
     restarted: z.number().int(),
   })
   .openapi("EvaluationRecovery");
+export type EvaluationRecovery = z.infer<typeof evaluationRecoverySchema>;

@@ -137,6 +137,7 @@ export const recoverySchema = z
     reports: z.number().int().openapi({ description: "Reports of ended group instances re-sent to the run" }),
   })
   .openapi("RunRecovery");
+export type RunRecovery = z.infer<typeof recoverySchema>;
 
 export const recoveredSchema = z
   .object({ kind: z.enum(["run", "evaluation"]), id: z.string(), action: z.string().openapi({ description: "What was done, in words" }) })
