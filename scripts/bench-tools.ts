@@ -9,7 +9,7 @@
  */
 import { newQuickJSWASMModuleFromVariant } from "quickjs-emscripten-core";
 import releaseSync from "@jitl/quickjs-wasmfile-release-sync";
-import { adminClient } from "../cli/adminClient";
+import { adminClient, isFinished, pollUntil } from "../cli/adminClient";
 import { simToolDataset } from "../src/sim";
 import { findToolProblem } from "../src/sim/toolsProblems";
 import { writeCode } from "../src/sim/toolsRollout";
@@ -97,12 +97,12 @@ async function benchEpoch(): Promise<void> {
       maxGroupsInFlight: GROUPS_IN_FLIGHT,
       seed: 1,
     });
-    let run: RunView;
-    for (;;) {
-      run = await api<RunView>("GET", `/api/runs/${id}`);
-      if (run.status !== "queued" && run.status !== "running") break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const run = await pollUntil(
+      () => api<RunView>("GET", `/api/runs/${id}`),
+      (r) => isFinished(r.status),
+      undefined,
+      100,
+    );
     const wallMs = performance.now() - started;
     if (run.status !== "completed") throw new Error(`run ended ${run.status}: ${run.error}`);
     const rollouts = await api<{ data: { toolCalls: number }[] }>("GET", `/api/runs/${id}/rollouts?limit=500`);

@@ -4,7 +4,7 @@
  * Prints wall-clock, the critical-path lower bound (sequential LLM stages × mean latency), their ratio,
  * LLM calls, calls in flight at peak, and Workflow steps used.
  */
-import { adminClient } from "../cli/adminClient";
+import { adminClient, isFinished, pollUntil } from "../cli/adminClient";
 import { randomEncryptionKey, startWranglerDev } from "./lib/wranglerDev";
 import { startSimServer } from "./simServer";
 
@@ -55,12 +55,12 @@ async function main(): Promise<void> {
           maxGroupsInFlight: GROUPS_IN_FLIGHT,
           seed: 1,
         });
-        let run: RunView;
-        for (;;) {
-          run = await api<RunView>("GET", `/api/runs/${id}`);
-          if (run.status !== "queued" && run.status !== "running") break;
-          await new Promise((r) => setTimeout(r, 100));
-        }
+        const run = await pollUntil(
+          () => api<RunView>("GET", `/api/runs/${id}`),
+          (r) => isFinished(r.status),
+          undefined,
+          100,
+        );
         const wallMs = performance.now() - started;
         if (run.status !== "completed") throw new Error(`run ended ${run.status}: ${run.error}`);
         const calls = Object.fromEntries(run.llm.map((s) => [s.stage, s.calls]));
