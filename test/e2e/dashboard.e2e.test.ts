@@ -431,10 +431,11 @@ describe("the dashboard in chromium", () => {
     const { id } = await api<{ id: string }>("POST", "/api/runs", {
       agent: AGENT,
       dataset: "ui-train",
-      epochs: 6,
+      // Long enough (20 epochs of 6 one-group-at-a-time batches) that it is still running when cancelled.
+      epochs: 20,
       groupSize: 3,
-      batchSize: 6,
-      maxGroupsInFlight: 2,
+      batchSize: 2,
+      maxGroupsInFlight: 1,
       seed: 11,
     });
     await open(`#/runs/${id}`, new RegExp(id));
