@@ -19,7 +19,8 @@ declare namespace Cloudflare {
 		ADMIN_TOKEN: string;
 		ENCRYPTION_KEY: string;
 		TRAINING_RUN: Workflow<Parameters<import("./src/index").TrainingRunWorkflow['run']>[0]['payload']>;
-		ROLLOUT_GROUP: Workflow<Parameters<import("./src/index").RolloutGroupWorkflow['run']>[0]['payload']>;
+		TRAINING_SEGMENT: Workflow<Parameters<import("./src/index").TrainingSegmentWorkflow['run']>[0]['payload']>;
+		ROLLOUT_LANE: Workflow<Parameters<import("./src/index").RolloutLaneWorkflow['run']>[0]['payload']>;
 		EVALUATION: Workflow<Parameters<import("./src/index").EvaluationWorkflow['run']>[0]['payload']>;
 		EVALUATION_CHUNK: Workflow<Parameters<import("./src/index").EvaluationChunkWorkflow['run']>[0]['payload']>;
 		PROTOCOL: Workflow<Parameters<import("./src/index").ProtocolWorkflow['run']>[0]['payload']>;

@@ -62,7 +62,7 @@ async function benchExecuteCode(): Promise<void> {
 type RunView = {
   status: string;
   error: string | null;
-  progress: { groupsDone: number; steps: { run: number; groups: number } | null };
+  progress: { groupsDone: number; steps: { run: number; segments: number; lanes: number; maxPerInstance: number } | null };
   groups: { kept: number; skipped: number; dropped: number };
   batches: { avgToolCalls: number }[];
   llm: { stage: string; calls: number }[];
@@ -123,7 +123,7 @@ async function benchEpoch(): Promise<void> {
         `  LLM calls             ${run.llm.reduce((n, s) => n + s.calls, 0)} stored (${JSON.stringify(calls)}), ${sim.stats.total} HTTP requests, peak ${sim.stats.peakInFlight} in flight`,
         `  tool calls            ${rollouts.data.reduce((n, r) => n + r.toolCalls, 0)} in ${rollouts.data.length} rollouts (${run.batches[0]?.avgToolCalls.toFixed(2)} per rollout)`,
         `  groups                kept ${run.groups.kept}, skipped ${run.groups.skipped}, dropped ${run.groups.dropped}`,
-        `  Workflow steps        ${steps ? `${steps.run} in the run + ${steps.groups} in ${run.progress.groupsDone} group instances` : "n/a"}`,
+        `  Workflow steps        ${steps ? `${steps.run} in the run + ${steps.segments} in segments + ${steps.lanes} in lanes (at most ${steps.maxPerInstance} in one instance)` : "n/a"}`,
       ].join("\n"),
     );
   } catch (error) {

@@ -21,7 +21,11 @@ const GROUPS_IN_FLIGHT = Number(process.env.BENCH_GROUPS_IN_FLIGHT ?? 20);
 type RunView = {
   status: string;
   error: string | null;
-  progress: { groupsDone: number; groupsTotal: number; steps: { run: number; groups: number } | null };
+  progress: {
+    groupsDone: number;
+    groupsTotal: number;
+    steps: { run: number; segments: number; lanes: number; maxPerInstance: number } | null;
+  };
   groups: { kept: number; skipped: number; dropped: number };
   llm: { stage: string; calls: number }[];
 };
@@ -83,7 +87,7 @@ async function main(): Promise<void> {
             `  first call, last reply ${(((sim.stats.firstAt ?? started) - started) / 1000).toFixed(2)} s, ${(((sim.stats.lastAt ?? started) - started) / 1000).toFixed(2)} s after the run was created`,
             `  model idle            ${(sim.stats.idleMs / 1000).toFixed(2)} s in between (no call in flight: our own work on the critical path)`,
             `  groups                kept ${run.groups.kept}, skipped ${run.groups.skipped}, dropped ${run.groups.dropped}`,
-            `  Workflow steps        ${steps ? `${steps.run} in the run + ${steps.groups} in ${run.progress.groupsDone} group instances` : "n/a"}`,
+            `  Workflow steps        ${steps ? `${steps.run} in the run + ${steps.segments} in segments + ${steps.lanes} in lanes (at most ${steps.maxPerInstance} in one instance)` : "n/a"}`,
           ].join("\n"),
         );
       } finally {

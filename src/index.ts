@@ -2,7 +2,8 @@ import { app } from "./app";
 import { runScheduled } from "./cron/scheduled";
 
 export { TrainingRunWorkflow } from "../workflows/trainingRun";
-export { RolloutGroupWorkflow } from "../workflows/rolloutGroup";
+export { TrainingSegmentWorkflow } from "../workflows/trainingSegment";
+export { RolloutLaneWorkflow } from "../workflows/rolloutLane";
 export { EvaluationWorkflow, EvaluationChunkWorkflow } from "../workflows/evaluation";
 export { ProtocolWorkflow } from "../workflows/protocol";
 

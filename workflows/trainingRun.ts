@@ -1,90 +1,91 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { epochPlan, splitBatches } from "../src/core/batching";
+import { batchesPerSegment, lanesOf, segmentRanges } from "../src/core/stepBudget";
 import { datasetSampleCount } from "../src/db/datasets";
-import { versionItems } from "../src/db/libraryVersions";
-import { totalTokens } from "../src/db/llmCalls";
 import { finishRun, markRunning, updateRun } from "../src/db/runs";
-import { findGroup } from "../src/db/training";
-import { updateBatch } from "../src/training/batch";
+import { checkpoint } from "../src/training/checkpoint";
 import { loadRunContext } from "../src/training/context";
-import { recordDropped } from "../src/training/group";
-import type { RolloutGroupParams } from "./rolloutGroup";
+import type { RunSteps } from "../src/training/runView";
+import { GROUP_TIMEOUT_MS, type TrainingSegmentParams } from "./trainingSegment";
 import { countSteps } from "./stepCounter";
 import { decideAfterGate, prepareGate } from "../src/promotion/gate";
-import { GATE_STEPS, TRAINING_STEPS, evaluationDoneEvent, groupDoneEvent, groupInstanceId, type GroupDone } from "../src/durable/steps";
+import {
+  GATE_STEPS,
+  TRAINING_STEPS,
+  evaluationDoneEvent,
+  segmentDoneEvent,
+  segmentInstanceId,
+  type SegmentDone,
+  type Stop,
+} from "../src/durable/steps";
 import { createInstances, rethrowEngineAbort } from "../src/durable/instances";
-import { failFast } from "../src/durable/failFast";
-import { lastBatchOutcomes } from "../src/db/training";
-import { upstreamFailure } from "../src/training/upstreamHealth";
 
 export type TrainingRunParams = { runId: string };
-
-/** How long a run waits for one group before recording it as dropped. */
-export const GROUP_TIMEOUT = "2 hours";
 
 /** How long a finished run waits for its gate evaluation. */
 export const GATE_TIMEOUT = "24 hours";
 
-type Checkpoint = { go: true } | { go: false; status: "completed" | "cancelled" | "failed"; reason: string; error?: string };
+/** The longest a wait may be (Workflows' limit for sleeps and waits). */
+const MAX_WAIT_MS = 365 * 86_400_000;
 
 /**
- * A training run (docs/architecture.md §2, §4): per epoch a seeded shuffle, per batch a fan-out of one child Workflow
- * per rollout group (at most `maxGroupsInFlight` at once), then one batch update that stores a new
- * immutable library version. Everything that costs an LLM call or touches D1 happens inside a step.
+ * A training run (docs/architecture.md §2, §4): its epochs' batches split into segments, one child
+ * Workflow per segment, run one after the other, each starting from the library version the previous one
+ * ended with; then the run's outcome and the promotion gate. The run's own steps grow with its segments,
+ * not with its samples (src/core/stepBudget.ts). Everything that touches D1 happens inside a step.
  */
 export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunParams> {
   override async run(event: WorkflowEvent<TrainingRunParams>, engineStep: WorkflowStep): Promise<{ version: number; reason: string }> {
     const { runId } = event.payload;
     const { step, count } = countSteps(engineStep);
-    let groupSteps = 0;
-    const steps = () => ({ run: count() + 1, groups: groupSteps });
+    const steps: RunSteps = { run: 0, segments: 0, lanes: 0, maxPerInstance: 0 };
+    const tally = (done: SegmentDone["steps"]) => {
+      steps.segments += done.segment;
+      steps.lanes += done.lanes;
+      steps.maxPerInstance = Math.max(steps.maxPerInstance, done.segment, done.maxLane);
+    };
+    // The finish step is included in the count it records.
+    const withRun = (): RunSteps => ({ ...steps, run: count() + 1, maxPerInstance: Math.max(steps.maxPerInstance, count() + 1) });
     try {
       const plan = await step.do(TRAINING_STEPS.start, async () => {
         const ctx = await loadRunContext(this.env, runId);
         await markRunning(ctx.d, runId);
         // Only what the loop below reads: the tools (MCP schemas included) stay in D1, not in the step result.
-        const { epochs, batchSize, seed, maxGroupsInFlight, budgetTokens } = ctx.params;
+        const { epochs, batchSize, seed, maxGroupsInFlight } = ctx.params;
         return {
           samples: await datasetSampleCount(ctx.d, ctx.run.datasetId),
-          params: { epochs, batchSize, seed, maxGroupsInFlight, budgetTokens },
+          params: { epochs, batchSize, seed, maxGroupsInFlight },
+          segmentBatches: ctx.params.segmentBatches ?? batchesPerSegment(ctx.params),
           fromVersion: ctx.run.fromVersion ?? 0,
         };
       });
-      const { params } = plan;
+      const { params, samples } = plan;
       let version = plan.fromVersion;
+      const ranges = segmentRanges(Math.ceil(samples / params.batchSize), plan.segmentBatches);
       for (let epoch = 1; epoch <= params.epochs; epoch++) {
-        const batches = epochPlan(plan.samples, params.seed, epoch, params.batchSize);
-        for (const [batch, samples] of batches.entries()) {
-          const check = await step.do(TRAINING_STEPS.checkpoint(epoch, batch), () => this.checkpoint(runId, epoch, batch));
-          if (!check.go) return this.finish(step, runId, version, check.status, check.reason, steps(), check.error);
-          for (const [wave, group] of splitBatches(samples, params.maxGroupsInFlight).entries()) {
-            await step.do(TRAINING_STEPS.spawn(epoch, batch, wave), () =>
-              this.spawn(
-                group.map((sampleIdx) => ({ runId, parentId: event.instanceId, epoch, batch, sampleIdx, libraryVersion: version })),
-              ),
-            );
-            const reported = await Promise.all(group.map((sampleIdx) => this.awaitGroup(step, runId, epoch, batch, sampleIdx, version)));
-            groupSteps += reported.reduce((a, b) => a + b, 0);
-          }
-          const outcome = await step.do(TRAINING_STEPS.update(epoch, batch), () =>
-            failFast(async () => {
-              const ctx = await loadRunContext(this.env, runId);
-              return updateBatch(ctx, epoch, batch, { version, items: await versionItems(ctx.d, ctx.agent.id, version) });
-            }),
-          );
-          version = outcome.version;
+        for (const [segment, range] of ranges.entries()) {
+          const child: TrainingSegmentParams = {
+            runId,
+            parentId: event.instanceId,
+            epoch,
+            segment,
+            fromBatch: range.from,
+            toBatch: range.to,
+            libraryVersion: version,
+            samples,
+            ...params,
+          };
+          await step.do(TRAINING_STEPS.spawnSegment(epoch, segment), async () => {
+            await createInstances(this.env.TRAINING_SEGMENT, [{ id: segmentInstanceId(runId, epoch, segment), params: child }]);
+            return true;
+          });
+          const done = await this.awaitSegment(step, child);
+          tally(done.steps);
+          version = done.version;
+          if (done.stop) return this.finish(step, runId, version, done.stop, withRun());
         }
       }
-      const last = await step.do(TRAINING_STEPS.checkpoint(params.epochs + 1, 0), () => this.checkpoint(runId, params.epochs + 1, 0));
-      return this.finish(
-        step,
-        runId,
-        version,
-        last.go ? "completed" : last.status,
-        last.go ? "finished all epochs" : last.reason,
-        steps(),
-        last.go ? undefined : last.error,
-      );
+      const last = await step.do(TRAINING_STEPS.last, () => checkpoint(this.env, runId, params.epochs + 1, 0));
+      return this.finish(step, runId, version, last ?? { status: "completed", reason: "finished all epochs", error: null }, withRun());
     } catch (error) {
       rethrowEngineAbort(error);
       const message = error instanceof Error ? error.message : String(error);
@@ -96,72 +97,46 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
     }
   }
 
-  /** Records progress and decides whether the next batch may start (cancel, token budget). */
-  private async checkpoint(runId: string, epoch: number, batch: number): Promise<Checkpoint> {
-    const ctx = await loadRunContext(this.env, runId);
-    if (ctx.run.status === "cancelled") return { go: false, status: "cancelled", reason: "cancelled by request" };
-    const budget = ctx.params.budgetTokens;
-    if (budget !== null && (await totalTokens(ctx.d, runId)) > budget) return { go: false, status: "completed", reason: "budget" };
-    const failing = upstreamFailure(await lastBatchOutcomes(ctx.d, runId));
-    if (failing) return { go: false, status: "failed", reason: "upstream_failing", error: failing };
-    await updateRun(ctx.d, runId, { progress: { ...ctx.run.progress, epoch: Math.min(epoch, ctx.params.epochs), batch } });
-    return { go: true };
-  }
-
-  private async spawn(groups: RolloutGroupParams[]): Promise<number> {
-    await createInstances(
-      this.env.ROLLOUT_GROUP,
-      groups.map((params) => ({ id: groupInstanceId(params.runId, params.epoch, params.sampleIdx), params })),
-    );
-    return groups.length;
-  }
-
-  /** Waits for one group's report; returns the steps the group instance used (0 if it never reported). */
-  private async awaitGroup(
-    step: WorkflowStep,
-    runId: string,
-    epoch: number,
-    batch: number,
-    sampleIdx: number,
-    version: number,
-  ): Promise<number> {
+  /**
+   * Waits for one segment's report. Its time-out covers every group of the segment taking its own
+   * time-out; a segment silent past it stops the run as failed, with the version the run last recorded.
+   */
+  private async awaitSegment(step: WorkflowStep, s: TrainingSegmentParams): Promise<SegmentDone> {
+    let groupsPerLane = 0;
+    for (let batch = s.fromBatch; batch < s.toBatch; batch++) {
+      const size = Math.min(s.batchSize, s.samples - batch * s.batchSize);
+      groupsPerLane += Math.ceil(size / lanesOf(size, s.maxGroupsInFlight));
+    }
+    const timeout = Math.min(MAX_WAIT_MS, GROUP_TIMEOUT_MS * (groupsPerLane + 1));
     try {
-      const done = await step.waitForEvent<GroupDone>(TRAINING_STEPS.waitGroup(epoch, sampleIdx), {
-        type: groupDoneEvent(epoch, sampleIdx),
-        timeout: GROUP_TIMEOUT,
+      const done = await step.waitForEvent<SegmentDone>(TRAINING_STEPS.waitSegment(s.epoch, s.segment), {
+        type: segmentDoneEvent(s.epoch, s.segment),
+        timeout,
       });
-      return done.payload.steps;
+      return done.payload;
     } catch (error) {
       rethrowEngineAbort(error);
-      await step.do(TRAINING_STEPS.timedOutGroup(epoch, sampleIdx), async () => {
-        const ctx = await loadRunContext(this.env, runId);
-        if (!(await findGroup(ctx.d, runId, epoch, sampleIdx))) {
-          await recordDropped(ctx, { epoch, batch, sampleIdx, libraryVersion: version }, [], `no report within ${GROUP_TIMEOUT}`);
-        }
-        return true;
+      return step.do(TRAINING_STEPS.timedOutSegment(s.epoch, s.segment), async () => {
+        const ctx = await loadRunContext(this.env, s.runId);
+        const stop: Stop = {
+          status: "failed",
+          reason: "error",
+          error: `segment ${s.segment} of epoch ${s.epoch} did not report within ${Math.round(timeout / 60_000)} minutes`,
+        };
+        return { version: ctx.run.latestVersion ?? s.libraryVersion, stop, steps: { segment: 0, lanes: 0, maxLane: 0 } };
       });
-      return 0;
     }
   }
 
-  /** `steps` counts this finish step too, so it is the run's total. */
-  private async finish(
-    step: WorkflowStep,
-    runId: string,
-    version: number,
-    status: "completed" | "cancelled" | "failed",
-    reason: string,
-    steps: { run: number; groups: number },
-    error?: string,
-  ) {
+  private async finish(step: WorkflowStep, runId: string, version: number, outcome: Stop, steps: RunSteps) {
     await step.do(TRAINING_STEPS.finish, async () => {
       const ctx = await loadRunContext(this.env, runId);
-      await finishRun(ctx.d, runId, status, { reason, error: error ?? null });
+      await finishRun(ctx.d, runId, outcome.status, { reason: outcome.reason, error: outcome.error });
       await updateRun(ctx.d, runId, { latestVersion: version, progress: { ...ctx.run.progress, steps } });
       return true;
     });
     await this.gate(step, runId);
-    return { version, reason };
+    return { version, reason: outcome.reason };
   }
 
   /**

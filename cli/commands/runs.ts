@@ -177,7 +177,7 @@ export function runsCommand(): Command {
         json,
         res,
         () =>
-          `run ${res.id}: ${res.run}; group instances: ${res.groups} nudged, ${res.recreated} created, ${res.restarted} restarted; ${res.reports} report(s) re-sent`,
+          `run ${res.id}: ${res.run}; segment instances nudged: ${res.segments}, lane instances nudged: ${res.lanes}; children ${res.recreated} created, ${res.restarted} restarted; ${res.reports} report(s) re-sent`,
       );
     });
 

@@ -53,8 +53,34 @@ export const runParamsViewSchema = hyperparamsSchema
       }),
     maxTurns: z.number().int(),
     reflectionToolChars: z.number().int(),
+    segmentBatches: z.number().int().optional().openapi({ description: "Batches per segment instance, fixed when the run started" }),
   })
   .openapi("RunParams");
+
+const instancePlanSchema = z.object({
+  instances: z.number().int(),
+  maxSteps: z.number().int().openapi({ description: "The most Workflow steps any instance of this kind is planned to take" }),
+});
+
+/** How a run is split across Workflow instances, and the steps each takes (src/core/stepBudget.ts). */
+export const runPlanSchema = z
+  .object({
+    limit: z.number().int().openapi({ description: "Steps allowed per Workflow instance" }),
+    reserve: z.number().int().openapi({ description: "Steps each instance keeps free for time-outs and retries" }),
+    run: instancePlanSchema.openapi({ description: "The run's own instance: start, two steps per segment, finish, gate" }),
+    segments: instancePlanSchema.extend({ batchesEach: z.number().int(), perEpoch: z.number().int() }).openapi({
+      description: "Segments: consecutive batches of one epoch; per batch a checkpoint, a spawn, one wait per lane, an update",
+    }),
+    lanes: instancePlanSchema
+      .extend({ perBatch: z.number().int() })
+      .openapi({ description: "Lanes: one per group in flight; each runs its share of a batch's groups, one step per group" }),
+    totalSteps: z.number().int(),
+  })
+  .openapi("RunPlan");
+export type RunPlanView = z.infer<typeof runPlanSchema>;
+
+/** The reply to POST /api/runs: the queued run and its plan. */
+export const runCreatedSchema = z.object({ id: z.string(), status: z.string(), plan: runPlanSchema }).openapi("RunCreated");
 
 export const runSchema = z
   .object({
@@ -77,8 +103,12 @@ export const runSchema = z
       groupsTotal: z.number().int(),
       rolloutsDone: z.number().int(),
       rolloutsTotal: z.number().int(),
-      steps: z.object({ run: z.number().int(), groups: z.number().int() }).nullable(),
+      steps: z
+        .object({ run: z.number().int(), segments: z.number().int(), lanes: z.number().int(), maxPerInstance: z.number().int() })
+        .nullable()
+        .openapi({ description: "Workflow steps the run's instances used, recorded when it ended (null before)" }),
     }),
+    plan: runPlanSchema,
     groups: z.object({ kept: z.number().int(), skipped: z.number().int(), dropped: z.number().int() }),
     batches: z.array(runBatchSchema),
     operations: z.record(z.string(), z.number()),
@@ -131,10 +161,11 @@ export const recoverySchema = z
   .object({
     id: z.string(),
     run: z.string().openapi({ description: "What was done to the run's instance" }),
-    groups: z.number().int().openapi({ description: "Live group instances nudged" }),
-    recreated: z.number().int().openapi({ description: "Group instances that were never created, created now" }),
-    restarted: z.number().int().openapi({ description: "Ended group instances without an outcome, restarted" }),
-    reports: z.number().int().openapi({ description: "Reports of ended group instances re-sent to the run" }),
+    segments: z.number().int().openapi({ description: "Live segment instances nudged" }),
+    lanes: z.number().int().openapi({ description: "Live lane instances nudged" }),
+    recreated: z.number().int().openapi({ description: "Segment and lane instances that were never created, created now" }),
+    restarted: z.number().int().openapi({ description: "Ended lane or segment instances without an outcome, restarted" }),
+    reports: z.number().int().openapi({ description: "Reports of ended lane or segment instances re-sent to their parent" }),
   })
   .openapi("RunRecovery");
 export type RunRecovery = z.infer<typeof recoverySchema>;

@@ -1,32 +1,60 @@
 /**
- * Step names and event types of the training Workflows, shared by the code and its tests. Every name is
- * deterministic so a replayed instance finds the results of the steps it already completed.
+ * Step names, event types and instance ids of the training Workflows, shared by the code and its tests.
+ * Every name is deterministic so a replayed instance finds the results of the steps it already completed.
+ * A run's instances (docs/architecture.md §4): the run, its segments (chunks of an epoch's batches) and
+ * each batch's lanes (each runs its share of the batch's rollout groups one after the other).
  */
 export const TRAINING_STEPS = {
   start: "start",
-  checkpoint: (epoch: number, batch: number) => `e${epoch}-b${batch}-checkpoint`,
-  spawn: (epoch: number, batch: number, wave: number) => `e${epoch}-b${batch}-w${wave}-spawn`,
-  waitGroup: (epoch: number, sampleIdx: number) => `e${epoch}-s${sampleIdx}-wait`,
-  timedOutGroup: (epoch: number, sampleIdx: number) => `e${epoch}-s${sampleIdx}-timed-out`,
-  update: (epoch: number, batch: number) => `e${epoch}-b${batch}-update`,
+  spawnSegment: (epoch: number, segment: number) => `e${epoch}-k${segment}-spawn`,
+  waitSegment: (epoch: number, segment: number) => `e${epoch}-k${segment}-wait`,
+  timedOutSegment: (epoch: number, segment: number) => `e${epoch}-k${segment}-timed-out`,
+  /** The checkpoint after the last epoch. */
+  last: "last-checkpoint",
   finish: "finish",
   fail: "fail",
 } as const;
 
-export const GROUP_STEPS = {
-  group: "group",
-  drop: "drop",
+export const SEGMENT_STEPS = {
+  checkpoint: (epoch: number, batch: number) => `e${epoch}-b${batch}-checkpoint`,
+  spawn: (epoch: number, batch: number) => `e${epoch}-b${batch}-spawn`,
+  waitLane: (epoch: number, batch: number, lane: number) => `e${epoch}-b${batch}-l${lane}-wait`,
+  timedOutLane: (epoch: number, batch: number, lane: number) => `e${epoch}-b${batch}-l${lane}-timed-out`,
+  update: (epoch: number, batch: number) => `e${epoch}-b${batch}-update`,
+  fail: "fail",
   notify: "notify",
 } as const;
 
-/** Payload of the event a group instance sends to its parent. */
-export type GroupDone = { outcome: string; steps: number };
+export const LANE_STEPS = {
+  group: (sampleIdx: number) => `s${sampleIdx}`,
+  drop: (sampleIdx: number) => `s${sampleIdx}-drop`,
+  notify: "notify",
+} as const;
 
-/** Event a group instance sends to its parent run when its outcome is stored. */
-export const groupDoneEvent = (epoch: number, sampleIdx: number) => `group-done-e${epoch}-s${sampleIdx}`;
+/** Why a segment ended before its last batch: what its checkpoint found (cancel, budget, a failing upstream). */
+export type Stop = { status: "completed" | "cancelled" | "failed"; reason: string; error: string | null };
+
+/** Payload of the event a lane sends to its segment; `steps` counts the lane's own steps, its report included. */
+export type LaneDone = { groups: number; cancelled: boolean; steps: number };
+
+/**
+ * Payload of the event a segment sends to the run: the library version it ended with, why it stopped
+ * early (null: it ran all its batches), and the steps it and its lanes used.
+ */
+export type SegmentDone = {
+  version: number;
+  stop: Stop | null;
+  steps: { segment: number; lanes: number; maxLane: number };
+};
+
+/** Event a lane sends to its segment when it has run its groups. */
+export const laneDoneEvent = (epoch: number, batch: number, lane: number) => `lane-done-e${epoch}-b${batch}-l${lane}`;
+/** Event a segment sends to its run when its batches are done (or it stopped). */
+export const segmentDoneEvent = (epoch: number, segment: number) => `segment-done-e${epoch}-k${segment}`;
 
 /** Child instance ids: deterministic, so re-spawning after a replay finds the existing instance. */
-export const groupInstanceId = (runId: string, epoch: number, sampleIdx: number) => `${runId}-e${epoch}-s${sampleIdx}`;
+export const segmentInstanceId = (runId: string, epoch: number, segment: number) => `${runId}-e${epoch}-k${segment}`;
+export const laneInstanceId = (runId: string, epoch: number, batch: number, lane: number) => `${runId}-e${epoch}-b${batch}-l${lane}`;
 
 /** Steps of the evaluation Workflows (parent and per-chunk children). */
 export const EVAL_STEPS = {

@@ -1,18 +1,49 @@
 import { z } from "zod";
 import { chunkPlan, epochPlan, splitBatches } from "../core/batching";
-import { itemsToRecover, versionBefore } from "../core/recovery";
+import { itemsToRecover, versionBefore, type BatchVersion } from "../core/recovery";
+import { batchesPerSegment, laneMembers, lanesOf, segmentOf, segmentRanges } from "../core/stepBudget";
 import { evaluationScoreRows } from "../db/evaluationRows";
 import { batchGroups, runBatches } from "../db/training";
 import { createInstances } from "../durable/instances";
 import { instanceOf, type InstanceHandle } from "../durable/handles";
-import { chunkDoneEvent, chunkInstanceId, groupDoneEvent, groupInstanceId, type GroupDone } from "../durable/steps";
-import { loadRunContext } from "../training/context";
+import {
+  chunkDoneEvent,
+  chunkInstanceId,
+  laneDoneEvent,
+  laneInstanceId,
+  segmentDoneEvent,
+  segmentInstanceId,
+  type LaneDone,
+  type SegmentDone,
+} from "../durable/steps";
+import { loadRunContext, type RunContext } from "../training/context";
 import { loadEvalContext } from "../evaluation/evaluate";
 import { sleep } from "../shared/time";
 
 const ENDED = new Set(["complete", "errored", "terminated"]);
 const chunkReportSchema = z.object({ ok: z.boolean(), error: z.string().nullable() });
-const groupReportSchema = z.object({ outcome: z.string(), steps: z.number().int().min(0) });
+const laneReportSchema = z.object({ groups: z.number().int().min(0), cancelled: z.boolean(), steps: z.number().int().min(0) });
+const stopSchema = z.object({ status: z.enum(["completed", "cancelled", "failed"]), reason: z.string(), error: z.string().nullable() });
+const segmentReportSchema = z.object({
+  version: z.number().int().min(0),
+  stop: stopSchema.nullable(),
+  steps: z.object({ segment: z.number().int().min(0), lanes: z.number().int().min(0), maxLane: z.number().int().min(0) }),
+});
+
+/** What a segment instance is created with (workflows/trainingSegment.ts; recovery creates one when its spawn was lost). */
+type TrainingSegmentParamsShape = {
+  runId: string;
+  parentId: string;
+  epoch: number;
+  segment: number;
+  fromBatch: number;
+  toBatch: number;
+  libraryVersion: number;
+  samples: number;
+  seed: number;
+  batchSize: number;
+  maxGroupsInFlight: number;
+};
 
 /**
  * Recovery, docs/architecture.md §4: the local engine leaves every instance that was running when `wrangler dev`
@@ -84,52 +115,139 @@ async function recoverChild(
   }
 }
 
-export type Recovery = { run: string; groups: number; recreated: number; restarted: number; reports: number };
+export type Recovery = {
+  run: string;
+  /** Live segment and lane instances nudged. */
+  segments: number;
+  lanes: number;
+  /** Segment and lane instances created, restarted, and reports re-sent. */
+  recreated: number;
+  restarted: number;
+  reports: number;
+};
+
+const noChildren = (): ChildRecovery => ({ nudged: 0, recreated: 0, restarted: 0, reports: 0 });
 
 /**
- * Recovers a stalled run: the group instances of its current batch (src/core/recovery.ts says which),
- * then its own instance — created if it never was (the request that started the run was cut short),
- * nudged otherwise.
+ * Recovers a stalled run (docs/architecture.md §4). The run's position (epoch, batch, recorded by each
+ * batch's checkpoint) names the segment at work and its current batch:
+ * - the lanes of that batch, unless the batch is already applied: created when never created, their
+ *   reports re-sent to the segment, restarted, or nudged (recoverChild);
+ * - the segment: created when never created, its report re-sent to the run when it ended, else nudged;
+ *   when it has applied all its batches, the next segment too, whose spawn may be what was lost;
+ * - then the run's own instance — created if it never was (the request that started the run was cut
+ *   short), nudged otherwise.
  */
 export async function recoverRun(env: Env, runId: string): Promise<Recovery> {
   const ctx = await loadRunContext(env, runId);
-  const fromVersion = ctx.run.fromVersion ?? 0;
   const parent = await existing(env.TRAINING_RUN, runId);
   if (!parent) {
     await createInstances(env.TRAINING_RUN, [{ id: runId, params: { runId } }]);
-    return { run: "re-created its instance", groups: 0, recreated: 1, restarted: 0, reports: 0 };
+    return { run: "re-created its instance", segments: 0, lanes: 0, recreated: 1, restarted: 0, reports: 0 };
   }
+  const { params } = ctx;
+  const fromVersion = ctx.run.fromVersion ?? 0;
+  const samples = Number(ctx.run.progress.samples ?? 0);
   const epoch = Number(ctx.run.progress.epoch ?? 1);
   const batch = Number(ctx.run.progress.batch ?? 0);
-  const samples = Number(ctx.run.progress.samples ?? 0);
-  const members = epochPlan(samples, ctx.params.seed, epoch, ctx.params.batchSize)[batch] ?? [];
-  const outcomes = new Map((await batchGroups(ctx.d, runId, epoch, batch)).map((g) => [g.sampleIdx, g.status]));
-  const libraryVersion = versionBefore(await runBatches(ctx.d, runId), epoch, batch, fromVersion);
-  const done: ChildRecovery = { nudged: 0, recreated: 0, restarted: 0, reports: 0 };
-  const waves = splitBatches(members, ctx.params.maxGroupsInFlight);
-  for (const { item: sampleIdx, recorded } of itemsToRecover(waves, (s) => outcomes.has(s))) {
-    const id = groupInstanceId(runId, epoch, sampleIdx);
-    await recoverChild(
-      env.ROLLOUT_GROUP,
-      id,
+  const each = params.segmentBatches ?? batchesPerSegment(params);
+  const ranges = segmentRanges(Math.ceil(samples / params.batchSize), each);
+  const applied = await runBatches(ctx.d, runId);
+  const isApplied = (e: number, b: number) => applied.some((row) => row.epoch === e && row.batch === b);
+  const segments = noChildren();
+  const lanes = noChildren();
+
+  const segmentParams = (e: number, k: number): TrainingSegmentParamsShape | null => {
+    const range = ranges[k];
+    if (!range) return null;
+    return {
+      runId,
+      parentId: runId,
+      epoch: e,
+      segment: k,
+      fromBatch: range.from,
+      toBatch: range.to,
+      libraryVersion: versionBefore(applied, e, range.from, fromVersion),
+      samples,
+      seed: params.seed,
+      batchSize: params.batchSize,
+      maxGroupsInFlight: params.maxGroupsInFlight,
+    };
+  };
+  const recoverSegment = async (s: TrainingSegmentParamsShape, recorded: boolean) =>
+    recoverChild(
+      env.TRAINING_SEGMENT,
+      segmentInstanceId(runId, s.epoch, s.segment),
       recorded,
       async (output) => {
-        const stored = groupReportSchema.safeParse(output);
-        // A report rebuilt from D1 counts no steps: the step budget shown for the run is then a lower bound.
-        const payload: GroupDone = stored.success ? stored.data : { outcome: outcomes.get(sampleIdx) ?? "dropped", steps: 0 };
-        await parent.sendEvent({ type: groupDoneEvent(epoch, sampleIdx), payload });
+        const stored = segmentReportSchema.safeParse(output);
+        // A report rebuilt from D1 counts no steps: the steps shown for the run are then a lower bound.
+        const payload: SegmentDone = stored.success
+          ? stored.data
+          : { version: versionBefore(applied, s.epoch, s.toBatch, fromVersion), stop: null, steps: { segment: 0, lanes: 0, maxLane: 0 } };
+        await parent.sendEvent({ type: segmentDoneEvent(s.epoch, s.segment), payload });
       },
-      () => createInstances(env.ROLLOUT_GROUP, [{ id, params: { runId, parentId: runId, epoch, batch, sampleIdx, libraryVersion } }]),
-      done,
+      () => createInstances(env.TRAINING_SEGMENT, [{ id: segmentInstanceId(runId, s.epoch, s.segment), params: s }]),
+      segments,
     );
+
+  const current = segmentParams(epoch, segmentOf(batch, each));
+  if (current) {
+    const done = Array.from({ length: current.toBatch - current.fromBatch }, (_, i) => current.fromBatch + i).every((b) =>
+      isApplied(epoch, b),
+    );
+    const segmentId = segmentInstanceId(runId, epoch, current.segment);
+    const segment = await existing(env.TRAINING_SEGMENT, segmentId);
+    if (segment && !isApplied(epoch, batch))
+      await recoverLanes(env, ctx, { id: segmentId, handle: segment }, { epoch, batch, samples, fromVersion, applied }, lanes);
+    await recoverSegment(current, done);
+    // The segment has applied all its batches: the run's spawn of the next one may be what was lost.
+    const next = done ? (segmentParams(epoch, current.segment + 1) ?? (epoch < params.epochs ? segmentParams(epoch + 1, 0) : null)) : null;
+    if (next) await recoverSegment(next, false);
   }
   return {
     run: await nudgeInstance(parent),
-    groups: done.nudged,
-    recreated: done.recreated,
-    restarted: done.restarted,
-    reports: done.reports,
+    segments: segments.nudged,
+    lanes: lanes.nudged,
+    recreated: segments.recreated + lanes.recreated,
+    restarted: segments.restarted + lanes.restarted,
+    reports: segments.reports + lanes.reports,
   };
+}
+
+/** The lanes of a batch not yet applied: see recoverChild; their reports go to `segment`. */
+async function recoverLanes(
+  env: Env,
+  ctx: RunContext,
+  segment: { id: string; handle: InstanceHandle },
+  at: { epoch: number; batch: number; samples: number; fromVersion: number; applied: BatchVersion[] },
+  done: ChildRecovery,
+): Promise<void> {
+  const runId = ctx.run.id;
+  const { epoch, batch } = at;
+  const members = epochPlan(at.samples, ctx.params.seed, epoch, ctx.params.batchSize)[batch] ?? [];
+  const recorded = new Set((await batchGroups(ctx.d, runId, epoch, batch)).map((g) => g.sampleIdx));
+  const libraryVersion = versionBefore(at.applied, epoch, batch, at.fromVersion);
+  const count = lanesOf(members.length, ctx.params.maxGroupsInFlight);
+  for (let lane = 0; lane < count; lane++) {
+    const sampleIdxs = laneMembers(members, count, lane);
+    const id = laneInstanceId(runId, epoch, batch, lane);
+    await recoverChild(
+      env.ROLLOUT_LANE,
+      id,
+      sampleIdxs.every((s) => recorded.has(s)),
+      async (output) => {
+        const stored = laneReportSchema.safeParse(output);
+        const payload: LaneDone = stored.success ? stored.data : { groups: sampleIdxs.length, cancelled: false, steps: 0 };
+        await segment.handle.sendEvent({ type: laneDoneEvent(epoch, batch, lane), payload });
+      },
+      () =>
+        createInstances(env.ROLLOUT_LANE, [
+          { id, params: { runId, parentId: segment.id, epoch, batch, lane, sampleIdxs, libraryVersion } },
+        ]),
+      done,
+    );
+  }
 }
 
 export type EvaluationRecovery = { evaluation: string; chunks: number; reports: number; recreated: number; restarted: number };
@@ -189,10 +307,10 @@ export async function recoverEvaluation(env: Env, evaluationId: string): Promise
   };
 }
 
-/** One line for logs and the recoveries table, e.g. "pause+resume (was running); 3 group instance(s) re-created". */
+/** One line for logs and the recoveries table, e.g. "pause+resume (was running); 3 chunk instance(s) re-created". */
 export function describeRecovery(
   action: string,
-  kind: "group" | "chunk",
+  kind: "chunk",
   r: { nudged: number; recreated: number; restarted: number; reports: number },
 ): string {
   const parts = [
@@ -202,4 +320,16 @@ export function describeRecovery(
     r.reports > 0 ? `${r.reports} ${kind} report(s) re-sent` : "",
   ].filter(Boolean);
   return [action, ...parts].join("; ");
+}
+
+/** The same line for a run: its segment and lane instances nudged, and the children created, restarted or reporting again. */
+export function describeRunRecovery(r: Recovery): string {
+  const parts = [
+    r.segments > 0 ? `${r.segments} segment instance(s) nudged` : "",
+    r.lanes > 0 ? `${r.lanes} lane instance(s) nudged` : "",
+    r.recreated > 0 ? `${r.recreated} child instance(s) re-created` : "",
+    r.restarted > 0 ? `${r.restarted} child instance(s) restarted` : "",
+    r.reports > 0 ? `${r.reports} child report(s) re-sent` : "",
+  ].filter(Boolean);
+  return [r.run, ...parts].join("; ");
 }

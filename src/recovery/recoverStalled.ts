@@ -2,7 +2,7 @@ import type { Db } from "../db/client";
 import { finishEvaluation, stalledEvaluations, touchEvaluation } from "../db/evaluationRows";
 import { finishRun, updateRun } from "../db/runs";
 import { recordRecovery, stalledRuns } from "../db/scheduledRuns";
-import { describeRecovery, recoverEvaluation, recoverRun } from "./recover";
+import { describeRecovery, describeRunRecovery, recoverEvaluation, recoverRun } from "./recover";
 
 export type Recovered = { kind: "run" | "evaluation"; id: string; action: string };
 
@@ -42,10 +42,7 @@ export async function recoverStalled(env: Env, d: Db, before: string, detail: st
     await handle(
       "run",
       run.id,
-      async () => {
-        const r = await recoverRun(env, run.id);
-        return describeRecovery(r.run, "group", { ...r, nudged: r.groups });
-      },
+      async () => describeRunRecovery(await recoverRun(env, run.id)),
       (status) => finishRun(d, run.id, "failed", { error: `its Workflow instance is ${status}`, reason: "error" }),
       () => updateRun(d, run.id, {}),
     );

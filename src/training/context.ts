@@ -28,6 +28,11 @@ export const runParamsSchema = hyperparamsSchema.extend({
   maxTurns: maxTurnsSchema.default(MAX_TURNS_DEFAULT),
   /** Characters of one tool result shown to the reflection prompts. */
   reflectionToolChars: z.number().int().min(100).max(100_000).default(DEFAULT_REFLECTION_TOOL_CHARS),
+  /**
+   * Batches per segment instance, fixed when the run starts (src/core/stepBudget.ts), so that recovery
+   * finds the same segments after a deployment that plans differently. Absent on runs from before segments.
+   */
+  segmentBatches: z.number().int().min(1).optional(),
 });
 export type RunParams = z.infer<typeof runParamsSchema>;
 

@@ -1,18 +1,28 @@
 import { z } from "zod";
 import type { Run } from "../contract";
 import { runCost } from "../core/cost";
+import { batchesPerSegment, runPlan } from "../core/stepBudget";
 import { db } from "../db/client";
 import { usageByStage } from "../db/llmCalls";
 import type { RunRow } from "../db/runs";
 import { runBatches, runCounts } from "../db/training";
 import { runParamsSchema } from "./context";
 
+const runStepsSchema = z.object({
+  run: z.number().int(),
+  segments: z.number().int(),
+  lanes: z.number().int(),
+  maxPerInstance: z.number().int(),
+});
+/** Workflow steps a run's instances used: its own, all its segments', all its lanes', and the most any one took. */
+export type RunSteps = z.infer<typeof runStepsSchema>;
+
 /** What the run's Workflow records as it goes (runs.progress); read tolerantly, as older rows may lack fields. */
 const storedProgressSchema = z.object({
   samples: z.number().int().catch(0),
   epoch: z.number().int().nullable().catch(null),
   batch: z.number().int().nullable().catch(null),
-  steps: z.object({ run: z.number().int(), groups: z.number().int() }).nullable().catch(null),
+  steps: runStepsSchema.nullable().catch(null),
 });
 
 /** A run as the admin API shows it: status, progress, per-batch metrics, usage and cost. */
@@ -47,6 +57,7 @@ export async function runView(env: Env, run: RunRow): Promise<Run> {
       rolloutsTotal: samples * params.epochs * params.groupSize,
       steps: progress.steps,
     },
+    plan: runPlan(samples, params, params.segmentBatches ?? batchesPerSegment(params)),
     groups: { kept: counts.groupsKept, skipped: counts.groupsSkipped, dropped: counts.groupsDropped },
     batches: batches.map((b) => ({
       epoch: b.epoch,

@@ -1,7 +1,7 @@
 import { conflict, JobRefusedError, WorkflowStartError } from "../shared/errors";
 import { newId } from "../shared/ids";
 import { partialHyperparamsSchema, resolveHyperparams, type PartialHyperparams } from "../core/hyperparams";
-import { stepBudgetProblem } from "../core/stepBudget";
+import { batchesPerSegment, runPlan, SEGMENT_STEP_TARGET, stepBudgetProblem, type RunPlan } from "../core/stepBudget";
 import type { AgentRow } from "../db/agents";
 import { db } from "../db/client";
 import { createDataset, findDataset, unlabelledSampleCount, type DatasetRow } from "../db/datasets";
@@ -18,9 +18,9 @@ export const RUN_DEFAULT_TIMEOUT_MS = 120_000;
 
 /**
  * Creates a run row and starts its training Workflow, for every caller: POST /api/runs, the paper
- * protocol and the schedule. A run that would not fit the Workflow step limit is refused
- * (JobRefusedError) before anything is stored; a run the engine does not take is marked failed
- * (WorkflowStartError).
+ * protocol and the schedule. A run with an instance that would not fit the Workflow step limit is
+ * refused (JobRefusedError) before anything is stored; a run the engine does not take is marked failed
+ * (WorkflowStartError). Returns the run with its plan: its instances and their steps.
  */
 export async function startRun(
   env: Env,
@@ -36,14 +36,23 @@ export async function startRun(
     id?: string;
     /** Replaces the agent's tools for this run (the paper protocol's "no-tools" variant passes []). */
     tools?: ToolSpec[];
+    /** Batches per segment instance; default (and at most) as many as fit a segment's step target. */
+    segmentBatches?: number;
   },
-): Promise<RunRow> {
+): Promise<RunRow & { plan: RunPlan }> {
   const d = db(env.DB);
   // Agent defaults were validated when stored; a row that no longer parses falls back to the paper's.
   const defaults = partialHyperparamsSchema.safeParse(input.agent.trainingDefaults);
   const hyper = resolveHyperparams(input.dataset.sampleCount, input.overrides, defaults.success ? defaults.data : {});
   const problem = stepBudgetProblem(input.dataset.sampleCount, hyper);
   if (problem) throw new JobRefusedError(problem, "too_many_steps", "epochs");
+  const fitting = batchesPerSegment(hyper);
+  if (input.segmentBatches !== undefined && input.segmentBatches > fitting)
+    throw new JobRefusedError(
+      `segmentBatches ${input.segmentBatches} would make a segment take more than its ${SEGMENT_STEP_TARGET} steps: at most ${fitting} batches fit one with batch ${hyper.batchSize} and ${hyper.maxGroupsInFlight} groups in flight`,
+      "too_many_steps",
+      "segmentBatches",
+    );
   if (hyper.groundTruth) {
     const unlabelled = await unlabelledSampleCount(d, input.dataset.id);
     if (unlabelled > 0) {
@@ -65,6 +74,7 @@ export async function startRun(
     mcpTools: await startMcpTools(env, tools),
     maxTurns: input.agent.maxTurns,
     reflectionToolChars: DEFAULT_REFLECTION_TOOL_CHARS,
+    segmentBatches: input.segmentBatches ?? fitting,
   };
   const active = await activeRunOf(d, input.agent.id);
   if (active)
@@ -94,7 +104,7 @@ export async function startRun(
     await finishRun(d, run.id, "failed", { error: "the Workflow engine refused the run", reason: "error" });
     throw new WorkflowStartError("could not start the training Workflow");
   }
-  return run;
+  return { ...run, plan: runPlan(input.dataset.sampleCount, hyper, params.segmentBatches) };
 }
 
 /** A built-in data set by name, loaded on first use (a data set already holding the name is used as is). */

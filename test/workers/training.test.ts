@@ -91,13 +91,12 @@ describe("training runs", () => {
       const res = await call("POST", "/api/runs", body);
       expect(res.status, JSON.stringify(body)).toBe(status);
     }
-    // 20 epochs over 1,319 samples would need about 27,000 steps of the run's instance: refused up front.
-    expect((await call("POST", "/api/datasets/builtin/gsm8k-test")).status).toBe(201);
-    const tooLong = await call("POST", "/api/runs", { agent: "validator", dataset: "gsm8k-test", epochs: 20 });
+    // More batches per segment than fit a segment's steps: refused before anything is stored.
+    const tooLong = await call("POST", "/api/runs", { agent: "validator", dataset: "sim-train", batchSize: 10, segmentBatches: 1000 });
     expect(tooLong.status).toBe(400);
     const refusal = await json<{ error: { code: string; message: string; param: string } }>(tooLong);
-    expect(refusal.error).toMatchObject({ code: "too_many_steps", param: "epochs" });
-    expect(refusal.error.message).toMatch(/would take \d+ Workflow steps/);
+    expect(refusal.error).toMatchObject({ code: "too_many_steps", param: "segmentBatches" });
+    expect(refusal.error.message).toMatch(/at most \d+ batches fit one/);
     const runs = await json<{ data: unknown[] }>(await call("GET", "/api/runs"));
     expect(runs.data).toHaveLength(0);
   });

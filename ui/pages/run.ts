@@ -21,6 +21,12 @@ function tokens(run: Run): { prompt: number; completion: number; calls: number }
   return run.llm.reduce((s, u) => ({ prompt: s.prompt + u.promptTokens, completion: s.completion + u.completionTokens, calls: s.calls + u.calls }), { prompt: 0, completion: 0, calls: 0 });
 }
 
+/** How the run is split across Workflow instances and the most steps each kind takes, against the per-instance limit. */
+function planView(run: Run): string {
+  const { plan } = run;
+  return `1 run (${num(plan.run.maxSteps)} steps), ${num(plan.segments.instances)} segment${plan.segments.instances === 1 ? "" : "s"} (≤ ${num(plan.segments.maxSteps)} steps, ${num(plan.segments.batchesEach)} batches each), ${num(plan.lanes.instances)} lanes (≤ ${num(plan.lanes.maxSteps)} steps); limit ${num(plan.limit)} per instance`;
+}
+
 function progressView(run: Run): HTMLElement {
   const p = run.progress;
   const t = tokens(run);
@@ -36,7 +42,8 @@ function progressView(run: Run): HTMLElement {
       ["Rollouts", `${num(p.rolloutsDone)} of ${num(p.rolloutsTotal)}`],
       ["Tokens", `${num(t.prompt + t.completion)} (${num(t.prompt)} prompt, ${num(t.completion)} completion) in ${num(t.calls)} calls`],
       ["Cost", run.cost ? usd(run.cost.usd) : "prices not configured"],
-      ["Steps", p.steps ? `${num(p.steps.run)} run + ${num(p.steps.groups)} in groups` : "—"],
+      ["Instances", planView(run)],
+      ["Steps", p.steps ? `${num(p.steps.run)} run + ${num(p.steps.segments)} in segments + ${num(p.steps.lanes)} in lanes (at most ${num(p.steps.maxPerInstance)} in one instance)` : "—"],
       ["Versions", `from ${versionLabel(run.fromVersion)} to ${versionLabel(run.latestVersion)}`],
       ["Updated", when(run.updatedAt)],
     ]),
@@ -138,7 +145,7 @@ export async function runPage(params: Params, main: HTMLElement, signal: AbortSi
           }, { testId: "cancel-run" }),
           actionButton("Recover", async () => {
             const r = await api.recoverRun(run.id);
-            notice.textContent = `Recovery: ${r.run}; ${r.groups} group instance(s) nudged.`;
+            notice.textContent = `Recovery: ${r.run}; ${r.segments} segment and ${r.lanes} lane instance(s) nudged, ${r.recreated} created, ${r.restarted} restarted, ${r.reports} report(s) re-sent.`;
           }, { testId: "recover-run" }),
         );
       }

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { groupSchema, listOf, queuedSchema, recoverySchema, rolloutSchema, runSchema } from "../../contract";
+import { groupSchema, listOf, queuedSchema, recoverySchema, rolloutSchema, runCreatedSchema, runSchema } from "../../contract";
 import { partialHyperparamsSchema } from "../../core/hyperparams";
 import { db } from "../../db/client";
 import { findDataset } from "../../db/datasets";
@@ -30,6 +30,12 @@ const createRunSchema = partialHyperparamsSchema
       .min(0)
       .optional()
       .openapi({ description: "Warm start; default the agent's active version, or empty (0)." }),
+    segmentBatches: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .openapi({ description: "Batches per segment instance; default (and at most) as many as fit a segment's 2,000 steps" }),
   })
   .strict()
   .openapi("RunCreate");
@@ -43,7 +49,10 @@ export const runsRouter = newRouter()
       path: "/",
       tags: ["runs"],
       request: { body: { ...json(createRunSchema), required: true } },
-      responses: { 201: { description: "Run created and queued", ...json(queuedSchema) }, ...jobErrorResponses },
+      responses: {
+        201: { description: "Run created and queued, with its plan: its Workflow instances and their steps", ...json(runCreatedSchema) },
+        ...jobErrorResponses,
+      },
     }),
     async (c) => {
       const body = c.req.valid("json");
@@ -54,11 +63,21 @@ export const runsRouter = newRouter()
       if (dataset.sampleCount === 0) throw badRequest(`dataset '${dataset.name}' is empty`, "empty_dataset", "dataset");
       const fromVersion = body.fromVersion ?? agent.activeVersion ?? 0;
       if (fromVersion !== 0 && !(await findVersion(d, agent.id, fromVersion))) throw notFound("library version", String(fromVersion));
-      const { agent: _a, dataset: _d, seed, budgetTokens, timeoutMs, fromVersion: _f, ...overrides } = body;
+      const { agent: _a, dataset: _d, seed, budgetTokens, timeoutMs, fromVersion: _f, segmentBatches, ...overrides } = body;
       const started = await idempotent(c, "POST /api/runs", body, async () => {
         try {
-          const run = await startRun(c.env, { agent, dataset, overrides, seed, budgetTokens, timeoutMs, fromVersion, kind: "manual" });
-          return { id: run.id, status: run.status };
+          const run = await startRun(c.env, {
+            agent,
+            dataset,
+            overrides,
+            seed,
+            budgetTokens,
+            timeoutMs,
+            fromVersion,
+            segmentBatches,
+            kind: "manual",
+          });
+          return { id: run.id, status: run.status, plan: run.plan };
         } catch (error) {
           throw startJobError(error, "training");
         }
