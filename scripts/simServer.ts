@@ -16,6 +16,9 @@ export type RecordedRequest = {
   body: unknown;
   /** Whether the whole reply was handed to the connection (false while held, or when the client left first). */
   answered: boolean;
+  /** When the request arrived and when its reply was handed over (performance.now(); null until then). */
+  startedAt: number;
+  endedAt: number | null;
 };
 
 /** Concurrency seen by the server: benchmarks report the peak number of calls in flight. */
@@ -47,6 +50,8 @@ export type SimServerOptions = SimOptions & {
   host?: string;
   /** Called with each request before it is answered; the reply waits for the returned promise (tests hold calls with it). */
   hold?: (request: RecordedRequest) => Promise<void> | void;
+  /** Keep every request in `requests` (default true); a long benchmark turns it off to bound its memory. */
+  keepRequests?: boolean;
 };
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -86,12 +91,23 @@ export async function startSimServer(opts: SimServerOptions = {}): Promise<SimSe
         // keep the raw text
       }
       const headers = headersOf(req);
-      const recorded: RecordedRequest = { method: req.method ?? "GET", path: req.url ?? "/", headers, body: parsed, answered: false };
-      requests.push(recorded);
+      const recorded: RecordedRequest = {
+        method: req.method ?? "GET",
+        path: req.url ?? "/",
+        headers,
+        body: parsed,
+        answered: false,
+        startedAt: now,
+        endedAt: null,
+      };
+      if (opts.keepRequests !== false) requests.push(recorded);
       // A reply counts as given only if the client was still there to take it.
       let left = false;
       res.on("close", () => (left ||= !res.writableFinished));
-      res.on("finish", () => (recorded.answered = !left && !req.socket.destroyed));
+      res.on("finish", () => {
+        recorded.answered = !left && !req.socket.destroyed;
+        recorded.endedAt = performance.now();
+      });
       await opts.hold?.(recorded);
       // Abort the handler (latency, hang) when the client goes away before the reply is done.
       const abort = new AbortController();

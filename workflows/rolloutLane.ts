@@ -1,29 +1,17 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+import { countedWhenDebugging } from "../src/db/counting";
 import { groupRollouts } from "../src/db/training";
 import { loadRunContext, type RunContext } from "../src/training/context";
 import { recordDropped, type GroupRef } from "../src/training/group";
 import { runLaneGroup, type LaneGroupOutcome } from "../src/training/lane";
 import { countSteps } from "./stepCounter";
-import { LANE_STEPS, laneDoneEvent, type LaneDone } from "../src/durable/steps";
+import { LANE_STEPS, laneDoneEvent, type LaneDone, type RolloutLaneParams } from "../src/durable/steps";
 import { rethrowEngineAbort } from "../src/durable/instances";
 import { failFast } from "../src/durable/failFast";
 import { sendEventTo } from "../src/durable/handles";
 
 /** One more try of a failed group (its paid calls are reused); the client already retried each call. */
 const GROUP_STEP_CONFIG = { retries: { limit: 1, delay: "30 seconds", backoff: "constant" } } as const;
-
-export type RolloutLaneParams = {
-  runId: string;
-  /** The segment instance waiting for this lane's report. */
-  parentId: string;
-  epoch: number;
-  batch: number;
-  lane: number;
-  /** The lane's rollout groups, run in this order. */
-  sampleIdxs: number[];
-  /** The pre-batch library every group of the batch is prompted with. */
-  libraryVersion: number;
-};
 
 /**
  * One lane of a batch (docs/architecture.md §4): its share of the batch's rollout groups, one after the
@@ -33,6 +21,10 @@ export type RolloutLaneParams = {
  * the run cancelled stops before its next group.
  */
 export class RolloutLaneWorkflow extends WorkflowEntrypoint<Env, RolloutLaneParams> {
+  constructor(ctx: ExecutionContext, env: Env) {
+    super(ctx, countedWhenDebugging(env));
+  }
+
   /** The run's context, loaded once per invocation: run, agent, parameters and upstream do not change during a run. */
   private context: Promise<RunContext> | null = null;
 

@@ -1,11 +1,12 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+import { countedWhenDebugging } from "../src/db/counting";
 import { batchesPerSegment, lanesOf, segmentRanges } from "../src/core/stepBudget";
 import { datasetSampleCount } from "../src/db/datasets";
 import { finishRun, markRunning, updateRun } from "../src/db/runs";
 import { checkpoint } from "../src/training/checkpoint";
 import { loadRunContext } from "../src/training/context";
 import type { RunSteps } from "../src/training/runView";
-import { GROUP_TIMEOUT_MS, type TrainingSegmentParams } from "./trainingSegment";
+import { GROUP_TIMEOUT_MS } from "./trainingSegment";
 import { countSteps } from "./stepCounter";
 import { decideAfterGate, prepareGate } from "../src/promotion/gate";
 import {
@@ -16,6 +17,7 @@ import {
   segmentInstanceId,
   type SegmentDone,
   type Stop,
+  type TrainingSegmentParams,
 } from "../src/durable/steps";
 import { createInstances, rethrowEngineAbort } from "../src/durable/instances";
 
@@ -34,6 +36,10 @@ const MAX_WAIT_MS = 365 * 86_400_000;
  * not with its samples (src/core/stepBudget.ts). Everything that touches D1 happens inside a step.
  */
 export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunParams> {
+  constructor(ctx: ExecutionContext, env: Env) {
+    super(ctx, countedWhenDebugging(env));
+  }
+
   override async run(event: WorkflowEvent<TrainingRunParams>, engineStep: WorkflowStep): Promise<{ version: number; reason: string }> {
     const { runId } = event.payload;
     const { step, count } = countSteps(engineStep);
@@ -50,10 +56,10 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
         const ctx = await loadRunContext(this.env, runId);
         await markRunning(ctx.d, runId);
         // Only what the loop below reads: the tools (MCP schemas included) stay in D1, not in the step result.
-        const { epochs, batchSize, seed, maxGroupsInFlight } = ctx.params;
+        const { epochs, batchSize, seed, maxGroupsInFlight, budgetTokens } = ctx.params;
         return {
           samples: await datasetSampleCount(ctx.d, ctx.run.datasetId),
-          params: { epochs, batchSize, seed, maxGroupsInFlight },
+          params: { epochs, batchSize, seed, maxGroupsInFlight, budgetTokens },
           segmentBatches: ctx.params.segmentBatches ?? batchesPerSegment(ctx.params),
           fromVersion: ctx.run.fromVersion ?? 0,
         };
@@ -84,7 +90,9 @@ export class TrainingRunWorkflow extends WorkflowEntrypoint<Env, TrainingRunPara
           if (done.stop) return this.finish(step, runId, version, done.stop, withRun());
         }
       }
-      const last = await step.do(TRAINING_STEPS.last, () => checkpoint(this.env, runId, params.epochs + 1, 0));
+      const last = await step.do(TRAINING_STEPS.last, () =>
+        checkpoint(this.env, runId, { epoch: params.epochs + 1, batch: 0, epochs: params.epochs, budgetTokens: params.budgetTokens }),
+      );
       return this.finish(step, runId, version, last ?? { status: "completed", reason: "finished all epochs", error: null }, withRun());
     } catch (error) {
       rethrowEngineAbort(error);

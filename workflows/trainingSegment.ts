@@ -1,4 +1,5 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+import { countedWhenDebugging } from "../src/db/counting";
 import { epochPlan } from "../src/core/batching";
 import { laneMembers, lanesOf } from "../src/core/stepBudget";
 import { versionItems } from "../src/db/libraryVersions";
@@ -7,10 +8,11 @@ import { updateBatch } from "../src/training/batch";
 import { checkpoint } from "../src/training/checkpoint";
 import { loadRunContext } from "../src/training/context";
 import { recordDropped } from "../src/training/group";
-import type { RolloutLaneParams } from "./rolloutLane";
 import { countSteps } from "./stepCounter";
 import {
   SEGMENT_STEPS,
+  type RolloutLaneParams,
+  type TrainingSegmentParams,
   laneDoneEvent,
   laneInstanceId,
   segmentDoneEvent,
@@ -25,24 +27,6 @@ import { sendEventTo } from "../src/durable/handles";
 /** How long one rollout group may take before its lane's silence counts as lost (a lane waits this per group). */
 export const GROUP_TIMEOUT_MS = 2 * 3600_000;
 
-export type TrainingSegmentParams = {
-  runId: string;
-  /** The run instance waiting for this segment's report. */
-  parentId: string;
-  epoch: number;
-  segment: number;
-  /** The segment's batches of the epoch: `[fromBatch, toBatch)`. */
-  fromBatch: number;
-  toBatch: number;
-  /** The library version the segment's first batch starts from. */
-  libraryVersion: number;
-  /** What the epoch's batches are made of (the run's parameters; the same for every segment). */
-  samples: number;
-  seed: number;
-  batchSize: number;
-  maxGroupsInFlight: number;
-};
-
 /**
  * A segment of a training run (docs/architecture.md §2, §4): consecutive batches of one epoch. Per batch
  * a checkpoint (cancel, budget, failing upstream), a fan-out to lanes — one child Workflow per group in
@@ -50,6 +34,10 @@ export type TrainingSegmentParams = {
  * stores a new immutable library version. It reports the version it ended with to the run.
  */
 export class TrainingSegmentWorkflow extends WorkflowEntrypoint<Env, TrainingSegmentParams> {
+  constructor(ctx: ExecutionContext, env: Env) {
+    super(ctx, countedWhenDebugging(env));
+  }
+
   override async run(event: WorkflowEvent<TrainingSegmentParams>, engineStep: WorkflowStep): Promise<SegmentDone> {
     const p = event.payload;
     const { step, count } = countSteps(engineStep);
@@ -59,7 +47,9 @@ export class TrainingSegmentWorkflow extends WorkflowEntrypoint<Env, TrainingSeg
     try {
       const batches = epochPlan(p.samples, p.seed, p.epoch, p.batchSize);
       for (let batch = p.fromBatch; batch < p.toBatch && stop === null; batch++) {
-        stop = await step.do(SEGMENT_STEPS.checkpoint(p.epoch, batch), () => checkpoint(this.env, p.runId, p.epoch, batch));
+        stop = await step.do(SEGMENT_STEPS.checkpoint(p.epoch, batch), () =>
+          checkpoint(this.env, p.runId, { epoch: p.epoch, batch, epochs: p.epochs, budgetTokens: p.budgetTokens }),
+        );
         if (stop) break;
         const members = batches[batch] ?? [];
         const laneCount = lanesOf(members.length, p.maxGroupsInFlight);

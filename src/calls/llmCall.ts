@@ -1,3 +1,4 @@
+import type { BatchItem } from "drizzle-orm/batch";
 import type { ChatMessage } from "../core/prompts";
 import type { Result } from "../core/result";
 import type { Db } from "../db/client";
@@ -34,6 +35,12 @@ export type CallSpec<T> = {
   temperature: number;
   seed: number;
   parse: (text: string) => Result<T>;
+  /**
+   * What the parsed reply produces, written with the call in one D1 batch (db/llmCalls.ts storeCall): one
+   * round trip per paid reply, and never a reply stored without its product. Not run for a reply read
+   * back from storage: its product was written with it.
+   */
+  storeWith?: (value: T) => BatchItem<"sqlite">[];
 };
 
 /** Reply attempts when the content does not follow the requested format. */
@@ -66,15 +73,19 @@ export async function callLlm<T>(ctx: CallContext, spec: CallSpec<T>): Promise<R
     usage.cachedTokens += reply.usage.cachedTokens;
     const parsed = spec.parse(reply.content);
     if (parsed.ok) {
-      await storeCall(ctx.d, {
-        ownerId: ctx.ownerId,
-        callKey: spec.key,
-        stage: spec.stage,
-        attempts,
-        ...usage,
-        response: reply.content,
-        error: null,
-      });
+      await storeCall(
+        ctx.d,
+        {
+          ownerId: ctx.ownerId,
+          callKey: spec.key,
+          stage: spec.stage,
+          attempts,
+          ...usage,
+          response: reply.content,
+          error: null,
+        },
+        spec.storeWith?.(parsed.value),
+      );
       return parsed;
     }
     lastError = parsed.error;

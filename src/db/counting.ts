@@ -1,6 +1,9 @@
+import { envString } from "../shared/env";
+
 /**
  * Counts D1 round trips made through a wrapped binding, so a benchmark can report queries per request
- * honestly (enabled by the `DEBUG_COUNT_D1=1` var on the serving path; see auth/proxyAuth.ts).
+ * honestly (enabled by the `DEBUG_COUNT_D1=1` var on the serving path, see serving/proxyAuth.ts, and in the
+ * training Workflows).
  * Counts are per isolate: `reads` are executed SELECT statements, `writes` any other statement,
  * `roundTrips` calls that reach D1 (one per statement executed alone, one per `batch()`).
  */
@@ -79,4 +82,12 @@ export function countingEnv(env: Env): Env {
     countedEnvs.set(env, counted);
   }
   return counted;
+}
+
+/**
+ * The environment with D1 counted when the Worker runs with `DEBUG_COUNT_D1=1` (the benchmarks: the
+ * training Workflows count their statements too), else as it is.
+ */
+export function countedWhenDebugging(env: Env): Env {
+  return envString(env, "DEBUG_COUNT_D1") === "1" ? countingEnv(env) : env;
 }

@@ -172,11 +172,16 @@ export async function createDataset(
 
 /** The sample at position `idx` of a data set (positions are 0-based, in upload order). */
 export async function sampleAt(d: Db, datasetId: string, idx: number): Promise<SampleRecord | undefined> {
+  return sampleQuery(d, datasetId, idx).get();
+}
+
+/** sampleAt as a query (zero or one row), to run in a D1 batch with others. */
+export function sampleQuery(d: Db, datasetId: string, idx: number) {
   return d
     .select()
     .from(samples)
     .where(and(eq(samples.datasetId, datasetId), eq(samples.idx, idx)))
-    .get();
+    .limit(1);
 }
 
 export async function datasetSampleCount(d: Db, datasetId: string): Promise<number> {

@@ -1,4 +1,5 @@
 import { and, eq, gte, lt, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "./client";
 import { llmCalls } from "./schema";
 
@@ -21,9 +22,15 @@ export async function callsWithPrefix(d: Db, ownerId: string, prefix: string): P
     .all();
 }
 
-/** First writer wins: a concurrent duplicate of the same call keeps the stored reply. */
-export async function storeCall(d: Db, row: typeof llmCalls.$inferInsert): Promise<void> {
-  await d.insert(llmCalls).values(row).onConflictDoNothing();
+/**
+ * First writer wins: a concurrent duplicate of the same call keeps the stored reply. `also`: statements
+ * recording what the reply produced (a rollout row, a summary, a group's outcome), written in the same
+ * D1 batch — one round trip, and the call is stored if and only if they are.
+ */
+export async function storeCall(d: Db, row: typeof llmCalls.$inferInsert, also: BatchItem<"sqlite">[] = []): Promise<void> {
+  const insert = d.insert(llmCalls).values(row).onConflictDoNothing();
+  if (also.length === 0) await insert;
+  else await d.batch([insert, ...also]);
 }
 
 export type StageUsage = {
@@ -53,10 +60,14 @@ export async function usageByStage(d: Db, ownerId: string): Promise<StageUsage[]
 }
 
 export async function totalTokens(d: Db, ownerId: string): Promise<number> {
-  const row = await d
+  const row = await totalTokensQuery(d, ownerId).get();
+  return row?.n ?? 0;
+}
+
+/** totalTokens as a query (one row), to run in a D1 batch with others. */
+export function totalTokensQuery(d: Db, ownerId: string) {
+  return d
     .select({ n: sql<number>`coalesce(sum(${llmCalls.promptTokens} + ${llmCalls.completionTokens}), 0)` })
     .from(llmCalls)
-    .where(eq(llmCalls.ownerId, ownerId))
-    .get();
-  return row?.n ?? 0;
+    .where(eq(llmCalls.ownerId, ownerId));
 }

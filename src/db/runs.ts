@@ -46,6 +46,27 @@ export async function insertRun(d: Db, row: typeof runs.$inferInsert): Promise<R
   return created;
 }
 
+/** Records the batch a run is at (the position its view and recovery read) without reading the run first. */
+export function recordPositionStatement(d: Db, id: string, epoch: number, batch: number) {
+  return d
+    .update(runs)
+    .set({
+      progress: sql`json_set(${runs.progress}, '$.epoch', ${epoch}, '$.batch', ${batch})`,
+      updatedAt: new Date().toISOString(),
+    })
+    .where(eq(runs.id, id));
+}
+
+/** A run's row (zero or one), as a query to run in a D1 batch with others. */
+export function runQuery(d: Db, id: string) {
+  return d.select().from(runs).where(eq(runs.id, id)).limit(1);
+}
+
+/** A run's status (zero or one row), as a query to run in a D1 batch with others. */
+export function runStatusQuery(d: Db, id: string) {
+  return d.select({ status: runs.status }).from(runs).where(eq(runs.id, id)).limit(1);
+}
+
 export async function findRun(d: Db, id: string): Promise<RunRow | undefined> {
   return d.select().from(runs).where(eq(runs.id, id)).get();
 }

@@ -6,6 +6,30 @@ export type RolloutRow = typeof rollouts.$inferSelect;
 export type GroupRow = typeof groups.$inferSelect;
 export type BatchRow = typeof batches.$inferSelect;
 
+/** One rollout row, written in the same D1 batch as the call that produced it (src/training/group.ts). */
+export function insertRolloutStatement(d: Db, row: typeof rollouts.$inferInsert) {
+  return d.insert(rollouts).values(row).onConflictDoNothing();
+}
+
+/** One rollout's summary, written in the same D1 batch as the summary call. */
+export function rolloutSummaryStatement(
+  d: Db,
+  at: { runId: string; epoch: number; sampleIdx: number; rolloutIdx: number },
+  summary: string,
+) {
+  return d
+    .update(rollouts)
+    .set({ summary })
+    .where(
+      and(
+        eq(rollouts.runId, at.runId),
+        eq(rollouts.epoch, at.epoch),
+        eq(rollouts.sampleIdx, at.sampleIdx),
+        eq(rollouts.rolloutIdx, at.rolloutIdx),
+      ),
+    );
+}
+
 /** Rollouts are keyed by (run, epoch, sample, rollout): a replay inserts nothing new. */
 export async function insertRollouts(d: Db, rows: (typeof rollouts.$inferInsert)[]): Promise<void> {
   // 12 columns per row; D1 allows 100 bound parameters per statement.
@@ -22,29 +46,21 @@ export async function setRolloutSummaries(
   group: { runId: string; epoch: number; sampleIdx: number },
   summaries: readonly { rolloutIdx: number; summary: string }[],
 ): Promise<void> {
-  const [first, ...rest] = summaries.map(({ rolloutIdx, summary }) =>
-    d
-      .update(rollouts)
-      .set({ summary })
-      .where(
-        and(
-          eq(rollouts.runId, group.runId),
-          eq(rollouts.epoch, group.epoch),
-          eq(rollouts.sampleIdx, group.sampleIdx),
-          eq(rollouts.rolloutIdx, rolloutIdx),
-        ),
-      ),
-  );
+  const [first, ...rest] = summaries.map(({ rolloutIdx, summary }) => rolloutSummaryStatement(d, { ...group, rolloutIdx }, summary));
   if (first) await d.batch([first, ...rest]);
 }
 
-export async function groupRollouts(d: Db, runId: string, epoch: number, sampleIdx: number): Promise<RolloutRow[]> {
+/** A group's rollouts in order, as a query to run alone or in a D1 batch. */
+export function groupRolloutsQuery(d: Db, runId: string, epoch: number, sampleIdx: number) {
   return d
     .select()
     .from(rollouts)
     .where(and(eq(rollouts.runId, runId), eq(rollouts.epoch, epoch), eq(rollouts.sampleIdx, sampleIdx)))
-    .orderBy(asc(rollouts.rolloutIdx))
-    .all();
+    .orderBy(asc(rollouts.rolloutIdx));
+}
+
+export async function groupRollouts(d: Db, runId: string, epoch: number, sampleIdx: number): Promise<RolloutRow[]> {
+  return groupRolloutsQuery(d, runId, epoch, sampleIdx).all();
 }
 
 export async function listRollouts(
@@ -71,18 +87,28 @@ export async function listRollouts(
  * with it, so stall detection sees progress within a long batch, not only at batch boundaries.
  */
 export async function recordGroup(d: Db, row: typeof groups.$inferInsert): Promise<void> {
-  await d.batch([
-    d.insert(groups).values(row).onConflictDoNothing(),
-    d.update(runs).set({ updatedAt: new Date().toISOString() }).where(eq(runs.id, row.runId)),
-  ]);
+  await d.batch(recordGroupStatements(d, row));
 }
 
-export async function findGroup(d: Db, runId: string, epoch: number, sampleIdx: number): Promise<GroupRow | undefined> {
+/** The statements of recordGroup, to be written in one D1 batch with others (the call that decided the outcome). */
+export function recordGroupStatements(d: Db, row: typeof groups.$inferInsert) {
+  return [
+    d.insert(groups).values(row).onConflictDoNothing(),
+    d.update(runs).set({ updatedAt: new Date().toISOString() }).where(eq(runs.id, row.runId)),
+  ] as const;
+}
+
+/** A group's recorded outcome (zero or one row), as a query to run alone or in a D1 batch. */
+export function groupQuery(d: Db, runId: string, epoch: number, sampleIdx: number) {
   return d
     .select()
     .from(groups)
     .where(and(eq(groups.runId, runId), eq(groups.epoch, epoch), eq(groups.sampleIdx, sampleIdx)))
-    .get();
+    .limit(1);
+}
+
+export async function findGroup(d: Db, runId: string, epoch: number, sampleIdx: number): Promise<GroupRow | undefined> {
+  return groupQuery(d, runId, epoch, sampleIdx).get();
 }
 
 export async function batchGroups(d: Db, runId: string, epoch: number, batch: number): Promise<GroupRow[]> {
@@ -149,6 +175,20 @@ export async function batchRewards(
     .where(and(eq(rollouts.runId, runId), eq(rollouts.epoch, epoch), eq(rollouts.batch, batch)))
     .orderBy(asc(rollouts.sampleIdx), asc(rollouts.rolloutIdx))
     .all();
+}
+
+/** lastBatchOutcomes as one query, to run in a D1 batch with others. */
+export function lastBatchOutcomesQuery(d: Db, runId: string) {
+  const last = d
+    .select({ epoch: batches.epoch, batch: batches.batch })
+    .from(batches)
+    .where(eq(batches.runId, runId))
+    .orderBy(desc(batches.epoch), desc(batches.batch))
+    .limit(1);
+  return d
+    .select({ status: groups.status, reason: groups.reason })
+    .from(groups)
+    .where(and(eq(groups.runId, runId), sql`(${groups.epoch}, ${groups.batch}) = (${last})`));
 }
 
 /** Status and reason of every group of the run's most recently finished batch (empty before the first). */

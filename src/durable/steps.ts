@@ -47,6 +47,39 @@ export type SegmentDone = {
   steps: { segment: number; lanes: number; maxLane: number };
 };
 
+export type TrainingSegmentParams = {
+  runId: string;
+  /** The run instance waiting for this segment's report. */
+  parentId: string;
+  epoch: number;
+  segment: number;
+  /** The segment's batches of the epoch: `[fromBatch, toBatch)`. */
+  fromBatch: number;
+  toBatch: number;
+  /** The library version the segment's first batch starts from. */
+  libraryVersion: number;
+  /** What the epoch's batches are made of, and the checks between them (the run's parameters; the same for every segment). */
+  samples: number;
+  seed: number;
+  batchSize: number;
+  maxGroupsInFlight: number;
+  epochs: number;
+  budgetTokens: number | null;
+};
+
+export type RolloutLaneParams = {
+  runId: string;
+  /** The segment instance waiting for this lane's report. */
+  parentId: string;
+  epoch: number;
+  batch: number;
+  lane: number;
+  /** The lane's rollout groups, run in this order. */
+  sampleIdxs: number[];
+  /** The pre-batch library every group of the batch is prompted with. */
+  libraryVersion: number;
+};
+
 /** Event a lane sends to its segment when it has run its groups. */
 export const laneDoneEvent = (epoch: number, batch: number, lane: number) => `lane-done-e${epoch}-b${batch}-l${lane}`;
 /** Event a segment sends to its run when its batches are done (or it stopped). */

@@ -15,6 +15,7 @@ import {
   segmentInstanceId,
   type LaneDone,
   type SegmentDone,
+  type TrainingSegmentParams,
 } from "../durable/steps";
 import { loadRunContext, type RunContext } from "../training/context";
 import { loadEvalContext } from "../evaluation/evaluate";
@@ -29,21 +30,6 @@ const segmentReportSchema = z.object({
   stop: stopSchema.nullable(),
   steps: z.object({ segment: z.number().int().min(0), lanes: z.number().int().min(0), maxLane: z.number().int().min(0) }),
 });
-
-/** What a segment instance is created with (workflows/trainingSegment.ts; recovery creates one when its spawn was lost). */
-type TrainingSegmentParamsShape = {
-  runId: string;
-  parentId: string;
-  epoch: number;
-  segment: number;
-  fromBatch: number;
-  toBatch: number;
-  libraryVersion: number;
-  samples: number;
-  seed: number;
-  batchSize: number;
-  maxGroupsInFlight: number;
-};
 
 /**
  * Recovery, docs/architecture.md §4: the local engine leaves every instance that was running when `wrangler dev`
@@ -157,7 +143,7 @@ export async function recoverRun(env: Env, runId: string): Promise<Recovery> {
   const segments = noChildren();
   const lanes = noChildren();
 
-  const segmentParams = (e: number, k: number): TrainingSegmentParamsShape | null => {
+  const segmentParams = (e: number, k: number): TrainingSegmentParams | null => {
     const range = ranges[k];
     if (!range) return null;
     return {
@@ -172,9 +158,11 @@ export async function recoverRun(env: Env, runId: string): Promise<Recovery> {
       seed: params.seed,
       batchSize: params.batchSize,
       maxGroupsInFlight: params.maxGroupsInFlight,
+      epochs: params.epochs,
+      budgetTokens: params.budgetTokens,
     };
   };
-  const recoverSegment = async (s: TrainingSegmentParamsShape, recorded: boolean) =>
+  const recoverSegment = async (s: TrainingSegmentParams, recorded: boolean) =>
     recoverChild(
       env.TRAINING_SEGMENT,
       segmentInstanceId(runId, s.epoch, s.segment),

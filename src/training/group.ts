@@ -5,21 +5,38 @@ import { refuseVague, type RefusedOperation } from "../core/specificity";
 import { groupMean, hasSignal } from "../core/metrics";
 import { validatePlan, type Operation } from "../core/operations";
 import { parseExperiences, parseOperations, parseSummary } from "../core/parse";
-import { advantagePrompt, groupUpdatePrompt, summaryPrompt, type ChatMessage } from "../core/prompts";
+import { advantagePrompt, groupUpdatePrompt, summaryPrompt } from "../core/prompts";
 import { toolRollout } from "../calls/toolRollout";
 import { renderTrajectory, type TrajectoryMessage } from "../tools/messages";
 import { ok, type Result } from "../core/result";
 import { rolloutMessages } from "../core/rollout";
-import { sampleAt } from "../db/datasets";
-import { groupRollouts, insertRollouts, recordGroup, setRolloutSummaries, type RolloutRow } from "../db/training";
+import type { SampleRecord } from "../db/datasets";
+import {
+  groupRollouts,
+  insertRolloutStatement,
+  insertRollouts,
+  recordGroup,
+  recordGroupStatements,
+  rolloutSummaryStatement,
+  setRolloutSummaries,
+  type RolloutRow,
+} from "../db/training";
 import type { RunContext } from "./context";
-import { callLlm, preloadCalls } from "../calls/llmCall";
-import { scoreResponse } from "../calls/scoring";
+import { callLlm, type CallContext } from "../calls/llmCall";
+import { scoreResponse, scoreWithoutCall } from "../calls/scoring";
 
 /** Identifies one rollout group: a sample of a batch of an epoch, against the pre-batch library version. */
 export type GroupRef = { epoch: number; batch: number; sampleIdx: number; libraryVersion: number };
 
 const keyOf = (g: GroupRef, rest: string) => `e${g.epoch}/s${g.sampleIdx}/${rest}`;
+/** The prefix of every call key of a group: its stored calls are read in one query (CallContext.preloaded). */
+export const groupKeyPrefix = (g: GroupRef) => keyOf(g, "");
+
+/**
+ * What a group step reads before its first call (src/training/lane.ts reads it in one round trip): the
+ * call context with the group's stored calls preloaded, the sample, and the rollouts already stored.
+ */
+export type GroupStart = { call: CallContext; sample: SampleRecord; rollouts: RolloutRow[] };
 
 type Sample = { question: string; answer: string };
 
@@ -27,84 +44,109 @@ export type GroupOutcome = "kept" | "skipped" | "dropped";
 
 /**
  * One rollout group from start to stored outcome (stages 1–6 of docs/architecture.md §2), idempotent: every LLM call
- * is read back from D1 when it was already paid (one query for all of the group's calls), rollouts and
- * the group row are written under their keys. A reply that stays unusable after its retries drops the
- * group with the reason; upstream failures throw, for the Workflow to retry the step.
+ * is read back from D1 when it was already paid (`start.call` holds the group's stored calls), rollouts
+ * and the group row are written under their keys. Each paid reply is written in one D1 batch with what
+ * it produced (a rollout row, a summary, the group's outcome): one round trip per reply on the group's
+ * critical path. A reply that stays unusable after its retries drops the group with the reason;
+ * upstream failures throw, for the Workflow to retry the step.
  */
-export async function runGroup(base: RunContext, g: GroupRef, library: readonly Experience[]): Promise<GroupOutcome> {
-  const ctx = { ...base, call: await preloadCalls(base.call, keyOf(g, "")) };
-  const sample = await sampleAt(ctx.d, ctx.run.datasetId, g.sampleIdx);
-  if (!sample) throw new Error(`sample ${g.sampleIdx} of the run's data set is missing`);
-  // Rollout rows are written only after their calls are stored: no stored call, no rows to look for.
-  const rows = await rolloutAndScore(ctx, g, library, sample, ctx.call.preloaded?.calls.size !== 0);
+export async function runGroup(base: RunContext, g: GroupRef, library: readonly Experience[], start: GroupStart): Promise<GroupOutcome> {
+  const ctx = { ...base, call: start.call };
+  const rows = await rolloutAndScore(ctx, g, library, start.sample, start.rollouts);
   const rewards = rows.map((r) => r.reward);
   // Without ground truth every group is kept: the critique compares the rollouts with each other.
   if (ctx.params.groundTruth && (await skipIfNoSignal(ctx, g, rewards))) return "skipped";
-  const summaries = await summarise(ctx, g, library, sample, rows);
-  const reflection = summaries.ok ? await reflect(ctx, g, library, sample, rows, summaries.value) : summaries;
+  const summaries = await summarise(ctx, g, library, start.sample, rows);
+  const reflection = summaries.ok ? await reflect(ctx, g, library, start.sample, rows, summaries.value) : summaries;
   if (!reflection.ok) {
     await recordDropped(ctx, g, rewards, reflection.error);
     return "dropped";
   }
-  await recordKept(ctx, g, rewards, reflection.value);
+  // The group update call, when there was one and it was paid now, recorded the outcome with its reply.
+  if (!reflection.value.recorded) await recordKept(ctx, g, rewards, reflection.value);
   return "kept";
 }
 
-/** Stages 1–2: G rollouts with the library injected, each scored by the verifier. Returns the stored rows. */
+/**
+ * Stages 1–2: G rollouts with the library injected, each scored by the verifier. `existing`: the rows
+ * already stored. A plain rollout scored without a call is written with its call; a tool rollout (many
+ * calls) or one scored by the judge is written once scored. Returns the group's rows.
+ */
 export async function rolloutAndScore(
   ctx: RunContext,
   g: GroupRef,
   library: readonly Experience[],
   sample: Sample,
-  mayExist: boolean,
+  existing: readonly RolloutRow[],
 ): Promise<RolloutRow[]> {
-  const existing = mayExist ? await groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx) : [];
-  if (existing.length === ctx.params.groupSize) return existing;
-
+  if (existing.length === ctx.params.groupSize) return [...existing];
+  const have = new Set(existing.map((r) => r.rolloutIdx));
   const messages = rolloutMessages(ctx.agent, sample.question, library);
-  const rows = await Promise.all(
-    Array.from({ length: ctx.params.groupSize }, async (_, k) => {
-      const seed = deriveSeed(ctx.params.seed, "rollout", g.epoch, g.sampleIdx, k);
-      const { response, trajectory, toolCalls } = ctx.tools
-        ? await toolRollout(ctx.call, ctx.tools, {
+  const rowOf = (
+    k: number,
+    response: string,
+    score: { reward: number; critique?: string | null },
+    trajectory: TrajectoryMessage[] | null,
+    toolCalls: number,
+  ): RolloutRow => ({
+    runId: ctx.run.id,
+    epoch: g.epoch,
+    batch: g.batch,
+    sampleIdx: g.sampleIdx,
+    rolloutIdx: k,
+    promptVersion: g.libraryVersion,
+    response,
+    reward: score.reward,
+    critique: score.critique ?? null,
+    summary: null,
+    messages: trajectory,
+    toolCalls,
+  });
+  const made = await Promise.all(
+    Array.from({ length: ctx.params.groupSize }, (_, k) => k)
+      .filter((k) => !have.has(k))
+      .map(async (k): Promise<{ row: RolloutRow; written: boolean }> => {
+        const seed = deriveSeed(ctx.params.seed, "rollout", g.epoch, g.sampleIdx, k);
+        const input = { question: sample.question, answer: sample.answer };
+        if (ctx.tools) {
+          const { response, trajectory, toolCalls } = await toolRollout(ctx.call, ctx.tools, {
             key: keyOf(g, `r${k}`),
             messages,
             maxTurns: ctx.params.maxTurns,
             temperature: ctx.params.temperature,
             seed,
-          })
-        : { response: await plainRollout(ctx, keyOf(g, `r${k}/rollout`), messages, seed), trajectory: null, toolCalls: 0 };
-      const score = await scoreResponse(ctx, { key: keyOf(g, `r${k}`), question: sample.question, answer: sample.answer, response });
-      return {
-        runId: ctx.run.id,
-        epoch: g.epoch,
-        batch: g.batch,
-        sampleIdx: g.sampleIdx,
-        rolloutIdx: k,
-        promptVersion: g.libraryVersion,
-        response,
-        reward: score.reward,
-        critique: score.critique ?? null,
-        messages: trajectory,
-        toolCalls,
-      };
-    }),
+          });
+          const score = await scoreResponse(ctx, { key: keyOf(g, `r${k}`), ...input, response });
+          return { row: rowOf(k, response, score, trajectory as TrajectoryMessage[], toolCalls), written: false };
+        }
+        let written: RolloutRow | null = null;
+        const reply = await callLlm(ctx.call, {
+          key: keyOf(g, `r${k}/rollout`),
+          stage: "rollout",
+          messages,
+          temperature: ctx.params.temperature,
+          seed,
+          parse: (text) => ok(text),
+          storeWith: (response) => {
+            const score = scoreWithoutCall(ctx, { ...input, response });
+            if (!score) return [];
+            written = rowOf(k, response, score, null, 0);
+            return [insertRolloutStatement(ctx.d, written)];
+          },
+        });
+        if (written) return { row: written, written: true };
+        const response = reply.ok ? reply.value : "";
+        const score = await scoreResponse(ctx, { key: keyOf(g, `r${k}`), ...input, response });
+        return { row: rowOf(k, response, score, null, 0), written: false };
+      }),
   );
-  await insertRollouts(ctx.d, rows);
-  // A concurrent or partial earlier attempt may have stored rows first: what is stored is what counts.
-  return groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
-}
-
-async function plainRollout(ctx: RunContext, key: string, messages: ChatMessage[], seed: number): Promise<string> {
-  const reply = await callLlm(ctx.call, {
-    key,
-    stage: "rollout",
-    messages,
-    temperature: ctx.params.temperature,
-    seed,
-    parse: (text) => ok(text),
-  });
-  return reply.ok ? reply.value : "";
+  const unwritten = made.filter((m) => !m.written).map((m) => m.row);
+  if (unwritten.length > 0) await insertRollouts(ctx.d, unwritten);
+  // A retried step (something was stored before it) may race an attempt that timed out: what is stored counts.
+  // A first attempt is the group's only writer (a lane runs one group at a time): its rows are the group.
+  const retried = existing.length > 0 || (ctx.call.preloaded?.calls.size ?? 0) > 0;
+  if (retried) return groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
+  return made.map((m) => m.row).sort((a, b) => a.rolloutIdx - b.rolloutIdx);
 }
 
 /** Stage 3: a group whose rewards are all equal carries no signal and is recorded as skipped. */
@@ -131,6 +173,8 @@ export async function summarise(
   sample: Sample,
   rows: readonly RolloutRow[],
 ): Promise<Result<string[]>> {
+  // Summaries written with their calls: only those read back from storage may still be missing on their row.
+  const written = new Set<number>();
   const summaries = await Promise.all(
     rows.map(async (row) => {
       const reply = await callLlm(ctx.call, {
@@ -148,13 +192,25 @@ export async function summarise(
         temperature: 0,
         seed: deriveSeed(ctx.params.seed, "summary", g.epoch, g.sampleIdx, row.rolloutIdx),
         parse: parseSummary,
+        storeWith: (summary) => {
+          written.add(row.rolloutIdx);
+          return [
+            rolloutSummaryStatement(
+              ctx.d,
+              { runId: ctx.run.id, epoch: g.epoch, sampleIdx: g.sampleIdx, rolloutIdx: row.rolloutIdx },
+              summary,
+            ),
+          ];
+        },
       });
       return reply;
     }),
   );
   const changed = rows.flatMap((row, i) => {
     const reply = summaries[i];
-    return reply?.ok && row.summary !== reply.value ? [{ rolloutIdx: row.rolloutIdx, summary: reply.value }] : [];
+    return reply?.ok && !written.has(row.rolloutIdx) && row.summary !== reply.value
+      ? [{ rolloutIdx: row.rolloutIdx, summary: reply.value }]
+      : [];
   });
   await setRolloutSummaries(ctx.d, { runId: ctx.run.id, epoch: g.epoch, sampleIdx: g.sampleIdx }, changed);
   const failed = summaries.find((s) => !s.ok);
@@ -169,6 +225,8 @@ export type Reflection = {
   /** Operations refused as vague, with their reasons (docs/learning.md, "Vague items are refused"). */
   refused: RefusedOperation[];
   credit: CreditEntry[];
+  /** Whether the group's kept outcome was already written, with the group update call. */
+  recorded: boolean;
 };
 
 /** Stages 5–6: the group's semantic advantage as experiences, then operations against the pre-batch library. */
@@ -180,6 +238,7 @@ export async function reflect(
   rows: readonly RolloutRow[],
   summaries: string[],
 ): Promise<Result<Reflection>> {
+  const rewards = rows.map((r) => r.reward);
   const advantage = await callLlm(ctx.call, {
     key: keyOf(g, "advantage"),
     stage: "advantage",
@@ -206,9 +265,15 @@ export async function reflect(
     library.map((item) => item.id),
     rows.length,
   );
-  if (experiences.length === 0) return ok({ advantage: advantage.value.text, experiences, operations: [], refused: [], credit });
+  if (experiences.length === 0)
+    return ok({ advantage: advantage.value.text, experiences, operations: [], refused: [], credit, recorded: false });
 
   const caps = { maxExperiences: ctx.params.maxExperiences, maxWords: ctx.params.maxWordsPerExperience };
+  let recorded = false;
+  const reflectionOf = (operations: Operation[]): Reflection => {
+    const { kept, refused } = refuseVague(operations);
+    return { advantage: advantage.value.text, experiences, operations: kept, refused, credit, recorded };
+  };
   const update = await callLlm(ctx.call, {
     key: keyOf(g, "group-update"),
     stage: "group_update",
@@ -219,19 +284,23 @@ export async function reflect(
       const ops = parseOperations(text);
       return ops.ok ? validatePlan(ops.value, [...library], { ...caps, maxExperiences: Number.MAX_SAFE_INTEGER }) : ops;
     },
+    // The group's outcome goes with the reply that decides it.
+    storeWith: (operations) => {
+      recorded = true;
+      return [...recordGroupStatements(ctx.d, keptRow(ctx, g, rewards, reflectionOf(operations)))];
+    },
   });
   if (!update.ok) return { ok: false, error: `group update: ${update.error}` };
-  const { kept, refused } = refuseVague(update.value);
-  return ok({ advantage: advantage.value.text, experiences, operations: kept, refused, credit });
+  return ok(reflectionOf(update.value));
 }
 
-export async function recordKept(ctx: RunContext, g: GroupRef, rewards: number[], reflection: Reflection): Promise<void> {
-  await recordGroup(ctx.d, {
+function keptRow(ctx: RunContext, g: GroupRef, rewards: number[], reflection: Reflection) {
+  return {
     runId: ctx.run.id,
     epoch: g.epoch,
     batch: g.batch,
     sampleIdx: g.sampleIdx,
-    status: "kept",
+    status: "kept" as const,
     meanReward: groupMean(rewards),
     passed: rewards.some((r) => r >= 1),
     advantage: reflection.advantage,
@@ -239,7 +308,11 @@ export async function recordKept(ctx: RunContext, g: GroupRef, rewards: number[]
     operations: reflection.operations,
     refused: reflection.refused,
     credit: reflection.credit,
-  });
+  };
+}
+
+export async function recordKept(ctx: RunContext, g: GroupRef, rewards: number[], reflection: Reflection): Promise<void> {
+  await recordGroup(ctx.d, keptRow(ctx, g, rewards, reflection));
 }
 
 export async function recordDropped(ctx: RunContext, g: GroupRef, rewards: number[], reason: string): Promise<void> {
