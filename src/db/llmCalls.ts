@@ -59,12 +59,7 @@ export async function usageByStage(d: Db, ownerId: string): Promise<StageUsage[]
     .all();
 }
 
-export async function totalTokens(d: Db, ownerId: string): Promise<number> {
-  const row = await totalTokensQuery(d, ownerId).get();
-  return row?.n ?? 0;
-}
-
-/** totalTokens as a query (one row), to run in a D1 batch with others. */
+/** The tokens an owner's calls used, as a query (one row) to run in a D1 batch with others. */
 export function totalTokensQuery(d: Db, ownerId: string) {
   return d
     .select({ n: sql<number>`coalesce(sum(${llmCalls.promptTokens} + ${llmCalls.completionTokens}), 0)` })

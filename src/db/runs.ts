@@ -57,11 +57,6 @@ export function recordPositionStatement(d: Db, id: string, epoch: number, batch:
     .where(eq(runs.id, id));
 }
 
-/** A run's row (zero or one), as a query to run in a D1 batch with others. */
-export function runQuery(d: Db, id: string) {
-  return d.select().from(runs).where(eq(runs.id, id)).limit(1);
-}
-
 /** A run's status (zero or one row), as a query to run in a D1 batch with others. */
 export function runStatusQuery(d: Db, id: string) {
   return d.select({ status: runs.status }).from(runs).where(eq(runs.id, id)).limit(1);

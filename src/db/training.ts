@@ -177,7 +177,7 @@ export async function batchRewards(
     .all();
 }
 
-/** lastBatchOutcomes as one query, to run in a D1 batch with others. */
+/** Status and reason of every group of the run's most recently finished batch (none before the first), as one query to run in a D1 batch. */
 export function lastBatchOutcomesQuery(d: Db, runId: string) {
   const last = d
     .select({ epoch: batches.epoch, batch: batches.batch })
@@ -189,21 +189,4 @@ export function lastBatchOutcomesQuery(d: Db, runId: string) {
     .select({ status: groups.status, reason: groups.reason })
     .from(groups)
     .where(and(eq(groups.runId, runId), sql`(${groups.epoch}, ${groups.batch}) = (${last})`));
-}
-
-/** Status and reason of every group of the run's most recently finished batch (empty before the first). */
-export async function lastBatchOutcomes(d: Db, runId: string): Promise<{ status: GroupRow["status"]; reason: string | null }[]> {
-  const last = await d
-    .select({ epoch: batches.epoch, batch: batches.batch })
-    .from(batches)
-    .where(eq(batches.runId, runId))
-    .orderBy(desc(batches.epoch), desc(batches.batch))
-    .limit(1)
-    .get();
-  if (!last) return [];
-  return d
-    .select({ status: groups.status, reason: groups.reason })
-    .from(groups)
-    .where(and(eq(groups.runId, runId), eq(groups.epoch, last.epoch), eq(groups.batch, last.batch)))
-    .all();
 }
