@@ -15,7 +15,14 @@ export type CallContext = {
   retry: RetryPolicy;
   /** Calls already read from D1 for every key under `prefix`: a key under it that is absent is unpaid. */
   preloaded?: { prefix: string; calls: ReadonlyMap<string, LlmCallRow> };
+  /**
+   * How a paid reply is stored (default: storeCall, awaited). A rollout group queues it instead
+   * (db/writeQueue.ts) and waits for the queue before its step returns.
+   */
+  store?: (row: NewCallRow, also: BatchItem<"sqlite">[]) => Promise<void>;
 };
+
+export type NewCallRow = Parameters<typeof storeCall>[1];
 
 /**
  * The same context with every stored call under `prefix` read in one query, so the calls of a rollout
@@ -58,6 +65,7 @@ export async function callLlm<T>(ctx: CallContext, spec: CallSpec<T>): Promise<R
       : await findCall(ctx.d, ctx.ownerId, spec.key);
   if (stored) return stored.response === null ? { ok: false, error: stored.error ?? "unusable reply" } : spec.parse(stored.response);
 
+  const store = ctx.store ?? ((row: NewCallRow, also: BatchItem<"sqlite">[]) => storeCall(ctx.d, row, also));
   const usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
   let attempts = 0;
   let lastError = "";
@@ -73,8 +81,7 @@ export async function callLlm<T>(ctx: CallContext, spec: CallSpec<T>): Promise<R
     usage.cachedTokens += reply.usage.cachedTokens;
     const parsed = spec.parse(reply.content);
     if (parsed.ok) {
-      await storeCall(
-        ctx.d,
+      await store(
         {
           ownerId: ctx.ownerId,
           callKey: spec.key,
@@ -84,13 +91,13 @@ export async function callLlm<T>(ctx: CallContext, spec: CallSpec<T>): Promise<R
           response: reply.content,
           error: null,
         },
-        spec.storeWith?.(parsed.value),
+        spec.storeWith?.(parsed.value) ?? [],
       );
       return parsed;
     }
     lastError = parsed.error;
   }
   const error = `reply unusable after ${FORMAT_ATTEMPTS} attempts: ${lastError}`;
-  await storeCall(ctx.d, { ownerId: ctx.ownerId, callKey: spec.key, stage: spec.stage, attempts, ...usage, response: null, error });
+  await store({ ownerId: ctx.ownerId, callKey: spec.key, stage: spec.stage, attempts, ...usage, response: null, error }, []);
   return { ok: false, error };
 }

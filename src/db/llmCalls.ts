@@ -28,9 +28,18 @@ export async function callsWithPrefix(d: Db, ownerId: string, prefix: string): P
  * D1 batch — one round trip, and the call is stored if and only if they are.
  */
 export async function storeCall(d: Db, row: typeof llmCalls.$inferInsert, also: BatchItem<"sqlite">[] = []): Promise<void> {
-  const insert = d.insert(llmCalls).values(row).onConflictDoNothing();
-  if (also.length === 0) await insert;
-  else await d.batch([insert, ...also]);
+  const [insert, ...rest] = storeCallStatements(d, row, also);
+  if (rest.length === 0) await insert;
+  else await d.batch([insert, ...rest]);
+}
+
+/** storeCall's statements, for a caller that commits them itself (db/writeQueue.ts). */
+export function storeCallStatements(
+  d: Db,
+  row: typeof llmCalls.$inferInsert,
+  also: BatchItem<"sqlite">[] = [],
+): [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]] {
+  return [d.insert(llmCalls).values(row).onConflictDoNothing(), ...also];
 }
 
 export type StageUsage = {

@@ -30,26 +30,6 @@ export function rolloutSummaryStatement(
     );
 }
 
-/** Rollouts are keyed by (run, epoch, sample, rollout): a replay inserts nothing new. */
-export async function insertRollouts(d: Db, rows: (typeof rollouts.$inferInsert)[]): Promise<void> {
-  // 12 columns per row; D1 allows 100 bound parameters per statement.
-  for (let i = 0; i < rows.length; i += 8)
-    await d
-      .insert(rollouts)
-      .values(rows.slice(i, i + 8))
-      .onConflictDoNothing();
-}
-
-/** Stores the summaries of one group's rollouts in one round trip. */
-export async function setRolloutSummaries(
-  d: Db,
-  group: { runId: string; epoch: number; sampleIdx: number },
-  summaries: readonly { rolloutIdx: number; summary: string }[],
-): Promise<void> {
-  const [first, ...rest] = summaries.map(({ rolloutIdx, summary }) => rolloutSummaryStatement(d, { ...group, rolloutIdx }, summary));
-  if (first) await d.batch([first, ...rest]);
-}
-
 /** A group's rollouts in order, as a query to run alone or in a D1 batch. */
 export function groupRolloutsQuery(d: Db, runId: string, epoch: number, sampleIdx: number) {
   return d
@@ -83,14 +63,10 @@ export async function listRollouts(
 }
 
 /**
- * The first recorded outcome of a group stands; replays cannot change it. The run's `updated_at` moves
- * with it, so stall detection sees progress within a long batch, not only at batch boundaries.
+ * A group's outcome: the first recorded stands, replays cannot change it. The run's `updated_at` moves
+ * with it, so stall detection sees progress within a long batch. To be written in one D1 batch, with the
+ * call that decided the outcome when there is one.
  */
-export async function recordGroup(d: Db, row: typeof groups.$inferInsert): Promise<void> {
-  await d.batch(recordGroupStatements(d, row));
-}
-
-/** The statements of recordGroup, to be written in one D1 batch with others (the call that decided the outcome). */
 export function recordGroupStatements(d: Db, row: typeof groups.$inferInsert) {
   return [
     d.insert(groups).values(row).onConflictDoNothing(),

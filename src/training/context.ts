@@ -2,6 +2,7 @@ import { z } from "zod";
 import { hyperparamsSchema } from "../core/hyperparams";
 import type { AgentRow } from "../db/agents";
 import { db, type Db } from "../db/client";
+import type { WriteQueue } from "../db/writeQueue";
 import { findRun, findRunWithAgent, type RunRow } from "../db/runs";
 import { verifierSpecSchema, type VerifierSpec } from "../verifiers";
 import { callContextFor } from "../calls/callContext";
@@ -46,6 +47,8 @@ export type RunContext = {
   call: CallContext;
   /** The run's tools; null: plain chat rollouts. */
   tools: ToolBox | null;
+  /** Where a rollout group's writes are queued (src/training/group.ts); absent: each write is awaited. */
+  writes?: WriteQueue;
 };
 
 export class RunGoneError extends Error {}

@@ -11,18 +11,12 @@ import { renderTrajectory, type TrajectoryMessage } from "../tools/messages";
 import { ok, type Result } from "../core/result";
 import { rolloutMessages } from "../core/rollout";
 import type { SampleRecord } from "../db/datasets";
-import {
-  groupRollouts,
-  insertRolloutStatement,
-  insertRollouts,
-  recordGroup,
-  recordGroupStatements,
-  rolloutSummaryStatement,
-  setRolloutSummaries,
-  type RolloutRow,
-} from "../db/training";
+import type { BatchItem } from "drizzle-orm/batch";
+import { storeCallStatements } from "../db/llmCalls";
+import { groupRollouts, insertRolloutStatement, recordGroupStatements, rolloutSummaryStatement, type RolloutRow } from "../db/training";
+import { writeQueue } from "../db/writeQueue";
 import type { RunContext } from "./context";
-import { callLlm, type CallContext } from "../calls/llmCall";
+import { callLlm, type CallContext, type NewCallRow } from "../calls/llmCall";
 import { scoreResponse, scoreWithoutCall } from "../calls/scoring";
 
 /** Identifies one rollout group: a sample of a batch of an epoch, against the pre-batch library version. */
@@ -51,7 +45,25 @@ export type GroupOutcome = "kept" | "skipped" | "dropped";
  * upstream failures throw, for the Workflow to retry the step.
  */
 export async function runGroup(base: RunContext, g: GroupRef, library: readonly Experience[], start: GroupStart): Promise<GroupOutcome> {
-  const ctx = { ...base, call: start.call };
+  const writes = writeQueue(base.d);
+  // Each paid reply's write is queued and the group carries on; the queue commits them in order.
+  const store = (row: NewCallRow, also: BatchItem<"sqlite">[]) => {
+    void writes.add(storeCallStatements(base.d, row, also));
+    return Promise.resolve();
+  };
+  const ctx: RunContext = { ...base, writes, call: { ...start.call, store } };
+  try {
+    const outcome = await stages(ctx, g, library, start);
+    await writes.settle();
+    return outcome;
+  } catch (error) {
+    // Replies paid before the failure are still stored, so the step's retry does not pay for them again.
+    await writes.settle().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function stages(ctx: RunContext, g: GroupRef, library: readonly Experience[], start: GroupStart): Promise<GroupOutcome> {
   const rows = await rolloutAndScore(ctx, g, library, start.sample, start.rollouts);
   const rewards = rows.map((r) => r.reward);
   // Without ground truth every group is kept: the critique compares the rollouts with each other.
@@ -65,6 +77,14 @@ export async function runGroup(base: RunContext, g: GroupRef, library: readonly 
   // The group update call, when there was one and it was paid now, recorded the outcome with its reply.
   if (!reflection.value.recorded) await recordKept(ctx, g, rewards, reflection.value);
   return "kept";
+}
+
+/** Writes statements: queued behind the group's earlier writes when it has a queue (not awaited), else now. */
+async function write(ctx: RunContext, statements: BatchItem<"sqlite">[]): Promise<void> {
+  const [first, ...rest] = statements;
+  if (!first) return;
+  if (ctx.writes) void ctx.writes.add(statements);
+  else await ctx.d.batch([first, ...rest]);
 }
 
 /**
@@ -141,18 +161,24 @@ export async function rolloutAndScore(
       }),
   );
   const unwritten = made.filter((m) => !m.written).map((m) => m.row);
-  if (unwritten.length > 0) await insertRollouts(ctx.d, unwritten);
+  await write(
+    ctx,
+    unwritten.map((row) => insertRolloutStatement(ctx.d, row)),
+  );
   // A retried step (something was stored before it) may race an attempt that timed out: what is stored counts.
   // A first attempt is the group's only writer (a lane runs one group at a time): its rows are the group.
   const retried = existing.length > 0 || (ctx.call.preloaded?.calls.size ?? 0) > 0;
-  if (retried) return groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
+  if (retried) {
+    await ctx.writes?.settle();
+    return groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
+  }
   return made.map((m) => m.row).sort((a, b) => a.rolloutIdx - b.rolloutIdx);
 }
 
 /** Stage 3: a group whose rewards are all equal carries no signal and is recorded as skipped. */
 export async function skipIfNoSignal(ctx: RunContext, g: GroupRef, rewards: number[]): Promise<boolean> {
   if (hasSignal(rewards)) return false;
-  await recordGroup(ctx.d, {
+  await recordOutcome(ctx, {
     runId: ctx.run.id,
     epoch: g.epoch,
     batch: g.batch,
@@ -212,7 +238,12 @@ export async function summarise(
       ? [{ rolloutIdx: row.rolloutIdx, summary: reply.value }]
       : [];
   });
-  await setRolloutSummaries(ctx.d, { runId: ctx.run.id, epoch: g.epoch, sampleIdx: g.sampleIdx }, changed);
+  await write(
+    ctx,
+    changed.map(({ rolloutIdx, summary }) =>
+      rolloutSummaryStatement(ctx.d, { runId: ctx.run.id, epoch: g.epoch, sampleIdx: g.sampleIdx, rolloutIdx }, summary),
+    ),
+  );
   const failed = summaries.find((s) => !s.ok);
   if (failed && !failed.ok) return { ok: false, error: `summary: ${failed.error}` };
   return ok(summaries.map((s) => (s.ok ? s.value : "")));
@@ -312,11 +343,18 @@ function keptRow(ctx: RunContext, g: GroupRef, rewards: number[], reflection: Re
 }
 
 export async function recordKept(ctx: RunContext, g: GroupRef, rewards: number[], reflection: Reflection): Promise<void> {
-  await recordGroup(ctx.d, keptRow(ctx, g, rewards, reflection));
+  await recordOutcome(ctx, keptRow(ctx, g, rewards, reflection));
+}
+
+/** A group's outcome, after every write the group queued before it. */
+async function recordOutcome(ctx: RunContext, row: Parameters<typeof recordGroupStatements>[1]): Promise<void> {
+  const statements = [...recordGroupStatements(ctx.d, row)];
+  if (ctx.writes) await ctx.writes.add(statements);
+  else await ctx.d.batch(recordGroupStatements(ctx.d, row));
 }
 
 export async function recordDropped(ctx: RunContext, g: GroupRef, rewards: number[], reason: string): Promise<void> {
-  await recordGroup(ctx.d, {
+  await recordOutcome(ctx, {
     runId: ctx.run.id,
     epoch: g.epoch,
     batch: g.batch,
