@@ -25,3 +25,38 @@ export function groupCpuMs(pgid: number): number {
   }
   return (ticks * 1000) / TICKS_PER_SECOND;
 }
+
+/**
+ * Time the threads of a process group (or of this process, `pgid` null) spent runnable but waiting for
+ * a CPU, in milliseconds (Linux schedstat): on a machine shared with other work, how long our own
+ * processes were held back by it.
+ */
+export function groupRunQueueWaitMs(pgid: number | null): number {
+  let ns = 0;
+  const pids = pgid === null ? [String(process.pid)] : readdirSync("/proc").filter((e) => /^\d+$/.test(e) && inGroup(e, pgid));
+  for (const pid of pids) {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tasks) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[1] ?? 0);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  }
+  return ns / 1e6;
+}
+
+function inGroup(pid: string, pgid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) === pgid;
+  } catch {
+    return false;
+  }
+}

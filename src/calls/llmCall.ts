@@ -34,6 +34,11 @@ export async function preloadCalls(ctx: CallContext, prefix: string): Promise<Ca
   return { ...ctx, preloaded: { prefix, calls: new Map(rows.map((r) => [r.callKey, r])) } };
 }
 
+/** The same context, known to hold no stored call under `prefix` (its owner checked): no call under it reads D1. */
+export function nothingStored(ctx: CallContext, prefix: string): CallContext {
+  return { ...ctx, preloaded: { prefix, calls: new Map() } };
+}
+
 export type CallSpec<T> = {
   /** Deterministic key (e.g. `e1/s17/r3/rollout`): the same key never pays twice. */
   key: string;

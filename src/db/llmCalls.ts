@@ -22,6 +22,15 @@ export async function callsWithPrefix(d: Db, ownerId: string, prefix: string): P
     .all();
 }
 
+/** Whether an owner has any stored call under `prefix` (zero or one row), as a query to run in a D1 batch with others. */
+export function anyCallWithPrefixQuery(d: Db, ownerId: string, prefix: string) {
+  return d
+    .select({ key: llmCalls.callKey })
+    .from(llmCalls)
+    .where(and(eq(llmCalls.ownerId, ownerId), gte(llmCalls.callKey, prefix), lt(llmCalls.callKey, `${prefix}\uffff`)))
+    .limit(1);
+}
+
 /**
  * First writer wins: a concurrent duplicate of the same call keeps the stored reply. `also`: statements
  * recording what the reply produced (a rollout row, a summary, a group's outcome), written in the same
