@@ -180,9 +180,9 @@ async function main(): Promise<void> {
   }
   console.log("\nsummary");
   console.log(
-    "| latency | in flight | wall-clock | critical path | ratio | model idle | D1 statements / group | round trips / group | CPU stack + model | CPU use |",
+    "| latency | in flight | wall-clock | critical path | ratio | model idle | D1 statements / group | round trips / group | CPU stack + model | CPU use | waited for a CPU | load |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of rows)
     console.log(
       `| ${r.latency} ms | ${r.inFlight} | ${s(r.wallMs)} | ${s(r.boundMs)} | ${(r.wallMs / r.boundMs).toFixed(2)} | ${s(r.idleMs)} | ${r.statementsPerGroup.toFixed(1)} | ${r.roundTripsPerGroup.toFixed(1)} | ${s(r.stackCpuMs)} + ${s(r.modelCpuMs)} | ${((100 * (r.stackCpuMs + r.modelCpuMs)) / (r.wallMs * cores)).toFixed(0)}% | ${s(r.waitedMs)} | ${r.load} |`,
