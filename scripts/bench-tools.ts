@@ -106,19 +106,20 @@ async function benchEpoch(): Promise<void> {
     const wallMs = performance.now() - started;
     if (run.status !== "completed") throw new Error(`run ended ${run.status}: ${run.error}`);
     const rollouts = await api<{ data: { toolCalls: number }[] }>("GET", `/api/runs/${id}/rollouts?limit=500`);
-    // A rollout makes one model turn per tool call plus its final answer, in sequence. Per wave of
-    // groups the chain is the longest rollout's turns, then summary → advantage → group update; then
-    // the batch update and each consolidation round. Each sequential call costs at least one latency.
+    // A rollout makes one model turn per tool call plus its final answer, in sequence. A lane runs its
+    // groups one after the other, each a chain of the longest rollout's turns, then summary → advantage →
+    // group update; then the batch update and each consolidation round. Each sequential call costs at
+    // least one latency.
     const longestRollout = Math.max(...rollouts.data.map((r) => r.toolCalls + 1));
     const calls = Object.fromEntries(run.llm.map((s) => [s.stage, s.calls]));
-    const waves = Math.ceil(samples / GROUPS_IN_FLIGHT);
-    const sequential = waves * (longestRollout + 3) + (calls.batch_update ? 1 : 0) + (calls.consolidate ?? 0);
+    const chains = Math.ceil(samples / Math.min(samples, GROUPS_IN_FLIGHT));
+    const sequential = chains * (longestRollout + 3) + (calls.batch_update ? 1 : 0) + (calls.consolidate ?? 0);
     const lowerBoundMs = sequential * LATENCY_MS;
     const steps = run.progress.steps;
     console.log(
       [
         `  wall-clock            ${(wallMs / 1000).toFixed(2)} s`,
-        `  critical path (bound) ${(lowerBoundMs / 1000).toFixed(2)} s  (${sequential} sequential calls × ${LATENCY_MS} ms: ${waves} wave(s) × (${longestRollout} rollout turns + 3 reflection stages) + batch update and consolidation)`,
+        `  critical path (bound) ${(lowerBoundMs / 1000).toFixed(2)} s  (${sequential} sequential calls × ${LATENCY_MS} ms: ${chains} group(s) per lane × (${longestRollout} rollout turns + 3 reflection stages) + batch update and consolidation)`,
         `  ratio                 ${(wallMs / lowerBoundMs).toFixed(2)}`,
         `  LLM calls             ${run.llm.reduce((n, s) => n + s.calls, 0)} stored (${JSON.stringify(calls)}), ${sim.stats.total} HTTP requests, peak ${sim.stats.peakInFlight} in flight`,
         `  tool calls            ${rollouts.data.reduce((n, r) => n + r.toolCalls, 0)} in ${rollouts.data.length} rollouts (${run.batches[0]?.avgToolCalls.toFixed(2)} per rollout)`,

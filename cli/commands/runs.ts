@@ -168,7 +168,9 @@ export function runsCommand(): Command {
 
   cmd
     .command("recover")
-    .description("recover a stalled run: nudge its Workflow instances, create the group instances that never were, re-send lost reports")
+    .description(
+      "recover a stalled run: nudge its Workflow instances, create the segment and lane instances that never were, re-send lost reports",
+    )
     .argument("<run>", "run id")
     .action(async (id: string, _o: unknown, c: Command) => {
       const { api, json } = context(c);

@@ -1,10 +1,11 @@
 /**
  * What recovery of an interrupted run or evaluation looks after (docs/architecture.md §4), pure.
  *
- * Child instances are spawned in waves, one wave after the other finished. After an interruption the
- * parent waits somewhere in the waves up to the first one with an unrecorded member: those before it
- * have all recorded their outcome (but one of their reports may have been lost), and the first one may
- * not have been spawned at all. Later waves are the parent's to spawn when it gets there.
+ * An evaluation spawns its chunk instances in waves, one wave after the other finished. After an
+ * interruption it waits somewhere in the waves up to the first one with an unrecorded member: those
+ * before it have all recorded their outcome (but one of their reports may have been lost), and the first
+ * one may not have been spawned at all. Later waves are the parent's to spawn when it gets there. (A
+ * training run's lanes are spawned a batch at a time: src/recovery/recover.ts looks after them.)
  */
 
 export type RecoveryItem<T> = { item: T; wave: number; recorded: boolean };

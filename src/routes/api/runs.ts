@@ -143,7 +143,7 @@ export const runsRouter = newRouter()
       responses: {
         200: {
           description:
-            "Recovered the run's Workflow instances: live ones nudged (pause, then resume), missing group instances created, ended ones restarted or their reports re-sent",
+            "Recovered the run's Workflow instances: live ones nudged (pause, then resume), missing segment and lane instances created, ended ones restarted or their reports re-sent",
           ...json(recoverySchema),
         },
         ...errorResponses,

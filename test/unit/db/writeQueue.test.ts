@@ -11,7 +11,9 @@ function fakeDb(fail?: (labels: string[]) => boolean) {
     batch: (statements: unknown[]) => {
       const labels = statements as string[];
       batches.push(labels);
-      return new Promise<void>((resolve, reject) => held.push(() => (fail?.(labels) ? reject(new Error(`D1 refused ${labels.join(",")}`)) : resolve())));
+      return new Promise<void>((resolve, reject) =>
+        held.push(() => (fail?.(labels) ? reject(new Error(`D1 refused ${labels.join(",")}`)) : resolve())),
+      );
     },
   } as unknown as Db;
   const releaseAll = async () => {
