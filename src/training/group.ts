@@ -40,8 +40,9 @@ export type GroupOutcome = "kept" | "skipped" | "dropped";
  * One rollout group from start to stored outcome (stages 1–6 of docs/architecture.md §2), idempotent: every LLM call
  * is read back from D1 when it was already paid (`start.call` holds the group's stored calls), rollouts
  * and the group row are written under their keys. Each paid reply is written in one D1 batch with what
- * it produced (a rollout row, a summary, the group's outcome): one round trip per reply on the group's
- * critical path. A reply that stays unusable after its retries drops the group with the reason;
+ * it produced (a rollout row, a summary, the group's outcome); these writes are queued and committed in
+ * order while the group carries on (db/writeQueue.ts, docs/architecture.md §4), and the group returns once
+ * they are committed. A reply that stays unusable after its retries drops the group with the reason;
  * upstream failures throw, for the Workflow to retry the step.
  */
 export async function runGroup(base: RunContext, g: GroupRef, library: readonly Experience[], start: GroupStart): Promise<GroupOutcome> {
