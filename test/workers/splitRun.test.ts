@@ -211,4 +211,78 @@ describe("a run split across segment and lane instances", () => {
     },
     covering(2),
   );
+
+  it(
+    "stops at the token budget inside a segment: the segment reports the stop and no later segment starts",
+    async () => {
+      await createSimAgent("budgeted");
+      // One token: the first batch crosses it, and the checkpoint of the second batch (same segment) stops the run.
+      const res = await call("POST", "/api/runs", {
+        agent: "budgeted",
+        dataset: "pre-split",
+        ...PRE_SPLIT_SETTINGS,
+        segmentBatches: 2,
+        budgetTokens: 1,
+      });
+      const { id } = await json<{ id: string }>(res);
+      await waitFor(
+        "the run's instance ended",
+        () => instance(env.TRAINING_RUN, id),
+        (r) => r?.status === "complete",
+      );
+      const run = await view(id);
+      expect(run).toMatchObject({ status: "completed", reason: "budget", latestVersion: 1 });
+      expect(run.batches.map((b) => [b.epoch, b.batch, b.version])).toEqual([[1, 0, 1]]);
+      const segment = await instance<SegmentDone>(env.TRAINING_SEGMENT, segmentInstanceId(id, 1, 0));
+      expect(segment).toMatchObject({ status: "complete", output: { version: 1, stop: { status: "completed", reason: "budget" } } });
+      expect(await instance(env.TRAINING_SEGMENT, segmentInstanceId(id, 1, 1))).toBeNull();
+    },
+    covering(1),
+  );
+
+  it(
+    "warm-starts from a version, and each segment starts from the version the one before it ended with",
+    async () => {
+      await createSimAgent("warm");
+      // A first run makes versions 1 and 2; the second starts from version 1.
+      const first = await json<{ id: string }>(
+        await call("POST", "/api/runs", { agent: "warm", dataset: "pre-split", ...PRE_SPLIT_SETTINGS, epochs: 1, batchSize: 12 }),
+      );
+      expect(await waitForRun(first.id)).toMatchObject({ status: "completed", latestVersion: 2 });
+      const res = await call("POST", "/api/runs", {
+        agent: "warm",
+        dataset: "pre-split",
+        ...PRE_SPLIT_SETTINGS,
+        epochs: 1,
+        segmentBatches: 1,
+        fromVersion: 1,
+      });
+      const { id } = await json<{ id: string }>(res);
+      const done = await waitForRun(id, 100_000);
+      expect(done.status).toBe("completed");
+      const run = await view(id);
+      // Four batches, one segment each: each segment starts where the previous one ended.
+      const starts = await Promise.all(
+        [0, 1, 2, 3].map(async (k) => (await instance<SegmentDone>(env.TRAINING_SEGMENT, segmentInstanceId(id, 1, k)))?.output.version),
+      );
+      // The version after each batch: the one it made, else the one before (a batch that changes nothing keeps it).
+      let current = 1;
+      const after = run.batches.map((b) => (current = b.version ?? current));
+      expect(run.batches).toHaveLength(4);
+      expect(starts).toEqual(after);
+      // The first batch's lanes were prompted with version 1, the warm start.
+      const [first0] = await rows<{ prompt_version: number }>(
+        "SELECT DISTINCT prompt_version FROM rollouts WHERE run_id = ? AND batch = 0",
+        id,
+      );
+      expect(first0?.prompt_version).toBe(1);
+      const versions = await rows<{ version: number; parent_version: number }>(
+        "SELECT version, parent_version FROM library_versions WHERE run_id = ? ORDER BY version",
+        id,
+      );
+      expect(versions.length).toBeGreaterThan(0);
+      expect(versions.map((v) => v.parent_version)).toEqual([1, ...versions.slice(0, -1).map((v) => v.version)]);
+    },
+    covering(2),
+  );
 });
