@@ -72,7 +72,12 @@ describe("wrangler dev under a training run and an evaluation", () => {
       });
       for (const name of ["sim-train", "sim-test"]) await api.post(`/datasets/builtin/${name}`);
 
-      const run = await api.post<{ id: string }>("/runs", { agent: "fd", dataset: "sim-train", epochs: 1, seed: 1 });
+      const run = await api.post<{ id: string; plan: { segments: { instances: number }; lanes: { instances: number } } }>("/runs", {
+        agent: "fd",
+        dataset: "sim-train",
+        epochs: 1,
+        seed: 1,
+      });
       const trained = await waitFinished<{ status: string; latestVersion: number; progress: { groupsDone: number } }>(
         api,
         `/runs/${run.id}`,
@@ -80,7 +85,8 @@ describe("wrangler dev under a training run and an evaluation", () => {
       );
       expect(trained.status).toBe("completed");
       expect(trained.progress.groupsDone).toBe(100);
-      instances += 1 + 100;
+      // The run's own instance, its segments and its lanes (docs/architecture.md §4).
+      instances += 1 + run.plan.segments.instances + run.plan.lanes.instances;
 
       const evaluation = await api.post<{ id: string }>("/evaluations", {
         agent: "fd",
