@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { partialHyperparamsSchema } from "./hyperparams";
+import { canaryRolloutSchema } from "./canarySpec";
 
 /**
  * Per-agent policies for what happens after training: the gate a new version must pass before it
@@ -10,7 +11,9 @@ import { partialHyperparamsSchema } from "./hyperparams";
 /**
  * Gated promotion: a finished run's final version is evaluated against the active one on `dataset`
  * (Mean@k at `temperature`), and promoted only if it beats it by at least `margin` (and, with
- * `requireSignificant`, the paired 95% interval of the difference lies above zero).
+ * `requireSignificant`, the paired 95% interval of the difference lies above zero). With
+ * `rollout: "canary"`, a version that passes goes to `canary.percent` of the traffic first, and the
+ * canary's rule on live feedback promotes or rolls it back (docs/serving.md, "Canary").
  */
 export const gateConfigSchema = z
   .object({
@@ -25,8 +28,17 @@ export const gateConfigSchema = z
       .min(0)
       .max(2 ** 31 - 1)
       .default(1),
+    rollout: z
+      .enum(["promote", "canary"])
+      .default("promote")
+      .describe("What a version that passes does: serve everyone, or start a canary"),
+    canary: canaryRolloutSchema.optional().describe("The canary a passing version starts (with rollout 'canary')"),
   })
-  .strict();
+  .strict()
+  .refine((g) => g.rollout !== "canary" || g.canary !== undefined, {
+    message: "rollout 'canary' needs canary: {percent, …}",
+    path: ["canary"],
+  });
 export type GateConfig = z.infer<typeof gateConfigSchema>;
 
 /** Capture of proxied exchanges for feedback; off unless asked for. */

@@ -11,11 +11,15 @@ import { startRun } from "../training/startRun";
 import { applyRetention, type RetentionReport } from "../db/lifecycle";
 import { IDEMPOTENCY_RETENTION_MS, purgeIdempotencyKeys } from "../db/idempotency";
 import { describeError } from "../shared/logging";
+import { listRunningCanaries } from "../db/canaries";
+import { flushUsage } from "../serving/usageLog";
+import { settleCanary, type Settlement } from "../promotion/canary";
 
 /**
  * The cron trigger's work: purge captures past retention, recover runs and evaluations that stopped
- * progressing (docs/architecture.md §4: pause() then resume()), and start each agent's scheduled retraining when its
- * period is due — at most one per agent and period, however often the trigger fires.
+ * progressing (docs/architecture.md §4: pause() then resume()), settle running canaries (docs/serving.md, "Canary"),
+ * and start each agent's scheduled retraining when its period is due — at most one per agent and period, however
+ * often the trigger fires.
  */
 
 export const DEFAULT_STALE_MINUTES = 30;
@@ -28,10 +32,12 @@ export type ScheduledReport = {
   retention: RetentionReport | null;
   purgedIdempotencyKeys: number;
   /** Phases that failed this tick (the others still ran). */
-  errors: { phase: "retention" | "recovery" | "schedule"; message: string }[];
+  errors: { phase: "retention" | "recovery" | "canary" | "schedule"; message: string }[];
   recovered: { kind: "run" | "evaluation"; id: string; action: string }[];
   started: { agentId: string; period: number; runId: string; datasetId: string; feedbackSamples: number; capturedSamples: number }[];
   skipped: { agentId: string; period: number; reason: string }[];
+  /** What the canary rule did to each running canary (waiting ones included). */
+  canaries: (Settlement & { agentId: string })[];
 };
 
 export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledReport> {
@@ -44,6 +50,7 @@ export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledRe
     recovered: [],
     started: [],
     skipped: [],
+    canaries: [],
   };
   const now = new Date(nowMs).toISOString();
   // Each phase on its own: one that fails is logged and reported, and never keeps the others from running.
@@ -64,8 +71,29 @@ export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledRe
   await phase("recovery", async () => {
     report.recovered = await recoverAfterStale(env, d, nowMs);
   });
+  await phase("canary", () => settleCanaries(env, d, report));
   await phase("schedule", () => scheduleDue(env, d, nowMs, report));
   return report;
+}
+
+/**
+ * Applies the canary rule to every running canary: feedback and errors settle a canary as they arrive,
+ * but rows flushed by other isolates after that, and changes made behind the API's back (a version
+ * deleted, the active version set by SQL), are caught here. One canary's failure does not stop the others.
+ */
+async function settleCanaries(env: Env, d: Db, report: ScheduledReport): Promise<void> {
+  const failures: string[] = [];
+  // This isolate's own buffered usage rows count too.
+  await flushUsage(env);
+  for (const canary of await listRunningCanaries(d)) {
+    try {
+      const settled = await settleCanary(env, canary.agentId);
+      if (settled) report.canaries.push({ agentId: canary.agentId, ...settled });
+    } catch (error) {
+      failures.push(`${canary.id}: ${describeError(error, env)}`);
+    }
+  }
+  if (failures.length > 0) throw new Error(failures.join("; "));
 }
 
 /** Starts each agent's scheduled retraining whose period is due (one run per agent and period). */

@@ -7,6 +7,8 @@ import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { CaptureConfig, GateConfig, ScheduleConfig } from "../core/policies";
 import type { EvaluationFigures } from "../core/evaluationFigures";
+import type { CanaryFigures } from "../core/canaryDecision";
+import type { CanaryRules } from "../core/canarySpec";
 
 // Timestamps are ISO-8601 strings written by the application, so they read the same in D1 and JSON.
 const createdAt = () => text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
@@ -297,8 +299,14 @@ export const usageLogs = sqliteTable(
     /** True when the tokens are our estimate (a stream that carried no usage), not the upstream's count. */
     usageEstimated: integer("usage_estimated", { mode: "boolean" }).notNull().default(false),
     createdAt: createdAt(),
+    /** The canary that chose this request's version (either arm); null when no canary assigned it (docs/serving.md, "Canary"). */
+    canaryId: text("canary_id"),
   },
-  (t) => [index("usage_agent_time").on(t.agentId, t.createdAt), index("usage_key_time").on(t.keyId, t.createdAt)],
+  (t) => [
+    index("usage_agent_time").on(t.agentId, t.createdAt),
+    index("usage_key_time").on(t.keyId, t.createdAt),
+    index("usage_canary").on(t.canaryId).where(sql`canary_id is not null`),
+  ],
 );
 
 /** An evaluation of library versions on a data set: Mean@k, Pass@k, intervals, paired differences. */
@@ -352,19 +360,55 @@ export const promotions = sqliteTable(
     agentId: text("agent_id")
       .notNull()
       .references(() => agents.id, { onDelete: "cascade" }),
-    decidedBy: text("decided_by", { enum: ["manual", "gate", "schedule"] }).notNull(),
-    decision: text("decision", { enum: ["promoted", "refused"] }).notNull(),
+    decidedBy: text("decided_by", { enum: ["manual", "gate", "schedule", "canary"] }).notNull(),
+    /** canary_started: a candidate went to part of the traffic; rolled_back and ended close a canary (docs/serving.md, "Canary"). */
+    decision: text("decision", { enum: ["promoted", "refused", "canary_started", "rolled_back", "ended"] }).notNull(),
     /** Active version before the decision (null: none). */
     fromVersion: integer("from_version"),
     /** The version promoted, or refused (null: no library). */
     toVersion: integer("to_version"),
     runId: text("run_id"),
     evaluationId: text("evaluation_id"),
-    figures: text("figures", { mode: "json" }).$type<GateFigures>(),
+    figures: text("figures", { mode: "json" }).$type<GateFigures | CanaryFigures>(),
     reason: text("reason").notNull().default(""),
     createdAt: createdAt(),
   },
   (t) => [index("promotions_agent").on(t.agentId, t.createdAt)],
+);
+
+/**
+ * A canary: a candidate version served to `percent` of the agent's traffic next to the active one (its
+ * `base_version`), sticky by proxy key or by a request header, until the decision rule promotes or rolls
+ * it back, or an admin ends it (docs/serving.md, "Canary"). At most one runs per agent.
+ */
+export const canaries = sqliteTable(
+  "canaries",
+  {
+    id: text("id").primaryKey(),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    /** The active version when the canary started, which the candidate is compared with; null: no library. */
+    baseVersion: integer("base_version"),
+    percent: real("percent").notNull(),
+    /** "key" or "header:<name>". */
+    stickyBy: text("sticky_by").notNull(),
+    rules: text("rules", { mode: "json" }).$type<CanaryRules>().notNull(),
+    status: text("status", { enum: ["running", "promoted", "rolled_back", "ended"] }).notNull(),
+    startedBy: text("started_by", { enum: ["manual", "gate", "schedule"] }).notNull(),
+    /** The run whose gate started it. */
+    runId: text("run_id"),
+    /** Why it ended. */
+    reason: text("reason"),
+    endedAt: text("ended_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("canaries_agent").on(t.agentId, t.createdAt),
+    // One canary at a time: two would split the traffic three ways and judge each against a moving base.
+    uniqueIndex("canaries_one_running_per_agent").on(t.agentId).where(sql`status = 'running'`),
+  ],
 );
 
 /** A proxied exchange kept for learning (agents with capture enabled), until `expires_at`. */

@@ -9,6 +9,7 @@ import { findPromotion, promote, recordRefusal, type PromotionRow } from "../db/
 import { findRun } from "../db/runs";
 import { agentChanged } from "../serving/invalidate";
 import { startEvaluation, type EvalNotify } from "../evaluation/evaluate";
+import { settleCanary, startCanaryByGate } from "./canary";
 
 /**
  * Gated promotion of a finished run's final version (the last steps of a training run): evaluate it
@@ -127,7 +128,23 @@ export async function decideAfterGate(
     await recordRefusal(d, { ...base, figures, reason: verdict.reason });
     return (await findPromotion(d, id)) ?? { decision: "refused", reason: verdict.reason, toVersion: plan.candidate };
   }
+  if (rule.rollout === "canary" && rule.canary) {
+    // A passing version goes to part of the traffic first; live feedback decides the rest.
+    const started = await startCanaryByGate(env, agent, rule.canary, { ...base, figures, reason: verdict.reason });
+    if (!started.started) await recordRefusal(d, { ...base, figures, reason: started.reason });
+    return (
+      (await findPromotion(d, id)) ?? {
+        decision: started.started ? "canary_started" : "refused",
+        reason: started.reason,
+        toVersion: plan.candidate,
+      }
+    );
+  }
   const stored = await promote(d, { ...base, figures, reason: verdict.reason }, true);
-  if (stored.decision === "promoted") agentChanged(agent.id);
+  if (stored.decision === "promoted") {
+    agentChanged(agent.id);
+    // A canary compared with the version just replaced no longer compares anything.
+    await settleCanary(env, agent.id, `by the gate of run ${runId}`);
+  }
   return stored;
 }

@@ -130,7 +130,8 @@ export function agentView(row: AgentRow): Agent {
     injectPosition: row.injectPosition,
     allowVersionPin: row.allowVersionPin,
     activeVersion: row.activeVersion,
-    gate: row.gate,
+    // Gates stored before a field existed get its default, as the contract declares it.
+    gate: row.gate === null ? null : (gateConfigSchema.safeParse(row.gate).data ?? row.gate),
     capture: row.capture ?? CAPTURE_OFF,
     schedule: row.schedule,
     tools: row.tools as Record<string, unknown>[],

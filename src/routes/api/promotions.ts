@@ -5,6 +5,7 @@ import { findVersion } from "../../db/libraryVersions";
 import { listPromotions, promote, type PromotionRow } from "../../db/promotions";
 import { notFound } from "../../shared/errors";
 import { agentChanged } from "../../serving/invalidate";
+import { settleCanary } from "../../promotion/canary";
 import { newRouter } from "../router";
 import { promotionListSchema, promotionSchema, type Promotion } from "../../contract";
 import { agentParam, errorResponses, json, requireAgent } from "./common";
@@ -47,6 +48,8 @@ export const promotionsRouter = newRouter()
         false,
       );
       agentChanged(agent.id);
+      // A running canary compared its candidate with the version just replaced: it ends, recorded.
+      await settleCanary(c.env, agent.id, "by hand");
       return c.json(view(stored), 200);
     },
   )
