@@ -1,6 +1,6 @@
 import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "./client";
-import { canaries, promotions } from "./schema";
+import { canaries, type promotions } from "./schema";
 
 export type CanaryRow = typeof canaries.$inferSelect;
 type NewCanaryRow = typeof canaries.$inferInsert;
