@@ -42,7 +42,9 @@ async function playUntilDecided(agent: string, max: number): Promise<Outcome> {
     expect(reply.status).toBe(200);
     const answer = extractFinalAnswer(reply.text);
     const right = answer !== null && sameAnswer(answer, problem.answer);
-    const tally = (served[reply.version ?? "none"] ??= { requests: 0, right: 0 });
+    const version = reply.version ?? "none";
+    const tally = served[version] ?? { requests: 0, right: 0 };
+    served[version] = tally;
     tally.requests++;
     if (right) tally.right++;
     if (i % 5 !== 0) await feedback(key, reply.requestId, right ? 1 : 0);
