@@ -136,6 +136,15 @@ describe("every admin route answers with the shape it declares", () => {
     // The run's gate may have decided too: its figures are part of the promotion's schema.
     await expectConforming("GET", "/api/agents/contract/promotions");
 
+    // A canary of the latest version next to no library; its end carries a canary's figures.
+    await expectConforming("POST", "/api/agents/contract/promote", { version: 0 });
+    await expectConforming("PUT", "/api/agents/contract/canary", { version: latest, percent: 10, stickyBy: "header:x-user" });
+    await expectConforming("GET", "/api/agents/contract/canary");
+    await expectConforming("GET", "/api/agents/contract/versions/live");
+    await expectConforming("DELETE", "/api/agents/contract/canary");
+    const decisions = await expectConforming<{ data: { decision: string; figures: unknown }[] }>("GET", "/api/agents/contract/promotions");
+    expect(decisions.data[0]).toMatchObject({ decision: "ended", figures: { candidateVersion: latest, activeVersion: 0 } });
+
     const proxyAuth = { authorization: `Bearer ${(await json<{ key: string }>(await call("POST", "/api/agents/contract/keys", {}))).key}` };
     const chat = await call(
       "POST",
