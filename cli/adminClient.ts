@@ -140,6 +140,9 @@ export async function pollUntil<T>(
 export type {
   Agent,
   BuiltinDataset,
+  CanaryChange,
+  CanaryState,
+  LiveMetrics,
   Dataset,
   Evaluation,
   EvaluationRecovery,

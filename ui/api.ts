@@ -7,6 +7,9 @@ import type { z } from "zod";
 import type {
   Agent,
   BuiltinDataset,
+  CanaryChange,
+  CanaryState,
+  LiveMetrics,
   Dataset,
   Evaluation,
   Group,
@@ -23,7 +26,7 @@ import type {
   recoverySchema,
 } from "../src/contract";
 
-export type { Agent, BuiltinDataset, Dataset, Evaluation, Group, LibraryDiff, LibraryVersion, LibraryVersionRow, ProxyKey, Rollout, Run, Sample, Usage };
+export type { Agent, BuiltinDataset, CanaryState, LiveMetrics, Dataset, Evaluation, Group, LibraryDiff, LibraryVersion, LibraryVersionRow, ProxyKey, Rollout, Run, Sample, Usage };
 export type PromotionList = z.infer<typeof promotionListSchema>;
 type Queued = z.infer<typeof queuedSchema>;
 type Recovery = z.infer<typeof recoverySchema>;
@@ -100,6 +103,9 @@ export const api = {
     get<LibraryDiff>(`/api/agents/${seg(agent)}/library/diff${query({ from, to })}`, signal),
   promote: (agent: string, version: number) => request<unknown>("POST", `/api/agents/${seg(agent)}/promote`, { version }),
   promotions: (agent: string, signal?: AbortSignal) => get<PromotionList>(`/api/agents/${seg(agent)}/promotions`, signal),
+  canary: (agent: string, signal?: AbortSignal) => get<CanaryState>(`/api/agents/${seg(agent)}/canary`, signal),
+  endCanary: (agent: string) => request<CanaryChange>("DELETE", `/api/agents/${seg(agent)}/canary${query({ reason: "ended from the dashboard" })}`),
+  live: (agent: string, signal?: AbortSignal) => get<LiveMetrics>(`/api/agents/${seg(agent)}/versions/live`, signal),
 
   runs: (agent: string | undefined, limit: number, signal?: AbortSignal) => get<List<Run>>(`/api/runs${query({ agent, limit })}`, signal),
   run: (run: string, signal?: AbortSignal) => get<Run>(`/api/runs/${seg(run)}`, signal),

@@ -369,6 +369,32 @@ describe("the dashboard in chromium", () => {
     await shot("11-usage");
   });
 
+  it("shows a canary with its arms and the live metrics per version on the agent's page, and ends it after a confirmation", async () => {
+    await api("PUT", `/api/agents/${AGENT}/canary`, { version: hostileVersion, percent: 50, stickyBy: "header:x-user-id" });
+    const key = await api<{ key: string }>("POST", `/api/agents/${AGENT}/keys`, { name: "canary-e2e" });
+    for (let u = 0; u < 6; u++) {
+      const client = new OpenAI({ baseURL: `${dev.url}/v1`, apiKey: key.key, maxRetries: 0, defaultHeaders: { "x-user-id": `user-${u}` } });
+      await client.chat.completions.create({
+        model: "sim-1",
+        messages: [{ role: "user", content: simDataset("sim-test")[u]?.question ?? "" }],
+      });
+    }
+    await open(`#/agents/${AGENT}`, new RegExp(`Agent ${AGENT}`));
+    await expect(page.getByTestId("canary").textContent()).resolves.toContain(
+      `v${hostileVersion} to 50% of the traffic, sticky by header:x-user-id`,
+    );
+    await expect(page.getByTestId("canary-arms").locator("tbody tr").count()).resolves.toBe(2);
+    await expect(page.getByTestId("live-metrics").textContent()).resolves.toMatch(
+      new RegExp(`v${hostileVersion} \\(candidate\\)[\\s\\S]*v${trained} \\(active\\)`),
+    );
+    expect(await drawn("live-requests")).toBeGreaterThan(100);
+    await shot("12-canary");
+    await page.getByTestId("end-canary").getByRole("button").click();
+    await page.getByTestId("confirm").getByRole("button", { name: "End canary" }).click();
+    await page.getByTestId("canary").filter({ hasText: "No canary running" }).waitFor();
+    expect((await api<{ canary: unknown }>("GET", `/api/agents/${AGENT}/canary`)).canary).toBeNull();
+  });
+
   it("uploads a data set with progress and previews hostile rows as text", async () => {
     await open("#/datasets", "Data sets");
     const file = join(profile, "upload.jsonl");
