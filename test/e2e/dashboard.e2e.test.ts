@@ -389,7 +389,7 @@ describe("the dashboard in chromium", () => {
     );
     expect(await drawn("live-requests")).toBeGreaterThan(100);
     await shot("12-canary");
-    await page.getByTestId("end-canary").getByRole("button").click();
+    await page.getByTestId("end-canary").click();
     await page.getByTestId("confirm").getByRole("button", { name: "End canary" }).click();
     await page.getByTestId("canary").filter({ hasText: "No canary running" }).waitFor();
     expect((await api<{ canary: unknown }>("GET", `/api/agents/${AGENT}/canary`)).canary).toBeNull();
