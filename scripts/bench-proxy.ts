@@ -25,7 +25,8 @@
  * are served); both our targets then send that header. The candidate's items equal the active version's,
  * so the upstream does the same work. For both, the D1 reads made during their own windows are counted
  * per request, and the canary's added p50 over our plain endpoint is estimated round by round
- * (docs/serving.md, "Canary").
+ * (docs/serving.md, "Canary"). --canary-off sets the fifth target up the same way but starts no canary:
+ * the difference between two plain agents of our Worker, the noise floor of that comparison.
  *
  * Besides pooled percentiles, the added p50 is also estimated round by round (p50 of our endpoint's
  * window minus the pass-through's window in the same round) with a 95% bootstrap interval over rounds,
@@ -50,6 +51,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "6" },
     aa: { type: "boolean", default: false },
     canary: { type: "string" },
+    "canary-off": { type: "boolean", default: false },
     surfaces: { type: "string", default: "chat,responses,messages" },
   },
 });
@@ -258,7 +260,7 @@ async function main() {
         .flatMap((id) => [...version(id, 1), ...(canaryIds.includes(id) ? version(id, 2) : []), `UPDATE agents SET active_version = 1 WHERE id = ${q(id)}`])
         .join("; "),
     );
-    for (const name of canaryAgents ? ["bench-canary", "bench-an-canary"] : [])
+    for (const name of canaryAgents && !values["canary-off"] ? ["bench-canary", "bench-an-canary"] : [])
       await admin(ours, "PUT", `/agents/${name}/canary`, { version: 2, percent: CANARY_PERCENT, stickyBy: "header:x-user-id" });
 
     const results: Result[] = [];
@@ -398,7 +400,11 @@ async function main() {
     for (const r of results.filter((x) => x.target === OURS))
       console.log(`  ${r.mode.padEnd(16)} c=${String(r.concurrency).padEnd(3)} ${r.d1}`);
     if (CANARY_PERCENT !== null) {
-      console.log(`\nwith a canary at ${CANARY_PERCENT}% (sticky by x-user-id), against our plain endpoint in the same rounds:`);
+      console.log(
+        values["canary-off"]
+          ? "\na second plain agent (set up as for a canary, none started), against our plain endpoint in the same rounds:"
+          : `\nwith a canary at ${CANARY_PERCENT}% (sticky by x-user-id), against our plain endpoint in the same rounds:`,
+      );
       for (const r of results.filter((x) => x.target === CANARY_TARGET)) {
         const plain = results.find((x) => x.target === OURS && x.mode === r.mode && x.concurrency === r.concurrency);
         if (!plain) continue;
