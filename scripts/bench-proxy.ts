@@ -236,7 +236,10 @@ async function main() {
       CANARY_PERCENT === null
         ? null
         : {
-            openai: await admin<{ id: string }>(ours, "POST", "/agents", { name: "bench-canary", upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-bench" } }),
+            openai: await admin<{ id: string }>(ours, "POST", "/agents", {
+              name: "bench-canary",
+              upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-bench" },
+            }),
             anthropic: await admin<{ id: string }>(ours, "POST", "/agents", {
               name: "bench-an-canary",
               upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-bench", format: "anthropic" },
@@ -257,7 +260,11 @@ async function main() {
     const canaryIds = canaryAgents ? [canaryAgents.openai.id, canaryAgents.anthropic.id] : [];
     ours.d1Execute(
       [agent.id, anthropicAgent.id, ...canaryIds]
-        .flatMap((id) => [...version(id, 1), ...(canaryIds.includes(id) ? version(id, 2) : []), `UPDATE agents SET active_version = 1 WHERE id = ${q(id)}`])
+        .flatMap((id) => [
+          ...version(id, 1),
+          ...(canaryIds.includes(id) ? version(id, 2) : []),
+          `UPDATE agents SET active_version = 1 WHERE id = ${q(id)}`,
+        ])
         .join("; "),
     );
     for (const name of canaryAgents && !values["canary-off"] ? ["bench-canary", "bench-an-canary"] : [])
@@ -275,7 +282,15 @@ async function main() {
       if (canaryKeys) {
         const canaryKey: Record<string, string> =
           surface === "messages" ? { "x-api-key": canaryKeys.anthropic.key } : { authorization: `Bearer ${canaryKeys.openai.key}` };
-        targets.push({ name: CANARY_TARGET, url: `${ours.url}/v1`, headers: canaryKey, injected: false, pgid: ours.pgid, surface, users: true });
+        targets.push({
+          name: CANARY_TARGET,
+          url: `${ours.url}/v1`,
+          headers: canaryKey,
+          injected: false,
+          pgid: ours.pgid,
+          surface,
+          users: true,
+        });
       }
       if (second) targets.push({ name: AA_TARGET, url: `${second.url}/v1`, headers: {}, injected: true, pgid: second.pgid, surface });
       for (const stream of [false, true]) {
@@ -292,7 +307,15 @@ async function main() {
             reads: number;
           }[] = [];
           for (const target of targets)
-            runs.push({ target, run: await load(target, stream, concurrency, WARMUP), samples: [], roundP50: [], errors: 0, elapsed: 0, reads: 0 });
+            runs.push({
+              target,
+              run: await load(target, stream, concurrency, WARMUP),
+              samples: [],
+              roundP50: [],
+              errors: 0,
+              elapsed: 0,
+              reads: 0,
+            });
           await admin(ours, "POST", "/serving/stats/reset");
           const countedFrom = performance.now();
           // CPU of each dev server while its target runs, less its idle rate (measured while the other
@@ -411,7 +434,8 @@ async function main() {
         const diffs = r.roundP50.map((x, i) => x - (plain.roundP50[i] ?? Number.NaN)).filter(Number.isFinite);
         const mean = diffs.reduce((a, b) => a + b, 0) / Math.max(1, diffs.length);
         const ci = bootstrapCI(diffs, { seed: 1 });
-        const reads = (x: Result) => `${x.windowReads} in ${x.n + x.errors} req (${((x.windowReads ?? 0) / Math.max(1, x.n + x.errors)).toFixed(4)}/req)`;
+        const reads = (x: Result) =>
+          `${x.windowReads} in ${x.n + x.errors} req (${((x.windowReads ?? 0) / Math.max(1, x.n + x.errors)).toFixed(4)}/req)`;
         const cpu = r.cpu !== null && plain.cpu !== null ? `, CPU ${f(r.cpu - plain.cpu)} ms/req` : "";
         console.log(
           `  ${r.mode.padEnd(16)} c=${String(r.concurrency).padEnd(3)} p50 ${f(r.p50)} vs ${f(plain.p50)} ms, added by round ${f(mean)} [${f(ci.low)}, ${f(ci.high)}] ms, p99 ${f(r.p99 - plain.p99)} ms${cpu}; D1 reads in own windows: canary ${reads(r)}, plain ${reads(plain)}`,
