@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { inCandidateArm } from "../../src/core/canaryAssignment";
 import { runScheduled } from "../../src/cron/scheduled";
 import { agentChanged } from "../../src/serving/invalidate";
@@ -308,6 +308,30 @@ describe("canary", () => {
     expect(f.active.meanReward).toBe(1);
     expect(f.candidate.feedback + f.active.feedback).toBe(40);
     expect((await json<{ activeVersion: number }>(await call("GET", "/api/agents/shop"))).activeVersion).toBe(1);
+  });
+
+  it("a cron tick whose canary phase fails reports it and still runs the other phases", async () => {
+    const canary = await start("shop", { version: 2, percent: 50 });
+    const failingCanaryQuery = new Proxy(env.DB, {
+      get(target, prop, receiver) {
+        if (prop === "prepare") {
+          return (query: string) => {
+            if (/where u\.canary_id = \?3/.test(query)) throw new Error("D1 is having a bad day");
+            return target.prepare(query);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const report = await runScheduled({ ...env, DB: failingCanaryQuery }, Date.now());
+    errors.mockRestore();
+    expect(report.errors).toEqual([{ phase: "canary", message: expect.stringContaining(`${canary.id}: Error: D1 is having a bad day`) }]);
+    expect(report.retention).not.toBeNull();
+    expect(report.canaries).toEqual([]);
+    expect((await canaryState("shop")).canary?.id).toBe(canary.id);
+    expect((await call("DELETE", "/api/agents/shop/canary")).status).toBe(200);
   });
 
   it("GET versions/live: per version and bucket, requests, errors, latency, tokens, feedback and reward with intervals", async () => {
