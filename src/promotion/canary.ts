@@ -12,6 +12,7 @@ import { flushUsage } from "../serving/usageLog";
 import { ApiError, badRequest, conflict, notFound } from "../shared/errors";
 import { newId } from "../shared/ids";
 import { describeError } from "../shared/logging";
+import { sleep } from "../shared/time";
 
 /**
  * Canaries (docs/serving.md, "Canary"): start one (an admin, or a gate with `rollout: "canary"`), apply
@@ -246,6 +247,12 @@ export async function endCanaryByHand(
   return { canary: ended, decision };
 }
 
+/**
+ * Evaluations of one agent's canary start at least this far apart in an isolate: each one sums the
+ * canary's requests in D1, and feedback may arrive far faster than a decision needs.
+ */
+const SETTLE_INTERVAL_MS = 1_000;
+
 /** Evaluations in flight per agent in this isolate, and whether another was asked for meanwhile. */
 const inFlight = new Map<string, Promise<void>>();
 const askedAgain = new Set<string>();
@@ -254,8 +261,8 @@ const askedAgain = new Set<string>();
  * Settles the agent's canary soon, off the response path (hand the promise to `waitUntil`): after a
  * feedback message, or an error reply of a canary's request. This isolate's buffered usage rows are
  * written first, so the request the feedback is about is counted. Requests that ask while one runs
- * share it, plus one more run after it: at most one evaluation per agent in flight per isolate.
- * Failures are logged, never thrown.
+ * share it, plus one more run after it (at least SETTLE_INTERVAL_MS after its start): at most one
+ * evaluation per agent in flight, and about one a second, per isolate. Failures are logged, never thrown.
  */
 export function settleCanarySoon(env: Env, agentId: string): Promise<void> {
   const running = inFlight.get(agentId);
@@ -264,15 +271,19 @@ export function settleCanarySoon(env: Env, agentId: string): Promise<void> {
     return running;
   }
   const work = (async () => {
-    do {
+    for (;;) {
       askedAgain.delete(agentId);
+      const startedAt = Date.now();
       try {
         await flushUsage(env);
         await settleCanary(env, agentId);
       } catch (error) {
         console.error(`canary of agent ${agentId}: evaluation failed: ${describeError(error, env)}`);
       }
-    } while (askedAgain.has(agentId));
+      if (!askedAgain.has(agentId)) break;
+      // Asks that arrive while this waits are answered by the same next run.
+      await sleep(Math.max(0, SETTLE_INTERVAL_MS - (Date.now() - startedAt)));
+    }
   })().finally(() => inFlight.delete(agentId));
   inFlight.set(agentId, work);
   return work;
