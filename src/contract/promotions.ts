@@ -27,6 +27,7 @@ export const promotionSchema = z
     evaluationId: z.string().nullable(),
     figures: gateFiguresSchema.nullable().openapi({ description: "The gate's figures (null for a manual decision)" }),
     reason: z.string(),
+    warnings: z.array(z.string()).openapi({ description: "What the decision went ahead despite, e.g. a version learned on another model" }),
     createdAt: z.string(),
   })
   .openapi("Promotion");

@@ -8,6 +8,7 @@ import { findEvaluation } from "../db/evaluationRows";
 import { findPromotion, promote, recordRefusal, type PromotionRow } from "../db/promotions";
 import { findRun } from "../db/runs";
 import { agentChanged } from "../serving/invalidate";
+import { promotionWarnings } from "./warnings";
 import { startEvaluation, type EvalNotify } from "../evaluation/evaluate";
 
 /**
@@ -97,6 +98,7 @@ export async function decideAfterGate(
     toVersion: plan.candidate,
     runId,
     evaluationId: plan.evaluationId,
+    warnings: await promotionWarnings(d, agent, plan.candidate),
   };
   const evaluation = await findEvaluation(d, plan.evaluationId);
   const summary = evaluation?.summary;
