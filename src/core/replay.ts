@@ -12,6 +12,11 @@ import type { ChatMessage } from "./prompts";
 /** Captures replayed at most, and rollouts per capture and version. */
 export const MAX_REPLAY_SAMPLE = 200;
 export const MAX_REPLAY_G = 8;
+/** critique: all 2G answers of a capture scored at once, against each other; pairwise: one verdict per pair. */
+export const REPLAY_JUDGES = ["critique", "pairwise"] as const;
+export type ReplayJudge = (typeof REPLAY_JUDGES)[number];
+/** Defaults of a replay evaluation and of a replay gate: rollouts at the training temperature. */
+export const REPLAY_DEFAULTS = { sample: 50, g: 4, temperature: 0.7, judge: "critique" } as const;
 
 /**
  * `sample` request ids out of the eligible ones, chosen by the seed alone (the same seed picks the same

@@ -66,7 +66,7 @@ export async function agentPage(params: Params, main: HTMLElement, signal: Abort
       ["Requests, last 24 h", `${num(s.day.requests)}${s.day.truncated ? "+" : ""} (${num(s.day.errors)} errors)`],
       ["Tokens, last 24 h", `${num(s.day.tokens)}${s.day.truncated ? "+" : ""}`],
       ["Verifier", agent.verifier.kind],
-      ["Gate", agent.gate ? `on ${agent.gate.dataset}, k=${agent.gate.k}, margin ${agent.gate.margin}` : "none (manual promotion only)"],
+      ["Gate", gateText(agent.gate)],
       ["Updated", when(agent.updatedAt)],
     ]),
     h("h2", {}, "System prompt"),
@@ -102,4 +102,10 @@ export async function agentPage(params: Params, main: HTMLElement, signal: Abort
           "Evaluations, newest first",
         ),
   );
+}
+
+function gateText(gate: Agent["gate"]): string {
+  if (!gate) return "none (manual promotion only)";
+  if (gate.kind === "replay") return `replay of ${gate.sample} captured requests, G=${gate.G}, ${gate.judge} judge, margin ${gate.margin}`;
+  return `on ${gate.dataset}, k=${gate.k}, margin ${gate.margin}`;
 }

@@ -109,6 +109,13 @@ const patchAgentSchema = z
   .strict()
   .openapi("AgentPatch");
 
+/** A stored gate as the API shows it: one stored before gates had a kind reads as the labelled gate it is. */
+function gateView(gate: AgentRow["gate"]): Agent["gate"] {
+  if (gate === null) return null;
+  const parsed = gateConfigSchema.safeParse(gate);
+  return parsed.success ? parsed.data : gate;
+}
+
 /** The public view of an agent: the upstream key never leaves the database. */
 export function agentView(row: AgentRow): Agent {
   return {
@@ -130,7 +137,7 @@ export function agentView(row: AgentRow): Agent {
     injectPosition: row.injectPosition,
     allowVersionPin: row.allowVersionPin,
     activeVersion: row.activeVersion,
-    gate: row.gate,
+    gate: gateView(row.gate),
     capture: row.capture ?? CAPTURE_OFF,
     schedule: row.schedule,
     tools: row.tools as Record<string, unknown>[],
