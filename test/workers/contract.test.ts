@@ -164,6 +164,16 @@ describe("every admin route answers with the shape it declares", () => {
     ]) {
       feedbackIds.push((await json<{ id: string }>(await call("POST", "/v1/feedback", body, proxyAuth))).id);
     }
+    // A replay evaluation of the captured request: the same routes, the replay's own fields.
+    const replayed = await expectConforming<{ id: string }>("POST", "/api/evaluations", {
+      kind: "replay",
+      agent: "contract",
+      versions: [latest, "none"],
+      sample: 1,
+      G: 1,
+    });
+    await waitFor(`/api/evaluations/${replayed.id}`, 60_000);
+    await expectConforming("GET", `/api/evaluations/${replayed.id}?detail=1`);
     await expectConforming("GET", "/api/agents/contract/feedback?status=pending");
     await expectConforming("POST", `/api/agents/contract/feedback/${feedbackIds[0]}/approve`);
     await expectConforming("POST", `/api/agents/contract/feedback/${feedbackIds[1]}/reject`);
