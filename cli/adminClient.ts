@@ -147,6 +147,7 @@ export type {
   FeedbackItem,
   LibraryDiff,
   LibraryVersion,
+  LibraryVersionCreated,
   LibraryVersionRow,
   MintedKey,
   Promotion,
