@@ -190,7 +190,7 @@ function importForm(agent: string): HTMLElement {
   return h(
     "form",
     {
-      class: "inline-form",
+      class: "stacked-form",
       attrs: { "aria-label": "Import a library file", "data-testid": "import-form" },
       onSubmit: (e) => {
         e.preventDefault();
