@@ -208,13 +208,15 @@ describe("replay comparison on captured traffic", () => {
 
 describe("the replay gate", () => {
   /** A hand-made version 1 gated by replay: a run from it on text the simulated model cannot learn from ends on it unchanged. */
-  async function gateHandMade(agent: string, items: HandItem[]) {
+  async function gateHandMade(agent: string, items: HandItem[], servedModel?: string) {
     await createSimAgent(agent, {
       capture: { enabled: true, retentionDays: 7 },
       gate: { kind: "replay", sample: 24, G: 4, margin: 0.02 },
     });
     await traffic(agent, 40, 24);
     expect(await handMade(agent, items)).toBe(1);
+    // The agent moves to another model after the version was made: the gate's decision must say so.
+    if (servedModel) expect((await call("PATCH", `/api/agents/${agent}`, { upstream: { model: servedModel } })).status).toBe(200);
     const { id } = await json<{ id: string }>(
       await call("POST", "/api/runs", { agent, dataset: "unlearnable", fromVersion: 1, epochs: 1, groupSize: 2 }),
     );
@@ -241,13 +243,17 @@ describe("the replay gate", () => {
         { question: "Which colour is the sky on a clear day?", answer: "blue" },
       ]);
       expect(res.status).toBe(201);
-      const [harmful, helpful] = await Promise.all([gateHandMade("gate-harm", HARMFUL), gateHandMade("gate-help", HELPFUL)]);
+      const [harmful, helpful] = await Promise.all([gateHandMade("gate-harm", HARMFUL), gateHandMade("gate-help", HELPFUL, "sim-1b")]);
       expect(harmful.decision).toMatchObject({ decidedBy: "gate", decision: "refused", toVersion: 1 });
       expect(harmful.decision.reason).toMatch(/not better/);
       expect(harmful.decision.figures).toMatchObject({ candidateVersion: 1, activeVersion: 0, questions: 24, k: 4, margin: 0.02 });
       expect(harmful.active).toBeNull();
       expect(helpful.decision).toMatchObject({ decidedBy: "gate", decision: "promoted", toVersion: 1 });
       expect(helpful.active).toBe(1);
+      expect(harmful.decision.warnings).toEqual([]);
+      expect(helpful.decision.warnings).toEqual([
+        "version 1 was learned with model 'sim-1' but the agent serves 'sim-1b'; experiences often do not transfer across models, so evaluate it on this model before relying on it",
+      ]);
     },
     covering(3, 120_000),
   );
