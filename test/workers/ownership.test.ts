@@ -1,6 +1,8 @@
 import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { LIBRARY_INTRO, renderLibrary, type Experience } from "../../src/core/library";
+import { db } from "../../src/db/client";
+import { highestItemNumberEver, insertVersionIfUnchanged, VersionRaceError } from "../../src/db/libraryVersions";
 import { simDataset } from "../../src/sim";
 import { call, expectErrorShape, json } from "./helpers";
 import { SYSTEM, covering, createSimAgent, promotionsOf, uploadSlice, waitForRun } from "./evalHelpers";
@@ -203,6 +205,29 @@ describe("versions made by hand", () => {
       /agent 'nobody'/,
     );
     expect(await stored("hand")).toEqual(before);
+  });
+});
+
+describe("a version written while the library moves on", () => {
+  it("is written whole or not at all: new item ids or a taken version number since it was read fail the batch", async () => {
+    await createSimAgent("racer");
+    const v1 = await json<Version>(
+      await manual("racer", { base: 0, operations: [{ op: "add", text: "Units: an hour is 60 minutes." }], author: "a", reason: "r" }),
+    );
+    expect(v1.version).toBe(1);
+    const d = db(env.DB);
+    const agent = await agentId("racer");
+    const highest = await highestItemNumberEver(d, agent);
+    const items: Experience[] = [{ id: "E2", name: "Posts", text: "Add one post for the far end.", provenance: [] }];
+    const version = { agentId: agent, parentVersion: 1, runId: null, originKey: "race", note: "race", source: "manual" as const };
+    const before = await stored("racer");
+    // Read before a run issued E1: the batch refuses, nothing of it is left.
+    await expect(insertVersionIfUnchanged(d, { ...version, version: 2 }, items, highest - 1)).rejects.toBeInstanceOf(VersionRaceError);
+    // A version number taken meanwhile.
+    await expect(insertVersionIfUnchanged(d, { ...version, version: 1 }, items, highest)).rejects.toBeInstanceOf(VersionRaceError);
+    expect(await stored("racer")).toEqual(before);
+    await insertVersionIfUnchanged(d, { ...version, version: 2 }, items, highest);
+    expect(await stored("racer")).toEqual({ versions: before.versions + 1, items: before.items + 1 });
   });
 });
 
