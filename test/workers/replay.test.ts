@@ -2,6 +2,8 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { PITFALL_IDS, pitfallById } from "../../src/sim/pitfalls";
 import { simDataset } from "../../src/sim";
+import { db } from "../../src/db/client";
+import { applyRetention } from "../../src/db/lifecycle";
 import { HAND_WRITTEN, type HandItem } from "../fixtures/handWrittenLibraries";
 import { call, expectErrorShape, json } from "./helpers";
 import {
@@ -289,4 +291,19 @@ describe("the replay gate", () => {
     },
     covering(2),
   );
+
+  it("keeps a replay's answers to captured conversations no longer than the captures' retention; its figures stay", async () => {
+    const replays = "SELECT id FROM evaluations WHERE kind = 'replay' AND agent_id = (SELECT id FROM agents WHERE name = 'replayer')";
+    const calls = async () => (await rows<{ n: number }>(`SELECT count(*) AS n FROM llm_calls WHERE owner_id IN (${replays})`))[0]?.n ?? 0;
+    const scores = async () =>
+      (await rows<{ n: number }>(`SELECT count(*) AS n FROM evaluation_scores WHERE evaluation_id IN (${replays})`))[0]?.n ?? 0;
+    const [callsBefore, scoresBefore] = [await calls(), await scores()];
+    expect(callsBefore).toBeGreaterThan(0);
+    // Within the 7 days of retention nothing goes; after them the calls do, the scores stay.
+    await applyRetention(db(env.DB), new Date(Date.now() + 6 * 24 * 3_600_000).toISOString());
+    expect(await calls()).toBe(callsBefore);
+    await applyRetention(db(env.DB), new Date(Date.now() + 8 * 24 * 3_600_000).toISOString());
+    expect(await calls()).toBe(0);
+    expect(await scores()).toBe(scoresBefore);
+  });
 });
