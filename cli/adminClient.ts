@@ -150,6 +150,7 @@ export type {
   FeedbackItem,
   LibraryDiff,
   LibraryVersion,
+  LibraryVersionCreated,
   LibraryVersionRow,
   MintedKey,
   Promotion,

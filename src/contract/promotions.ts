@@ -33,6 +33,7 @@ export const promotionSchema = z
       .nullable()
       .openapi({ description: "The gate's figures, or a canary's (null for a manual decision)" }),
     reason: z.string(),
+    warnings: z.array(z.string()).openapi({ description: "What the decision went ahead despite, e.g. a version learned on another model" }),
     createdAt: z.string(),
   })
   .openapi("Promotion");

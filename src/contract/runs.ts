@@ -52,6 +52,7 @@ export const runParamsViewSchema = hyperparamsSchema
         description: "MCP tools listed when the run started (server: index of its mcp spec in tools); every rollout offers these",
       }),
     maxTurns: z.number().int(),
+    model: z.string().optional().openapi({ description: "The agent's upstream model when the run started; its versions record it" }),
     reflectionToolChars: z.number().int(),
   })
   .openapi("RunParams");

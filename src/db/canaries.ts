@@ -36,14 +36,14 @@ export async function listRunningCanaries(d: Db): Promise<CanaryRow[]> {
 /** A promotions row written with a canary's start or end (its decision is fixed by the caller). */
 export type CanaryRecord = Pick<
   NewPromotionRow,
-  "id" | "decidedBy" | "decision" | "fromVersion" | "toVersion" | "runId" | "evaluationId" | "figures" | "reason"
+  "id" | "decidedBy" | "decision" | "fromVersion" | "toVersion" | "runId" | "evaluationId" | "figures" | "reason" | "warnings"
 >;
 
 const insertRecord = (d: Db, agentId: string, r: CanaryRecord, now: string, condition: string, ...binds: unknown[]) =>
   d.$client
     .prepare(
-      `insert into promotions (id, agent_id, decided_by, decision, from_version, to_version, run_id, evaluation_id, figures, reason, created_at)
-       select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11
+      `insert into promotions (id, agent_id, decided_by, decision, from_version, to_version, run_id, evaluation_id, figures, reason, created_at, warnings)
+       select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
        where not exists (select 1 from promotions where id = ?1) and ${condition}`,
     )
     .bind(
@@ -58,6 +58,7 @@ const insertRecord = (d: Db, agentId: string, r: CanaryRecord, now: string, cond
       r.figures === undefined || r.figures === null ? null : JSON.stringify(r.figures),
       r.reason ?? "",
       now,
+      JSON.stringify(r.warnings ?? []),
       ...binds,
     );
 
@@ -74,7 +75,7 @@ export async function startCanary(
   record: CanaryRecord,
 ): Promise<CanaryRow | null> {
   const now = new Date().toISOString();
-  const started = "exists (select 1 from canaries where id = ?12 and status = 'running')";
+  const started = "exists (select 1 from canaries where id = ?13 and status = 'running')";
   await d.$client.batch([
     d.$client
       .prepare(
@@ -122,7 +123,7 @@ export async function endCanary(d: Db, end: CanaryEnd): Promise<boolean> {
   const now = new Date().toISOString();
   const { canary } = end;
   const promote = end.status === "promoted";
-  const ended = "exists (select 1 from canaries where id = ?12 and status = ?13 and ended_at = ?14)";
+  const ended = "exists (select 1 from canaries where id = ?13 and status = ?14 and ended_at = ?15)";
   await d.$client.batch([
     d.$client
       .prepare(

@@ -73,6 +73,7 @@ export type RetentionReport = { rollouts: number; snapshotSamples: number };
  * itself) longer ago than the retention, their rollouts, LLM calls (prompts and replies), tool results and group
  * analyses, and the snapshot's samples. Metrics, operations and library versions stay, and so do the
  * labelled samples of the feedback set (the user's own training data, which outlive their captures).
+ * Likewise the LLM calls of finished replay evaluations older than the retention.
  * Data sets in use by a run or evaluation in progress are left alone.
  */
 export async function applyRetention(d: Db, nowIso: string): Promise<RetentionReport> {
@@ -81,6 +82,11 @@ export async function applyRetention(d: Db, nowIso: string): Promise<RetentionRe
   const expiredRuns = `select r.id, r.dataset_id from runs r join agents a on a.id = r.agent_id join datasets ds on ds.id = r.dataset_id
     where r.status in ${FINAL} and ds.source = 'feedback' and r.dataset_id not in ${busy}
       and r.updated_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '-' || coalesce(json_extract(a.capture, '$.retentionDays'), 30) || ' days')`;
+  // A replay evaluation's calls hold answers to captured conversations (docs/ownership.md): they go after
+  // the same retention; its scores (numbers) stay with its figures.
+  const expiredReplays = `select e.id from evaluations e join agents a on a.id = e.agent_id
+    where e.kind = 'replay' and e.status not in ('queued', 'running')
+      and e.updated_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '-' || coalesce(json_extract(a.capture, '$.retentionDays'), 30) || ' days')`;
   const [rollouts, , , , snapshots] = await c.batch<{ n: number }>([
     c.prepare(`delete from rollouts where run_id in (select id from (${expiredRuns})) returning 1 as n`).bind(nowIso),
     c.prepare(`delete from llm_calls where owner_id in (select id from (${expiredRuns}))`).bind(nowIso),
@@ -96,6 +102,7 @@ export async function applyRetention(d: Db, nowIso: string): Promise<RetentionRe
       )
       .bind(nowIso),
     c.prepare("update datasets set sample_count = (select count(*) from samples where dataset_id = datasets.id) where source = 'feedback'"),
+    c.prepare(`delete from llm_calls where owner_id in (${expiredReplays})`).bind(nowIso),
   ]);
   return {
     rollouts: rollouts?.results.length ?? 0,

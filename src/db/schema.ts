@@ -124,6 +124,14 @@ export const libraryVersions = sqliteTable(
     originKey: text("origin_key").notNull(),
     itemCount: integer("item_count").notNull(),
     note: text("note").notNull().default(""),
+    /** How it was made: by a training run, by hand (an admin's edit) or from an imported file (docs/ownership.md). */
+    source: text("source", { enum: ["learned", "manual", "imported"] })
+      .notNull()
+      .default("learned"),
+    /** Who made a manual or imported version (as they named themselves); null for learned ones. */
+    author: text("author"),
+    /** The upstream model the library was learned with (docs/ownership.md); null for versions made before it was recorded. */
+    model: text("model"),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.agentId, t.version] }), uniqueIndex("library_versions_origin").on(t.agentId, t.originKey)],
@@ -317,11 +325,15 @@ export const evaluations = sqliteTable(
     agentId: text("agent_id")
       .notNull()
       .references(() => agents.id, { onDelete: "cascade" }),
-    /** No foreign key: deleting a data set keeps the evaluations made with it. */
+    /** No foreign key: deleting a data set keeps the evaluations made with it. "" for a replay (its captures are in params). */
     datasetId: text("dataset_id").notNull(),
     purpose: text("purpose", { enum: ["manual", "gate", "protocol"] })
       .notNull()
       .default("manual"),
+    /** labelled: Mean@k on a data set; replay: held-out captured requests replayed and judged without labels. */
+    kind: text("kind", { enum: ["labelled", "replay"] })
+      .notNull()
+      .default("labelled"),
     /** The run whose final version a gate evaluation validates. */
     runId: text("run_id"),
     /** Versions evaluated, 0 = no library; comparisons are against the last one. */
@@ -371,6 +383,8 @@ export const promotions = sqliteTable(
     evaluationId: text("evaluation_id"),
     figures: text("figures", { mode: "json" }).$type<GateFigures | CanaryFigures>(),
     reason: text("reason").notNull().default(""),
+    /** What the decision went ahead despite, e.g. a version learned on another model (docs/ownership.md). */
+    warnings: text("warnings", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
     createdAt: createdAt(),
   },
   (t) => [index("promotions_agent").on(t.agentId, t.createdAt)],

@@ -1,3 +1,4 @@
+import { promotionWarnings } from "./warnings";
 import type { ArmCounts, CanaryVerdict } from "../core/canaryDecision";
 import { decideCanary } from "../core/canaryDecision";
 import { rulesOf, type CanaryRollout, type CanarySpec } from "../core/canarySpec";
@@ -194,6 +195,7 @@ export async function settleCanary(env: Env, agentId: string, cause?: string): P
   const base = { fromVersion: canary.baseVersion, toVersion: canary.version, runId: canary.runId, figures: verdict.figures };
   let action: Settlement["action"];
   let reason: string;
+  let warnings: string[] = [];
   if (broken) {
     action = "ended";
     reason = `canary ended: ${broken}`;
@@ -201,13 +203,14 @@ export async function settleCanary(env: Env, agentId: string, cause?: string): P
     return { canaryId: canary.id, action: "wait", reason: verdict.reason };
   } else {
     action = verdict.action === "promote" ? "promoted" : "rolled_back";
+    if (action === "promoted") warnings = await promotionWarnings(d, agent, canary.version);
     reason = verdict.action === "promote" ? `promoted to all traffic: ${verdict.reason}` : `rolled back: ${verdict.reason}`;
   }
   const done = await endCanary(d, {
     canary,
     status: action,
     reason,
-    record: { id: endRecordId(canary.id), decidedBy: "canary", decision: action, ...base, reason },
+    record: { id: endRecordId(canary.id), decidedBy: "canary", decision: action, ...base, reason, warnings },
   });
   if (done) agentChanged(agentId);
   return done ? { canaryId: canary.id, action, reason } : null;

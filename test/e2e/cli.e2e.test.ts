@@ -196,6 +196,47 @@ describe("tfgrpo CLI", () => {
     expect(diff.added).toHaveLength(lib.items.length);
     expect(await ok(["library", "diff", "cli", "0", String(version)])).toMatch(/^version 0 → \d+: \d+ added/);
 
+    // Ownership: export, import into another agent (same rendering), the reference format, an edit by hand.
+    const exported = join(tmp, "cli-library.json");
+    await ok(["library", "export", "cli", String(version), "-o", exported]);
+    await ok(["agents", "create", "cli-copy", "--base-url", "sim://local", "--model", "sim-1"]);
+    const imported = await okJson<{ version: number; meta: { source: string }; rendered: string; warnings: string[] }>([
+      "library",
+      "import",
+      "cli-copy",
+      exported,
+      "--reason",
+      "copy of cli",
+    ]);
+    expect(imported).toMatchObject({ version: 1, meta: { source: "imported" }, warnings: [] });
+    expect(imported.rendered).toBe(await ok(["library", "show", "cli", String(version), "--rendered"]).then((t) => t.replace(/\n$/, "")));
+    const reference = join(tmp, "experiences.json");
+    writeFileSync(reference, await ok(["library", "export", "cli", String(version), "--format", "reference"]));
+    expect(await ok(["library", "import", "cli-copy", reference, "--reason", "reference format", "--model", "deepseek-chat"])).toMatch(
+      /version 2 \(imported, \d+ items\)[\s\S]*warning: version 2 was learned with model 'deepseek-chat'/,
+    );
+    const firstId = lib.items[0]!.id;
+    const edited = await okJson<{ version: number; items: { id: string }[] }>([
+      "library",
+      "edit",
+      "cli-copy",
+      "--base",
+      "1",
+      "--add",
+      "Units: an hour is 60 minutes.",
+      "--delete",
+      firstId,
+      "--reason",
+      "by hand",
+    ]);
+    expect(edited.version).toBe(3);
+    expect(edited.items.map((i) => i.id)).not.toContain(firstId);
+    const dupes = join(tmp, "dupes.json");
+    writeFileSync(dupes, '{"0": "one", "0": "two"}');
+    const refused = await cli(["library", "import", "cli-copy", dupes, "--reason", "bad"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr.trim()).toMatch(/^error: duplicate id "0".*HTTP 400/);
+
     // An evaluation right after the run, fanned out to one chunk instance per question: start, watch.
     // wrangler dev used to wedge here (docs/wrangler-dev.md); the watch may recover a stalled
     // evaluation, and the test fails if it ever had to.

@@ -8,7 +8,7 @@
  * console stays clean. Screenshots of every page go to test-results/dashboard/.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -451,6 +451,45 @@ describe("the dashboard in chromium", () => {
     await expect(page.evaluate<string>("document.activeElement.textContent")).resolves.toBe("Skip to content");
     await shot("14-run-375px");
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it("edits a version by hand, downloads it as a file and imports one, on the library page", async () => {
+    await open(`#/agents/${AGENT}/library?v=${trained}`, new RegExp(`Library of ${AGENT}`));
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-native").click()]);
+    const downloaded = await download.path();
+    const file = JSON.parse(readFileSync(downloaded, "utf8")) as { format: string; version: number; items: { id: string }[] };
+    expect(file).toMatchObject({ format: "tfgrpo-library", version: trained });
+
+    // Edit by hand: drop the first item's line, add one without an id.
+    await page.getByTestId("edit-form").locator("summary").click();
+    const lines = (await page.locator("#edit-lines").inputValue()).split("\n");
+    await page.locator("#edit-lines").fill([...lines.slice(1), "Units: an hour is 60 minutes, not 100."].join("\n"));
+    await page.getByLabel("Your name").first().fill("e2e");
+    await page.getByLabel("Why").first().fill("dashboard edit");
+    await page.getByRole("button", { name: "Make the new version" }).click();
+    await page.getByTestId("made-notice").filter({ hasText: "manual" }).waitFor();
+    const versions = await api<{ data: { version: number; source: string; author: string | null }[] }>(
+      "GET",
+      `/api/agents/${AGENT}/library/versions`,
+    );
+    const edited = versions.data[0]!;
+    expect(edited).toMatchObject({ source: "manual", author: "e2e" });
+    const editedItems = await api<{ items: { id: string; text: string }[] }>(
+      "GET",
+      `/api/agents/${AGENT}/library/versions/${edited.version}`,
+    );
+    expect(editedItems.items.map((i) => i.id)).not.toContain(file.items[0]!.id);
+    expect(editedItems.items.at(-1)?.text).toBe("an hour is 60 minutes, not 100.");
+
+    // Import the downloaded file through the form.
+    await page.locator("#import-file").setInputFiles(downloaded);
+    await page.locator("#import-author").fill("e2e");
+    await page.locator("#import-reason").fill("dashboard import");
+    await page.getByRole("button", { name: "Import", exact: true }).click();
+    await page.getByTestId("made-notice").filter({ hasText: "imported" }).waitFor();
+    const imported = (await api<{ data: { version: number; source: string }[] }>("GET", `/api/agents/${AGENT}/library/versions`)).data[0]!;
+    expect(imported).toMatchObject({ version: edited.version + 1, source: "imported" });
+    await shot("16-library-ownership");
   });
 
   it("follows a running run live, recovers it and cancels it after a confirmation", async () => {

@@ -72,12 +72,7 @@ export async function agentPage(params: Params, main: HTMLElement, signal: Abort
       ["Requests, last 24 h", `${num(s.day.requests)}${s.day.truncated ? "+" : ""} (${num(s.day.errors)} errors)`],
       ["Tokens, last 24 h", `${num(s.day.tokens)}${s.day.truncated ? "+" : ""}`],
       ["Verifier", agent.verifier.kind],
-      [
-        "Gate",
-        agent.gate
-          ? `on ${agent.gate.dataset}, k=${agent.gate.k}, margin ${agent.gate.margin}${agent.gate.rollout === "canary" && agent.gate.canary ? `, then a canary at ${agent.gate.canary.percent}%` : ""}`
-          : "none (manual promotion only)",
-      ],
+      ["Gate", gateText(agent.gate)],
       ["Updated", when(agent.updatedAt)],
     ]),
     canary,
@@ -114,4 +109,11 @@ export async function agentPage(params: Params, main: HTMLElement, signal: Abort
           "Evaluations, newest first",
         ),
   );
+}
+
+function gateText(gate: Agent["gate"]): string {
+  if (!gate) return "none (manual promotion only)";
+  const then = gate.rollout === "canary" && gate.canary ? `, then a canary at ${gate.canary.percent}%` : "";
+  if (gate.kind === "replay") return `replay of ${gate.sample} captured requests, G=${gate.G}, ${gate.judge} judge, margin ${gate.margin}${then}`;
+  return `on ${gate.dataset}, k=${gate.k}, margin ${gate.margin}${then}`;
 }

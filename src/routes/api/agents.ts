@@ -109,6 +109,13 @@ const patchAgentSchema = z
   .strict()
   .openapi("AgentPatch");
 
+/** A stored gate as the API shows it: one stored before gates had a kind reads as the labelled gate it is. */
+function gateView(gate: AgentRow["gate"]): Agent["gate"] {
+  if (gate === null) return null;
+  const parsed = gateConfigSchema.safeParse(gate);
+  return parsed.success ? parsed.data : gate;
+}
+
 /** The public view of an agent: the upstream key never leaves the database. */
 export function agentView(row: AgentRow): Agent {
   return {
@@ -130,8 +137,7 @@ export function agentView(row: AgentRow): Agent {
     injectPosition: row.injectPosition,
     allowVersionPin: row.allowVersionPin,
     activeVersion: row.activeVersion,
-    // Gates stored before a field existed get its default, as the contract declares it.
-    gate: row.gate === null ? null : (gateConfigSchema.safeParse(row.gate).data ?? row.gate),
+    gate: gateView(row.gate),
     capture: row.capture ?? CAPTURE_OFF,
     schedule: row.schedule,
     tools: row.tools as Record<string, unknown>[],
