@@ -274,6 +274,7 @@ describe("the replay gate", () => {
         margin: 0.02,
         requireSignificant: false,
         seed: 1,
+        rollout: "promote",
       });
       expect(await handMade("gate-off", HELPFUL)).toBe(1);
       const { id } = await json<{ id: string }>(
