@@ -13,7 +13,7 @@ export default {
     const r = await runScheduled(env, controller.scheduledTime);
     const failed = r.errors.length > 0 ? `; failed phases: ${r.errors.map((e) => e.phase).join(", ")}` : "";
     console.log(
-      `cron ${controller.cron}: started ${r.started.length}, skipped ${r.skipped.length}, recovered ${r.recovered.length}, purged ${r.purgedCaptures} captures${failed}`,
+      `cron ${controller.cron}: started ${r.started.length}, skipped ${r.skipped.length}, recovered ${r.recovered.length}, purged ${r.purgedCaptures} captures, ${r.texts?.objects ?? 0} texts${failed}`,
     );
   },
 } satisfies ExportedHandler<Env>;

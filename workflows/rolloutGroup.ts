@@ -1,6 +1,6 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { cachedVersionItems } from "../src/db/libraryVersions";
-import { groupRollouts } from "../src/db/training";
+import { groupRewards } from "../src/db/training";
 import { loadRunContext } from "../src/training/context";
 import { recordDropped, runGroup, type GroupRef } from "../src/training/group";
 import { countSteps } from "./stepCounter";
@@ -42,7 +42,7 @@ export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupPa
       const reason = error instanceof Error ? error.message : String(error);
       outcome = await step.do(GROUP_STEPS.drop, async () => {
         const ctx = await loadRunContext(this.env, runId);
-        const rewards = (await groupRollouts(ctx.d, runId, g.epoch, g.sampleIdx)).map((r) => r.reward);
+        const rewards = await groupRewards(ctx.d, runId, g.epoch, g.sampleIdx);
         await recordDropped(ctx, g, rewards.length === ctx.params.groupSize ? rewards : [], reason);
         return "dropped";
       });

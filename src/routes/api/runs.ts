@@ -7,6 +7,8 @@ import { findVersion } from "../../db/libraryVersions";
 import { findRun, finishRun, listRuns } from "../../db/runs";
 import { deleteFinishedRun } from "../../db/lifecycle";
 import { listGroups, listRollouts } from "../../db/training";
+import { textReader } from "../../db/texts";
+import { sweepTexts, TEXT_SWEEP_OBJECTS_PER_REQUEST } from "../../db/textSweeps";
 import { recoverRun } from "../../recovery/recover";
 import { badRequest, conflict, notFound } from "../../shared/errors";
 import { runParamsSchema } from "../../training/context";
@@ -162,7 +164,7 @@ export const runsRouter = newRouter()
       const { run: id } = c.req.valid("param");
       const d = db(c.env.DB);
       if (!(await findRun(d, id))) throw notFound("run", id);
-      return c.json({ data: await listRollouts(d, id, c.req.valid("query")) }, 200);
+      return c.json({ data: await listRollouts(d, textReader(c.env), id, c.req.valid("query")) }, 200);
     },
   )
   .openapi(
@@ -171,7 +173,7 @@ export const runsRouter = newRouter()
       path: "/{run}",
       tags: ["runs"],
       summary:
-        "Delete a finished run with its rollouts, groups, batches, LLM calls, gate evaluations and scheduled snapshot (its library versions stay)",
+        "Delete a finished run with its rollouts, groups, batches, LLM calls, gate evaluations, texts in R2 and scheduled snapshot (its library versions stay)",
       request: { params: runParam },
       responses: { 200: { description: "Deleted", ...json(z.object({ id: z.string(), deleted: z.literal(true) })) }, ...errorResponses },
     }),
@@ -180,12 +182,15 @@ export const runsRouter = newRouter()
       const d = db(c.env.DB);
       const run = await findRun(d, id);
       if (!run) throw notFound("run", id);
-      if (!(await deleteFinishedRun(d, id))) {
+      const prefixes = await deleteFinishedRun(d, id);
+      if (!prefixes) {
         throw conflict(
           `run ${id} is ${run.status} or its gate evaluation is in progress; cancel it or wait for it to finish`,
           "run_in_progress",
         );
       }
+      // The run's texts in R2 go now, up to a bound; the cron trigger deletes whatever is left.
+      await sweepTexts(d, c.env.TEXTS, Date.now(), TEXT_SWEEP_OBJECTS_PER_REQUEST, prefixes);
       return c.json({ id, deleted: true as const }, 200);
     },
   )
@@ -214,6 +219,7 @@ export const runsRouter = newRouter()
       const { run: id } = c.req.valid("param");
       const d = db(c.env.DB);
       if (!(await findRun(d, id))) throw notFound("run", id);
-      return c.json({ data: (await listGroups(d, id, c.req.valid("query"))).map(groupView) }, 200);
+      const texts = textReader(c.env);
+      return c.json({ data: await Promise.all((await listGroups(d, id, c.req.valid("query"))).map((g) => groupView(texts, g))) }, 200);
     },
   );
