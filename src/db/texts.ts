@@ -105,18 +105,29 @@ export async function readText(r: TextReader, stored: StoredText): Promise<strin
   return text;
 }
 
-/** Objects and bytes stored under a key prefix (e.g. ownerTextPrefix of a run); lists every page. */
-export async function textUsage(bucket: Pick<R2Bucket, "list">, prefix: string): Promise<{ objects: number; bytes: number }> {
-  let objects = 0;
-  let bytes = 0;
+export type TextUsage = {
+  objects: number;
+  bytes: number;
+  /** False when the listing stopped at `maxObjects` (the counts are then lower bounds). */
+  complete: boolean;
+};
+
+/**
+ * Objects and bytes stored in R2 under a key prefix (e.g. ownerTextPrefix of a run, agentTextPrefix),
+ * listed 1,000 at a time up to `maxObjects`. Takes the bucket binding, so benchmarks and scripts that
+ * hold one (getPlatformProxy) can call it as the Worker does.
+ */
+export async function textUsage(bucket: Pick<R2Bucket, "list">, prefix: string, maxObjects = Number.POSITIVE_INFINITY): Promise<TextUsage> {
+  const usage: TextUsage = { objects: 0, bytes: 0, complete: true };
   let cursor: string | undefined;
   do {
+    if (usage.objects >= maxObjects) return { ...usage, complete: false };
     const page = await bucket.list({ prefix, cursor, limit: 1000 });
-    objects += page.objects.length;
-    for (const o of page.objects) bytes += o.size;
+    usage.objects += page.objects.length;
+    for (const o of page.objects) usage.bytes += o.size;
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
-  return { objects, bytes };
+  return usage;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { groupSchema, listOf, queuedSchema, recoverySchema, rolloutSchema, runSchema } from "../../contract";
+import { groupSchema, listOf, queuedSchema, recoverySchema, rolloutSchema, runSchema, runStorageSchema } from "../../contract";
 import { partialHyperparamsSchema } from "../../core/hyperparams";
 import { db } from "../../db/client";
 import { findDataset } from "../../db/datasets";
@@ -8,6 +8,7 @@ import { findRun, finishRun, listRuns } from "../../db/runs";
 import { deleteFinishedRun } from "../../db/lifecycle";
 import { listGroups, listRollouts } from "../../db/training";
 import { textReader } from "../../db/texts";
+import { runStorage } from "../../db/storage";
 import { sweepTexts, TEXT_SWEEP_OBJECTS_PER_REQUEST } from "../../db/textSweeps";
 import { recoverRun } from "../../recovery/recover";
 import { badRequest, conflict, notFound } from "../../shared/errors";
@@ -165,6 +166,23 @@ export const runsRouter = newRouter()
       const d = db(c.env.DB);
       if (!(await findRun(d, id))) throw notFound("run", id);
       return c.json({ data: await listRollouts(d, textReader(c.env), id, c.req.valid("query")) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{run}/storage",
+      tags: ["runs"],
+      summary: "What the run occupies: its D1 rows and inline text bytes, and its texts in R2 (objects and bytes)",
+      request: { params: runParam },
+      responses: { 200: { description: "Storage of the run", ...json(runStorageSchema) }, ...errorResponses },
+    }),
+    async (c) => {
+      const { run: id } = c.req.valid("param");
+      const d = db(c.env.DB);
+      const run = await findRun(d, id);
+      if (!run) throw notFound("run", id);
+      return c.json(await runStorage(d, c.env.TEXTS, run), 200);
     },
   )
   .openapi(
