@@ -4,7 +4,7 @@ import { callLlm, preloadCalls, type CallContext } from "../../src/calls/llmCall
 import { ok } from "../../src/core/result";
 import { runScheduled } from "../../src/cron/scheduled";
 import { db } from "../../src/db/client";
-import { callReply, findCall } from "../../src/db/llmCalls";
+import { callReply, findCall, storeCall } from "../../src/db/llmCalls";
 import { applyRetention } from "../../src/db/lifecycle";
 import {
   DEFAULT_TEXT_INLINE_MAX_BYTES,
@@ -190,6 +190,27 @@ describe("an LLM call's reply", () => {
     const report = await sweepTexts(db(env.DB), env.TEXTS, Date.now(), 1000, [prefix]);
     expect(report.objects).toBe(2);
     expect(await objectsUnder(prefix)).toBe(0);
+  });
+
+  it("a concurrent duplicate that loses the D1 write (first writer wins) leaves the winner's object as it was", async () => {
+    const owner = "run_duplicate";
+    const winner = upstream(() => `${LONG} (winner)`);
+    expect(await callLlm(context(owner, winner.send), spec("e1/s0/r0/rollout"))).toEqual(ok(`${LONG} (winner)`));
+    // The duplicate asked before the winner stored, got another reply, and stores after it.
+    const loser = context(owner, winner.send);
+    await storeCall(loser.d, loser.texts, {
+      ownerId: owner,
+      callKey: "e1/s0/r0/rollout",
+      stage: "rollout",
+      attempts: 1,
+      promptTokens: 1,
+      completionTokens: 1,
+      cachedTokens: 0,
+      response: `${LONG} (loser)`,
+      error: null,
+    });
+    const row = await findCall(db(env.DB), owner, "e1/s0/r0/rollout");
+    expect(await callReply(textReader(env), row!)).toBe(`${LONG} (winner)`);
   });
 
   it("rows written before R2 existed (inline text, no reference) are read as before", async () => {
