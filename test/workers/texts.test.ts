@@ -23,6 +23,9 @@ import { sweepTexts, TEXT_SWEEP_GRACE_MS } from "../../src/db/textSweeps";
 import { claimToolCall, findToolResult, finishToolCall, toolOutput } from "../../src/db/toolResults";
 import { insertRollouts, recordGroup, setRolloutSummaries } from "../../src/db/training";
 import { DEFAULT_RETRY, type UpstreamFetch } from "../../src/llm/client";
+import { STAGE_HEADINGS } from "../../src/core/prompts";
+import { loadRunContext } from "../../src/training/context";
+import { runGroup } from "../../src/training/group";
 import { createSimAgent, uploadSlice, waitForEvaluation, waitForRun } from "./evalHelpers";
 import { call, expectErrorShape, json } from "./helpers";
 
@@ -419,6 +422,64 @@ describe("the rollouts and groups API", () => {
     expect(storage.r2).toMatchObject({ prefix, objects: listed.length, bytes: referred.reduce((n, r) => n + r.bytes, 0) });
     expect(storage.d1.textRefs).toBeGreaterThan(listed.length);
     expect(storage.d1.inlineTextBytes).toBeGreaterThan(0);
+  }, 90_000);
+});
+
+describe("a retried group step", () => {
+  it("builds its summary prompts from the rollout texts it stored in R2, and pays for no rollout again", async () => {
+    await createSimAgent("texts-replay");
+    await uploadSlice("texts-replay-set", "sim-train", 20, 22);
+    const run = await waitForRun(
+      (
+        await json<{ id: string }>(
+          await call("POST", "/api/runs", { agent: "texts-replay", dataset: "texts-replay-set", epochs: 1, groupSize: 3 }),
+        )
+      ).id,
+    );
+    // A group of an epoch the run never had, so nothing of it is stored yet; every text goes to R2.
+    const g = { epoch: 9, batch: 0, sampleIdx: 1, libraryVersion: 0 };
+    const stepContext = async (onRequest: (body: string) => Response | undefined) => {
+      const ctx = await loadRunContext(env, run.id);
+      const send = ctx.call.send;
+      ctx.call = {
+        ...ctx.call,
+        texts: { ...ctx.call.texts, inlineMax: 0 },
+        send: async (path, init) => onRequest(String(init.body)) ?? send(path, init),
+      };
+      return { ...ctx, params: { ...ctx.params, groundTruth: false } };
+    };
+    const isSummary = (body: string) => body.includes(STAGE_HEADINGS.summary);
+    // The step dies once its rollouts are stored: the summary requests fail for good.
+    const first = await stepContext((body) => (isSummary(body) ? new Response("{}", { status: 400 }) : undefined));
+    await expect(runGroup(first, g, [])).rejects.toThrow(/400/);
+    const stored = await rows<{ response: string; response_ref: string | null }>(
+      "select response, response_ref from rollouts where run_id = ? and epoch = 9 order by rollout_idx",
+      run.id,
+    );
+    expect(stored).toHaveLength(3);
+    for (const r of stored) expect([r.response, r.response_ref === null]).toEqual(["", false]);
+
+    const requests: string[] = [];
+    const retry = await stepContext((body) => {
+      requests.push(body);
+      return undefined;
+    });
+    expect(await runGroup(retry, g, [])).toBe("kept");
+    const summaries = requests.filter(isSummary);
+    expect(summaries).toHaveLength(3);
+    // Only reflection stages were requested: no rollout (their prompts carry no stage heading) was paid again.
+    expect(requests.filter((body) => !Object.values(STAGE_HEADINGS).some((h) => body.includes(h)))).toEqual([]);
+    const texts = (
+      await json<{ data: { response: string }[] }>(await call("GET", `/api/runs/${run.id}/rollouts?epoch=9&sample=1`))
+    ).data.map((r) => r.response);
+    for (const [i, text] of texts.entries()) {
+      expect(text.length).toBeGreaterThan(0);
+      // The summary prompt of rollout i carries its text (JSON-escaped in the request body).
+      expect(
+        summaries.some((body) => body.includes(JSON.stringify(text).slice(1, -1))),
+        `rollout ${i}`,
+      ).toBe(true);
+    }
   }, 90_000);
 });
 
