@@ -78,6 +78,8 @@ function startNpm(port: number): NonNullable<typeof current> {
       DATASET: "sim-train",
       TRAIN_ROWS: "12",
       EVAL_ROWS: "6",
+      // Most texts go to R2, so recovery is tested with them there (docs/architecture.md §11).
+      TEXT_INLINE_MAX_BYTES: "128",
     },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
