@@ -18,7 +18,7 @@ export type RolloutGroupParams = GroupRef & { runId: string; parentId: string };
  * One rollout group in its own Worker invocations: rollouts, rewards, filter, summaries, group advantage
  * and group update in one idempotent step (each LLM call is stored as it is paid, so a retried step pays
  * only for what is missing), then a report to the parent run. Two steps per group keep the engine's
- * bookkeeping small next to the LLM calls; bulk text stays in D1.
+ * bookkeeping small next to the LLM calls; bulk text stays in D1 or R2 (docs/architecture.md §11).
  */
 export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupParams> {
   override async run(event: WorkflowEvent<RolloutGroupParams>, engineStep: WorkflowStep): Promise<GroupDone> {
