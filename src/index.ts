@@ -14,7 +14,7 @@ export default {
     const failed = r.errors.length > 0 ? `; failed phases: ${r.errors.map((e) => e.phase).join(", ")}` : "";
     const decided = r.canaries.filter((s) => s.action !== "wait").map((s) => `${s.canaryId} ${s.action}`);
     console.log(
-      `cron ${controller.cron}: started ${r.started.length}, skipped ${r.skipped.length}, recovered ${r.recovered.length}, purged ${r.purgedCaptures} captures, canaries ${r.canaries.length}${decided.length ? ` (${decided.join(", ")})` : ""}${failed}`,
+      `cron ${controller.cron}: started ${r.started.length}, skipped ${r.skipped.length}, recovered ${r.recovered.length}, purged ${r.purgedCaptures} captures, ${r.texts?.objects ?? 0} texts, canaries ${r.canaries.length}${decided.length ? ` (${decided.join(", ")})` : ""}${failed}`,
     );
   },
 } satisfies ExportedHandler<Env>;

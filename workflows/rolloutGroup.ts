@@ -1,6 +1,6 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { cachedVersionItems } from "../src/db/libraryVersions";
-import { groupRollouts } from "../src/db/training";
+import { groupRewards } from "../src/db/training";
 import { loadRunContext } from "../src/training/context";
 import { recordDropped, runGroup, type GroupRef } from "../src/training/group";
 import { countSteps } from "./stepCounter";
@@ -18,7 +18,7 @@ export type RolloutGroupParams = GroupRef & { runId: string; parentId: string };
  * One rollout group in its own Worker invocations: rollouts, rewards, filter, summaries, group advantage
  * and group update in one idempotent step (each LLM call is stored as it is paid, so a retried step pays
  * only for what is missing), then a report to the parent run. Two steps per group keep the engine's
- * bookkeeping small next to the LLM calls; bulk text stays in D1.
+ * bookkeeping small next to the LLM calls; bulk text stays in D1 or R2 (docs/architecture.md §11).
  */
 export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupParams> {
   override async run(event: WorkflowEvent<RolloutGroupParams>, engineStep: WorkflowStep): Promise<GroupDone> {
@@ -42,7 +42,7 @@ export class RolloutGroupWorkflow extends WorkflowEntrypoint<Env, RolloutGroupPa
       const reason = error instanceof Error ? error.message : String(error);
       outcome = await step.do(GROUP_STEPS.drop, async () => {
         const ctx = await loadRunContext(this.env, runId);
-        const rewards = (await groupRollouts(ctx.d, runId, g.epoch, g.sampleIdx)).map((r) => r.reward);
+        const rewards = await groupRewards(ctx.d, runId, g.epoch, g.sampleIdx);
         await recordDropped(ctx, g, rewards.length === ctx.params.groupSize ? rewards : [], reason);
         return "dropped";
       });

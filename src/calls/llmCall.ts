@@ -1,7 +1,8 @@
 import type { ChatMessage } from "../core/prompts";
 import type { Result } from "../core/result";
 import type { Db } from "../db/client";
-import { callsWithPrefix, findCall, storeCall, type LlmCallRow } from "../db/llmCalls";
+import { callReply, callsWithPrefix, findCall, storeCall, type LlmCallRow } from "../db/llmCalls";
+import type { TextWriter } from "../db/texts";
 import { chatCompletion, type RetryPolicy, type UpstreamFetch } from "../llm/client";
 
 /** Everything a stage needs to pay for an LLM call exactly once. */
@@ -9,6 +10,8 @@ export type CallContext = {
   d: Db;
   /** The run or evaluation that owns (and is billed for) the call. */
   ownerId: string;
+  /** Where the owner's long texts go (R2 under its prefix) and are read back from (src/db/texts.ts). */
+  texts: TextWriter;
   send: UpstreamFetch;
   model: string;
   retry: RetryPolicy;
@@ -49,7 +52,10 @@ export async function callLlm<T>(ctx: CallContext, spec: CallSpec<T>): Promise<R
     ctx.preloaded && spec.key.startsWith(ctx.preloaded.prefix)
       ? ctx.preloaded.calls.get(spec.key)
       : await findCall(ctx.d, ctx.ownerId, spec.key);
-  if (stored) return stored.response === null ? { ok: false, error: stored.error ?? "unusable reply" } : spec.parse(stored.response);
+  if (stored) {
+    const reply = await callReply(ctx.texts, stored);
+    return reply === null ? { ok: false, error: stored.error ?? "unusable reply" } : spec.parse(reply);
+  }
 
   const usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
   let attempts = 0;
@@ -66,7 +72,7 @@ export async function callLlm<T>(ctx: CallContext, spec: CallSpec<T>): Promise<R
     usage.cachedTokens += reply.usage.cachedTokens;
     const parsed = spec.parse(reply.content);
     if (parsed.ok) {
-      await storeCall(ctx.d, {
+      await storeCall(ctx.d, ctx.texts, {
         ownerId: ctx.ownerId,
         callKey: spec.key,
         stage: spec.stage,
@@ -80,6 +86,14 @@ export async function callLlm<T>(ctx: CallContext, spec: CallSpec<T>): Promise<R
     lastError = parsed.error;
   }
   const error = `reply unusable after ${FORMAT_ATTEMPTS} attempts: ${lastError}`;
-  await storeCall(ctx.d, { ownerId: ctx.ownerId, callKey: spec.key, stage: spec.stage, attempts, ...usage, response: null, error });
+  await storeCall(ctx.d, ctx.texts, {
+    ownerId: ctx.ownerId,
+    callKey: spec.key,
+    stage: spec.stage,
+    attempts,
+    ...usage,
+    response: null,
+    error,
+  });
   return { ok: false, error };
 }

@@ -14,12 +14,14 @@ import { describeError } from "../shared/logging";
 import { listRunningCanaries } from "../db/canaries";
 import { flushUsage } from "../serving/usageLog";
 import { settleCanary, type Settlement } from "../promotion/canary";
+import { sweepTexts, TEXT_SWEEP_OBJECTS_PER_TICK, type SweepReport } from "../db/textSweeps";
 
 /**
- * The cron trigger's work: purge captures past retention, recover runs and evaluations that stopped
- * progressing (docs/architecture.md §4: pause() then resume()), settle running canaries (docs/serving.md, "Canary"),
- * and start each agent's scheduled retraining when its period is due — at most one per agent and period, however
- * often the trigger fires.
+ * The cron trigger's work: purge captures past retention, delete texts in R2 whose rows were deleted
+ * (a bounded batch per tick, docs/architecture.md §11), recover runs and evaluations that stopped
+ * progressing (docs/architecture.md §4: pause() then resume()), settle running canaries (docs/serving.md,
+ * "Canary"), and start each agent's scheduled retraining when its period is due — at most one per agent
+ * and period, however often the trigger fires.
  */
 
 export const DEFAULT_STALE_MINUTES = 30;
@@ -31,8 +33,10 @@ export type ScheduledReport = {
   purgedCaptures: number;
   retention: RetentionReport | null;
   purgedIdempotencyKeys: number;
+  /** R2 objects of deleted rows removed this tick; null when the phase did not run to its end. */
+  texts: SweepReport | null;
   /** Phases that failed this tick (the others still ran). */
-  errors: { phase: "retention" | "recovery" | "canary" | "schedule"; message: string }[];
+  errors: { phase: "retention" | "texts" | "recovery" | "canary" | "schedule"; message: string }[];
   recovered: { kind: "run" | "evaluation"; id: string; action: string }[];
   started: { agentId: string; period: number; runId: string; datasetId: string; feedbackSamples: number; capturedSamples: number }[];
   skipped: { agentId: string; period: number; reason: string }[];
@@ -46,6 +50,7 @@ export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledRe
     purgedCaptures: 0,
     retention: null,
     purgedIdempotencyKeys: 0,
+    texts: null,
     errors: [],
     recovered: [],
     started: [],
@@ -67,6 +72,10 @@ export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledRe
     report.purgedCaptures = await purgeExpiredCaptures(d, now);
     report.retention = await applyRetention(d, now);
     report.purgedIdempotencyKeys = await purgeIdempotencyKeys(d, new Date(nowMs - IDEMPOTENCY_RETENTION_MS).toISOString());
+  });
+  // After retention, so that what it expired this tick is swept in the same tick.
+  await phase("texts", async () => {
+    report.texts = await sweepTexts(d, env.TEXTS, nowMs, TEXT_SWEEP_OBJECTS_PER_TICK);
   });
   await phase("recovery", async () => {
     report.recovered = await recoverAfterStale(env, d, nowMs);

@@ -1,7 +1,9 @@
 import { and, eq, gte, lt, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { llmCalls } from "./schema";
+import { readText, storeText, type TextReader, type TextWriter } from "./texts";
 
+/** A stored call as D1 holds it: its reply may be in R2 (read it with callReply). */
 export type LlmCallRow = typeof llmCalls.$inferSelect;
 
 export async function findCall(d: Db, ownerId: string, callKey: string): Promise<LlmCallRow | undefined> {
@@ -21,9 +23,24 @@ export async function callsWithPrefix(d: Db, ownerId: string, prefix: string): P
     .all();
 }
 
-/** First writer wins: a concurrent duplicate of the same call keeps the stored reply. */
-export async function storeCall(d: Db, row: typeof llmCalls.$inferInsert): Promise<void> {
-  await d.insert(llmCalls).values(row).onConflictDoNothing();
+export type NewLlmCall = Omit<typeof llmCalls.$inferInsert, "responseInline" | "responseRef"> & { response: string | null };
+
+/**
+ * First writer wins: a concurrent duplicate of the same call keeps the stored reply. A long reply is
+ * written to R2 first (src/db/texts.ts), so the row never refers to an object that is not there.
+ */
+export async function storeCall(d: Db, texts: TextWriter, call: NewLlmCall): Promise<void> {
+  const { response, ...row } = call;
+  const stored = response === null ? { inline: null, ref: null } : await storeText(texts, `call/${row.callKey}`, response);
+  await d
+    .insert(llmCalls)
+    .values({ ...row, responseInline: stored.inline, responseRef: stored.ref })
+    .onConflictDoNothing();
+}
+
+/** The accepted reply of a stored call; null when every attempt was unusable (`error` says why). */
+export async function callReply(texts: TextReader, row: LlmCallRow): Promise<string | null> {
+  return readText(texts, { inline: row.responseInline, ref: row.responseRef });
 }
 
 export type StageUsage = {

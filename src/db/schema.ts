@@ -9,6 +9,14 @@ import type { CaptureConfig, GateConfig, ScheduleConfig } from "../core/policies
 import type { EvaluationFigures } from "../core/evaluationFigures";
 import type { CanaryFigures } from "../core/canaryDecision";
 import type { CanaryRules } from "../core/canarySpec";
+import type { TextRef } from "./texts";
+
+/**
+ * A text column that may live in R2 (src/db/texts.ts, docs/architecture.md §11): the D1 column keeps it
+ * inline when small; above TEXT_INLINE_MAX_BYTES it is null (or '' where NOT NULL) and `<name>_ref`
+ * holds the object's key, size and SHA-256. Read both through readText, never the inline column alone.
+ */
+const textRef = (name: string) => text(`${name}_ref`, { mode: "json" }).$type<TextRef>();
 
 // Timestamps are ISO-8601 strings written by the application, so they read the same in D1 and JSON.
 const createdAt = () => text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
@@ -197,12 +205,18 @@ export const rollouts = sqliteTable(
     sampleIdx: integer("sample_idx").notNull(),
     rolloutIdx: integer("rollout_idx").notNull(),
     promptVersion: integer("prompt_version").notNull(),
-    response: text("response").notNull(),
+    /** '' when the response is in R2 (responseRef). */
+    responseInline: text("response").notNull(),
+    responseRef: textRef("response"),
     reward: real("reward").notNull(),
-    critique: text("critique"),
-    summary: text("summary"),
+    critiqueInline: text("critique"),
+    critiqueRef: textRef("critique"),
+    summaryInline: text("summary"),
+    summaryRef: textRef("summary"),
     /** The trajectory of a tool-using rollout (OpenAI messages, tool outputs capped); null for plain rollouts. */
-    messages: text("messages", { mode: "json" }).$type<Record<string, unknown>[]>(),
+    messagesInline: text("messages", { mode: "json" }).$type<Record<string, unknown>[]>(),
+    /** The trajectory's JSON text in R2. */
+    messagesRef: textRef("messages"),
     toolCalls: integer("tool_calls").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.runId, t.epoch, t.sampleIdx, t.rolloutIdx] }), index("rollouts_batch").on(t.runId, t.epoch, t.batch)],
@@ -221,7 +235,8 @@ export const groups = sqliteTable(
     status: text("status", { enum: ["kept", "skipped", "dropped"] }).notNull(),
     meanReward: real("mean_reward").notNull(),
     passed: integer("passed", { mode: "boolean" }).notNull(),
-    advantage: text("advantage"),
+    advantageInline: text("advantage"),
+    advantageRef: textRef("advantage"),
     experiences: text("experiences", { mode: "json" }).$type<unknown[]>(),
     operations: text("operations", { mode: "json" }).$type<unknown[]>(),
     /** Operations the group update proposed and the method refused (vague items), with reasons. */
@@ -275,8 +290,12 @@ export const llmCalls = sqliteTable(
     promptTokens: integer("prompt_tokens").notNull(),
     completionTokens: integer("completion_tokens").notNull(),
     cachedTokens: integer("cached_tokens").notNull(),
-    /** The accepted reply, so a replayed step reuses it instead of paying again; null when every attempt was unusable. */
-    response: text("response"),
+    /**
+     * The accepted reply, so a replayed step reuses it instead of paying again; null when every attempt
+     * was unusable (then `error` says why) or when the reply is in R2 (`responseRef`).
+     */
+    responseInline: text("response"),
+    responseRef: textRef("response"),
     error: text("error"),
   },
   (t) => [primaryKey({ columns: [t.ownerId, t.callKey] })],
@@ -544,8 +563,9 @@ export const toolResults = sqliteTable(
     tool: text("tool").notNull(),
     /** running: started; retried: found running by a replay and started once more; done: output stored. */
     state: text("state", { enum: ["running", "retried", "done"] }).notNull(),
-    /** The tool message content (capped). */
-    output: text("output"),
+    /** The tool message content (capped); null until done, or when it is in R2 (`outputRef`). */
+    outputInline: text("output"),
+    outputRef: textRef("output"),
     isError: integer("is_error", { mode: "boolean" }).notNull().default(false),
     durationMs: integer("duration_ms"),
   },
@@ -570,3 +590,17 @@ export const idempotencyKeys = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.route, t.key] }), index("idempotency_created").on(t.createdAt)],
 );
+
+/**
+ * R2 key prefixes whose objects are being deleted (docs/architecture.md §11): written in the same D1
+ * batch that deletes the rows referring to them, swept by the request that deleted them and then by the
+ * cron trigger in bounded batches. A row stays until its prefix lists empty and `created_at` is older
+ * than the sweep's grace period, so objects a late writer (a group still in flight) adds are swept too.
+ */
+export const textSweeps = sqliteTable("text_sweeps", {
+  prefix: text("prefix").primaryKey(),
+  reason: text("reason").notNull(),
+  /** Objects deleted under the prefix so far. */
+  deleted: integer("deleted").notNull().default(0),
+  createdAt: createdAt(),
+});

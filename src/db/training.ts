@@ -1,31 +1,99 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { batches, groups, rollouts, runs } from "./schema";
+import { readText, storeText, type TextReader, type TextWriter } from "./texts";
 
-export type RolloutRow = typeof rollouts.$inferSelect;
+/** A rollout as D1 holds it (its texts may be in R2): read its texts with readRollouts. */
+type RolloutRecord = typeof rollouts.$inferSelect;
+type TextColumns = `${"response" | "critique" | "summary" | "messages"}${"Inline" | "Ref"}`;
+type Trajectory = Record<string, unknown>[];
+
+/** A rollout with its texts, wherever they are stored. */
+export type RolloutRow = Omit<RolloutRecord, TextColumns> & {
+  response: string;
+  critique: string | null;
+  summary: string | null;
+  messages: Trajectory | null;
+};
+export type NewRollout = Omit<RolloutRow, "summary" | "toolCalls"> & { toolCalls?: number };
+/** A group outcome as D1 holds it: read its advantage with groupAdvantage. */
 export type GroupRow = typeof groups.$inferSelect;
 export type BatchRow = typeof batches.$inferSelect;
 
-/** Rollouts are keyed by (run, epoch, sample, rollout): a replay inserts nothing new. */
-export async function insertRollouts(d: Db, rows: (typeof rollouts.$inferInsert)[]): Promise<void> {
-  // 12 columns per row; D1 allows 100 bound parameters per statement.
-  for (let i = 0; i < rows.length; i += 8)
+const rolloutPath = (r: { epoch: number; sampleIdx: number; rolloutIdx: number }, field: string) =>
+  `rollout/e${r.epoch}/s${r.sampleIdx}/r${r.rolloutIdx}/${field}`;
+
+/**
+ * Rollouts are keyed by (run, epoch, sample, rollout): a replay inserts nothing new. Long texts go to
+ * R2 first (src/db/texts.ts); a reply already there as its call's reply is referred to, not copied.
+ */
+export async function insertRollouts(d: Db, texts: TextWriter, rows: readonly NewRollout[]): Promise<void> {
+  const records = await Promise.all(
+    rows.map(async ({ response, critique, messages, ...row }) => {
+      const [r, c, m] = await Promise.all([
+        storeText(texts, rolloutPath(row, "response"), response),
+        critique === null ? null : storeText(texts, rolloutPath(row, "critique"), critique),
+        messages === null ? null : storeText(texts, rolloutPath(row, "messages"), JSON.stringify(messages)),
+      ]);
+      return {
+        ...row,
+        responseInline: r.inline ?? "",
+        responseRef: r.ref,
+        critiqueInline: c?.inline ?? null,
+        critiqueRef: c?.ref ?? null,
+        messagesInline: m && m.ref === null ? messages : null,
+        messagesRef: m?.ref ?? null,
+      };
+    }),
+  );
+  // 16 columns per row; D1 allows 100 bound parameters per statement.
+  for (let i = 0; i < records.length; i += 6)
     await d
       .insert(rollouts)
-      .values(rows.slice(i, i + 8))
+      .values(records.slice(i, i + 6))
       .onConflictDoNothing();
 }
 
-/** Stores the summaries of one group's rollouts in one round trip. */
+/** The texts of stored rollouts, read through readText (R2 objects once each, in parallel). */
+export async function readRollouts(texts: TextReader, records: readonly RolloutRecord[]): Promise<RolloutRow[]> {
+  return Promise.all(
+    records.map(async (rec) => {
+      const { responseInline, responseRef, critiqueInline, critiqueRef, summaryInline, summaryRef, messagesInline, messagesRef, ...row } =
+        rec;
+      const [response, critique, summary, messages] = await Promise.all([
+        readText(texts, { inline: responseInline, ref: responseRef }),
+        readText(texts, { inline: critiqueInline, ref: critiqueRef }),
+        readText(texts, { inline: summaryInline, ref: summaryRef }),
+        messagesRef ? readText(texts, { inline: null, ref: messagesRef }) : null,
+      ]);
+      return {
+        ...row,
+        response: response ?? "",
+        critique,
+        summary,
+        messages: messages === null ? messagesInline : (JSON.parse(messages) as Trajectory),
+      };
+    }),
+  );
+}
+
+/** Stores the summaries of one group's rollouts in one round trip (long ones in R2 first). */
 export async function setRolloutSummaries(
   d: Db,
+  texts: TextWriter,
   group: { runId: string; epoch: number; sampleIdx: number },
   summaries: readonly { rolloutIdx: number; summary: string }[],
 ): Promise<void> {
-  const [first, ...rest] = summaries.map(({ rolloutIdx, summary }) =>
+  const stored = await Promise.all(
+    summaries.map(async ({ rolloutIdx, summary }) => ({
+      rolloutIdx,
+      text: await storeText(texts, rolloutPath({ ...group, rolloutIdx }, "summary"), summary),
+    })),
+  );
+  const [first, ...rest] = stored.map(({ rolloutIdx, text }) =>
     d
       .update(rollouts)
-      .set({ summary })
+      .set({ summaryInline: text.inline, summaryRef: text.ref })
       .where(
         and(
           eq(rollouts.runId, group.runId),
@@ -38,17 +106,31 @@ export async function setRolloutSummaries(
   if (first) await d.batch([first, ...rest]);
 }
 
-export async function groupRollouts(d: Db, runId: string, epoch: number, sampleIdx: number): Promise<RolloutRow[]> {
-  return d
+/** One group's rollouts with their texts. */
+export async function groupRollouts(d: Db, texts: TextReader, runId: string, epoch: number, sampleIdx: number): Promise<RolloutRow[]> {
+  const records = await d
     .select()
     .from(rollouts)
     .where(and(eq(rollouts.runId, runId), eq(rollouts.epoch, epoch), eq(rollouts.sampleIdx, sampleIdx)))
     .orderBy(asc(rollouts.rolloutIdx))
     .all();
+  return readRollouts(texts, records);
+}
+
+/** One group's rewards (no texts). */
+export async function groupRewards(d: Db, runId: string, epoch: number, sampleIdx: number): Promise<number[]> {
+  const rows = await d
+    .select({ reward: rollouts.reward })
+    .from(rollouts)
+    .where(and(eq(rollouts.runId, runId), eq(rollouts.epoch, epoch), eq(rollouts.sampleIdx, sampleIdx)))
+    .orderBy(asc(rollouts.rolloutIdx))
+    .all();
+  return rows.map((r) => r.reward);
 }
 
 export async function listRollouts(
   d: Db,
+  texts: TextReader,
   runId: string,
   filter: { epoch?: number; batch?: number; sample?: number; offset: number; limit: number },
 ): Promise<RolloutRow[]> {
@@ -56,7 +138,7 @@ export async function listRollouts(
   if (filter.epoch !== undefined) conditions.push(eq(rollouts.epoch, filter.epoch));
   if (filter.batch !== undefined) conditions.push(eq(rollouts.batch, filter.batch));
   if (filter.sample !== undefined) conditions.push(eq(rollouts.sampleIdx, filter.sample));
-  return d
+  const records = await d
     .select()
     .from(rollouts)
     .where(and(...conditions))
@@ -64,17 +146,34 @@ export async function listRollouts(
     .limit(filter.limit)
     .offset(filter.offset)
     .all();
+  return readRollouts(texts, records);
 }
+
+export type NewGroup = Omit<typeof groups.$inferInsert, "advantageInline" | "advantageRef"> & { advantage?: string | null };
 
 /**
  * The first recorded outcome of a group stands; replays cannot change it. The run's `updated_at` moves
- * with it, so stall detection sees progress within a long batch, not only at batch boundaries.
+ * with it, so stall detection sees progress within a long batch, not only at batch boundaries. A long
+ * advantage text goes to R2 first.
  */
-export async function recordGroup(d: Db, row: typeof groups.$inferInsert): Promise<void> {
+export async function recordGroup(d: Db, texts: TextWriter, group: NewGroup): Promise<void> {
+  const { advantage, ...row } = group;
+  const stored =
+    advantage === null || advantage === undefined
+      ? { inline: null, ref: null }
+      : await storeText(texts, `group/e${row.epoch}/s${row.sampleIdx}/advantage`, advantage);
   await d.batch([
-    d.insert(groups).values(row).onConflictDoNothing(),
+    d
+      .insert(groups)
+      .values({ ...row, advantageInline: stored.inline, advantageRef: stored.ref })
+      .onConflictDoNothing(),
     d.update(runs).set({ updatedAt: new Date().toISOString() }).where(eq(runs.id, row.runId)),
   ]);
+}
+
+/** The group advantage text of a stored group outcome. */
+export async function groupAdvantage(texts: TextReader, row: GroupRow): Promise<string | null> {
+  return readText(texts, { inline: row.advantageInline, ref: row.advantageRef });
 }
 
 export async function findGroup(d: Db, runId: string, epoch: number, sampleIdx: number): Promise<GroupRow | undefined> {

@@ -58,7 +58,7 @@ export async function rolloutAndScore(
   sample: Sample,
   mayExist: boolean,
 ): Promise<RolloutRow[]> {
-  const existing = mayExist ? await groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx) : [];
+  const existing = mayExist ? await groupRollouts(ctx.d, ctx.call.texts, ctx.run.id, g.epoch, g.sampleIdx) : [];
   if (existing.length === ctx.params.groupSize) return existing;
 
   const messages = rolloutMessages(ctx.agent, sample.question, library);
@@ -90,9 +90,9 @@ export async function rolloutAndScore(
       };
     }),
   );
-  await insertRollouts(ctx.d, rows);
+  await insertRollouts(ctx.d, ctx.call.texts, rows);
   // A concurrent or partial earlier attempt may have stored rows first: what is stored is what counts.
-  return groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
+  return groupRollouts(ctx.d, ctx.call.texts, ctx.run.id, g.epoch, g.sampleIdx);
 }
 
 async function plainRollout(ctx: RunContext, key: string, messages: ChatMessage[], seed: number): Promise<string> {
@@ -110,7 +110,7 @@ async function plainRollout(ctx: RunContext, key: string, messages: ChatMessage[
 /** Stage 3: a group whose rewards are all equal carries no signal and is recorded as skipped. */
 export async function skipIfNoSignal(ctx: RunContext, g: GroupRef, rewards: number[]): Promise<boolean> {
   if (hasSignal(rewards)) return false;
-  await recordGroup(ctx.d, {
+  await recordGroup(ctx.d, ctx.call.texts, {
     runId: ctx.run.id,
     epoch: g.epoch,
     batch: g.batch,
@@ -156,7 +156,7 @@ export async function summarise(
     const reply = summaries[i];
     return reply?.ok && row.summary !== reply.value ? [{ rolloutIdx: row.rolloutIdx, summary: reply.value }] : [];
   });
-  await setRolloutSummaries(ctx.d, { runId: ctx.run.id, epoch: g.epoch, sampleIdx: g.sampleIdx }, changed);
+  await setRolloutSummaries(ctx.d, ctx.call.texts, { runId: ctx.run.id, epoch: g.epoch, sampleIdx: g.sampleIdx }, changed);
   const failed = summaries.find((s) => !s.ok);
   if (failed && !failed.ok) return { ok: false, error: `summary: ${failed.error}` };
   return ok(summaries.map((s) => (s.ok ? s.value : "")));
@@ -226,7 +226,7 @@ export async function reflect(
 }
 
 export async function recordKept(ctx: RunContext, g: GroupRef, rewards: number[], reflection: Reflection): Promise<void> {
-  await recordGroup(ctx.d, {
+  await recordGroup(ctx.d, ctx.call.texts, {
     runId: ctx.run.id,
     epoch: g.epoch,
     batch: g.batch,
@@ -243,7 +243,7 @@ export async function recordKept(ctx: RunContext, g: GroupRef, rewards: number[]
 }
 
 export async function recordDropped(ctx: RunContext, g: GroupRef, rewards: number[], reason: string): Promise<void> {
-  await recordGroup(ctx.d, {
+  await recordGroup(ctx.d, ctx.call.texts, {
     runId: ctx.run.id,
     epoch: g.epoch,
     batch: g.batch,

@@ -109,6 +109,8 @@ describe("every admin route answers with the shape it declares", () => {
     await expectConforming("GET", `/api/runs/${run.id}`);
     await expectConforming("GET", "/api/runs?agent=contract");
     await expectConforming("GET", `/api/runs/${run.id}/rollouts?limit=5`);
+    const storage = await expectConforming<{ r2: { objects: number } }>("GET", `/api/runs/${run.id}/storage`);
+    expect(storage.r2.objects).toBeGreaterThan(0);
     const groups = await expectConforming<{ data: { status: string; operations: unknown[] }[] }>(
       "GET",
       `/api/runs/${run.id}/groups?epoch=1`,
