@@ -15,6 +15,9 @@ export default defineConfig(async () => {
             ENCRYPTION_KEY: "og67OBwLEycR3udKhLt7g88m8WrTw+ZOoum5axLh7wo=",
             // Plain-http and loopback upstreams (the tests' spies and servers) are for local development only.
             LOCAL_DEVELOPMENT: "1",
+            // Low enough that most texts of a simulated run go to R2 and some stay inline: every workers
+            // test (the fault and replay ones included) runs with both (docs/architecture.md §11).
+            TEXT_INLINE_MAX_BYTES: "256",
           },
         },
       }),

@@ -140,6 +140,9 @@ export async function pollUntil<T>(
 export type {
   Agent,
   BuiltinDataset,
+  CanaryChange,
+  CanaryState,
+  LiveMetrics,
   Dataset,
   Evaluation,
   EvaluationRecovery,
@@ -147,6 +150,7 @@ export type {
   FeedbackItem,
   LibraryDiff,
   LibraryVersion,
+  LibraryVersionCreated,
   LibraryVersionRow,
   MintedKey,
   Promotion,

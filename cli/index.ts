@@ -8,6 +8,7 @@ import { dirname } from "node:path";
 import { Command } from "commander";
 import { cliError, configPath } from "./connection";
 import { agentsCommand } from "./commands/agents";
+import { canaryCommand } from "./commands/canary";
 import { datasetsCommand } from "./commands/datasets";
 import { evalCommand } from "./commands/eval";
 import { feedbackCommand } from "./commands/feedback";
@@ -60,6 +61,7 @@ Examples:
   .addCommand(libraryCommand())
   .addCommand(evalCommand())
   .addCommand(promoteCommand())
+  .addCommand(canaryCommand())
   .addCommand(configCommand())
   .showSuggestionAfterError(true);
 

@@ -20,6 +20,14 @@
  * items injected, default 12), --concurrency 1,32, --aa (adds a second, identical pass-through Worker
  * as a fourth target: its difference from the first is the measurement's noise floor in the same run).
  *
+ * --canary P adds a fifth target: our endpoint for an agent with a running canary (its candidate served to
+ * P% of the traffic, sticky by an `x-user-id` header that changes from request to request, so both arms
+ * are served); both our targets then send that header. The candidate's items equal the active version's,
+ * so the upstream does the same work. For both, the D1 reads made during their own windows are counted
+ * per request, and the canary's added p50 over our plain endpoint is estimated round by round
+ * (docs/serving.md, "Canary"). --canary-off sets the fifth target up the same way but starts no canary:
+ * the difference between two plain agents of our Worker, the noise floor of that comparison.
+ *
  * Besides pooled percentiles, the added p50 is also estimated round by round (p50 of our endpoint's
  * window minus the pass-through's window in the same round) with a 95% bootstrap interval over rounds,
  * so a difference can be told from the noise between windows.
@@ -42,6 +50,8 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "1,32" },
     rounds: { type: "string", default: "6" },
     aa: { type: "boolean", default: false },
+    canary: { type: "string" },
+    "canary-off": { type: "boolean", default: false },
     surfaces: { type: "string", default: "chat,responses,messages" },
   },
 });
@@ -53,10 +63,13 @@ const WARMUP = Number(values.warmup);
 const ITEMS = Number(values.items);
 const CONCURRENCY = values.concurrency.split(",").map(Number);
 const ROUNDS = Number(values.rounds);
+const CANARY_PERCENT = values.canary === undefined ? null : Number(values.canary);
 
 const ROOT = resolve(import.meta.dirname, "..");
 const BASE_TARGET = "pass-through Worker";
 const AA_TARGET = "2nd pass-through (A/A)";
+const OURS = "our endpoint";
+const CANARY_TARGET = "ours with a canary";
 const ADMIN_TOKEN = "bench-admin-token";
 
 type Sample = { latency: number; ttfb: number };
@@ -75,6 +88,8 @@ type Result = {
   cpu: number | null;
   d1: string;
   roundP50: number[];
+  /** D1 reads counted in this target's own windows (our targets only). */
+  windowReads: number | null;
 };
 
 const pct = (sorted: number[], p: number) =>
@@ -120,14 +135,23 @@ function requestBody(surface: Surface, stream: boolean, i: number, injected: boo
 }
 
 /** `pgid`: the process group of the target's `wrangler dev`, whose CPU time is counted. */
-type Target = { name: string; url: string; headers: Record<string, string>; injected: boolean; pgid?: number; surface: Surface };
+type Target = {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  injected: boolean;
+  pgid?: number;
+  surface: Surface;
+  /** Sends `x-user-id: user-<i mod 1000>` (the canary's sticky header). */
+  users?: boolean;
+};
 
-async function one({ url, headers, injected, surface }: Target, stream: boolean, i: number): Promise<Sample> {
+async function one({ url, headers, injected, surface, users }: Target, stream: boolean, i: number): Promise<Sample> {
   const body = requestBody(surface, stream, i, injected);
   const t0 = performance.now();
   const res = await fetch(`${url}${SURFACE_PATH[surface]}`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...headers },
+    headers: { "content-type": "application/json", ...headers, ...(users ? { "x-user-id": `user-${i % 1000}` } : {}) },
     body,
   });
   if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
@@ -206,19 +230,45 @@ async function main() {
     const limits = { requestsPerMinute: 60000, tokensPerDay: 1_000_000_000 };
     const key = await admin<{ key: string }>(ours, "POST", "/agents/bench/keys", limits);
     const anthropicKey = await admin<{ key: string }>(ours, "POST", "/agents/bench-an/keys", limits);
+    // With --canary: the same two agents again, each with a second version (the same items, so the
+    // upstream does the same work) canaried at the given percent.
+    const canaryAgents =
+      CANARY_PERCENT === null
+        ? null
+        : {
+            openai: await admin<{ id: string }>(ours, "POST", "/agents", {
+              name: "bench-canary",
+              upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-bench" },
+            }),
+            anthropic: await admin<{ id: string }>(ours, "POST", "/agents", {
+              name: "bench-an-canary",
+              upstream: { baseUrl: sim.url, model: "sim-1", apiKey: "sk-bench", format: "anthropic" },
+            }),
+          };
+    const canaryKeys = canaryAgents && {
+      openai: await admin<{ key: string }>(ours, "POST", "/agents/bench-canary/keys", limits),
+      anthropic: await admin<{ key: string }>(ours, "POST", "/agents/bench-an-canary/keys", limits),
+    };
     const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
+    const version = (id: string, v: number) => [
+      `INSERT INTO library_versions (agent_id, version, origin_key, item_count) VALUES (${q(id)}, ${v}, 'bench/${v}', ${ITEMS})`,
+      ...LIBRARY.map(
+        (item, i) =>
+          `INSERT INTO library_items (agent_id, version, position, item_id, name, text, provenance) VALUES (${q(id)}, ${v}, ${i}, ${q(item.id)}, ${q(item.name)}, ${q(item.text)}, '[]')`,
+      ),
+    ];
+    const canaryIds = canaryAgents ? [canaryAgents.openai.id, canaryAgents.anthropic.id] : [];
     ours.d1Execute(
-      [agent.id, anthropicAgent.id]
+      [agent.id, anthropicAgent.id, ...canaryIds]
         .flatMap((id) => [
-          `INSERT INTO library_versions (agent_id, version, origin_key, item_count) VALUES (${q(id)}, 1, 'bench/1', ${ITEMS})`,
-          ...LIBRARY.map(
-            (item, i) =>
-              `INSERT INTO library_items (agent_id, version, position, item_id, name, text, provenance) VALUES (${q(id)}, 1, ${i}, ${q(item.id)}, ${q(item.name)}, ${q(item.text)}, '[]')`,
-          ),
+          ...version(id, 1),
+          ...(canaryIds.includes(id) ? version(id, 2) : []),
           `UPDATE agents SET active_version = 1 WHERE id = ${q(id)}`,
         ])
         .join("; "),
     );
+    for (const name of canaryAgents && !values["canary-off"] ? ["bench-canary", "bench-an-canary"] : [])
+      await admin(ours, "PUT", `/agents/${name}/canary`, { version: 2, percent: CANARY_PERCENT, stickyBy: "header:x-user-id" });
 
     const results: Result[] = [];
     for (const surface of SURFACE_LIST) {
@@ -227,8 +277,21 @@ async function main() {
       const targets: Target[] = [
         { name: "direct (sim)", url: sim.url, headers: {}, injected: true, surface },
         { name: BASE_TARGET, url: `${passthrough.url}/v1`, headers: {}, injected: true, pgid: passthrough.pgid, surface },
-        { name: "our endpoint", url: `${ours.url}/v1`, headers: ourKey, injected: false, pgid: ours.pgid, surface },
+        { name: OURS, url: `${ours.url}/v1`, headers: ourKey, injected: false, pgid: ours.pgid, surface, users: canaryKeys !== null },
       ];
+      if (canaryKeys) {
+        const canaryKey: Record<string, string> =
+          surface === "messages" ? { "x-api-key": canaryKeys.anthropic.key } : { authorization: `Bearer ${canaryKeys.openai.key}` };
+        targets.push({
+          name: CANARY_TARGET,
+          url: `${ours.url}/v1`,
+          headers: canaryKey,
+          injected: false,
+          pgid: ours.pgid,
+          surface,
+          users: true,
+        });
+      }
       if (second) targets.push({ name: AA_TARGET, url: `${second.url}/v1`, headers: {}, injected: true, pgid: second.pgid, surface });
       for (const stream of [false, true]) {
         for (const concurrency of CONCURRENCY) {
@@ -241,9 +304,18 @@ async function main() {
             roundP50: number[];
             errors: number;
             elapsed: number;
+            reads: number;
           }[] = [];
           for (const target of targets)
-            runs.push({ target, run: await load(target, stream, concurrency, WARMUP), samples: [], roundP50: [], errors: 0, elapsed: 0 });
+            runs.push({
+              target,
+              run: await load(target, stream, concurrency, WARMUP),
+              samples: [],
+              roundP50: [],
+              errors: 0,
+              elapsed: 0,
+              reads: 0,
+            });
           await admin(ours, "POST", "/serving/stats/reset");
           const countedFrom = performance.now();
           // CPU of each dev server while its target runs, less its idle rate (measured while the other
@@ -254,15 +326,20 @@ async function main() {
             for (let k = 0; k < runs.length; k++) {
               const active = (k + round) % runs.length;
               const r = runs[active]!;
+              // Our Worker's D1 reads during this window alone (the counters are the Worker's, not the agent's).
+              const ourWindow = r.target.name === OURS || r.target.name === CANARY_TARGET;
+              const readsBefore = ourWindow ? (await admin<{ d1: D1Counts }>(ours, "GET", "/serving/stats")).d1.reads : 0;
               const before = cpuNow();
               const window = await r.run(SECONDS / ROUNDS);
               const after = cpuNow();
+              if (ourWindow) r.reads += (await admin<{ d1: D1Counts }>(ours, "GET", "/serving/stats")).d1.reads - readsBefore;
               for (const [i, c] of cpu.entries()) {
                 const used = (after[i] ?? 0) - (before[i] ?? 0);
                 if (i === active) {
                   c.active += used;
                   c.activeMs += window.elapsed * 1000;
-                } else {
+                } else if (runs[i]?.target.pgid !== r.target.pgid) {
+                  // Idle: another Worker is measured (a window of the same Worker, the canary target, is not idle time).
                   c.idle += used;
                   c.idleMs += window.elapsed * 1000;
                 }
@@ -289,7 +366,7 @@ async function main() {
                 ? null
                 : (c.active - (c.idle / Math.max(1, c.idleMs)) * c.activeMs) / Math.max(1, r.samples.length);
             let d1 = "";
-            if (r.target.name === "our endpoint") {
+            if (r.target.name === OURS) {
               const n = r.samples.length + r.errors;
               const per = (x: number) => (x / n).toFixed(4);
               // Reads are time-driven (key re-check every TTL/2), not request-driven: also give their rate.
@@ -311,6 +388,7 @@ async function main() {
               cpu: perRequest,
               d1,
               roundP50: r.roundP50,
+              windowReads: r.target.name === OURS || r.target.name === CANARY_TARGET ? r.reads : null,
             });
             const x = results.at(-1)!;
             console.error(`${x.mode} c=${x.concurrency} ${x.target}: n=${x.n} p50=${x.p50.toFixed(2)} p99=${x.p99.toFixed(2)} ${x.d1}`);
@@ -327,7 +405,7 @@ async function main() {
       );
     }
     console.log("\nadded over the pass-through Worker (goal for our endpoint: p50 ≤ 1 ms, p99 ≤ 5 ms); p50 round by round: mean [95% CI]:");
-    for (const r of results.filter((x) => x.target === "our endpoint" || x.target === AA_TARGET)) {
+    for (const r of results.filter((x) => x.target === OURS || x.target === AA_TARGET || x.target === CANARY_TARGET)) {
       const base = results.find((x) => x.target === BASE_TARGET && x.mode === r.mode && x.concurrency === r.concurrency);
       if (!base) continue;
       const diffs = r.roundP50.map((x, i) => x - (base.roundP50[i] ?? Number.NaN)).filter(Number.isFinite);
@@ -336,14 +414,34 @@ async function main() {
       const rounds = `, by round ${f(mean)} [${f(ci.low)}, ${f(ci.high)}] ms`;
       const ttfb = r.ttfb50 !== null && base.ttfb50 !== null ? `, ttfb p50 ${f(r.ttfb50 - base.ttfb50)} ms` : "";
       const cpu = r.cpu !== null && base.cpu !== null ? `, CPU ${f(r.cpu - base.cpu)} ms/req` : "";
-      const who = r.target === AA_TARGET ? "A/A    " : "ours   ";
+      const who = r.target === AA_TARGET ? "A/A    " : r.target === CANARY_TARGET ? "canary " : "ours   ";
       console.log(
         `  ${who} ${r.mode.padEnd(16)} c=${String(r.concurrency).padEnd(3)} p50 ${f(r.p50 - base.p50)} ms${rounds}, p99 ${f(r.p99 - base.p99)} ms${ttfb}${cpu}`,
       );
     }
     console.log("\nD1 per request on our endpoint in the steady state (after warm-up):");
-    for (const r of results.filter((x) => x.target === "our endpoint"))
+    for (const r of results.filter((x) => x.target === OURS))
       console.log(`  ${r.mode.padEnd(16)} c=${String(r.concurrency).padEnd(3)} ${r.d1}`);
+    if (CANARY_PERCENT !== null) {
+      console.log(
+        values["canary-off"]
+          ? "\na second plain agent (set up as for a canary, none started), against our plain endpoint in the same rounds:"
+          : `\nwith a canary at ${CANARY_PERCENT}% (sticky by x-user-id), against our plain endpoint in the same rounds:`,
+      );
+      for (const r of results.filter((x) => x.target === CANARY_TARGET)) {
+        const plain = results.find((x) => x.target === OURS && x.mode === r.mode && x.concurrency === r.concurrency);
+        if (!plain) continue;
+        const diffs = r.roundP50.map((x, i) => x - (plain.roundP50[i] ?? Number.NaN)).filter(Number.isFinite);
+        const mean = diffs.reduce((a, b) => a + b, 0) / Math.max(1, diffs.length);
+        const ci = bootstrapCI(diffs, { seed: 1 });
+        const reads = (x: Result) =>
+          `${x.windowReads} in ${x.n + x.errors} req (${((x.windowReads ?? 0) / Math.max(1, x.n + x.errors)).toFixed(4)}/req)`;
+        const cpu = r.cpu !== null && plain.cpu !== null ? `, CPU ${f(r.cpu - plain.cpu)} ms/req` : "";
+        console.log(
+          `  ${r.mode.padEnd(16)} c=${String(r.concurrency).padEnd(3)} p50 ${f(r.p50)} vs ${f(plain.p50)} ms, added by round ${f(mean)} [${f(ci.low)}, ${f(ci.high)}] ms, p99 ${f(r.p99 - plain.p99)} ms${cpu}; D1 reads in own windows: canary ${reads(r)}, plain ${reads(plain)}`,
+        );
+      }
+    }
   } finally {
     for (const stop of cleanups.reverse()) await stop().catch(() => undefined);
   }

@@ -19,6 +19,7 @@
  *   TFGRPO_NO_DEMO=1     only bring the stack up (same as --no-demo); --retrain redoes a finished demo
  *   OPENAI_BASE_URL, OPENAI_API_KEY, MODEL   use this provider instead of the simulated model, with
  *   DATASET (default gsm8k-test), TRAIN_ROWS (default 50), EVAL_ROWS (default 50)
+ *   TEXT_INLINE_MAX_BYTES   texts above this many bytes go to R2 (default wrangler.toml's, docs/architecture.md §11)
  */
 import { createServer } from "node:net";
 import { resolve } from "node:path";
@@ -326,7 +327,16 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
   await buildDashboard();
-  const devOptions = { port: PORT, persistDir: STATE_DIR, vars: { ADMIN_TOKEN: vars.ADMIN_TOKEN, ENCRYPTION_KEY: vars.ENCRYPTION_KEY } };
+  const inlineMax = process.env.TEXT_INLINE_MAX_BYTES;
+  const devOptions = {
+    port: PORT,
+    persistDir: STATE_DIR,
+    vars: {
+      ADMIN_TOKEN: vars.ADMIN_TOKEN,
+      ENCRYPTION_KEY: vars.ENCRYPTION_KEY,
+      ...(inlineMax ? { TEXT_INLINE_MAX_BYTES: inlineMax } : {}),
+    },
+  };
   const direct = adminClient({ url: `http://127.0.0.1:${PORT}`, token: vars.ADMIN_TOKEN });
   stack = await phase("stack", `local stack: wrangler dev on port ${PORT}, state in ${STATE_DIR}`, () =>
     keepStackUp({

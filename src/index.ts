@@ -13,8 +13,9 @@ export default {
   async scheduled(controller, env) {
     const r = await runScheduled(env, controller.scheduledTime);
     const failed = r.errors.length > 0 ? `; failed phases: ${r.errors.map((e) => e.phase).join(", ")}` : "";
+    const decided = r.canaries.filter((s) => s.action !== "wait").map((s) => `${s.canaryId} ${s.action}`);
     console.log(
-      `cron ${controller.cron}: started ${r.started.length}, skipped ${r.skipped.length}, recovered ${r.recovered.length}, purged ${r.purgedCaptures} captures${failed}`,
+      `cron ${controller.cron}: started ${r.started.length}, skipped ${r.skipped.length}, recovered ${r.recovered.length}, purged ${r.purgedCaptures} captures, ${r.texts?.objects ?? 0} texts, canaries ${r.canaries.length}${decided.length ? ` (${decided.join(", ")})` : ""}${failed}`,
     );
   },
 } satisfies ExportedHandler<Env>;

@@ -7,11 +7,15 @@ import type { z } from "zod";
 import type {
   Agent,
   BuiltinDataset,
+  CanaryChange,
+  CanaryState,
+  LiveMetrics,
   Dataset,
   Evaluation,
   Group,
   LibraryDiff,
   LibraryVersion,
+  LibraryVersionCreated,
   LibraryVersionRow,
   ProxyKey,
   Rollout,
@@ -23,7 +27,24 @@ import type {
   recoverySchema,
 } from "../src/contract";
 
-export type { Agent, BuiltinDataset, Dataset, Evaluation, Group, LibraryDiff, LibraryVersion, LibraryVersionRow, ProxyKey, Rollout, Run, Sample, Usage };
+export type {
+  Agent,
+  BuiltinDataset,
+  CanaryState,
+  Dataset,
+  Evaluation,
+  Group,
+  LibraryDiff,
+  LibraryVersion,
+  LibraryVersionCreated,
+  LibraryVersionRow,
+  LiveMetrics,
+  ProxyKey,
+  Rollout,
+  Run,
+  Sample,
+  Usage,
+};
 export type PromotionList = z.infer<typeof promotionListSchema>;
 type Queued = z.infer<typeof queuedSchema>;
 type Recovery = z.infer<typeof recoverySchema>;
@@ -61,11 +82,13 @@ async function failure(res: Response): Promise<ApiFailure> {
   return new ApiFailure(res.status, message, code);
 }
 
-async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+/** `raw`: a body sent as it is (a library file), not serialised again. */
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, raw?: string): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (method !== "GET") headers[CSRF_HEADER] = "1";
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin", signal });
+  if (body !== undefined || raw !== undefined) headers["content-type"] = "application/json";
+  const payload = raw ?? (body === undefined ? undefined : JSON.stringify(body));
+  const res = await fetch(path, { method, headers, body: payload, credentials: "same-origin", signal });
   if (!res.ok) {
     const error = await failure(res);
     if (res.status === 401 && !path.startsWith("/auth/")) onSignedOut();
@@ -99,7 +122,16 @@ export const api = {
   diff: (agent: string, from: number, to: number, signal?: AbortSignal) =>
     get<LibraryDiff>(`/api/agents/${seg(agent)}/library/diff${query({ from, to })}`, signal),
   promote: (agent: string, version: number) => request<unknown>("POST", `/api/agents/${seg(agent)}/promote`, { version }),
+  editVersion: (agent: string, body: { base: number; operations: unknown[]; author: string; reason: string }) =>
+    request<LibraryVersionCreated>("POST", `/api/agents/${seg(agent)}/library/versions`, body),
+  importVersion: (agent: string, file: string, who: { author: string; reason: string }) =>
+    request<LibraryVersionCreated>("POST", `/api/agents/${seg(agent)}/library/import${query(who)}`, undefined, undefined, file),
+  /** Where a version downloads as a file (the API answers with Content-Disposition: attachment). */
+  exportUrl: (agent: string, version: number, format: "native" | "reference") => `/api/agents/${seg(agent)}/library/${version}/export${query({ format })}`,
   promotions: (agent: string, signal?: AbortSignal) => get<PromotionList>(`/api/agents/${seg(agent)}/promotions`, signal),
+  canary: (agent: string, signal?: AbortSignal) => get<CanaryState>(`/api/agents/${seg(agent)}/canary`, signal),
+  endCanary: (agent: string) => request<CanaryChange>("DELETE", `/api/agents/${seg(agent)}/canary${query({ reason: "ended from the dashboard" })}`),
+  live: (agent: string, signal?: AbortSignal) => get<LiveMetrics>(`/api/agents/${seg(agent)}/versions/live`, signal),
 
   runs: (agent: string | undefined, limit: number, signal?: AbortSignal) => get<List<Run>>(`/api/runs${query({ agent, limit })}`, signal),
   run: (run: string, signal?: AbortSignal) => get<Run>(`/api/runs/${seg(run)}`, signal),

@@ -3,6 +3,7 @@ import { chunkPlan, splitBatches } from "../src/core/batching";
 import { markEvaluationRunning, touchEvaluation, finishEvaluation } from "../src/db/evaluationRows";
 import { versionItems } from "../src/db/libraryVersions";
 import { evaluateQuestion, finishEvaluationRun, loadEvalContext, type EvaluationParams } from "../src/evaluation/evaluate";
+import { judgeReplay, replayRollouts } from "../src/evaluation/replay";
 import { EVAL_STEPS, chunkDoneEvent, chunkInstanceId } from "../src/durable/steps";
 import { db } from "../src/db/client";
 import { createInstances, rethrowEngineAbort } from "../src/durable/instances";
@@ -91,13 +92,24 @@ export class EvaluationChunkWorkflow extends WorkflowEntrypoint<Env, EvaluationC
     let report: ChunkReport = { ok: true, error: null };
     try {
       const versions = await step.do("versions", async () => (await loadEvalContext(this.env, evaluationId)).evaluation.versions);
+      const replay = await step.do(
+        EVAL_STEPS.kind,
+        async () => (await loadEvalContext(this.env, evaluationId)).evaluation.kind === "replay",
+      );
       for (const sampleIdx of sampleIdxs) {
+        // A labelled question is scored per version; a replayed capture is answered per version, then judged once.
         for (const version of versions) {
           await step.do(EVAL_STEPS.question(sampleIdx, version), () =>
             failFast(async () => {
               const ctx = await loadEvalContext(this.env, evaluationId);
-              return evaluateQuestion(ctx, sampleIdx, version, await versionItems(ctx.d, ctx.agent.id, version));
+              const library = await versionItems(ctx.d, ctx.agent.id, version);
+              return replay ? replayRollouts(ctx, sampleIdx, version, library) : evaluateQuestion(ctx, sampleIdx, version, library);
             }),
+          );
+        }
+        if (replay) {
+          await step.do(EVAL_STEPS.judge(sampleIdx), () =>
+            failFast(async () => (await judgeReplay(await loadEvalContext(this.env, evaluationId), sampleIdx)).candidate),
           );
         }
       }

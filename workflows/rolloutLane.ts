@@ -1,6 +1,6 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { countedWhenDebugging } from "../src/db/counting";
-import { groupRollouts } from "../src/db/training";
+import { groupRewards } from "../src/db/training";
 import { loadRunContext, type RunContext } from "../src/training/context";
 import { recordDropped, type GroupRef } from "../src/training/group";
 import { runLaneGroup, type LaneGroupOutcome } from "../src/training/lane";
@@ -18,7 +18,7 @@ const GROUP_STEP_CONFIG = { retries: { limit: 1, delay: "30 seconds", backoff: "
  * other, in its own Worker invocations. Each group is one idempotent step — rollouts, rewards, filter,
  * summaries, group advantage and group update, every LLM call stored as it is paid, so a retried step
  * pays only for what is missing — and the lane ends with one report to its segment. A lane that finds
- * the run cancelled stops before its next group.
+ * the run cancelled stops before its next group. Bulk text stays in D1 or R2 (docs/architecture.md §11).
  */
 export class RolloutLaneWorkflow extends WorkflowEntrypoint<Env, RolloutLaneParams> {
   constructor(ctx: ExecutionContext, env: Env) {
@@ -46,7 +46,7 @@ export class RolloutLaneWorkflow extends WorkflowEntrypoint<Env, RolloutLanePara
         const reason = error instanceof Error ? error.message : String(error);
         outcome = await step.do(LANE_STEPS.drop(sampleIdx), async () => {
           const ctx = await loadRunContext(this.env, runId);
-          const rewards = (await groupRollouts(ctx.d, runId, epoch, sampleIdx)).map((r) => r.reward);
+          const rewards = await groupRewards(ctx.d, runId, epoch, sampleIdx);
           await recordDropped(ctx, g, rewards.length === ctx.params.groupSize ? rewards : [], reason);
           return "dropped" as const;
         });

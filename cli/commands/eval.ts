@@ -27,7 +27,12 @@ export function showEvaluation(e: Evaluation): string {
       ["status", e.status],
       ...(e.error ? ([["error", e.error]] as [string, unknown][]) : []),
       ["agent", e.agentId],
-      ["dataset", e.datasetId],
+      e.replay
+        ? [
+            "replayed",
+            `${e.replay.captures} captured requests, ${e.replay.judge} judge${e.replay.judgeModel ? ` (${e.replay.judgeModel})` : ""}, no labels`,
+          ]
+        : ["dataset", e.datasetId],
       ["params", `k=${e.params.k}, temperature ${e.params.temperature}, seed ${e.params.seed}`],
       ["progress", `${e.progress.scored}/${e.progress.total} (${e.progress.questions} questions × ${e.versions.length} versions)`],
     ]),
@@ -187,6 +192,54 @@ export function evalCommand(): Command {
       if (!json) process.stderr.write(`evaluation ${res.id} ${res.status}\n`);
       await watchEvaluation(api, res.id, json, o);
     });
+
+  cmd
+    .command("replay")
+    .description(
+      "compare a candidate with a baseline on the agent's held-out captured traffic, replayed G times each and judged without labels",
+    )
+    .requiredOption("--agent <agent>", "agent name or id (its capture must be on)")
+    .argument("<candidate>", "candidate version")
+    .argument("<baseline>", 'baseline version ("none": no library)')
+    .option("--sample <n>", "captured requests replayed (default 50)", int("--sample", 1))
+    .option("-G, --group-size <n>", "answers per request and version (default 4)", int("-G", 1))
+    .option("--judge <kind>", "critique (all answers of a request scored together) or pairwise", "critique")
+    .option("--judge-model <model>", "model that judges: the agent's upstream model (default) or one of its allowed models")
+    .option("--temperature <t>", "sampling temperature of the replayed answers", num("--temperature"))
+    .option("--seed <n>", "seed (which captures, and answer j under both versions)", int("--seed"))
+    .option(...recoverAfterOption)
+    .addHelpText("after", "\nExample:\n  tfgrpo eval replay --agent math 4 3 --sample 40 -G 4")
+    .action(
+      async (
+        candidate: string,
+        baseline: string,
+        o: WatchOptions & {
+          agent: string;
+          sample?: number;
+          groupSize?: number;
+          judge: string;
+          judgeModel?: string;
+          temperature?: number;
+          seed?: number;
+        },
+        c: Command,
+      ) => {
+        const { api, json } = context(c);
+        const res = await api.post<{ id: string; status: string }>("/evaluations", {
+          kind: "replay",
+          agent: o.agent,
+          versions: [versionRef(candidate), versionRef(baseline)],
+          judge: o.judge,
+          ...(o.sample !== undefined ? { sample: o.sample } : {}),
+          ...(o.groupSize !== undefined ? { G: o.groupSize } : {}),
+          ...(o.judgeModel !== undefined ? { judgeModel: o.judgeModel } : {}),
+          ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
+          ...(o.seed !== undefined ? { seed: o.seed } : {}),
+        });
+        if (!json) process.stderr.write(`evaluation ${res.id} ${res.status}\n`);
+        await watchEvaluation(api, res.id, json, o);
+      },
+    );
 
   cmd
     .command("list")

@@ -9,6 +9,7 @@ type Promotion = {
   fromVersion: number | null;
   toVersion: number | null;
   reason: string;
+  warnings: string[];
   createdAt: string;
 };
 
@@ -36,7 +37,7 @@ export function promoteCommand(): Command {
               ["decision", (p) => p.decision],
               ["from", (p) => p.fromVersion ?? "none"],
               ["to", (p) => p.toVersion ?? "none"],
-              ["reason", (p) => p.reason],
+              ["reason", (p) => [p.reason, ...p.warnings.map((w) => `warning: ${w}`)].join("; ")],
             ]),
           ].join("\n"),
         );
@@ -47,10 +48,11 @@ export function promoteCommand(): Command {
         version: v === "none" ? 0 : v,
         ...(o.reason ? { reason: o.reason } : {}),
       });
-      out(
-        json,
-        res,
-        () => `${agent}: serving ${res.toVersion === null ? "no library" : `version ${res.toVersion}`} (was ${res.fromVersion ?? "none"})`,
+      out(json, res, () =>
+        [
+          `${agent}: serving ${res.toVersion === null ? "no library" : `version ${res.toVersion}`} (was ${res.fromVersion ?? "none"})`,
+          ...res.warnings.map((w) => `warning: ${w}`),
+        ].join("\n"),
       );
     });
   return cmd;

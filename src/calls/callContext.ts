@@ -1,5 +1,6 @@
 import type { AgentRow } from "../db/agents";
 import type { Db } from "../db/client";
+import { textWriter } from "../db/texts";
 import { DEFAULT_RETRY, type RetryPolicy } from "../llm/client";
 import { resolveUpstream, upstreamFetch, upstreamHeaders } from "../llm/upstream";
 import { anthropicSend } from "../llm/anthropic";
@@ -21,5 +22,12 @@ export async function callContextFor(env: Env, d: Db, agent: AgentRow, ownerId: 
     return upstreamFetch(upstream.baseUrl, path, { ...init, headers });
   };
   // An Anthropic upstream is called through the Messages API, translated at the edge (llm/anthropic.ts).
-  return { d, ownerId, send: upstream.format === "anthropic" ? anthropicSend(send) : send, model: upstream.model, retry };
+  return {
+    d,
+    ownerId,
+    texts: textWriter(env, { agentId: agent.id, ownerId }),
+    send: upstream.format === "anthropic" ? anthropicSend(send) : send,
+    model: upstream.model,
+    retry,
+  };
 }

@@ -2,7 +2,8 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { ChatMessage } from "../core/prompts";
 import type { Result } from "../core/result";
 import type { Db } from "../db/client";
-import { callsWithPrefix, findCall, storeCall, type LlmCallRow } from "../db/llmCalls";
+import { callReply, callsWithPrefix, findCall, storeCall, type LlmCallRow, type NewLlmCall } from "../db/llmCalls";
+import type { TextWriter } from "../db/texts";
 import { chatCompletion, type RetryPolicy, type UpstreamFetch } from "../llm/client";
 
 /** Everything a stage needs to pay for an LLM call exactly once. */
@@ -10,19 +11,20 @@ export type CallContext = {
   d: Db;
   /** The run or evaluation that owns (and is billed for) the call. */
   ownerId: string;
+  /** Where the owner's long texts go (R2 under its prefix) and are read back from (src/db/texts.ts). */
+  texts: TextWriter;
   send: UpstreamFetch;
   model: string;
   retry: RetryPolicy;
   /** Calls already read from D1 for every key under `prefix`: a key under it that is absent is unpaid. */
   preloaded?: { prefix: string; calls: ReadonlyMap<string, LlmCallRow> };
   /**
-   * How a paid reply is stored (default: storeCall, awaited). A rollout group queues it instead
+   * How a paid reply is stored with its product (`also`: the statements CallSpec.storeWith makes, once
+   * their texts are in place). Default: storeCall, awaited. A rollout group queues the write instead
    * (db/writeQueue.ts) and waits for the queue before its step returns.
    */
-  store?: (row: NewCallRow, also: BatchItem<"sqlite">[]) => Promise<void>;
+  store?: (call: NewLlmCall, also: () => Promise<BatchItem<"sqlite">[]>) => Promise<void>;
 };
-
-export type NewCallRow = Parameters<typeof storeCall>[1];
 
 /**
  * The same context with every stored call under `prefix` read in one query, so the calls of a rollout
@@ -49,10 +51,11 @@ export type CallSpec<T> = {
   parse: (text: string) => Result<T>;
   /**
    * What the parsed reply produces, written with the call in one D1 batch (db/llmCalls.ts storeCall): one
-   * round trip per paid reply, and never a reply stored without its product. Not run for a reply read
-   * back from storage: its product was written with it.
+   * round trip per paid reply, and never a reply stored without its product. Its long texts go to R2
+   * before the statements are made. Not run for a reply read back from storage: its product was written
+   * with it.
    */
-  storeWith?: (value: T) => BatchItem<"sqlite">[];
+  storeWith?: (value: T) => BatchItem<"sqlite">[] | Promise<BatchItem<"sqlite">[]>;
 };
 
 /** Reply attempts when the content does not follow the requested format. */
@@ -68,9 +71,13 @@ export async function callLlm<T>(ctx: CallContext, spec: CallSpec<T>): Promise<R
     ctx.preloaded && spec.key.startsWith(ctx.preloaded.prefix)
       ? ctx.preloaded.calls.get(spec.key)
       : await findCall(ctx.d, ctx.ownerId, spec.key);
-  if (stored) return stored.response === null ? { ok: false, error: stored.error ?? "unusable reply" } : spec.parse(stored.response);
+  if (stored) {
+    const reply = await callReply(ctx.texts, stored);
+    return reply === null ? { ok: false, error: stored.error ?? "unusable reply" } : spec.parse(reply);
+  }
 
-  const store = ctx.store ?? ((row: NewCallRow, also: BatchItem<"sqlite">[]) => storeCall(ctx.d, row, also));
+  const store =
+    ctx.store ?? (async (call: NewLlmCall, also: () => Promise<BatchItem<"sqlite">[]>) => storeCall(ctx.d, ctx.texts, call, await also()));
   const usage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
   let attempts = 0;
   let lastError = "";
@@ -96,13 +103,13 @@ export async function callLlm<T>(ctx: CallContext, spec: CallSpec<T>): Promise<R
           response: reply.content,
           error: null,
         },
-        spec.storeWith?.(parsed.value) ?? [],
+        async () => (spec.storeWith ? await spec.storeWith(parsed.value) : []),
       );
       return parsed;
     }
     lastError = parsed.error;
   }
   const error = `reply unusable after ${FORMAT_ATTEMPTS} attempts: ${lastError}`;
-  await store({ ownerId: ctx.ownerId, callKey: spec.key, stage: spec.stage, attempts, ...usage, response: null, error }, []);
+  await store({ ownerId: ctx.ownerId, callKey: spec.key, stage: spec.stage, attempts, ...usage, response: null, error }, async () => []);
   return { ok: false, error };
 }

@@ -1,6 +1,14 @@
 import { deriveSeed } from "../core/batching";
-import { findCall, storeCall } from "../db/llmCalls";
-import { claimToolCall, findToolResult, finishToolCall, retryToolCall, toolResultsWithPrefix, type ToolResultRow } from "../db/toolResults";
+import { callReply, findCall, storeCall } from "../db/llmCalls";
+import {
+  claimToolCall,
+  findToolResult,
+  finishToolCall,
+  retryToolCall,
+  toolOutput,
+  toolResultsWithPrefix,
+  type ToolResultRow,
+} from "../db/toolResults";
 import { chatCompletion } from "../llm/client";
 import { clip } from "../tools/code/quickjs";
 import type { ToolBox } from "../tools/dispatch";
@@ -41,14 +49,15 @@ export async function reactRollout(ctx: CallContext, spec: ReactSpec): Promise<R
       const key = `${spec.key}/t${t}`;
       const stored =
         ctx.preloaded && key.startsWith(ctx.preloaded.prefix) ? ctx.preloaded.calls.get(key) : await findCall(ctx.d, ctx.ownerId, key);
-      if (stored?.response) return replySchema(stored.response);
+      const storedReply = stored ? await callReply(ctx.texts, stored) : null;
+      if (storedReply) return replySchema(storedReply);
       const reply = await chatCompletion(
         ctx.send,
         { model: ctx.model, messages, temperature: spec.temperature, seed: deriveSeed(spec.seed, "turn", t), tools: spec.tools.functions },
         ctx.retry,
       );
       const turn = { content: reply.content === "" && reply.toolCalls.length > 0 ? null : reply.content, tool_calls: reply.toolCalls };
-      await storeCall(ctx.d, {
+      await storeCall(ctx.d, ctx.texts, {
         ownerId: ctx.ownerId,
         callKey: key,
         stage: "rollout",
@@ -59,16 +68,16 @@ export async function reactRollout(ctx: CallContext, spec: ReactSpec): Promise<R
       });
       // A concurrent duplicate may have stored first: what is stored is what counts.
       const winner = await findCall(ctx.d, ctx.ownerId, key);
-      return replySchema(winner?.response ?? JSON.stringify(turn));
+      return replySchema((winner ? await callReply(ctx.texts, winner) : null) ?? JSON.stringify(turn));
     },
     async execute(t, i, call) {
       const key = `${spec.key}/t${t}/c${i}`;
       const stored = storedTools.get(key) ?? (mayHaveTools ? undefined : await findToolResult(ctx.d, ctx.ownerId, key));
-      if (stored?.state === "done") return stored.output ?? "";
+      if (stored?.state === "done") return toolOutput(ctx.texts, stored);
       const claimed = !stored && (await claimToolCall(ctx.d, { ownerId: ctx.ownerId, callKey: key, tool: call.function.name }));
       if (!claimed) {
         const again = await findToolResult(ctx.d, ctx.ownerId, key);
-        if (again?.state === "done") return again.output ?? "";
+        if (again?.state === "done") return toolOutput(ctx.texts, again);
         // Started before and never finished: its invocation died. That may have nothing to do with the
         // call (a restart, a deploy), so it runs once more; if that dies too (the call itself hits the
         // CPU or memory limit) the model gets an error instead (the outer bound of docs/tools.md).
@@ -77,14 +86,14 @@ export async function reactRollout(ctx: CallContext, spec: ReactSpec): Promise<R
           const output = JSON.stringify({
             error: `the ${call.function.name} call did not finish twice (its invocation was stopped); it was not run again`,
           });
-          await finishToolCall(ctx.d, { ownerId: ctx.ownerId, callKey: key, output, isError: true, durationMs: 0 });
+          await finishToolCall(ctx.d, ctx.texts, { ownerId: ctx.ownerId, callKey: key, output, isError: true, durationMs: 0 });
           return output;
         }
       }
       const started = Date.now();
       const outcome = await spec.tools.call(call.function.name, call.function.arguments);
       const output = clip(outcome.output, STORED_TOOL_OUTPUT_BYTES);
-      await finishToolCall(ctx.d, {
+      await finishToolCall(ctx.d, ctx.texts, {
         ownerId: ctx.ownerId,
         callKey: key,
         output,

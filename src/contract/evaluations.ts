@@ -27,6 +27,17 @@ export const evaluationSchema = z
     agentId: z.string(),
     datasetId: z.string(),
     purpose: z.enum(["manual", "gate", "protocol"]),
+    kind: z
+      .enum(["labelled", "replay"])
+      .openapi({ description: "labelled: Mean@k on a data set; replay: captured requests judged without labels" }),
+    replay: z
+      .object({
+        captures: z.number().int().openapi({ description: "Captured requests replayed (held out, within retention)" }),
+        judge: z.enum(["critique", "pairwise"]),
+        judgeModel: z.string().nullable(),
+      })
+      .nullable()
+      .openapi({ description: "How a replay is judged; k is then G, the answers per request and version" }),
     runId: z.string().nullable(),
     status: z.string(),
     error: z.string().nullable(),
@@ -43,7 +54,13 @@ export const evaluationSchema = z
     paired: comparisonSchema.nullable().openapi({ description: "The comparison, when exactly two versions were evaluated" }),
     questions: z.number().int().nullable(),
     perQuestion: z
-      .array(z.object({ idx: z.number().int(), sampleId: z.string().nullable(), rewards: z.record(z.string(), z.array(z.number())) }))
+      .array(
+        z.object({
+          idx: z.number().int(),
+          sampleId: z.string().nullable().openapi({ description: "The sample's id, or a replay's captured request id" }),
+          rewards: z.record(z.string(), z.array(z.number())),
+        }),
+      )
       .optional()
       .openapi({ description: "With ?detail=1: rewards per question and version label" }),
     createdAt: z.string(),

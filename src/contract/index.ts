@@ -9,6 +9,8 @@ export * from "./runs";
 export * from "./evaluations";
 export * from "./library";
 export * from "./promotions";
+export * from "./canaryFigures";
+export * from "./canary";
 export * from "./protocols";
 export * from "./usage";
 export * from "./maintenance";

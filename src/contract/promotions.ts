@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { intervalSchema } from "./common";
+import { canaryFiguresSchema } from "./canaryFigures";
 
 export const gateFiguresSchema = z
   .object({
@@ -19,14 +20,20 @@ export const promotionSchema = z
   .object({
     id: z.string(),
     agentId: z.string(),
-    decidedBy: z.enum(["manual", "gate", "schedule"]),
-    decision: z.enum(["promoted", "refused"]),
+    decidedBy: z.enum(["manual", "gate", "schedule", "canary"]),
+    decision: z.enum(["promoted", "refused", "canary_started", "rolled_back", "ended"]).openapi({
+      description: "canary_started: the candidate went to part of the traffic; rolled_back / ended: a canary closed without promotion",
+    }),
     fromVersion: z.number().int().nullable(),
     toVersion: z.number().int().nullable(),
     runId: z.string().nullable(),
     evaluationId: z.string().nullable(),
-    figures: gateFiguresSchema.nullable().openapi({ description: "The gate's figures (null for a manual decision)" }),
+    figures: z
+      .union([gateFiguresSchema, canaryFiguresSchema])
+      .nullable()
+      .openapi({ description: "The gate's figures, or a canary's (null for a manual decision)" }),
     reason: z.string(),
+    warnings: z.array(z.string()).openapi({ description: "What the decision went ahead despite, e.g. a version learned on another model" }),
     createdAt: z.string(),
   })
   .openapi("Promotion");

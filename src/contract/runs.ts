@@ -52,6 +52,7 @@ export const runParamsViewSchema = hyperparamsSchema
         description: "MCP tools listed when the run started (server: index of its mcp spec in tools); every rollout offers these",
       }),
     maxTurns: z.number().int(),
+    model: z.string().optional().openapi({ description: "The agent's upstream model when the run started; its versions record it" }),
     reflectionToolChars: z.number().int(),
     segmentBatches: z.number().int().optional().openapi({ description: "Batches per segment instance, fixed when the run started" }),
   })
@@ -173,3 +174,21 @@ export type RunRecovery = z.infer<typeof recoverySchema>;
 export const recoveredSchema = z
   .object({ kind: z.enum(["run", "evaluation"]), id: z.string(), action: z.string().openapi({ description: "What was done, in words" }) })
   .openapi("Recovered");
+
+export const runStorageSchema = z
+  .object({
+    id: z.string(),
+    d1: z.object({
+      rows: z.number().int().openapi({ description: "Rows the run owns: rollouts, groups, batches, LLM calls and tool results" }),
+      inlineTextBytes: z.number().int().openapi({ description: "Bytes of text those rows hold inline (below TEXT_INLINE_MAX_BYTES)" }),
+      textRefs: z.number().int().openapi({ description: "Texts those rows keep in R2, by reference" }),
+    }),
+    r2: z.object({
+      prefix: z.string().openapi({ description: "Key prefix of the run's objects in the TEXTS bucket" }),
+      objects: z.number().int(),
+      bytes: z.number().int(),
+      complete: z.boolean().openapi({ description: "False when listing stopped at its bound: the counts are then lower bounds" }),
+    }),
+  })
+  .openapi("RunStorage");
+export type RunStorage = z.infer<typeof runStorageSchema>;

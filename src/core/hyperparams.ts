@@ -53,3 +53,13 @@ export const seedSchema = z
   .int()
   .min(0)
   .max(2 ** 31 - 1);
+
+/** The caps an agent's library is held to outside training too (manual edits, imports): its defaults, else the paper's. */
+export function libraryCapsOf(trainingDefaults: unknown): { maxExperiences: number; maxWords: number } {
+  const parsed = partialHyperparamsSchema.safeParse(trainingDefaults);
+  const layer = parsed.success ? parsed.data : {};
+  return {
+    maxExperiences: layer.maxExperiences ?? PAPER_DEFAULTS.maxExperiences,
+    maxWords: layer.maxWordsPerExperience ?? PAPER_DEFAULTS.maxWordsPerExperience,
+  };
+}

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { partialHyperparamsSchema } from "./hyperparams";
+import { canaryRolloutSchema } from "./canarySpec";
+import { MAX_REPLAY_G, MAX_REPLAY_SAMPLE, REPLAY_DEFAULTS, REPLAY_JUDGES } from "./replay";
 
 /**
  * Per-agent policies for what happens after training: the gate a new version must pass before it
@@ -7,26 +9,71 @@ import { partialHyperparamsSchema } from "./hyperparams";
  * the agent; validated here so the admin API and the background jobs agree on their shape.
  */
 
+const seedField = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1)
+  .default(1);
+const marginField = z.number().min(0).max(1).default(0.02);
+
 /**
- * Gated promotion: a finished run's final version is evaluated against the active one on `dataset`
- * (Mean@k at `temperature`), and promoted only if it beats it by at least `margin` (and, with
- * `requireSignificant`, the paired 95% interval of the difference lies above zero).
+ * What a version that passes either gate does: serve everyone, or go to `canary.percent` of the traffic
+ * first, where the canary's rule on live feedback promotes or rolls it back (docs/serving.md, "Canary").
  */
-export const gateConfigSchema = z
+const rolloutFields = {
+  rollout: z.enum(["promote", "canary"]).default("promote").describe("What a version that passes does: serve everyone, or start a canary"),
+  canary: canaryRolloutSchema.optional().describe("The canary a passing version starts (with rollout 'canary')"),
+};
+
+/**
+ * Gated promotion, `kind: "labelled"` (the default): a finished run's final version is evaluated against
+ * the active one on `dataset` (Mean@k at `temperature`), and promoted only if it beats it by at least
+ * `margin` (and, with `requireSignificant`, the paired 95% interval of the difference lies above zero).
+ */
+const labelledGateSchema = z
   .object({
+    kind: z.literal("labelled"),
     dataset: z.string().min(1).max(200).describe("Validation data set (id or name)"),
     k: z.number().int().min(1).max(64).default(4),
     temperature: z.number().min(0).max(2).default(0.3),
-    margin: z.number().min(0).max(1).default(0.02),
+    margin: marginField,
     requireSignificant: z.boolean().default(false),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(1),
+    seed: seedField,
+    ...rolloutFields,
   })
   .strict();
+
+/**
+ * `kind: "replay"` (docs/ownership.md, "Replay gate"): `sample` held-out captured requests (the agent's
+ * capture on, within retention) are replayed `G` times under each version and judged without labels,
+ * by the group-relative critique or pairwise by a judge; the same rule then applies to the judged scores.
+ */
+const replayGateSchema = z
+  .object({
+    kind: z.literal("replay"),
+    sample: z.number().int().min(1).max(MAX_REPLAY_SAMPLE).default(REPLAY_DEFAULTS.sample),
+    G: z.number().int().min(1).max(MAX_REPLAY_G).default(REPLAY_DEFAULTS.g),
+    temperature: z.number().min(0).max(2).default(REPLAY_DEFAULTS.temperature),
+    judge: z.enum(REPLAY_JUDGES).default(REPLAY_DEFAULTS.judge),
+    judgeModel: z.string().min(1).max(200).optional().describe("Model that judges (default: the agent's upstream model)"),
+    margin: marginField,
+    requireSignificant: z.boolean().default(false),
+    seed: seedField,
+    ...rolloutFields,
+  })
+  .strict();
+
+/** A gate without a `kind` is a labelled one (gates stored before replay gates existed). */
+export const gateConfigSchema = z
+  .preprocess(
+    (v) => (typeof v === "object" && v !== null && !Array.isArray(v) && !("kind" in v) ? { ...v, kind: "labelled" } : v),
+    z.discriminatedUnion("kind", [labelledGateSchema, replayGateSchema]),
+  )
+  .refine((g) => g.rollout !== "canary" || g.canary !== undefined, {
+    message: "rollout 'canary' needs canary: {percent, …}",
+    path: ["canary"],
+  });
 export type GateConfig = z.infer<typeof gateConfigSchema>;
 
 /** Capture of proxied exchanges for feedback; off unless asked for. */

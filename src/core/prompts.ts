@@ -14,18 +14,20 @@ export const STAGE_HEADINGS = {
   consolidate: "### TASK: CONSOLIDATE LIBRARY",
   judge: "### TASK: GRADE RESPONSE",
   direct: "### TASK: WRITE EXPERIENCES DIRECTLY",
+  replayCritique: "### TASK: COMPARE ATTEMPTS",
+  pairJudge: "### TASK: COMPARE TWO RESPONSES",
 } as const;
 
 export type ChatMessage = { role: "system" | "user" | "assistant"; content: string };
 
-const REVIEWER_SYSTEM =
+export const REVIEWER_SYSTEM =
   "You are a meticulous reviewer who improves an AI assistant by distilling short, reusable lessons from its past attempts. Follow the requested output format exactly.";
 
 function libraryBlock(items: readonly Experience[]): string {
   return items.length === 0 ? "(the library is empty)" : renderLibrary(items);
 }
 
-function objectiveBlock(objective: string): string {
+export function objectiveBlock(objective: string): string {
   return objective.trim() === "" ? "Solve the task correctly." : objective.trim();
 }
 

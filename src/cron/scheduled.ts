@@ -11,11 +11,17 @@ import { startRun } from "../training/startRun";
 import { applyRetention, type RetentionReport } from "../db/lifecycle";
 import { IDEMPOTENCY_RETENTION_MS, purgeIdempotencyKeys } from "../db/idempotency";
 import { describeError } from "../shared/logging";
+import { listRunningCanaries } from "../db/canaries";
+import { flushUsage } from "../serving/usageLog";
+import { settleCanary, type Settlement } from "../promotion/canary";
+import { sweepTexts, TEXT_SWEEP_OBJECTS_PER_TICK, type SweepReport } from "../db/textSweeps";
 
 /**
- * The cron trigger's work: purge captures past retention, recover runs and evaluations that stopped
- * progressing (docs/architecture.md §4: pause() then resume()), and start each agent's scheduled retraining when its
- * period is due — at most one per agent and period, however often the trigger fires.
+ * The cron trigger's work: purge captures past retention, delete texts in R2 whose rows were deleted
+ * (a bounded batch per tick, docs/architecture.md §11), recover runs and evaluations that stopped
+ * progressing (docs/architecture.md §4: pause() then resume()), settle running canaries (docs/serving.md,
+ * "Canary"), and start each agent's scheduled retraining when its period is due — at most one per agent
+ * and period, however often the trigger fires.
  */
 
 export const DEFAULT_STALE_MINUTES = 30;
@@ -27,11 +33,15 @@ export type ScheduledReport = {
   purgedCaptures: number;
   retention: RetentionReport | null;
   purgedIdempotencyKeys: number;
+  /** R2 objects of deleted rows removed this tick; null when the phase did not run to its end. */
+  texts: SweepReport | null;
   /** Phases that failed this tick (the others still ran). */
-  errors: { phase: "retention" | "recovery" | "schedule"; message: string }[];
+  errors: { phase: "retention" | "texts" | "recovery" | "canary" | "schedule"; message: string }[];
   recovered: { kind: "run" | "evaluation"; id: string; action: string }[];
   started: { agentId: string; period: number; runId: string; datasetId: string; feedbackSamples: number; capturedSamples: number }[];
   skipped: { agentId: string; period: number; reason: string }[];
+  /** What the canary rule did to each running canary (waiting ones included). */
+  canaries: (Settlement & { agentId: string })[];
 };
 
 export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledReport> {
@@ -40,10 +50,12 @@ export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledRe
     purgedCaptures: 0,
     retention: null,
     purgedIdempotencyKeys: 0,
+    texts: null,
     errors: [],
     recovered: [],
     started: [],
     skipped: [],
+    canaries: [],
   };
   const now = new Date(nowMs).toISOString();
   // Each phase on its own: one that fails is logged and reported, and never keeps the others from running.
@@ -61,11 +73,36 @@ export async function runScheduled(env: Env, nowMs: number): Promise<ScheduledRe
     report.retention = await applyRetention(d, now);
     report.purgedIdempotencyKeys = await purgeIdempotencyKeys(d, new Date(nowMs - IDEMPOTENCY_RETENTION_MS).toISOString());
   });
+  // After retention, so that what it expired this tick is swept in the same tick.
+  await phase("texts", async () => {
+    report.texts = await sweepTexts(d, env.TEXTS, nowMs, TEXT_SWEEP_OBJECTS_PER_TICK);
+  });
   await phase("recovery", async () => {
     report.recovered = await recoverAfterStale(env, d, nowMs);
   });
+  await phase("canary", () => settleCanaries(env, d, report));
   await phase("schedule", () => scheduleDue(env, d, nowMs, report));
   return report;
+}
+
+/**
+ * Applies the canary rule to every running canary: feedback and errors settle a canary as they arrive,
+ * but rows flushed by other isolates after that, and changes made behind the API's back (a version
+ * deleted, the active version set by SQL), are caught here. One canary's failure does not stop the others.
+ */
+async function settleCanaries(env: Env, d: Db, report: ScheduledReport): Promise<void> {
+  const failures: string[] = [];
+  // This isolate's own buffered usage rows count too.
+  await flushUsage(env);
+  for (const canary of await listRunningCanaries(d)) {
+    try {
+      const settled = await settleCanary(env, canary.agentId);
+      if (settled) report.canaries.push({ agentId: canary.agentId, ...settled });
+    } catch (error) {
+      failures.push(`${canary.id}: ${describeError(error, env)}`);
+    }
+  }
+  if (failures.length > 0) throw new Error(failures.join("; "));
 }
 
 /** Starts each agent's scheduled retraining whose period is due (one run per agent and period). */

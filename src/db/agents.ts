@@ -38,10 +38,6 @@ export async function updateAgent(d: Db, id: string, patch: Partial<NewAgentRow>
   return updated;
 }
 
-export async function deleteAgent(d: Db, id: string): Promise<void> {
-  await d.delete(agents).where(eq(agents.id, id));
-}
-
 /** Agents holding a sealed upstream key: id and ciphertext only. */
 export async function agentsWithSealedKeys(d: Db): Promise<{ id: string; cipher: string }[]> {
   const rows = await d

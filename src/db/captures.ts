@@ -1,8 +1,8 @@
-import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gt, gte, inArray, lt, ne, notInArray, sql } from "drizzle-orm";
 import { newId } from "../shared/ids";
 import { CAPTURE_OFF, captureConfigSchema, type CaptureConfig } from "../core/policies";
 import type { Db } from "./client";
-import { agents, captures, datasets, feedback } from "./schema";
+import { agents, captures, datasets, feedback, samples } from "./schema";
 
 export type CaptureRow = typeof captures.$inferSelect;
 export type FeedbackRow = typeof feedback.$inferSelect;
@@ -47,6 +47,38 @@ export async function insertFeedback(d: Db, row: Omit<typeof feedback.$inferInse
     .returning();
   if (!created) throw new Error("insert returned no row");
   return created;
+}
+
+/**
+ * Request ids of the agent's captures a replay may send again (docs/ownership.md, "Replay gate"):
+ * within retention, with a question, and held out from training: no question that appears in one of
+ * `trainedOn` (the data sets of the runs that made the versions compared). Newest first, at most `limit`.
+ */
+export async function replayableCaptures(
+  d: Db,
+  agentId: string,
+  nowIso: string,
+  trainedOn: readonly string[],
+  limit: number,
+): Promise<string[]> {
+  const heldOut =
+    trainedOn.length === 0
+      ? undefined
+      : notInArray(
+          captures.question,
+          d
+            .select({ question: samples.question })
+            .from(samples)
+            .where(inArray(samples.datasetId, [...trainedOn])),
+        );
+  const rows = await d
+    .select({ requestId: captures.requestId })
+    .from(captures)
+    .where(and(eq(captures.agentId, agentId), gt(captures.expiresAt, nowIso), ne(captures.question, ""), heldOut))
+    .orderBy(desc(captures.createdAt), desc(captures.requestId))
+    .limit(limit)
+    .all();
+  return rows.map((r) => r.requestId);
 }
 
 /** Deletes captures past their retention; returns how many. */

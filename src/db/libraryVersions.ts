@@ -80,16 +80,29 @@ export async function nextVersionNumber(d: Db, agentId: string): Promise<number>
 // 8 bound parameters per item row; D1 allows 100 per statement.
 const ITEMS_PER_STATEMENT = 12;
 
+export type NewVersion = {
+  agentId: string;
+  version: number;
+  parentVersion: number | null;
+  runId: string | null;
+  originKey: string;
+  note: string;
+  /** The upstream model the library was learned with (docs/ownership.md); absent: unknown. */
+  model?: string | null;
+  source?: LibraryVersionRow["source"];
+  author?: string | null;
+};
+
 /**
  * Statements that create an immutable version with its items. Callers run them in one `batch()`
  * together with whatever else must commit atomically with the version.
  */
-export function versionStatements(
-  d: Db,
-  version: { agentId: string; version: number; parentVersion: number | null; runId: string | null; originKey: string; note: string },
-  items: readonly Experience[],
-): BatchItem<"sqlite">[] {
-  const statements: BatchItem<"sqlite">[] = [d.insert(libraryVersions).values({ ...version, itemCount: items.length })];
+export function versionStatements(d: Db, version: NewVersion, items: readonly Experience[]): BatchItem<"sqlite">[] {
+  return [d.insert(libraryVersions).values({ ...version, itemCount: items.length }), ...itemStatements(d, version, items)];
+}
+
+function itemStatements(d: Db, version: { agentId: string; version: number }, items: readonly Experience[]): BatchItem<"sqlite">[] {
+  const statements: BatchItem<"sqlite">[] = [];
   for (let i = 0; i < items.length; i += ITEMS_PER_STATEMENT) {
     const chunk = items.slice(i, i + ITEMS_PER_STATEMENT).map((item, j) => ({
       agentId: version.agentId,
@@ -104,4 +117,38 @@ export function versionStatements(
     statements.push(d.insert(libraryItems).values(chunk));
   }
   return statements;
+}
+
+/** The agent's library moved on (another version or new item ids) while a version was being written. */
+export class VersionRaceError extends Error {}
+
+/**
+ * Writes a version made outside training (by hand or by import) in one D1 batch, on the condition that
+ * no item number above `highestSeen` was issued meanwhile: the version row's origin key becomes NULL
+ * otherwise, its NOT NULL constraint fails the batch, and nothing is written. A version number taken
+ * meanwhile fails the batch the same way (primary key). Either is a VersionRaceError, for the caller
+ * to read the library again and retry.
+ */
+export async function insertVersionIfUnchanged(
+  d: Db,
+  version: NewVersion,
+  items: readonly Experience[],
+  highestSeen: number,
+): Promise<void> {
+  const highestNow = sql`(select coalesce(max(cast(substr(${libraryItems.itemId}, 2) as integer)), 0) from ${libraryItems} where ${libraryItems.agentId} = ${version.agentId})`;
+  const guarded = d.insert(libraryVersions).values({
+    ...version,
+    itemCount: items.length,
+    originKey: sql`case when ${highestNow} <= ${highestSeen} then ${version.originKey} end`,
+  });
+  try {
+    await d.batch([guarded, ...itemStatements(d, version, items)]);
+  } catch (error) {
+    if (error instanceof Error && /constraint failed/i.test(`${error.message} ${String(error.cause ?? "")}`)) {
+      throw new VersionRaceError(
+        `version ${version.version} of agent ${version.agentId} could not be written: the library changed meanwhile`,
+      );
+    }
+    throw error;
+  }
 }

@@ -2,7 +2,9 @@ import { and, eq, gte, lt, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "./client";
 import { llmCalls } from "./schema";
+import { readText, storeText, type TextReader, type TextWriter } from "./texts";
 
+/** A stored call as D1 holds it: its reply may be in R2 (read it with callReply). */
 export type LlmCallRow = typeof llmCalls.$inferSelect;
 
 export async function findCall(d: Db, ownerId: string, callKey: string): Promise<LlmCallRow | undefined> {
@@ -31,24 +33,41 @@ export function anyCallWithPrefixQuery(d: Db, ownerId: string, prefix: string) {
     .limit(1);
 }
 
+export type NewLlmCall = Omit<typeof llmCalls.$inferInsert, "responseInline" | "responseRef"> & { response: string | null };
+
 /**
- * First writer wins: a concurrent duplicate of the same call keeps the stored reply. `also`: statements
- * recording what the reply produced (a rollout row, a summary, a group's outcome), written in the same
- * D1 batch — one round trip, and the call is stored if and only if they are.
+ * First writer wins: a concurrent duplicate of the same call keeps the stored reply. A long reply is
+ * written to R2 first (src/db/texts.ts), so the row never refers to an object that is not there.
+ * `also`: statements recording what the reply produced (a rollout row, a summary, a group's outcome),
+ * written in the same D1 batch — one round trip, and the call is stored if and only if they are.
  */
-export async function storeCall(d: Db, row: typeof llmCalls.$inferInsert, also: BatchItem<"sqlite">[] = []): Promise<void> {
-  const [insert, ...rest] = storeCallStatements(d, row, also);
+export async function storeCall(d: Db, texts: TextWriter, call: NewLlmCall, also: BatchItem<"sqlite">[] = []): Promise<void> {
+  const [insert, ...rest] = await storeCallStatements(d, texts, call, also);
   if (rest.length === 0) await insert;
   else await d.batch([insert, ...rest]);
 }
 
-/** storeCall's statements, for a caller that commits them itself (db/writeQueue.ts). */
-export function storeCallStatements(
+/** storeCall's statements, its long reply already in R2, for a caller that commits them itself (db/writeQueue.ts). */
+export async function storeCallStatements(
   d: Db,
-  row: typeof llmCalls.$inferInsert,
+  texts: TextWriter,
+  call: NewLlmCall,
   also: BatchItem<"sqlite">[] = [],
-): [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]] {
-  return [d.insert(llmCalls).values(row).onConflictDoNothing(), ...also];
+): Promise<[BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]> {
+  const { response, ...row } = call;
+  const stored = response === null ? { inline: null, ref: null } : await storeText(texts, `call/${row.callKey}`, response);
+  return [
+    d
+      .insert(llmCalls)
+      .values({ ...row, responseInline: stored.inline, responseRef: stored.ref })
+      .onConflictDoNothing(),
+    ...also,
+  ];
+}
+
+/** The accepted reply of a stored call; null when every attempt was unusable (`error` says why). */
+export async function callReply(texts: TextReader, row: LlmCallRow): Promise<string | null> {
+  return readText(texts, { inline: row.responseInline, ref: row.responseRef });
 }
 
 export type StageUsage = {

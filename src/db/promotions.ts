@@ -44,6 +44,7 @@ export async function promote(
   const now = new Date().toISOString();
   const figures = row.figures === undefined || row.figures === null ? null : JSON.stringify(row.figures);
   const reason = row.reason ?? "";
+  const warnings = JSON.stringify(row.warnings ?? []);
   // Raw statements: the record's outcome reads changes() of the update just before it in the batch.
   await d.$client.batch([
     d.$client
@@ -51,9 +52,9 @@ export async function promote(
       .bind(...(guard ? [row.toVersion, now, row.agentId, row.fromVersion] : [row.toVersion, now, row.agentId])),
     d.$client
       .prepare(
-        `insert into promotions (id, agent_id, decided_by, decision, from_version, to_version, run_id, evaluation_id, figures, reason, created_at)
+        `insert into promotions (id, agent_id, decided_by, decision, from_version, to_version, run_id, evaluation_id, figures, reason, created_at, warnings)
          select ?1, ?2, ?3, case when changes() > 0 then 'promoted' else 'refused' end, ?4, ?5, ?6, ?7, ?8,
-                case when changes() > 0 then ?9 else 'the active version changed while the candidate was being evaluated' end, ?10
+                case when changes() > 0 then ?9 else 'the active version changed while the candidate was being evaluated' end, ?10, ?11
          where not exists (select 1 from promotions where id = ?1)`,
       )
       .bind(
@@ -67,6 +68,7 @@ export async function promote(
         figures,
         reason,
         now,
+        warnings,
       ),
   ]);
   const stored = await findPromotion(d, row.id);

@@ -7,6 +7,16 @@ import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { CaptureConfig, GateConfig, ScheduleConfig } from "../core/policies";
 import type { EvaluationFigures } from "../core/evaluationFigures";
+import type { CanaryFigures } from "../core/canaryDecision";
+import type { CanaryRules } from "../core/canarySpec";
+import type { TextRef } from "./texts";
+
+/**
+ * A text column that may live in R2 (src/db/texts.ts, docs/architecture.md §11): the D1 column keeps it
+ * inline when small; above TEXT_INLINE_MAX_BYTES it is null (or '' where NOT NULL) and `<name>_ref`
+ * holds the object's key, size and SHA-256. Read both through readText, never the inline column alone.
+ */
+const textRef = (name: string) => text(`${name}_ref`, { mode: "json" }).$type<TextRef>();
 
 // Timestamps are ISO-8601 strings written by the application, so they read the same in D1 and JSON.
 const createdAt = () => text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`);
@@ -122,6 +132,14 @@ export const libraryVersions = sqliteTable(
     originKey: text("origin_key").notNull(),
     itemCount: integer("item_count").notNull(),
     note: text("note").notNull().default(""),
+    /** How it was made: by a training run, by hand (an admin's edit) or from an imported file (docs/ownership.md). */
+    source: text("source", { enum: ["learned", "manual", "imported"] })
+      .notNull()
+      .default("learned"),
+    /** Who made a manual or imported version (as they named themselves); null for learned ones. */
+    author: text("author"),
+    /** The upstream model the library was learned with (docs/ownership.md); null for versions made before it was recorded. */
+    model: text("model"),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.agentId, t.version] }), uniqueIndex("library_versions_origin").on(t.agentId, t.originKey)],
@@ -187,12 +205,18 @@ export const rollouts = sqliteTable(
     sampleIdx: integer("sample_idx").notNull(),
     rolloutIdx: integer("rollout_idx").notNull(),
     promptVersion: integer("prompt_version").notNull(),
-    response: text("response").notNull(),
+    /** '' when the response is in R2 (responseRef). */
+    responseInline: text("response").notNull(),
+    responseRef: textRef("response"),
     reward: real("reward").notNull(),
-    critique: text("critique"),
-    summary: text("summary"),
+    critiqueInline: text("critique"),
+    critiqueRef: textRef("critique"),
+    summaryInline: text("summary"),
+    summaryRef: textRef("summary"),
     /** The trajectory of a tool-using rollout (OpenAI messages, tool outputs capped); null for plain rollouts. */
-    messages: text("messages", { mode: "json" }).$type<Record<string, unknown>[]>(),
+    messagesInline: text("messages", { mode: "json" }).$type<Record<string, unknown>[]>(),
+    /** The trajectory's JSON text in R2. */
+    messagesRef: textRef("messages"),
     toolCalls: integer("tool_calls").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.runId, t.epoch, t.sampleIdx, t.rolloutIdx] }), index("rollouts_batch").on(t.runId, t.epoch, t.batch)],
@@ -211,7 +235,8 @@ export const groups = sqliteTable(
     status: text("status", { enum: ["kept", "skipped", "dropped"] }).notNull(),
     meanReward: real("mean_reward").notNull(),
     passed: integer("passed", { mode: "boolean" }).notNull(),
-    advantage: text("advantage"),
+    advantageInline: text("advantage"),
+    advantageRef: textRef("advantage"),
     experiences: text("experiences", { mode: "json" }).$type<unknown[]>(),
     operations: text("operations", { mode: "json" }).$type<unknown[]>(),
     /** Operations the group update proposed and the method refused (vague items), with reasons. */
@@ -265,8 +290,12 @@ export const llmCalls = sqliteTable(
     promptTokens: integer("prompt_tokens").notNull(),
     completionTokens: integer("completion_tokens").notNull(),
     cachedTokens: integer("cached_tokens").notNull(),
-    /** The accepted reply, so a replayed step reuses it instead of paying again; null when every attempt was unusable. */
-    response: text("response"),
+    /**
+     * The accepted reply, so a replayed step reuses it instead of paying again; null when every attempt
+     * was unusable (then `error` says why) or when the reply is in R2 (`responseRef`).
+     */
+    responseInline: text("response"),
+    responseRef: textRef("response"),
     error: text("error"),
   },
   (t) => [primaryKey({ columns: [t.ownerId, t.callKey] })],
@@ -297,8 +326,14 @@ export const usageLogs = sqliteTable(
     /** True when the tokens are our estimate (a stream that carried no usage), not the upstream's count. */
     usageEstimated: integer("usage_estimated", { mode: "boolean" }).notNull().default(false),
     createdAt: createdAt(),
+    /** The canary that chose this request's version (either arm); null when no canary assigned it (docs/serving.md, "Canary"). */
+    canaryId: text("canary_id"),
   },
-  (t) => [index("usage_agent_time").on(t.agentId, t.createdAt), index("usage_key_time").on(t.keyId, t.createdAt)],
+  (t) => [
+    index("usage_agent_time").on(t.agentId, t.createdAt),
+    index("usage_key_time").on(t.keyId, t.createdAt),
+    index("usage_canary").on(t.canaryId).where(sql`canary_id is not null`),
+  ],
 );
 
 /** An evaluation of library versions on a data set: Mean@k, Pass@k, intervals, paired differences. */
@@ -309,11 +344,15 @@ export const evaluations = sqliteTable(
     agentId: text("agent_id")
       .notNull()
       .references(() => agents.id, { onDelete: "cascade" }),
-    /** No foreign key: deleting a data set keeps the evaluations made with it. */
+    /** No foreign key: deleting a data set keeps the evaluations made with it. "" for a replay (its captures are in params). */
     datasetId: text("dataset_id").notNull(),
     purpose: text("purpose", { enum: ["manual", "gate", "protocol"] })
       .notNull()
       .default("manual"),
+    /** labelled: Mean@k on a data set; replay: held-out captured requests replayed and judged without labels. */
+    kind: text("kind", { enum: ["labelled", "replay"] })
+      .notNull()
+      .default("labelled"),
     /** The run whose final version a gate evaluation validates. */
     runId: text("run_id"),
     /** Versions evaluated, 0 = no library; comparisons are against the last one. */
@@ -352,19 +391,57 @@ export const promotions = sqliteTable(
     agentId: text("agent_id")
       .notNull()
       .references(() => agents.id, { onDelete: "cascade" }),
-    decidedBy: text("decided_by", { enum: ["manual", "gate", "schedule"] }).notNull(),
-    decision: text("decision", { enum: ["promoted", "refused"] }).notNull(),
+    decidedBy: text("decided_by", { enum: ["manual", "gate", "schedule", "canary"] }).notNull(),
+    /** canary_started: a candidate went to part of the traffic; rolled_back and ended close a canary (docs/serving.md, "Canary"). */
+    decision: text("decision", { enum: ["promoted", "refused", "canary_started", "rolled_back", "ended"] }).notNull(),
     /** Active version before the decision (null: none). */
     fromVersion: integer("from_version"),
     /** The version promoted, or refused (null: no library). */
     toVersion: integer("to_version"),
     runId: text("run_id"),
     evaluationId: text("evaluation_id"),
-    figures: text("figures", { mode: "json" }).$type<GateFigures>(),
+    figures: text("figures", { mode: "json" }).$type<GateFigures | CanaryFigures>(),
     reason: text("reason").notNull().default(""),
+    /** What the decision went ahead despite, e.g. a version learned on another model (docs/ownership.md). */
+    warnings: text("warnings", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
     createdAt: createdAt(),
   },
   (t) => [index("promotions_agent").on(t.agentId, t.createdAt)],
+);
+
+/**
+ * A canary: a candidate version served to `percent` of the agent's traffic next to the active one (its
+ * `base_version`), sticky by proxy key or by a request header, until the decision rule promotes or rolls
+ * it back, or an admin ends it (docs/serving.md, "Canary"). At most one runs per agent.
+ */
+export const canaries = sqliteTable(
+  "canaries",
+  {
+    id: text("id").primaryKey(),
+    agentId: text("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    /** The active version when the canary started, which the candidate is compared with; null: no library. */
+    baseVersion: integer("base_version"),
+    percent: real("percent").notNull(),
+    /** "key" or "header:<name>". */
+    stickyBy: text("sticky_by").notNull(),
+    rules: text("rules", { mode: "json" }).$type<CanaryRules>().notNull(),
+    status: text("status", { enum: ["running", "promoted", "rolled_back", "ended"] }).notNull(),
+    startedBy: text("started_by", { enum: ["manual", "gate", "schedule"] }).notNull(),
+    /** The run whose gate started it. */
+    runId: text("run_id"),
+    /** Why it ended. */
+    reason: text("reason"),
+    endedAt: text("ended_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("canaries_agent").on(t.agentId, t.createdAt),
+    // One canary at a time: two would split the traffic three ways and judge each against a moving base.
+    uniqueIndex("canaries_one_running_per_agent").on(t.agentId).where(sql`status = 'running'`),
+  ],
 );
 
 /** A proxied exchange kept for learning (agents with capture enabled), until `expires_at`. */
@@ -486,8 +563,9 @@ export const toolResults = sqliteTable(
     tool: text("tool").notNull(),
     /** running: started; retried: found running by a replay and started once more; done: output stored. */
     state: text("state", { enum: ["running", "retried", "done"] }).notNull(),
-    /** The tool message content (capped). */
-    output: text("output"),
+    /** The tool message content (capped); null until done, or when it is in R2 (`outputRef`). */
+    outputInline: text("output"),
+    outputRef: textRef("output"),
     isError: integer("is_error", { mode: "boolean" }).notNull().default(false),
     durationMs: integer("duration_ms"),
   },
@@ -512,3 +590,17 @@ export const idempotencyKeys = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.route, t.key] }), index("idempotency_created").on(t.createdAt)],
 );
+
+/**
+ * R2 key prefixes whose objects are being deleted (docs/architecture.md §11): written in the same D1
+ * batch that deletes the rows referring to them, swept by the request that deleted them and then by the
+ * cron trigger in bounded batches. A row stays until its prefix lists empty and `created_at` is older
+ * than the sweep's grace period, so objects a late writer (a group still in flight) adds are swept too.
+ */
+export const textSweeps = sqliteTable("text_sweeps", {
+  prefix: text("prefix").primaryKey(),
+  reason: text("reason").notNull(),
+  /** Objects deleted under the prefix so far. */
+  deleted: integer("deleted").notNull().default(0),
+  createdAt: createdAt(),
+});

@@ -1,8 +1,15 @@
 import { and, eq, gte, lt } from "drizzle-orm";
 import type { Db } from "./client";
 import { toolResults } from "./schema";
+import { readText, storeText, type TextReader, type TextWriter } from "./texts";
 
+/** A tool result as D1 holds it: its output may be in R2 (read it with toolOutput). */
 export type ToolResultRow = typeof toolResults.$inferSelect;
+
+/** The output of a finished call ('' when none was stored). */
+export async function toolOutput(texts: TextReader, row: ToolResultRow): Promise<string> {
+  return (await readText(texts, { inline: row.outputInline, ref: row.outputRef })) ?? "";
+}
 
 export async function findToolResult(d: Db, ownerId: string, callKey: string): Promise<ToolResultRow | undefined> {
   return d
@@ -44,12 +51,15 @@ export async function retryToolCall(d: Db, ownerId: string, callKey: string): Pr
   return taken.length > 0;
 }
 
+/** Records a call's output (a long one in R2 first, src/db/texts.ts). */
 export async function finishToolCall(
   d: Db,
+  texts: TextWriter,
   row: { ownerId: string; callKey: string; output: string; isError: boolean; durationMs: number },
 ): Promise<void> {
+  const output = await storeText(texts, `tool/${row.callKey}`, row.output);
   await d
     .update(toolResults)
-    .set({ state: "done", output: row.output, isError: row.isError, durationMs: row.durationMs })
+    .set({ state: "done", outputInline: output.inline, outputRef: output.ref, isError: row.isError, durationMs: row.durationMs })
     .where(and(eq(toolResults.ownerId, row.ownerId), eq(toolResults.callKey, row.callKey)));
 }

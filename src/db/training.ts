@@ -1,25 +1,116 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { batches, groups, rollouts, runs } from "./schema";
+import { readText, storeText, type TextReader, type TextWriter } from "./texts";
 
-export type RolloutRow = typeof rollouts.$inferSelect;
+/** A rollout as D1 holds it (its texts may be in R2): read its texts with readRollouts. */
+type RolloutRecord = typeof rollouts.$inferSelect;
+type TextColumns = `${"response" | "critique" | "summary" | "messages"}${"Inline" | "Ref"}`;
+type Trajectory = Record<string, unknown>[];
+
+/** A rollout with its texts, wherever they are stored. */
+export type RolloutRow = Omit<RolloutRecord, TextColumns> & {
+  response: string;
+  critique: string | null;
+  summary: string | null;
+  messages: Trajectory | null;
+};
+export type NewRollout = Omit<RolloutRow, "summary" | "toolCalls"> & { toolCalls?: number };
+/** A group outcome as D1 holds it: read its advantage with groupAdvantage. */
 export type GroupRow = typeof groups.$inferSelect;
 export type BatchRow = typeof batches.$inferSelect;
 
-/** One rollout row, written in the same D1 batch as the call that produced it (src/training/group.ts). */
-export function insertRolloutStatement(d: Db, row: typeof rollouts.$inferInsert) {
-  return d.insert(rollouts).values(row).onConflictDoNothing();
+const rolloutPath = (r: { epoch: number; sampleIdx: number; rolloutIdx: number }, field: string) =>
+  `rollout/e${r.epoch}/s${r.sampleIdx}/r${r.rolloutIdx}/${field}`;
+
+/** A rollout row as D1 stores it: its long texts written to R2 first (src/db/texts.ts). */
+async function rolloutRecord(texts: TextWriter, { response, critique, messages, ...row }: NewRollout) {
+  const [r, c, m] = await Promise.all([
+    storeText(texts, rolloutPath(row, "response"), response),
+    critique === null ? null : storeText(texts, rolloutPath(row, "critique"), critique),
+    messages === null ? null : storeText(texts, rolloutPath(row, "messages"), JSON.stringify(messages)),
+  ]);
+  return {
+    ...row,
+    responseInline: r.inline ?? "",
+    responseRef: r.ref,
+    critiqueInline: c?.inline ?? null,
+    critiqueRef: c?.ref ?? null,
+    messagesInline: m && m.ref === null ? messages : null,
+    messagesRef: m?.ref ?? null,
+  };
 }
 
-/** One rollout's summary, written in the same D1 batch as the summary call. */
-export function rolloutSummaryStatement(
+/**
+ * Rollouts are keyed by (run, epoch, sample, rollout): a replay inserts nothing new. Long texts go to
+ * R2 first (src/db/texts.ts); a reply already there as its call's reply is referred to, not copied.
+ */
+export async function insertRollouts(d: Db, texts: TextWriter, rows: readonly NewRollout[]): Promise<void> {
+  const records = await Promise.all(rows.map((row) => rolloutRecord(texts, row)));
+  // 16 columns per row; D1 allows 100 bound parameters per statement.
+  for (let i = 0; i < records.length; i += 6)
+    await d
+      .insert(rollouts)
+      .values(records.slice(i, i + 6))
+      .onConflictDoNothing();
+}
+
+/**
+ * One rollout row (its long texts already in R2), to be written in the same D1 batch as the call that
+ * produced it (src/training/group.ts). In an array: a query returned from an async function would run.
+ */
+export async function rolloutStatements(d: Db, texts: TextWriter, row: NewRollout) {
+  const record = await rolloutRecord(texts, row);
+  return [d.insert(rollouts).values(record).onConflictDoNothing()] as const;
+}
+
+/** The texts of stored rollouts, read through readText (R2 objects once each, in parallel). */
+export async function readRollouts(texts: TextReader, records: readonly RolloutRecord[]): Promise<RolloutRow[]> {
+  return Promise.all(
+    records.map(async (rec) => {
+      const { responseInline, responseRef, critiqueInline, critiqueRef, summaryInline, summaryRef, messagesInline, messagesRef, ...row } =
+        rec;
+      const [response, critique, summary, messages] = await Promise.all([
+        readText(texts, { inline: responseInline, ref: responseRef }),
+        readText(texts, { inline: critiqueInline, ref: critiqueRef }),
+        readText(texts, { inline: summaryInline, ref: summaryRef }),
+        messagesRef ? readText(texts, { inline: null, ref: messagesRef }) : null,
+      ]);
+      return {
+        ...row,
+        response: response ?? "",
+        critique,
+        summary,
+        messages: messages === null ? messagesInline : (JSON.parse(messages) as Trajectory),
+      };
+    }),
+  );
+}
+
+/** Stores the summaries of one group's rollouts in one round trip (long ones in R2 first). */
+export async function setRolloutSummaries(
   d: Db,
+  texts: TextWriter,
+  group: { runId: string; epoch: number; sampleIdx: number },
+  summaries: readonly { rolloutIdx: number; summary: string }[],
+): Promise<void> {
+  const [first, ...rest] = (
+    await Promise.all(summaries.map(({ rolloutIdx, summary }) => rolloutSummaryStatements(d, texts, { ...group, rolloutIdx }, summary)))
+  ).flat();
+  if (first) await d.batch([first, ...rest]);
+}
+
+/** One rollout's summary (a long one in R2 first), to be written in the same D1 batch as the summary call; in an array, as above. */
+export async function rolloutSummaryStatements(
+  d: Db,
+  texts: TextWriter,
   at: { runId: string; epoch: number; sampleIdx: number; rolloutIdx: number },
   summary: string,
 ) {
-  return d
+  const text = await storeText(texts, rolloutPath(at, "summary"), summary);
+  const update = d
     .update(rollouts)
-    .set({ summary })
+    .set({ summaryInline: text.inline, summaryRef: text.ref })
     .where(
       and(
         eq(rollouts.runId, at.runId),
@@ -28,9 +119,10 @@ export function rolloutSummaryStatement(
         eq(rollouts.rolloutIdx, at.rolloutIdx),
       ),
     );
+  return [update] as const;
 }
 
-/** A group's rollouts in order, as a query to run alone or in a D1 batch. */
+/** A group's rollout records in order (texts not read: see readRollouts), as a query to run alone or in a D1 batch. */
 export function groupRolloutsQuery(d: Db, runId: string, epoch: number, sampleIdx: number) {
   return d
     .select()
@@ -39,12 +131,25 @@ export function groupRolloutsQuery(d: Db, runId: string, epoch: number, sampleId
     .orderBy(asc(rollouts.rolloutIdx));
 }
 
-export async function groupRollouts(d: Db, runId: string, epoch: number, sampleIdx: number): Promise<RolloutRow[]> {
-  return groupRolloutsQuery(d, runId, epoch, sampleIdx).all();
+/** One group's rollouts with their texts. */
+export async function groupRollouts(d: Db, texts: TextReader, runId: string, epoch: number, sampleIdx: number): Promise<RolloutRow[]> {
+  return readRollouts(texts, await groupRolloutsQuery(d, runId, epoch, sampleIdx).all());
+}
+
+/** One group's rewards (no texts). */
+export async function groupRewards(d: Db, runId: string, epoch: number, sampleIdx: number): Promise<number[]> {
+  const rows = await d
+    .select({ reward: rollouts.reward })
+    .from(rollouts)
+    .where(and(eq(rollouts.runId, runId), eq(rollouts.epoch, epoch), eq(rollouts.sampleIdx, sampleIdx)))
+    .orderBy(asc(rollouts.rolloutIdx))
+    .all();
+  return rows.map((r) => r.reward);
 }
 
 export async function listRollouts(
   d: Db,
+  texts: TextReader,
   runId: string,
   filter: { epoch?: number; batch?: number; sample?: number; offset: number; limit: number },
 ): Promise<RolloutRow[]> {
@@ -52,7 +157,7 @@ export async function listRollouts(
   if (filter.epoch !== undefined) conditions.push(eq(rollouts.epoch, filter.epoch));
   if (filter.batch !== undefined) conditions.push(eq(rollouts.batch, filter.batch));
   if (filter.sample !== undefined) conditions.push(eq(rollouts.sampleIdx, filter.sample));
-  return d
+  const records = await d
     .select()
     .from(rollouts)
     .where(and(...conditions))
@@ -60,18 +165,39 @@ export async function listRollouts(
     .limit(filter.limit)
     .offset(filter.offset)
     .all();
+  return readRollouts(texts, records);
 }
 
+export type NewGroup = Omit<typeof groups.$inferInsert, "advantageInline" | "advantageRef"> & { advantage?: string | null };
+
 /**
- * A group's outcome: the first recorded stands, replays cannot change it. The run's `updated_at` moves
- * with it, so stall detection sees progress within a long batch. To be written in one D1 batch, with the
- * call that decided the outcome when there is one.
+ * The first recorded outcome of a group stands; replays cannot change it. The run's `updated_at` moves
+ * with it, so stall detection sees progress within a long batch, not only at batch boundaries. A long
+ * advantage text goes to R2 first.
  */
-export function recordGroupStatements(d: Db, row: typeof groups.$inferInsert) {
+export async function recordGroup(d: Db, texts: TextWriter, group: NewGroup): Promise<void> {
+  await d.batch(await recordGroupStatements(d, texts, group));
+}
+
+/** recordGroup's statements (its advantage already in R2), to be written in one D1 batch, with the call that decided the outcome when there is one. */
+export async function recordGroupStatements(d: Db, texts: TextWriter, group: NewGroup) {
+  const { advantage, ...row } = group;
+  const stored =
+    advantage === null || advantage === undefined
+      ? { inline: null, ref: null }
+      : await storeText(texts, `group/e${row.epoch}/s${row.sampleIdx}/advantage`, advantage);
   return [
-    d.insert(groups).values(row).onConflictDoNothing(),
+    d
+      .insert(groups)
+      .values({ ...row, advantageInline: stored.inline, advantageRef: stored.ref })
+      .onConflictDoNothing(),
     d.update(runs).set({ updatedAt: new Date().toISOString() }).where(eq(runs.id, row.runId)),
   ] as const;
+}
+
+/** The group advantage text of a stored group outcome. */
+export async function groupAdvantage(texts: TextReader, row: GroupRow): Promise<string | null> {
+  return readText(texts, { inline: row.advantageInline, ref: row.advantageRef });
 }
 
 /** A group's recorded outcome (zero or one row), as a query to run alone or in a D1 batch. */

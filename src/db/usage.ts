@@ -25,6 +25,7 @@ const encodeUsageRow = (r: NewUsageRow) => [
   r.surface ?? "chat",
   r.usageEstimated ? 1 : 0,
   r.createdAt ?? new Date().toISOString(),
+  r.canaryId ?? null,
 ];
 
 /**
@@ -46,7 +47,7 @@ export function usageInsertStatements(d: Db, rows: readonly NewUsageRow[]) {
         .select(
           sql`select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
                      value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12,
-                     value ->> 13, value ->> 14
+                     value ->> 13, value ->> 14, value ->> 15
               from json_each(${chunk}) where value ->> 1 in (select id from agents)`,
         )
         .onConflictDoNothing(),

@@ -4,22 +4,27 @@ import type { Db } from "./client";
 /** Statements in one D1 batch at most: a batch is one transaction, and a group's writes stay far below this. */
 const MAX_STATEMENTS_PER_BATCH = 50;
 
+type Statements = readonly BatchItem<"sqlite">[];
+
 export type WriteQueue = {
-  /** Queues statements; resolves once they are committed. Writes commit in the order they were queued. */
-  add(statements: readonly BatchItem<"sqlite">[]): Promise<void>;
+  /**
+   * Queues statements, or statements still being made (a text going to R2 first); resolves once they are
+   * committed. Writes commit in the order they were queued.
+   */
+  add(statements: Statements | Promise<Statements>): Promise<void>;
   /** Waits until everything queued is committed; throws the first failure. */
   settle(): Promise<void>;
 };
 
 /**
- * Group commit within one invocation (docs/architecture.md §5): statements queued while a D1 batch is
+ * Group commit within one invocation (docs/architecture.md §4, §5): statements queued while a D1 batch is
  * in flight go together in the next one, in order. A rollout group queues each paid reply's write and
  * carries on with its next call, so D1 round trips leave the group's critical path; it settles the
  * queue before its step returns. After a failure every later write is refused too, so a write never
  * lands after one it depends on failed.
  */
 export function writeQueue(d: Db): WriteQueue {
-  type Entry = { statements: readonly BatchItem<"sqlite">[]; resolve: () => void; reject: (error: unknown) => void };
+  type Entry = { statements: Promise<Statements>; resolve: () => void; reject: (error: unknown) => void };
   const pending: Entry[] = [];
   const queued: Promise<void>[] = [];
   let flushing = false;
@@ -29,14 +34,18 @@ export function writeQueue(d: Db): WriteQueue {
     flushing = true;
     while (pending.length > 0) {
       const chunk: Entry[] = [];
-      let size = 0;
-      while (pending.length > 0 && (chunk.length === 0 || size + (pending[0]?.statements.length ?? 0) <= MAX_STATEMENTS_PER_BATCH)) {
-        const next = pending.shift() as Entry;
-        chunk.push(next);
-        size += next.statements.length;
-      }
-      const [first, ...rest] = chunk.flatMap((e) => e.statements);
+      const statements: BatchItem<"sqlite">[] = [];
       try {
+        // In order: an entry whose statements are still being made holds back the ones after it.
+        while (pending.length > 0) {
+          const next = pending[0] as Entry;
+          const made = await next.statements;
+          if (chunk.length > 0 && statements.length + made.length > MAX_STATEMENTS_PER_BATCH) break;
+          pending.shift();
+          chunk.push(next);
+          statements.push(...made);
+        }
+        const [first, ...rest] = statements;
         if (first) await d.batch([first, ...rest]);
         for (const e of chunk) e.resolve();
       } catch (error) {
@@ -49,9 +58,12 @@ export function writeQueue(d: Db): WriteQueue {
 
   return {
     add(statements) {
+      const made = Promise.resolve(statements);
+      // A failure making them is reported through `done` (or not at all, after an earlier failure).
+      made.catch(() => undefined);
       const done = new Promise<void>((resolve, reject) => {
         if (failure) reject(failure.error);
-        else pending.push({ statements, resolve, reject });
+        else pending.push({ statements: made, resolve, reject });
       });
       // settle() reports the failure; a caller that does not wait for its own write must not see it unhandled.
       queued.push(done.catch(() => undefined));

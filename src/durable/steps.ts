@@ -99,6 +99,9 @@ export const EVAL_STEPS = {
   fail: "fail",
   notify: "notify",
   question: (sampleIdx: number, version: number) => `s${sampleIdx}-v${version}`,
+  /** Whether the evaluation replays captured requests (docs/ownership.md); such a capture is then judged in its own step. */
+  kind: "kind",
+  judge: (sampleIdx: number) => `s${sampleIdx}-judge`,
 } as const;
 
 /** Event a chunk instance sends to its evaluation when its questions are scored. */

@@ -30,6 +30,7 @@ import { agentTools, startMcpTools, toolBoxFor } from "../calls/toolBox";
 import { toolRollout } from "../calls/toolRollout";
 import type { ToolBox } from "../tools/dispatch";
 import { MAX_TURNS_DEFAULT, maxTurnsSchema, mcpToolListSchema, toolListSchema, type ToolSpec } from "../tools/specs";
+import { MAX_REPLAY_SAMPLE, REPLAY_JUDGES } from "../core/replay";
 
 /** What an evaluation stores as its parameters. */
 export const evalParamsSchema = z.object({
@@ -50,6 +51,14 @@ export const evalParamsSchema = z.object({
   /** The MCP tools listed when the evaluation started: every rollout (and a replay) offers the same. */
   mcpTools: mcpToolListSchema.default([]),
   maxTurns: maxTurnsSchema.default(MAX_TURNS_DEFAULT),
+  /** A replay evaluation (kind "replay"): the captured requests replayed, in order, and how they are judged. */
+  replay: z
+    .object({
+      requestIds: z.array(z.string()).max(MAX_REPLAY_SAMPLE),
+      judge: z.enum(REPLAY_JUDGES),
+      judgeModel: z.string().nullable(),
+    })
+    .optional(),
 });
 export type EvalParams = z.infer<typeof evalParamsSchema>;
 
@@ -174,6 +183,8 @@ export type NewEvaluation = {
   notify?: EvalNotify | null;
   /** Replaces the agent's tools (the paper protocol's "no-tools" variant passes []). */
   tools?: ToolSpec[];
+  /** A replay of captured requests instead of a data set (src/evaluation/replay.ts); `dataset` is then { id: "", sampleCount: captures }. */
+  replay?: NonNullable<EvalParams["replay"]>;
 };
 
 /**
@@ -198,12 +209,14 @@ export async function startEvaluation(env: Env, input: NewEvaluation, chunkSizeF
     tools,
     mcpTools,
     maxTurns: input.agent.maxTurns,
+    ...(input.replay ? { replay: input.replay } : {}),
   };
   const row = await insertEvaluation(d, {
     id: input.id,
     agentId: input.agent.id,
     datasetId: input.dataset.id,
     purpose: input.purpose,
+    kind: input.replay ? "replay" : "labelled",
     runId: input.runId ?? null,
     versions: input.versions,
     params,

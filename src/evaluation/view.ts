@@ -17,6 +17,10 @@ export async function evaluationView(env: Env, e: EvaluationRow, detail: { offse
     agentId: e.agentId,
     datasetId: e.datasetId,
     purpose: e.purpose,
+    kind: e.kind,
+    replay: params.replay
+      ? { captures: params.replay.requestIds.length, judge: params.replay.judge, judgeModel: params.replay.judgeModel }
+      : null,
     runId: e.runId,
     status: e.status,
     error: e.error,
@@ -52,7 +56,10 @@ export async function evaluationView(env: Env, e: EvaluationRow, detail: { offse
   };
   if (detail) {
     const rows = await evaluationScoreRows(d, e.id, { ...detail, versions: e.versions.length });
-    const ids = new Map((await samplesPage(d, e.datasetId, detail.offset, detail.limit)).map((s) => [s.idx, s.sampleId]));
+    const replayed = params.replay?.requestIds;
+    const ids = replayed
+      ? new Map(replayed.map((id, idx) => [idx, id]))
+      : new Map((await samplesPage(d, e.datasetId, detail.offset, detail.limit)).map((s) => [s.idx, s.sampleId]));
     const byQuestion = new Map<number, Record<string, number[]>>();
     for (const r of rows) {
       const entry = byQuestion.get(r.sampleIdx) ?? {};

@@ -8,11 +8,16 @@ import { findEvaluation } from "../db/evaluationRows";
 import { findPromotion, promote, recordRefusal, type PromotionRow } from "../db/promotions";
 import { findRun } from "../db/runs";
 import { agentChanged } from "../serving/invalidate";
+import { promotionWarnings } from "./warnings";
 import { startEvaluation, type EvalNotify } from "../evaluation/evaluate";
+import { settleCanary, startCanaryByGate } from "./canary";
+import { startReplayEvaluation } from "../evaluation/replay";
+import { JobRefusedError } from "../shared/errors";
 
 /**
  * Gated promotion of a finished run's final version (the last steps of a training run): evaluate it
- * against the active version on the agent's validation set, then promote only if the rule holds.
+ * against the active version on the agent's validation set (or, with a replay gate, on its held-out
+ * captured traffic judged without labels), then promote only if the rule holds.
  * Every decision, promoted or refused, is recorded in `promotions`.
  */
 
@@ -55,6 +60,31 @@ export async function prepareGate(env: Env, runId: string, notify: Omit<EvalNoti
   if (candidate === 0) return refuse("the run produced no library");
   if (candidate === (active ?? 0)) return refuse(`the run's final version ${candidate} is already what the agent serves`);
   const gate = parsed.data;
+  const versions: [number, number] = [candidate, active ?? 0];
+  if (gate.kind === "replay") {
+    try {
+      const evaluation = await startReplayEvaluation(env, {
+        id: gateEvaluationId(runId),
+        agent,
+        versions,
+        sample: gate.sample,
+        g: gate.G,
+        temperature: gate.temperature,
+        seed: gate.seed,
+        judge: gate.judge,
+        judgeModel: gate.judgeModel ?? null,
+        purpose: "gate",
+        runId,
+        notify,
+        nowIso: new Date().toISOString(),
+      });
+      return { evaluationId: evaluation.id, candidate, active, decidedBy };
+    } catch (error) {
+      // Nothing to replay (capture off, no held-out capture): nothing goes live unvalidated.
+      if (error instanceof JobRefusedError) return refuse(`replay gate: ${error.message}`);
+      throw error;
+    }
+  }
   const dataset = await findDataset(d, gate.dataset);
   if (!dataset || dataset.sampleCount === 0) return refuse(`validation data set '${gate.dataset}' is missing or empty`);
   const evaluation = await startEvaluation(
@@ -63,7 +93,7 @@ export async function prepareGate(env: Env, runId: string, notify: Omit<EvalNoti
       id: gateEvaluationId(runId),
       agent,
       dataset,
-      versions: [candidate, active ?? 0],
+      versions,
       k: gate.k,
       temperature: gate.temperature,
       seed: gate.seed,
@@ -97,6 +127,7 @@ export async function decideAfterGate(
     toVersion: plan.candidate,
     runId,
     evaluationId: plan.evaluationId,
+    warnings: await promotionWarnings(d, agent, plan.candidate),
   };
   const evaluation = await findEvaluation(d, plan.evaluationId);
   const summary = evaluation?.summary;
@@ -127,7 +158,23 @@ export async function decideAfterGate(
     await recordRefusal(d, { ...base, figures, reason: verdict.reason });
     return (await findPromotion(d, id)) ?? { decision: "refused", reason: verdict.reason, toVersion: plan.candidate };
   }
+  if (rule.rollout === "canary" && rule.canary) {
+    // A passing version goes to part of the traffic first; live feedback decides the rest.
+    const started = await startCanaryByGate(env, agent, rule.canary, { ...base, figures, reason: verdict.reason });
+    if (!started.started) await recordRefusal(d, { ...base, figures, reason: started.reason });
+    return (
+      (await findPromotion(d, id)) ?? {
+        decision: started.started ? "canary_started" : "refused",
+        reason: started.reason,
+        toVersion: plan.candidate,
+      }
+    );
+  }
   const stored = await promote(d, { ...base, figures, reason: verdict.reason }, true);
-  if (stored.decision === "promoted") agentChanged(agent.id);
+  if (stored.decision === "promoted") {
+    agentChanged(agent.id);
+    // A canary compared with the version just replaced no longer compares anything.
+    await settleCanary(env, agent.id, `by the gate of run ${runId}`);
+  }
   return stored;
 }

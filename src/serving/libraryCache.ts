@@ -1,8 +1,10 @@
 import type { InjectPosition } from "../core/inject";
 import { renderLibrary } from "../core/library";
+import { parseStickyBy, type StickyBy } from "../core/canarySpec";
 import { BoundedMap } from "../shared/boundedMap";
 import { findAgent } from "../db/agents";
-import { db } from "../db/client";
+import { findRunningCanary } from "../db/canaries";
+import { db, type Db } from "../db/client";
 import { findVersion, versionItems } from "../db/libraryVersions";
 import { resolveUpstream, type Upstream } from "../llm/upstream";
 import { singleFlight } from "./singleFlight";
@@ -15,7 +17,14 @@ import { singleFlight } from "./singleFlight";
  * the key check (see auth/proxyAuth.ts). The key check runs at most once per TTL per key and isolate,
  * so a promotion (or any PATCH of the agent) is picked up within the TTL without any D1 read on the
  * requests in between. Pinned versions are immutable, so their renderings are kept (bounded) forever.
+ *
+ * A running canary rides in the snapshot with its candidate already rendered: starting or ending one
+ * moves the agent's `updated_at`, hence the stamp, so assignment needs no D1 read either.
  */
+
+/** What a request needs to be assigned to a canary's arm (docs/serving.md, "Canary"). */
+export type ServingCanary = { id: string; version: number; percent: number; sticky: StickyBy; rendered: string };
+
 export type AgentSnapshot = {
   agentId: string;
   stamp: string;
@@ -31,6 +40,8 @@ export type AgentSnapshot = {
   capture: boolean;
   /** Ceiling on a request's output tokens; null: none. */
   maxTokens: number | null;
+  /** The running canary, if any (only one whose base is the active version is ever served). */
+  canary: ServingCanary | null;
 };
 
 export type AgentStamp = { activeVersion: number | null; agentUpdatedAt: string };
@@ -47,7 +58,10 @@ async function loadSnapshot(env: Env, agentId: string): Promise<AgentSnapshot | 
   const d = db(env.DB);
   const agent = await findAgent(d, agentId);
   if (!agent || agent.id !== agentId) return null;
-  const items = agent.activeVersion === null ? [] : await versionItems(d, agent.id, agent.activeVersion);
+  const [items, canary] = await Promise.all([
+    agent.activeVersion === null ? [] : versionItems(d, agent.id, agent.activeVersion),
+    servingCanary(d, agent.id, agent.activeVersion),
+  ]);
   const models = [agent.upstreamModel, ...agent.allowedModels.filter((m) => m !== agent.upstreamModel)];
   return {
     agentId: agent.id,
@@ -60,6 +74,26 @@ async function loadSnapshot(env: Env, agentId: string): Promise<AgentSnapshot | 
     rendered: renderLibrary(items),
     capture: agent.capture.enabled,
     maxTokens: agent.maxTokens,
+    canary,
+  };
+}
+
+/**
+ * The agent's running canary as serving needs it, or null. A canary whose base is no longer the active
+ * version, or whose candidate is gone, is not served (its comparison no longer holds); the next
+ * evaluation of the canary ends it and records why (promotion/canary.ts).
+ */
+async function servingCanary(d: Db, agentId: string, activeVersion: number | null): Promise<ServingCanary | null> {
+  const running = await findRunningCanary(d, agentId);
+  if (!running || running.baseVersion !== activeVersion) return null;
+  const [version, items] = await Promise.all([findVersion(d, agentId, running.version), versionItems(d, agentId, running.version)]);
+  if (!version) return null;
+  return {
+    id: running.id,
+    version: running.version,
+    percent: running.percent,
+    sticky: parseStickyBy(running.stickyBy),
+    rendered: renderLibrary(items),
   };
 }
 
@@ -93,6 +127,7 @@ async function loadAndKeep(env: Env, agentId: string): Promise<AgentSnapshot | n
 export async function renderedVersion(env: Env, snapshot: AgentSnapshot, version: number): Promise<string | null> {
   if (version === 0) return "";
   if (version === snapshot.activeVersion) return snapshot.rendered;
+  if (version === snapshot.canary?.version) return snapshot.canary.rendered;
   const key = `${snapshot.agentId}:${version}`;
   const hit = pinned.get(key);
   if (hit !== undefined) return hit;

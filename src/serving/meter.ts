@@ -153,6 +153,8 @@ export type MeterOptions = {
   textFields?: RegExp;
   /** The prompt's size, for an estimate when the stream reports no prompt tokens. */
   estimate?: Estimate;
+  /** The body came from the network (a `fetch`), not from a stream made in JavaScript. */
+  native?: boolean;
 };
 
 /** Generated-text fields of each wire format's stream events (deltas only, never a repeated full text). */
@@ -169,15 +171,21 @@ function countChars(text: string, fields: RegExp): number {
 }
 
 /**
- * The client's side of the body: the tee branch piped into an identity stream. Measured under wrangler dev: a tee branch handed to the runtime as it is never
- * learns that the client went away (the request signal does not fire either), so the other branch
- * kept the upstream streaming to its end; through the pipe, the client's disconnect rejects it
- * ("Network connection lost") and the request signal fires, and `onGone` lets go of the upstream.
+ * The client's side of the body: the tee branch piped into an identity stream. Measured under wrangler
+ * dev: a tee branch handed to the runtime as it is never learns that the client went away (the request
+ * signal does not fire either), so the other branch kept the upstream streaming to its end; through
+ * the pipe, the client's disconnect rejects it ("Network connection lost") and the request signal
+ * fires, and `onGone` lets go of the upstream. A network body goes into workerd's native
+ * `IdentityTransformStream` (the pipe runs in the runtime, no JavaScript per chunk); a stream made in
+ * JavaScript (the in-process simulated model's) cannot be piped into that one ("not implemented") and
+ * goes through a standard `TransformStream` (docs/serving.md, "Cancellation").
  */
-function clientSide(branch: ReadableStream<Uint8Array>, onGone: () => void): { readable: ReadableStream<Uint8Array>; cut: () => void } {
-  // A standard TransformStream, not workerd's IdentityTransformStream: that one cannot be piped into
-  // from a stream made in JavaScript (the in-process simulated model's), "not implemented".
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+function clientSide(
+  branch: ReadableStream<Uint8Array>,
+  native: boolean,
+  onGone: () => void,
+): { readable: ReadableStream<Uint8Array>; cut: () => void } {
+  const { readable, writable } = native ? new IdentityTransformStream() : new TransformStream<Uint8Array, Uint8Array>();
   // Aborting the pipe cancels the client's branch at once, even while the upstream sends nothing.
   const pipe = new AbortController();
   branch.pipeTo(writable, { signal: pipe.signal }).catch(onGone);
@@ -283,7 +291,7 @@ export function meterBody(
     reader.cancel().catch(() => undefined);
     side.cut();
   };
-  const side = clientSide(client, stop);
+  const side = clientSide(client, options.native === true, stop);
   return { body: side.readable, result, stop };
 }
 

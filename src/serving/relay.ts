@@ -104,7 +104,8 @@ export async function relayReply(c: Context<ProxyEnv>, upstream: Response, relay
     return new Response(bytes, init);
   }
 
-  const meter = meterBody(kind, upstream.body, relay.meter);
+  // A fetched reply has its URL; one made in this process (the simulated model's) has none.
+  const meter = meterBody(kind, upstream.body, { ...relay.meter, native: upstream.url !== "" });
   const signal = c.req.raw.signal;
   signal.addEventListener("abort", meter.stop, { once: true });
   c.executionCtx.waitUntil(

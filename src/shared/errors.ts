@@ -94,3 +94,6 @@ export class JobRefusedError extends Error {
 
 /** The Workflow engine did not take a job's instance; the job is recorded as failed. */
 export class WorkflowStartError extends Error {}
+
+/** A step that cannot succeed on retry (its input is gone): the Workflow fails it at once (src/durable/failFast.ts). */
+export class PermanentStepError extends Error {}

@@ -230,6 +230,8 @@ async function commitBatch(
             runId: ctx.run.id,
             originKey,
             note: `run ${ctx.run.id} epoch ${epoch} batch ${batch}`,
+            // The model at the run's start (runs from before it was recorded: the agent's current one).
+            model: ctx.params.model ?? ctx.agent.upstreamModel,
           },
           planned.items,
         ),

@@ -27,6 +27,8 @@ export const runParamsSchema = hyperparamsSchema.extend({
   /** The MCP tools listed when the run started (src/tools/mcp.ts): a replay offers the same ones. */
   mcpTools: mcpToolListSchema.default([]),
   maxTurns: maxTurnsSchema.default(MAX_TURNS_DEFAULT),
+  /** The agent's upstream model when the run started: its versions record it (docs/ownership.md). */
+  model: z.string().optional(),
   /** Characters of one tool result shown to the reflection prompts. */
   reflectionToolChars: z.number().int().min(100).max(100_000).default(DEFAULT_REFLECTION_TOOL_CHARS),
   /**

@@ -12,11 +12,18 @@ import { ok, type Result } from "../core/result";
 import { rolloutMessages } from "../core/rollout";
 import type { SampleRecord } from "../db/datasets";
 import type { BatchItem } from "drizzle-orm/batch";
-import { storeCallStatements } from "../db/llmCalls";
-import { groupRollouts, insertRolloutStatement, recordGroupStatements, rolloutSummaryStatement, type RolloutRow } from "../db/training";
+import { storeCallStatements, type NewLlmCall } from "../db/llmCalls";
+import {
+  groupRollouts,
+  recordGroupStatements,
+  rolloutStatements,
+  rolloutSummaryStatements,
+  type NewGroup,
+  type RolloutRow,
+} from "../db/training";
 import { writeQueue } from "../db/writeQueue";
 import type { RunContext } from "./context";
-import { callLlm, type CallContext, type NewCallRow } from "../calls/llmCall";
+import { callLlm, type CallContext } from "../calls/llmCall";
 import { scoreResponse, scoreWithoutCall } from "../calls/scoring";
 
 /** Identifies one rollout group: a sample of a batch of an epoch, against the pre-batch library version. */
@@ -47,9 +54,10 @@ export type GroupOutcome = "kept" | "skipped" | "dropped";
  */
 export async function runGroup(base: RunContext, g: GroupRef, library: readonly Experience[], start: GroupStart): Promise<GroupOutcome> {
   const writes = writeQueue(base.d);
-  // Each paid reply's write is queued and the group carries on; the queue commits them in order.
-  const store = (row: NewCallRow, also: BatchItem<"sqlite">[]) => {
-    void writes.add(storeCallStatements(base.d, row, also));
+  // Each paid reply's write is queued and the group carries on; the queue commits them in order, each
+  // once its long texts are in R2.
+  const store = (call: NewLlmCall, also: () => Promise<BatchItem<"sqlite">[]>) => {
+    void writes.add((async () => storeCallStatements(base.d, start.call.texts, call, await also()))());
     return Promise.resolve();
   };
   const ctx: RunContext = { ...base, writes, call: { ...start.call, store } };
@@ -81,11 +89,13 @@ async function stages(ctx: RunContext, g: GroupRef, library: readonly Experience
 }
 
 /** Writes statements: queued behind the group's earlier writes when it has a queue (not awaited), else now. */
-async function write(ctx: RunContext, statements: BatchItem<"sqlite">[]): Promise<void> {
-  const [first, ...rest] = statements;
-  if (!first) return;
-  if (ctx.writes) void ctx.writes.add(statements);
-  else await ctx.d.batch([first, ...rest]);
+async function write(ctx: RunContext, statements: Promise<BatchItem<"sqlite">[]>): Promise<void> {
+  if (ctx.writes) {
+    void ctx.writes.add(statements);
+    return;
+  }
+  const [first, ...rest] = await statements;
+  if (first) await ctx.d.batch([first, ...rest]);
 }
 
 /**
@@ -148,11 +158,12 @@ export async function rolloutAndScore(
           temperature: ctx.params.temperature,
           seed,
           parse: (text) => ok(text),
-          storeWith: (response) => {
+          storeWith: async (response) => {
             const score = scoreWithoutCall(ctx, { ...input, response });
             if (!score) return [];
-            written = rowOf(k, response, score, null, 0);
-            return [insertRolloutStatement(ctx.d, written)];
+            const row = rowOf(k, response, score, null, 0);
+            written = row;
+            return [...(await rolloutStatements(ctx.d, ctx.call.texts, row))];
           },
         });
         if (written) return { row: written, written: true };
@@ -164,14 +175,14 @@ export async function rolloutAndScore(
   const unwritten = made.filter((m) => !m.written).map((m) => m.row);
   await write(
     ctx,
-    unwritten.map((row) => insertRolloutStatement(ctx.d, row)),
+    Promise.all(unwritten.map((row) => rolloutStatements(ctx.d, ctx.call.texts, row))).then((s) => s.flat()),
   );
   // A retried step (something was stored before it) may race an attempt that timed out: what is stored counts.
   // A first attempt is the group's only writer (a lane runs one group at a time): its rows are the group.
   const retried = existing.length > 0 || (ctx.call.preloaded?.calls.size ?? 0) > 0;
   if (retried) {
     await ctx.writes?.settle();
-    return groupRollouts(ctx.d, ctx.run.id, g.epoch, g.sampleIdx);
+    return groupRollouts(ctx.d, ctx.call.texts, ctx.run.id, g.epoch, g.sampleIdx);
   }
   return made.map((m) => m.row).sort((a, b) => a.rolloutIdx - b.rolloutIdx);
 }
@@ -219,14 +230,15 @@ export async function summarise(
         temperature: 0,
         seed: deriveSeed(ctx.params.seed, "summary", g.epoch, g.sampleIdx, row.rolloutIdx),
         parse: parseSummary,
-        storeWith: (summary) => {
+        storeWith: async (summary) => {
           written.add(row.rolloutIdx);
           return [
-            rolloutSummaryStatement(
+            ...(await rolloutSummaryStatements(
               ctx.d,
+              ctx.call.texts,
               { runId: ctx.run.id, epoch: g.epoch, sampleIdx: g.sampleIdx, rolloutIdx: row.rolloutIdx },
               summary,
-            ),
+            )),
           ];
         },
       });
@@ -241,9 +253,11 @@ export async function summarise(
   });
   await write(
     ctx,
-    changed.map(({ rolloutIdx, summary }) =>
-      rolloutSummaryStatement(ctx.d, { runId: ctx.run.id, epoch: g.epoch, sampleIdx: g.sampleIdx, rolloutIdx }, summary),
-    ),
+    Promise.all(
+      changed.map(({ rolloutIdx, summary }) =>
+        rolloutSummaryStatements(ctx.d, ctx.call.texts, { runId: ctx.run.id, epoch: g.epoch, sampleIdx: g.sampleIdx, rolloutIdx }, summary),
+      ),
+    ).then((s) => s.flat()),
   );
   const failed = summaries.find((s) => !s.ok);
   if (failed && !failed.ok) return { ok: false, error: `summary: ${failed.error}` };
@@ -317,9 +331,9 @@ export async function reflect(
       return ops.ok ? validatePlan(ops.value, [...library], { ...caps, maxExperiences: Number.MAX_SAFE_INTEGER }) : ops;
     },
     // The group's outcome goes with the reply that decides it.
-    storeWith: (operations) => {
+    storeWith: async (operations) => {
       recorded = true;
-      return [...recordGroupStatements(ctx.d, keptRow(ctx, g, rewards, reflectionOf(operations)))];
+      return [...(await recordGroupStatements(ctx.d, ctx.call.texts, keptRow(ctx, g, rewards, reflectionOf(operations))))];
     },
   });
   if (!update.ok) return { ok: false, error: `group update: ${update.error}` };
@@ -348,10 +362,10 @@ export async function recordKept(ctx: RunContext, g: GroupRef, rewards: number[]
 }
 
 /** A group's outcome, after every write the group queued before it. */
-async function recordOutcome(ctx: RunContext, row: Parameters<typeof recordGroupStatements>[1]): Promise<void> {
-  const statements = [...recordGroupStatements(ctx.d, row)];
-  if (ctx.writes) await ctx.writes.add(statements);
-  else await ctx.d.batch(recordGroupStatements(ctx.d, row));
+async function recordOutcome(ctx: RunContext, row: NewGroup): Promise<void> {
+  const statements = recordGroupStatements(ctx.d, ctx.call.texts, row);
+  if (ctx.writes) await ctx.writes.add(statements.then((s) => [...s]));
+  else await ctx.d.batch(await statements);
 }
 
 export async function recordDropped(ctx: RunContext, g: GroupRef, rewards: number[], reason: string): Promise<void> {

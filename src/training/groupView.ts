@@ -1,13 +1,14 @@
 import { z } from "zod";
 import type { Group } from "../contract";
 import { operationSchema } from "../core/operations";
-import type { GroupRow } from "../db/training";
+import { groupAdvantage, type GroupRow } from "../db/training";
+import type { TextReader } from "../db/texts";
 
 const experiences = z.array(z.object({ name: z.string(), text: z.string() }));
 const operations = z.array(operationSchema);
 
 /** A stored group outcome as the admin API shows it; the JSON columns were validated when written. */
-export function groupView(row: GroupRow): Group {
+export async function groupView(texts: TextReader, row: GroupRow): Promise<Group> {
   return {
     runId: row.runId,
     epoch: row.epoch,
@@ -16,7 +17,7 @@ export function groupView(row: GroupRow): Group {
     status: row.status,
     meanReward: row.meanReward,
     passed: row.passed,
-    advantage: row.advantage,
+    advantage: await groupAdvantage(texts, row),
     experiences: experiences.catch([]).parse(row.experiences ?? []),
     operations: operations.catch([]).parse(row.operations ?? []),
     reason: row.reason,

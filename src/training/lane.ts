@@ -3,7 +3,7 @@ import { anyCallWithPrefixQuery } from "../db/llmCalls";
 import { sampleQuery } from "../db/datasets";
 import { cachedVersionItems } from "../db/libraryVersions";
 import { runStatusQuery } from "../db/runs";
-import { groupQuery, groupRolloutsQuery } from "../db/training";
+import { groupQuery, groupRolloutsQuery, readRollouts } from "../db/training";
 import type { RunContext } from "./context";
 import { groupKeyPrefix, runGroup, type GroupOutcome, type GroupRef } from "./group";
 
@@ -30,5 +30,9 @@ export async function runLaneGroup(ctx: RunContext, g: GroupRef): Promise<LaneGr
   if (!sample[0]) throw new Error(`sample ${g.sampleIdx} of the run's data set is missing`);
   // A group's first attempt finds nothing stored and reads no call; a retry reads them all in one query.
   const call = anyCall.length > 0 ? await preloadCalls(ctx.call, prefix) : nothingStored(ctx.call, prefix);
-  return runGroup(ctx, g, await cachedVersionItems(ctx.d, ctx.agent.id, g.libraryVersion), { call, sample: sample[0], rollouts });
+  return runGroup(ctx, g, await cachedVersionItems(ctx.d, ctx.agent.id, g.libraryVersion), {
+    call,
+    sample: sample[0],
+    rollouts: rollouts.length === 0 ? [] : await readRollouts(ctx.call.texts, rollouts),
+  });
 }

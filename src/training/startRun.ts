@@ -73,6 +73,7 @@ export async function startRun(
     // Listed once, before anything is stored: a server that cannot be listed refuses the run.
     mcpTools: await startMcpTools(env, tools),
     maxTurns: input.agent.maxTurns,
+    model: input.agent.upstreamModel,
     reflectionToolChars: DEFAULT_REFLECTION_TOOL_CHARS,
     segmentBatches: input.segmentBatches ?? fitting,
   };

@@ -7,6 +7,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomEncryptionKey, startWranglerDev, type WranglerDev } from "../../scripts/lib/wranglerDev";
 import { simDataset } from "../../src/sim/dataset";
@@ -91,7 +92,7 @@ afterAll(async () => {
 describe("tfgrpo CLI", () => {
   it("prints help everywhere", async () => {
     const top = await ok(["--help"]);
-    for (const group of ["agents", "keys", "datasets", "runs", "library", "eval", "promote"]) expect(top).toContain(group);
+    for (const group of ["agents", "keys", "datasets", "runs", "library", "eval", "promote", "canary"]) expect(top).toContain(group);
     expect(await ok(["runs", "start", "--help"])).toContain("--group-size");
     expect(await ok(["datasets", "push", "--help"])).toContain("Example:");
   });
@@ -195,6 +196,47 @@ describe("tfgrpo CLI", () => {
     expect(diff.added).toHaveLength(lib.items.length);
     expect(await ok(["library", "diff", "cli", "0", String(version)])).toMatch(/^version 0 → \d+: \d+ added/);
 
+    // Ownership: export, import into another agent (same rendering), the reference format, an edit by hand.
+    const exported = join(tmp, "cli-library.json");
+    await ok(["library", "export", "cli", String(version), "-o", exported]);
+    await ok(["agents", "create", "cli-copy", "--base-url", "sim://local", "--model", "sim-1"]);
+    const imported = await okJson<{ version: number; meta: { source: string }; rendered: string; warnings: string[] }>([
+      "library",
+      "import",
+      "cli-copy",
+      exported,
+      "--reason",
+      "copy of cli",
+    ]);
+    expect(imported).toMatchObject({ version: 1, meta: { source: "imported" }, warnings: [] });
+    expect(imported.rendered).toBe(await ok(["library", "show", "cli", String(version), "--rendered"]).then((t) => t.replace(/\n$/, "")));
+    const reference = join(tmp, "experiences.json");
+    writeFileSync(reference, await ok(["library", "export", "cli", String(version), "--format", "reference"]));
+    expect(await ok(["library", "import", "cli-copy", reference, "--reason", "reference format", "--model", "deepseek-chat"])).toMatch(
+      /version 2 \(imported, \d+ items\)[\s\S]*warning: version 2 was learned with model 'deepseek-chat'/,
+    );
+    const firstId = lib.items[0]!.id;
+    const edited = await okJson<{ version: number; items: { id: string }[] }>([
+      "library",
+      "edit",
+      "cli-copy",
+      "--base",
+      "1",
+      "--add",
+      "Units: an hour is 60 minutes.",
+      "--delete",
+      firstId,
+      "--reason",
+      "by hand",
+    ]);
+    expect(edited.version).toBe(3);
+    expect(edited.items.map((i) => i.id)).not.toContain(firstId);
+    const dupes = join(tmp, "dupes.json");
+    writeFileSync(dupes, '{"0": "one", "0": "two"}');
+    const refused = await cli(["library", "import", "cli-copy", dupes, "--reason", "bad"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr.trim()).toMatch(/^error: duplicate id "0".*HTTP 400/);
+
     // An evaluation right after the run, fanned out to one chunk instance per question: start, watch.
     // wrangler dev used to wedge here (docs/wrangler-dev.md); the watch may recover a stalled
     // evaluation, and the test fails if it ever had to.
@@ -226,4 +268,66 @@ describe("tfgrpo CLI", () => {
     expect((await okJson<{ active: number; data: unknown[] }>(["promote", "cli", "--history"])).data).toHaveLength(1);
     expect(await ok(["library", "show", "cli"])).toMatch(new RegExp(`^version ${version}:`));
   }, 300_000);
+
+  it("sets, shows and ends a canary, and prints live metrics per version", async () => {
+    const { activeVersion: version } = await okJson<{ activeVersion: number }>(["agents", "show", "cli"]);
+    await ok(["promote", "cli", "none", "--reason", "canary from no library"]);
+    const set = await ok([
+      "canary",
+      "set",
+      "cli",
+      String(version),
+      "--percent",
+      "50",
+      "--sticky-by",
+      "header:x-user-id",
+      "--min-requests",
+      "50",
+    ]);
+    expect(set).toMatch(new RegExp(`canary cny_\\w+ serves v${version} to 50% \\(sticky by header:x-user-id\\) next to none`));
+    const again = await cli(["canary", "set", "cli", String(version), "--percent", "10"]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/^error: a canary of v\d+ .* is already running.*HTTP 400, canary_running/);
+    const bad = await cli(["canary", "set", "cli", String(version), "--percent", "100"]);
+    expect(bad.stderr).toMatch(/percent.*less than 100.*HTTP 400/);
+
+    const key = await okJson<{ key: string }>(["keys", "create", "cli", "--name", "canary"]);
+    const served = new Map<string, string>();
+    for (let u = 0; u < 12; u++) {
+      const client = new OpenAI({ baseURL: `${dev.url}/v1`, apiKey: key.key, maxRetries: 0, defaultHeaders: { "x-user-id": `user-${u}` } });
+      const { response } = await client.chat.completions
+        .create({ model: "sim-1", messages: [{ role: "user", content: simDataset("sim-test")[u]!.question }], seed: u })
+        .withResponse();
+      served.set(response.headers.get("x-request-id") ?? "", response.headers.get("x-experience-version") ?? "");
+    }
+    expect(new Set(served.values())).toEqual(new Set(["none", String(version)]));
+    for (const requestId of [...served.keys()].slice(0, 6)) {
+      const res = await fetch(`${dev.url}/v1/feedback`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key.key}`, "content-type": "application/json" },
+        body: JSON.stringify({ request_id: requestId, reward: 1 }),
+      });
+      expect(res.status).toBe(200);
+    }
+    const shown = await ok(["canary", "show", "cli"]);
+    expect(shown).toMatch(new RegExp(`candidate: +v${version} to 50% of the traffic, sticky by header:x-user-id`));
+    expect(shown).toMatch(/verdict: wait — collecting feedback/);
+    const live = await okJson<{ versions: { label: string; arm: string; overall: { requests: number; feedback: number } }[] }>([
+      "canary",
+      "live",
+      "cli",
+    ]);
+    expect(live.versions.map((v) => [v.label, v.arm])).toEqual([
+      [`v${version}`, "candidate"],
+      ["none", "active"],
+    ]);
+    expect(live.versions.reduce((n, v) => n + v.overall.requests, 0)).toBe(12);
+    expect(live.versions.reduce((n, v) => n + v.overall.feedback, 0)).toBe(6);
+    expect(await ok(["canary", "live", "cli", "--buckets", "--bucket", "60"])).toMatch(/MEAN REWARD \[95% CI\][\s\S]*per 60 s:/);
+
+    expect(await ok(["canary", "end", "cli", "--reason", "enough"])).toMatch(/ended; none serves all traffic/);
+    expect(await ok(["canary", "show", "cli"])).toMatch(/no canary running[\s\S]*\bended\b.*enough/);
+    const history = await okJson<{ data: { decidedBy: string; decision: string }[] }>(["promote", "cli", "--history"]);
+    expect(history.data.slice(0, 2).map((p) => `${p.decidedBy}:${p.decision}`)).toEqual(["manual:ended", "manual:canary_started"]);
+  }, 120_000);
 });

@@ -8,7 +8,7 @@
  * console stays clean. Screenshots of every page go to test-results/dashboard/.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -369,6 +369,32 @@ describe("the dashboard in chromium", () => {
     await shot("11-usage");
   });
 
+  it("shows a canary with its arms and the live metrics per version on the agent's page, and ends it after a confirmation", async () => {
+    await api("PUT", `/api/agents/${AGENT}/canary`, { version: hostileVersion, percent: 50, stickyBy: "header:x-user-id" });
+    const key = await api<{ key: string }>("POST", `/api/agents/${AGENT}/keys`, { name: "canary-e2e" });
+    for (let u = 0; u < 6; u++) {
+      const client = new OpenAI({ baseURL: `${dev.url}/v1`, apiKey: key.key, maxRetries: 0, defaultHeaders: { "x-user-id": `user-${u}` } });
+      await client.chat.completions.create({
+        model: "sim-1",
+        messages: [{ role: "user", content: simDataset("sim-test")[u]?.question ?? "" }],
+      });
+    }
+    await open(`#/agents/${AGENT}`, new RegExp(`Agent ${AGENT}`));
+    await expect(page.getByTestId("canary").textContent()).resolves.toContain(
+      `v${hostileVersion} to 50% of the traffic, sticky by header:x-user-id`,
+    );
+    await expect(page.getByTestId("canary-arms").locator("tbody tr").count()).resolves.toBe(2);
+    await expect(page.getByTestId("live-metrics").textContent()).resolves.toMatch(
+      new RegExp(`v${hostileVersion} \\(candidate\\)[\\s\\S]*v${trained} \\(active\\)`),
+    );
+    expect(await drawn("live-requests")).toBeGreaterThan(100);
+    await shot("12-canary");
+    await page.getByTestId("end-canary").click();
+    await page.getByTestId("confirm").getByRole("button", { name: "End canary" }).click();
+    await page.getByTestId("canary").filter({ hasText: "No canary running" }).waitFor();
+    expect((await api<{ canary: unknown }>("GET", `/api/agents/${AGENT}/canary`)).canary).toBeNull();
+  });
+
   it("uploads a data set with progress and previews hostile rows as text", async () => {
     await open("#/datasets", "Data sets");
     const file = join(profile, "upload.jsonl");
@@ -425,6 +451,45 @@ describe("the dashboard in chromium", () => {
     await expect(page.evaluate<string>("document.activeElement.textContent")).resolves.toBe("Skip to content");
     await shot("14-run-375px");
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it("edits a version by hand, downloads it as a file and imports one, on the library page", async () => {
+    await open(`#/agents/${AGENT}/library?v=${trained}`, new RegExp(`Library of ${AGENT}`));
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-native").click()]);
+    const downloaded = await download.path();
+    const file = JSON.parse(readFileSync(downloaded, "utf8")) as { format: string; version: number; items: { id: string }[] };
+    expect(file).toMatchObject({ format: "tfgrpo-library", version: trained });
+
+    // Edit by hand: drop the first item's line, add one without an id.
+    await page.getByTestId("edit-form").locator("summary").click();
+    const lines = (await page.locator("#edit-lines").inputValue()).split("\n");
+    await page.locator("#edit-lines").fill([...lines.slice(1), "Units: an hour is 60 minutes, not 100."].join("\n"));
+    await page.getByLabel("Your name").first().fill("e2e");
+    await page.getByLabel("Why").first().fill("dashboard edit");
+    await page.getByRole("button", { name: "Make the new version" }).click();
+    await page.getByTestId("made-notice").filter({ hasText: "manual" }).waitFor();
+    const versions = await api<{ data: { version: number; source: string; author: string | null }[] }>(
+      "GET",
+      `/api/agents/${AGENT}/library/versions`,
+    );
+    const edited = versions.data[0]!;
+    expect(edited).toMatchObject({ source: "manual", author: "e2e" });
+    const editedItems = await api<{ items: { id: string; text: string }[] }>(
+      "GET",
+      `/api/agents/${AGENT}/library/versions/${edited.version}`,
+    );
+    expect(editedItems.items.map((i) => i.id)).not.toContain(file.items[0]!.id);
+    expect(editedItems.items.at(-1)?.text).toBe("an hour is 60 minutes, not 100.");
+
+    // Import the downloaded file through the form.
+    await page.locator("#import-file").setInputFiles(downloaded);
+    await page.locator("#import-author").fill("e2e");
+    await page.locator("#import-reason").fill("dashboard import");
+    await page.getByRole("button", { name: "Import", exact: true }).click();
+    await page.getByTestId("made-notice").filter({ hasText: "imported" }).waitFor();
+    const imported = (await api<{ data: { version: number; source: string }[] }>("GET", `/api/agents/${AGENT}/library/versions`)).data[0]!;
+    expect(imported).toMatchObject({ version: edited.version + 1, source: "imported" });
+    await shot("16-library-ownership");
   });
 
   it("follows a running run live, recovers it and cancels it after a confirmation", async () => {

@@ -78,6 +78,8 @@ function startNpm(port: number): NonNullable<typeof current> {
       DATASET: "sim-train",
       TRAIN_ROWS: "12",
       EVAL_ROWS: "6",
+      // Most texts go to R2, so recovery is tested with them there (docs/architecture.md §11).
+      TEXT_INLINE_MAX_BYTES: "128",
     },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -191,6 +193,8 @@ describe("npm start interrupted three times during training", () => {
     expect(runs).toHaveLength(1);
     const crashed = runs[0]!;
     expect(crashed).toMatchObject({ status: "completed", error: null });
+    // Its texts were read back from R2 across the interruptions.
+    expect((await api.get<{ r2: { objects: number } }>(`/runs/${crashed.id}/storage`)).r2.objects).toBeGreaterThan(0);
 
     // The same run, never interrupted, for an agent that differs only in its upstream key.
     const demo = await api.get<{ systemPrompt: string; objective: string; verifier: unknown }>("/agents/demo");

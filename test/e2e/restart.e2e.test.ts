@@ -9,7 +9,8 @@ import { randomEncryptionKey, startWranglerDev, type WranglerDev } from "../../s
 import { startSimServer, type SimServer } from "../../scripts/simServer";
 
 const TOKEN = "restart-admin-token";
-const VARS = { ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY: randomEncryptionKey() };
+/** Most texts go to R2 (docs/architecture.md §11), so the restart is survived with them there. */
+const VARS = { ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY: randomEncryptionKey(), TEXT_INLINE_MAX_BYTES: "128" };
 
 /** Plain chat rollouts, and (kept small) ReAct rollouts with the code tool: both must survive a restart. */
 const VARIANTS = [
@@ -127,6 +128,12 @@ describe.each(VARIANTS)(
         const storedBeforeKill =
           queryStoppedD1<{ n: number }>(state, `SELECT count(*) AS n FROM llm_calls WHERE owner_id = '${id}'`)[0]?.n ?? 0;
         expect(storedBeforeKill).toBeGreaterThan(0);
+        const inR2BeforeKill =
+          queryStoppedD1<{ n: number }>(
+            state,
+            `SELECT count(*) AS n FROM llm_calls WHERE owner_id = '${id}' AND response_ref IS NOT NULL`,
+          )[0]?.n ?? 0;
+        expect(inR2BeforeKill).toBeGreaterThan(0);
 
         dev = await startWranglerDev({ vars: VARS, persistDir: state, migrateBinding: null });
         // The local engine reports the instance as running but does not continue it by itself; the
@@ -177,10 +184,13 @@ describe.each(VARIANTS)(
             .sort((x, y) => x.key.localeCompare(y.key));
         const steadyRollouts = await api<{ data: Stored[] }>("GET", `/api/runs/${steady.id}/rollouts?limit=500`);
         expect(trajectories(rollouts.data)).toEqual(trajectories(steadyRollouts.data));
+        const storage = await api<{ r2: { objects: number; bytes: number } }>("GET", `/api/runs/${id}/storage`);
+        expect(storage.r2.objects).toBeGreaterThan(0);
         const toolCalls = rollouts.data.reduce((n, r) => n + r.toolCalls, 0);
         if (label === "tools") expect(toolCalls).toBeGreaterThan(0);
         console.log(
-          `restart (${label}): ${a.length} library items identical; ${toolCalls} tool calls in ${rollouts.data.length} rollouts, trajectories identical`,
+          `restart (${label}): ${a.length} library items identical; ${toolCalls} tool calls in ${rollouts.data.length} rollouts, trajectories identical; ` +
+            `${inR2BeforeKill} calls in R2 before the kill, ${storage.r2.objects} objects (${storage.r2.bytes} bytes) in R2 at the end`,
         );
 
         // What the model itself received, per call (no faults are injected here, so every request is answered).

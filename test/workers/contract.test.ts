@@ -109,6 +109,8 @@ describe("every admin route answers with the shape it declares", () => {
     await expectConforming("GET", `/api/runs/${run.id}`);
     await expectConforming("GET", "/api/runs?agent=contract");
     await expectConforming("GET", `/api/runs/${run.id}/rollouts?limit=5`);
+    const storage = await expectConforming<{ r2: { objects: number } }>("GET", `/api/runs/${run.id}/storage`);
+    expect(storage.r2.objects).toBeGreaterThan(0);
     const groups = await expectConforming<{ data: { status: string; operations: unknown[] }[] }>(
       "GET",
       `/api/runs/${run.id}/groups?epoch=1`,
@@ -120,6 +122,15 @@ describe("every admin route answers with the shape it declares", () => {
     expect(latest).toBeGreaterThan(0);
     await expectConforming("GET", `/api/agents/contract/library/versions/${latest}`);
     await expectConforming("GET", `/api/agents/contract/library/diff?from=0&to=${latest}`);
+    await expectConforming("POST", "/api/agents/contract/library/versions", {
+      base: latest,
+      operations: [{ op: "add", text: "Units: an hour is 60 minutes." }],
+      author: "contract",
+      reason: "contract test",
+    });
+    await expectConforming("GET", `/api/agents/contract/library/${latest}/export`);
+    const reference = await expectConforming("GET", `/api/agents/contract/library/${latest}/export?format=reference`);
+    await expectConforming("POST", "/api/agents/contract/library/import?author=contract&reason=contract%20test", JSON.stringify(reference));
 
     const evaluation = await expectConforming<{ id: string }>("POST", "/api/evaluations", {
       agent: "contract",
@@ -135,6 +146,15 @@ describe("every admin route answers with the shape it declares", () => {
     await expectConforming("POST", "/api/agents/contract/promote", { version: latest });
     // The run's gate may have decided too: its figures are part of the promotion's schema.
     await expectConforming("GET", "/api/agents/contract/promotions");
+
+    // A canary of the latest version next to no library; its end carries a canary's figures.
+    await expectConforming("POST", "/api/agents/contract/promote", { version: 0 });
+    await expectConforming("PUT", "/api/agents/contract/canary", { version: latest, percent: 10, stickyBy: "header:x-user" });
+    await expectConforming("GET", "/api/agents/contract/canary");
+    await expectConforming("GET", "/api/agents/contract/versions/live");
+    await expectConforming("DELETE", "/api/agents/contract/canary");
+    const decisions = await expectConforming<{ data: { decision: string; figures: unknown }[] }>("GET", "/api/agents/contract/promotions");
+    expect(decisions.data[0]).toMatchObject({ decision: "ended", figures: { candidateVersion: latest, activeVersion: 0 } });
 
     const proxyAuth = { authorization: `Bearer ${(await json<{ key: string }>(await call("POST", "/api/agents/contract/keys", {}))).key}` };
     const chat = await call(
@@ -155,6 +175,16 @@ describe("every admin route answers with the shape it declares", () => {
     ]) {
       feedbackIds.push((await json<{ id: string }>(await call("POST", "/v1/feedback", body, proxyAuth))).id);
     }
+    // A replay evaluation of the captured request: the same routes, the replay's own fields.
+    const replayed = await expectConforming<{ id: string }>("POST", "/api/evaluations", {
+      kind: "replay",
+      agent: "contract",
+      versions: [latest, "none"],
+      sample: 1,
+      G: 1,
+    });
+    await waitFor(`/api/evaluations/${replayed.id}`, 60_000);
+    await expectConforming("GET", `/api/evaluations/${replayed.id}?detail=1`);
     await expectConforming("GET", "/api/agents/contract/feedback?status=pending");
     await expectConforming("POST", `/api/agents/contract/feedback/${feedbackIds[0]}/approve`);
     await expectConforming("POST", `/api/agents/contract/feedback/${feedbackIds[1]}/reject`);
@@ -181,7 +211,13 @@ describe("every admin route answers with the shape it declares", () => {
   });
 
   it("/api/openapi.json describes every success response with its properties", async () => {
-    type Schema = { $ref?: string; properties?: Record<string, unknown>; allOf?: Schema[] };
+    type Schema = {
+      $ref?: string;
+      properties?: Record<string, unknown>;
+      allOf?: Schema[];
+      anyOf?: Schema[];
+      additionalProperties?: unknown;
+    };
     const doc = await json<{
       paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>>;
       components: { schemas: Record<string, Schema> };
@@ -202,7 +238,11 @@ describe("every admin route answers with the shape it declares", () => {
             continue;
           }
           const r = resolve(schema);
-          if (!r.properties || Object.keys(r.properties).length === 0) opaque.push(`${method} ${path} ${status}: no properties`);
+          // A union (a library file in either format) is described when each of its shapes is: properties, or typed values of a map.
+          const shapes = r.anyOf ? r.anyOf.map(resolve) : [r];
+          const described = (x: Schema) =>
+            (x.properties !== undefined && Object.keys(x.properties).length > 0) || typeof x.additionalProperties === "object";
+          if (!shapes.every(described)) opaque.push(`${method} ${path} ${status}: no properties`);
         }
       }
     }

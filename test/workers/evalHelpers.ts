@@ -86,6 +86,7 @@ export type Promotion = {
   evaluationId: string | null;
   figures: Record<string, unknown> | null;
   reason: string;
+  warnings: string[];
 };
 
 export async function promotionsOf(agent: string): Promise<{ active: number | null; data: Promotion[] }> {

@@ -61,7 +61,8 @@ describe("agent snapshots", () => {
     const stamp = stampOf({ activeVersion: null, agentUpdatedAt: `changed-${Date.now()}` });
     const snapshots = await Promise.all(Array.from({ length: 20 }, () => agentSnapshot(counted, agentId, stamp)));
     expect(snapshots.every((s) => s?.agentId === agentId)).toBe(true);
-    // The agent has no active version: one query for the agent, none for library items.
-    expect(d1Counts().reads).toBe(1);
+    // The agent has no active version: one query for the agent and one for a running canary (none
+    // runs), none for library items — once for the 20 requests.
+    expect(d1Counts().reads).toBe(2);
   });
 });

@@ -23,6 +23,8 @@ type RunView = {
   llm: { stage: string; calls: number; attempts: number; promptTokens: number; completionTokens: number }[];
 };
 
+type RunStorage = { r2: { objects: number } };
+
 async function createAgent(name: string, baseUrl = "sim://local") {
   const res = await call("POST", "/api/agents", {
     name,
@@ -217,6 +219,9 @@ describe("training runs", () => {
       const libB = strip(await libraryOf("faulty", runB.latestVersion));
       expect(libA.length).toBeGreaterThan(0);
       expect(libB).toEqual(libA);
+      // With the workers configuration's threshold both runs kept part of their texts in R2 (docs/architecture.md §11).
+      for (const id of [a!.id, b!.id])
+        expect((await json<RunStorage>(await call("GET", `/api/runs/${id}/storage`))).r2.objects).toBeGreaterThan(0);
       const calls = (run: RunView) => run.llm.reduce((n, s) => n + s.calls, 0);
       const attempts = (run: RunView) => run.llm.reduce((n, s) => n + s.attempts, 0);
       expect(calls(runB)).toBe(calls(runA));
@@ -285,6 +290,9 @@ describe("training runs", () => {
       const libB = strip(await libraryOf("faulty-tools", runB.latestVersion));
       expect(libA.length).toBeGreaterThan(0);
       expect(libB).toEqual(libA);
+      // With the workers configuration's threshold both runs kept part of their texts in R2 (docs/architecture.md §11).
+      for (const id of [a!.id, b!.id])
+        expect((await json<RunStorage>(await call("GET", `/api/runs/${id}/storage`))).r2.objects).toBeGreaterThan(0);
       const calls = (run: RunView) => run.llm.reduce((n, s) => n + s.calls, 0);
       const attempts = (run: RunView) => run.llm.reduce((n, s) => n + s.attempts, 0);
       expect(calls(runB)).toBe(calls(runA));

@@ -33,6 +33,7 @@ const row = (i: number, extra: Partial<NewUsageRow> = {}): NewUsageRow => ({
   surface: "chat",
   usageEstimated: false,
   createdAt: `2026-01-01T00:00:${String(i % 60).padStart(2, "0")}.000Z`,
+  canaryId: null,
   ...extra,
 });
 
@@ -59,6 +60,7 @@ describe("usage inserts", () => {
       ttfbMs: 0.5,
       surface: "messages",
       usageEstimated: true,
+      canaryId: "cny_1",
     });
     const sparse = row(2);
     expect(await insert([full, sparse])).toBe(1);

@@ -6,6 +6,7 @@ import { datasetName } from "../names";
 import type { Params } from "../router";
 import { lastDay } from "../usageStats";
 import { agentNav, statusBadgeKind } from "./common";
+import { canarySections } from "./canary";
 
 /** Rows read to count the last 24 hours; beyond it the count is shown as a lower bound. */
 const USAGE_ROWS = 1000;
@@ -53,7 +54,12 @@ export async function agentsPage(_params: Params, main: HTMLElement, signal: Abo
 export async function agentPage(params: Params, main: HTMLElement, signal: AbortSignal): Promise<void> {
   const name = params.agent ?? "";
   document.title = `${name} · tfgrpo`;
-  const [agent, runs, evaluations] = await Promise.all([api.agent(name, signal), api.runs(name, 20, signal), api.evaluations(name, 20, signal)]);
+  const [agent, runs, evaluations, canary] = await Promise.all([
+    api.agent(name, signal),
+    api.runs(name, 20, signal),
+    api.evaluations(name, 20, signal),
+    canarySections(name, signal),
+  ]);
   const s = await summary(agent, signal);
   append(
     main,
@@ -66,9 +72,10 @@ export async function agentPage(params: Params, main: HTMLElement, signal: Abort
       ["Requests, last 24 h", `${num(s.day.requests)}${s.day.truncated ? "+" : ""} (${num(s.day.errors)} errors)`],
       ["Tokens, last 24 h", `${num(s.day.tokens)}${s.day.truncated ? "+" : ""}`],
       ["Verifier", agent.verifier.kind],
-      ["Gate", agent.gate ? `on ${agent.gate.dataset}, k=${agent.gate.k}, margin ${agent.gate.margin}` : "none (manual promotion only)"],
+      ["Gate", gateText(agent.gate)],
       ["Updated", when(agent.updatedAt)],
     ]),
+    canary,
     h("h2", {}, "System prompt"),
     h("pre", { class: "text" }, agent.systemPrompt || "—"),
     h("h2", {}, "Runs"),
@@ -102,4 +109,11 @@ export async function agentPage(params: Params, main: HTMLElement, signal: Abort
           "Evaluations, newest first",
         ),
   );
+}
+
+function gateText(gate: Agent["gate"]): string {
+  if (!gate) return "none (manual promotion only)";
+  const then = gate.rollout === "canary" && gate.canary ? `, then a canary at ${gate.canary.percent}%` : "";
+  if (gate.kind === "replay") return `replay of ${gate.sample} captured requests, G=${gate.G}, ${gate.judge} judge, margin ${gate.margin}${then}`;
+  return `on ${gate.dataset}, k=${gate.k}, margin ${gate.margin}${then}`;
 }

@@ -93,4 +93,4 @@ export function actionButton(label: string, action: () => Promise<void>, opts: {
 }
 
 export const statusBadgeKind = (status: string): string =>
-  status === "completed" || status === "promoted" || status === "kept" || status === "applied" ? "good" : status === "failed" || status === "refused" || status === "dropped" || status === "cancelled" ? "bad" : status === "running" || status === "queued" ? "live" : "neutral";
+  status === "completed" || status === "promoted" || status === "kept" || status === "applied" ? "good" : status === "failed" || status === "refused" || status === "dropped" || status === "cancelled" || status === "rolled_back" ? "bad" : status === "running" || status === "queued" ? "live" : "neutral";

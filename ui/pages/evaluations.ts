@@ -26,7 +26,7 @@ export async function evaluationsPage(params: Params, main: HTMLElement, signal:
             link(["evaluations", e.id], e.id),
             badge(e.status, statusBadgeKind(e.status)),
             e.purpose,
-            later(e.datasetId, datasetName(e.datasetId).then((n) => link(["datasets", n], n))),
+            e.replay ? `${e.replay.captures} captured requests (replay)` : later(e.datasetId, datasetName(e.datasetId).then((n) => link(["datasets", n], n))),
             num(e.params.k),
             e.versions.map((v) => `${v.label}: ${ratio(v.meanAtK)}`).join(", "),
             e.paired ? `${signed(e.paired.diff)} ${interval(e.paired.ci95)}` : "—",
@@ -128,7 +128,7 @@ export async function evaluationPage(params: Params, main: HTMLElement, signal: 
   let last = "";
   const draw = async (force: boolean): Promise<boolean> => {
     const e = await api.evaluation(id, { offset, limit: PAGE }, signal);
-    const [agent, dataset] = await Promise.all([agentName(e.agentId), datasetName(e.datasetId)]);
+    const [agent, dataset] = await Promise.all([agentName(e.agentId), e.replay ? Promise.resolve("") : datasetName(e.datasetId)]);
     if (signal.aborted) return false;
     const key = `${e.status}|${e.updatedAt}|${offset}`;
     if (force || key !== last) {
@@ -142,7 +142,9 @@ export async function evaluationPage(params: Params, main: HTMLElement, signal: 
         facts([
           ["Status", badge(e.status, statusBadgeKind(e.status))],
           ["Agent", link(["agents", agent], agent)],
-          ["Data set", link(["datasets", dataset], dataset)],
+          e.replay
+            ? ["Replayed", `${e.replay.captures} held-out captured requests, ${e.replay.judge} judge${e.replay.judgeModel ? ` (${e.replay.judgeModel})` : ""}, without labels; k is G`]
+            : ["Data set", link(["datasets", dataset], dataset)],
           ["Purpose", [e.purpose, e.runId ? [" for run ", link(["runs", e.runId], e.runId)] : ""]],
           ["Progress", [h("progress", { attrs: { max: Math.max(1, e.progress.total), value: e.progress.scored, "aria-label": "Samples scored" } }), ` ${num(e.progress.scored)} of ${num(e.progress.total)} samples`]],
           ["Parameters", `k=${e.params.k}, temperature ${e.params.temperature}, seed ${e.params.seed}`],

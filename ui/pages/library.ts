@@ -1,9 +1,11 @@
 /**
  * The library: the version timeline, one version's items with their provenance, promotion and
- * rollback with a confirmation, and a side-by-side diff of any two versions.
+ * rollback with a confirmation, a side-by-side diff of any two versions, and what people do with
+ * their library (docs/ownership.md): edit a version by hand, download it as a file, import one.
  */
-import { api, type LibraryDiff, type LibraryVersionRow } from "../api";
-import { append, badge, h, link, pre, table } from "../dom";
+import { api, type LibraryDiff, type LibraryVersion, type LibraryVersionCreated, type LibraryVersionRow } from "../api";
+import { alertBox, append, badge, h, link, pre, table } from "../dom";
+import { itemLine, operationsFromText } from "../libraryEdit";
 import type { Child } from "../dom";
 import { num, versionLabel, when } from "../format";
 import { intParam, type Params } from "../router";
@@ -20,13 +22,15 @@ function provenance(e: Experience): HTMLElement {
         "li",
         {},
         h("code", {}, p.op),
-        p.runId
-          ? [
-              " by ",
-              link(["runs", p.runId], p.runId),
-              p.epoch !== null && p.batch !== null ? [", ", link(["runs", p.runId, "batches", p.epoch, p.batch], `epoch ${p.epoch} batch ${p.batch}`)] : "",
-            ]
-          : " by hand",
+        p.source
+          ? [` ${p.source} by ${p.author ?? "?"}`, p.reason ? `: ${p.reason}` : "", p.importedId ? ` (was ${p.importedId})` : ""]
+          : p.runId
+            ? [
+                " by ",
+                link(["runs", p.runId], p.runId),
+                p.epoch !== null && p.batch !== null ? [", ", link(["runs", p.runId, "batches", p.epoch, p.batch], `epoch ${p.epoch} batch ${p.batch}`)] : "",
+              ]
+            : " by hand",
       ),
     ),
   );
@@ -50,12 +54,13 @@ async function promote(agent: string, version: number, active: number | null, re
 
 function timeline(agent: string, rows: LibraryVersionRow[], active: number | null, shown: number | null, rerender: () => void): HTMLElement {
   return table(
-    ["Version", "Created", "Items", "Made by", "Note", "Serving", ""],
+    ["Version", "Created", "Items", "Made by", "Model", "Note", "Serving", ""],
     rows.map((v) => [
       h("a", { route: ["agents", agent, "library"], query: { v: v.version }, attrs: { "aria-current": v.version === shown ? "true" : undefined } }, versionLabel(v.version)),
       when(v.createdAt),
       num(v.itemCount),
-      v.runId ? link(["runs", v.runId], v.runId) : v.parentVersion !== null ? `from ${versionLabel(v.parentVersion)}` : "—",
+      v.runId ? link(["runs", v.runId], v.runId) : v.source !== "learned" ? `${v.source} by ${v.author ?? "?"}` : v.parentVersion !== null ? `from ${versionLabel(v.parentVersion)}` : "—",
+      v.model ?? "—",
       v.note,
       v.version === active ? badge("active", "good") : "",
       v.version === active ? "" : actionButton(active !== null && v.version < active ? "Roll back" : "Promote", () => promote(agent, v.version, active, rerender), { testId: `promote-${v.version}` }),
@@ -73,8 +78,12 @@ export async function libraryPage(params: Params, main: HTMLElement, signal: Abo
   const shown = intParam(params, "?v") ?? active ?? latest;
   const rerender = () => window.dispatchEvent(new HashChangeEvent("hashchange"));
   append(main, h("h1", {}, "Library of ", h("span", { class: "name" }, agent)), agentNav(agent, "Library"));
+  if (notice) {
+    append(main, notice);
+    notice = null;
+  }
   if (rows.length === 0) {
-    append(main, h("p", {}, "No library version yet: train a run first."));
+    append(main, h("p", {}, "No library version yet: train a run, or import a library file."), importForm(agent));
     return;
   }
   append(
@@ -96,8 +105,112 @@ export async function libraryPage(params: Params, main: HTMLElement, signal: Abo
         "items-table",
       ),
       h("details", {}, h("summary", {}, "As injected into the system message"), pre(v.rendered)),
+      h(
+        "p",
+        {},
+        "Download: ",
+        actionButton("our format", async () => location.assign(api.exportUrl(agent, v.version, "native")), { testId: "export-native" }),
+        " ",
+        actionButton("experiences.json (reference format)", async () => location.assign(api.exportUrl(agent, v.version, "reference")), {
+          testId: "export-reference",
+        }),
+      ),
+      editForm(agent, v),
     );
   }
+  append(main, importForm(agent));
+}
+
+/** Shown once at the top of the next rendering of the page: the version just made, and its warnings. */
+let notice: HTMLElement | null = null;
+
+function made(agent: string, v: LibraryVersionCreated): void {
+  notice = h(
+    "div",
+    { role: "status", attrs: { "data-testid": "made-notice" } },
+    h("p", {}, `Made ${versionLabel(v.version)} (${v.meta?.source ?? ""}, ${v.items.length} items). It serves once promoted.`),
+    v.warnings.map((w) => alertBox(`Warning: ${w}`)),
+  );
+  location.hash = `#/agents/${encodeURIComponent(agent)}/library?v=${v.version}`;
+}
+
+const field = (id: string, label: string, input: HTMLElement): HTMLElement => h("p", {}, h("label", { attrs: { for: id } }, label), " ", input);
+
+function editForm(agent: string, v: LibraryVersion): HTMLElement {
+  const lines = h("textarea", { id: "edit-lines", attrs: { name: "lines", spellcheck: false, "aria-describedby": "edit-help" } });
+  lines.value = v.items.map(itemLine).join("\n");
+  lines.rows = Math.min(20, v.items.length + 3);
+  const author = h("input", { id: "edit-author", attrs: { name: "author", required: true, autocomplete: "name" } });
+  const reason = h("input", { id: "edit-reason", attrs: { name: "reason", required: true } });
+  const status = h("div", { role: "status" });
+  return h(
+    "details",
+    { attrs: { "data-testid": "edit-form" } },
+    h("summary", {}, `Edit ${versionLabel(v.version)} by hand`),
+    h(
+      "form",
+      {
+        attrs: { "aria-label": "Edit by hand" },
+        onSubmit: (e) => {
+          e.preventDefault();
+          const ops = operationsFromText(v.items, lines.value);
+          if (!ops.ok) {
+            status.replaceChildren(alertBox(ops.error));
+            return;
+          }
+          if (ops.operations.length === 0) {
+            status.replaceChildren(alertBox("Nothing changed."));
+            return;
+          }
+          api
+            .editVersion(agent, { base: v.version, operations: ops.operations, author: author.value, reason: reason.value })
+            .then((created) => made(agent, created))
+            .catch((error: unknown) => status.replaceChildren(alertBox(error instanceof Error ? error.message : String(error))));
+        },
+      },
+      h(
+        "p",
+        { id: "edit-help" },
+        "One item per line, as it is injected: keep an item's [id] to edit it, remove its line to delete it, write a line without an id to add one. The edit makes a new version; nothing serves until it is promoted.",
+      ),
+      lines,
+      field("edit-author", "Your name", author),
+      field("edit-reason", "Why", reason),
+      h("button", { class: "primary", attrs: { type: "submit" } }, "Make the new version"),
+      status,
+    ),
+  );
+}
+
+function importForm(agent: string): HTMLElement {
+  const file = h("input", { id: "import-file", attrs: { type: "file", name: "file", accept: ".json,application/json", required: true } });
+  const author = h("input", { id: "import-author", attrs: { name: "author", required: true, autocomplete: "name" } });
+  const reason = h("input", { id: "import-reason", attrs: { name: "reason", required: true } });
+  const status = h("div", { role: "status" });
+  return h(
+    "form",
+    {
+      class: "stacked-form",
+      attrs: { "aria-label": "Import a library file", "data-testid": "import-form" },
+      onSubmit: (e) => {
+        e.preventDefault();
+        const chosen = file.files?.[0];
+        if (!chosen) return;
+        chosen
+          .text()
+          .then((text) => api.importVersion(agent, text, { author: author.value, reason: reason.value }))
+          .then((created) => made(agent, created))
+          .catch((error: unknown) => status.replaceChildren(alertBox(error instanceof Error ? error.message : String(error))));
+      },
+    },
+    h("h2", {}, "Import a version"),
+    h("p", {}, "Our export, or the reference implementation's experiences.json (an object mapping id → text)."),
+    field("import-file", "File", file),
+    field("import-author", "Your name", author),
+    field("import-reason", "Why", reason),
+    h("button", { attrs: { type: "submit" } }, "Import"),
+    status,
+  );
 }
 
 function diffForm(agent: string, rows: LibraryVersionRow[], active: number | null, shown: number | null): HTMLElement {

@@ -1,9 +1,19 @@
 /** Promotions: every decision with who made it, the figures it rested on and its reason. */
-import { api } from "../api";
+import { api, type PromotionList } from "../api";
 import { append, badge, h, link, table } from "../dom";
 import { interval, ratio, signed, versionLabel, when } from "../format";
 import type { Params } from "../router";
 import { agentNav, statusBadgeKind } from "./common";
+
+type Figures = PromotionList["data"][number]["figures"];
+
+/** A gate's figures (Mean@k on its validation set) or a canary's (mean reward of live feedback per arm). */
+function figuresText(f: Figures): string {
+  if (!f) return "—";
+  if ("k" in f) return `candidate ${ratio(f.candidateMeanAtK)} vs active ${ratio(f.activeMeanAtK)}: ${signed(f.diff)} ${interval(f.ci)}, margin ${f.margin}, ${f.questions} questions, k=${f.k}`;
+  const arm = (a: typeof f.candidate) => `${ratio(a.meanReward)} on ${a.feedback} rated of ${a.requests}`;
+  return `live reward: candidate ${arm(f.candidate)} vs active ${arm(f.active)}${f.rewardDiff ? `: ${signed(f.rewardDiff.diff)} ${interval(f.rewardDiff.ci)}` : ""}, errors ${f.candidate.errors} vs ${f.active.errors}`;
+}
 
 export async function promotionsPage(params: Params, main: HTMLElement, signal: AbortSignal): Promise<void> {
   const agent = params.agent ?? "";
@@ -23,9 +33,7 @@ export async function promotionsPage(params: Params, main: HTMLElement, signal: 
             p.decidedBy,
             badge(p.decision, statusBadgeKind(p.decision)),
             `${versionLabel(p.fromVersion)} → ${versionLabel(p.toVersion)}`,
-            p.figures
-              ? `candidate ${ratio(p.figures.candidateMeanAtK)} vs active ${ratio(p.figures.activeMeanAtK)}: ${signed(p.figures.diff)} ${interval(p.figures.ci)}, margin ${p.figures.margin}, ${p.figures.questions} questions, k=${p.figures.k}`
-              : "—",
+            figuresText(p.figures),
             p.reason,
             p.runId ? link(["runs", p.runId], p.runId) : "—",
             p.evaluationId ? link(["evaluations", p.evaluationId], p.evaluationId) : "—",

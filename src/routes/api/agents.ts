@@ -3,10 +3,11 @@ import { keyRing, sealWithRing } from "../../auth/keyRing";
 import { newId } from "../../shared/ids";
 import { partialHyperparamsSchema } from "../../core/hyperparams";
 import { CAPTURE_OFF, captureConfigSchema, gateConfigSchema, scheduleConfigSchema } from "../../core/policies";
-import { deleteAgent, findAgentByName, insertAgent, listAgents, updateAgent, type AgentRow, type NewAgentRow } from "../../db/agents";
+import { findAgentByName, insertAgent, listAgents, updateAgent, type AgentRow, type NewAgentRow } from "../../db/agents";
 import { db } from "../../db/client";
 import { activeRunCount } from "../../db/runs";
-import { activeEvaluationCount } from "../../db/lifecycle";
+import { activeEvaluationCount, deleteAgentWithData } from "../../db/lifecycle";
+import { sweepTexts, TEXT_SWEEP_OBJECTS_PER_REQUEST } from "../../db/textSweeps";
 import { agentChanged } from "../../serving/invalidate";
 import { ApiError, badRequest, conflict } from "../../shared/errors";
 import { isLocalDevelopment } from "../../shared/env";
@@ -109,6 +110,13 @@ const patchAgentSchema = z
   .strict()
   .openapi("AgentPatch");
 
+/** A stored gate as the API shows it: one stored before gates had a kind reads as the labelled gate it is. */
+function gateView(gate: AgentRow["gate"]): Agent["gate"] {
+  if (gate === null) return null;
+  const parsed = gateConfigSchema.safeParse(gate);
+  return parsed.success ? parsed.data : gate;
+}
+
 /** The public view of an agent: the upstream key never leaves the database. */
 export function agentView(row: AgentRow): Agent {
   return {
@@ -130,7 +138,7 @@ export function agentView(row: AgentRow): Agent {
     injectPosition: row.injectPosition,
     allowVersionPin: row.allowVersionPin,
     activeVersion: row.activeVersion,
-    gate: row.gate,
+    gate: gateView(row.gate),
     capture: row.capture ?? CAPTURE_OFF,
     schedule: row.schedule,
     tools: row.tools as Record<string, unknown>[],
@@ -304,8 +312,10 @@ export const agentsRouter = newRouter()
         throw conflict(`agent '${agent.name}' has a run in progress; cancel it first`, "run_in_progress");
       if ((await activeEvaluationCount(d, { agentId: agent.id })) > 0)
         throw conflict(`agent '${agent.name}' has an evaluation in progress; wait for it to finish`, "evaluation_in_progress");
-      await deleteAgent(d, agent.id);
+      const prefix = await deleteAgentWithData(d, agent.id);
       agentChanged(agent.id);
+      // The agent's texts in R2 go now, up to a bound; the cron trigger deletes whatever is left.
+      await sweepTexts(d, c.env.TEXTS, Date.now(), TEXT_SWEEP_OBJECTS_PER_REQUEST, [prefix]);
       return c.json({ id: agent.id, deleted: true as const }, 200);
     },
   );

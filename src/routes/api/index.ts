@@ -1,4 +1,5 @@
 import { agentsRouter } from "./agents";
+import { canaryRouter } from "./canary";
 import { datasetsRouter } from "./datasets";
 import { evaluationsRouter } from "./evaluations";
 import { feedbackRouter } from "./feedback";
@@ -25,6 +26,7 @@ api.route("/agents", usageRouter);
 api.route("/serving", servingRouter);
 api.route("/evaluations", evaluationsRouter);
 api.route("/agents", promotionsRouter);
+api.route("/agents", canaryRouter);
 api.route("/agents", feedbackRouter);
 api.route("/protocols", protocolsRouter);
 api.route("/maintenance", maintenanceRouter);

@@ -5,11 +5,13 @@ import { findVersion } from "../../db/libraryVersions";
 import { listPromotions, promote, type PromotionRow } from "../../db/promotions";
 import { notFound } from "../../shared/errors";
 import { agentChanged } from "../../serving/invalidate";
+import { settleCanary } from "../../promotion/canary";
+import { promotionWarnings } from "../../promotion/warnings";
 import { newRouter } from "../router";
 import { promotionListSchema, promotionSchema, type Promotion } from "../../contract";
 import { agentParam, errorResponses, json, requireAgent } from "./common";
 
-const view = (p: PromotionRow): Promotion => ({ ...p, figures: p.figures ?? null });
+const view = (p: PromotionRow): Promotion => ({ ...p, figures: p.figures ?? null, warnings: p.warnings ?? [] });
 
 /** Mounted at /api/agents: manual promotion (and rollback), and the record of every decision. */
 export const promotionsRouter = newRouter()
@@ -19,6 +21,8 @@ export const promotionsRouter = newRouter()
       path: "/{agent}/promote",
       tags: ["promotions"],
       summary: "Serve a library version (manual promotion or rollback; 0 or null serves no library)",
+      description:
+        "The decision records (and answers with) warnings, e.g. when the version was learned with another model than the agent serves; it is promoted all the same.",
       request: {
         params: agentParam,
         body: {
@@ -43,10 +47,13 @@ export const promotionsRouter = newRouter()
           fromVersion: agent.activeVersion,
           toVersion: to,
           reason: reason ?? (to === null ? "serve no library" : `serve version ${to}`),
+          warnings: await promotionWarnings(d, agent, to),
         },
         false,
       );
       agentChanged(agent.id);
+      // A running canary compared its candidate with the version just replaced: it ends, recorded.
+      await settleCanary(c.env, agent.id, "by hand");
       return c.json(view(stored), 200);
     },
   )

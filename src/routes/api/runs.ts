@@ -1,5 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { groupSchema, listOf, queuedSchema, recoverySchema, rolloutSchema, runCreatedSchema, runSchema } from "../../contract";
+import {
+  groupSchema,
+  listOf,
+  queuedSchema,
+  recoverySchema,
+  rolloutSchema,
+  runCreatedSchema,
+  runSchema,
+  runStorageSchema,
+} from "../../contract";
 import { partialHyperparamsSchema } from "../../core/hyperparams";
 import { db } from "../../db/client";
 import { findDataset } from "../../db/datasets";
@@ -7,6 +16,9 @@ import { findVersion } from "../../db/libraryVersions";
 import { findRun, finishRun, listRuns } from "../../db/runs";
 import { deleteFinishedRun } from "../../db/lifecycle";
 import { listGroups, listRollouts } from "../../db/training";
+import { textReader } from "../../db/texts";
+import { runStorage } from "../../db/storage";
+import { sweepTexts, TEXT_SWEEP_OBJECTS_PER_REQUEST } from "../../db/textSweeps";
 import { recoverRun } from "../../recovery/recover";
 import { badRequest, conflict, notFound } from "../../shared/errors";
 import { runParamsSchema } from "../../training/context";
@@ -181,7 +193,24 @@ export const runsRouter = newRouter()
       const { run: id } = c.req.valid("param");
       const d = db(c.env.DB);
       if (!(await findRun(d, id))) throw notFound("run", id);
-      return c.json({ data: await listRollouts(d, id, c.req.valid("query")) }, 200);
+      return c.json({ data: await listRollouts(d, textReader(c.env), id, c.req.valid("query")) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{run}/storage",
+      tags: ["runs"],
+      summary: "What the run occupies: its D1 rows and inline text bytes, and its texts in R2 (objects and bytes)",
+      request: { params: runParam },
+      responses: { 200: { description: "Storage of the run", ...json(runStorageSchema) }, ...errorResponses },
+    }),
+    async (c) => {
+      const { run: id } = c.req.valid("param");
+      const d = db(c.env.DB);
+      const run = await findRun(d, id);
+      if (!run) throw notFound("run", id);
+      return c.json(await runStorage(d, c.env.TEXTS, run), 200);
     },
   )
   .openapi(
@@ -190,7 +219,7 @@ export const runsRouter = newRouter()
       path: "/{run}",
       tags: ["runs"],
       summary:
-        "Delete a finished run with its rollouts, groups, batches, LLM calls, gate evaluations and scheduled snapshot (its library versions stay)",
+        "Delete a finished run with its rollouts, groups, batches, LLM calls, gate evaluations, texts in R2 and scheduled snapshot (its library versions stay)",
       request: { params: runParam },
       responses: { 200: { description: "Deleted", ...json(z.object({ id: z.string(), deleted: z.literal(true) })) }, ...errorResponses },
     }),
@@ -199,12 +228,15 @@ export const runsRouter = newRouter()
       const d = db(c.env.DB);
       const run = await findRun(d, id);
       if (!run) throw notFound("run", id);
-      if (!(await deleteFinishedRun(d, id))) {
+      const prefixes = await deleteFinishedRun(d, id);
+      if (!prefixes) {
         throw conflict(
           `run ${id} is ${run.status} or its gate evaluation is in progress; cancel it or wait for it to finish`,
           "run_in_progress",
         );
       }
+      // The run's texts in R2 go now, up to a bound; the cron trigger deletes whatever is left.
+      await sweepTexts(d, c.env.TEXTS, Date.now(), TEXT_SWEEP_OBJECTS_PER_REQUEST, prefixes);
       return c.json({ id, deleted: true as const }, 200);
     },
   )
@@ -233,6 +265,7 @@ export const runsRouter = newRouter()
       const { run: id } = c.req.valid("param");
       const d = db(c.env.DB);
       if (!(await findRun(d, id))) throw notFound("run", id);
-      return c.json({ data: (await listGroups(d, id, c.req.valid("query"))).map(groupView) }, 200);
+      const texts = textReader(c.env);
+      return c.json({ data: await Promise.all((await listGroups(d, id, c.req.valid("query"))).map((g) => groupView(texts, g))) }, 200);
     },
   );

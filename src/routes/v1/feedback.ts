@@ -3,6 +3,7 @@ import type { ProxyEnv } from "../../serving/proxyAuth";
 import { badRequest } from "../../shared/errors";
 import { feedbackSchema, recordFeedback } from "../../feedback/feedback";
 import { describeIssues } from "../router";
+import { settleCanarySoon } from "../../promotion/canary";
 
 /**
  * POST /v1/feedback (proxy key): `{request_id, reward?, answer?, comment?}` about one response of this
@@ -24,5 +25,9 @@ export const feedbackRoute = new Hono<ProxyEnv>().post("/feedback", async (c) =>
       parsed.error.issues[0]?.path.join(".") || null,
     );
   }
-  return c.json(await recordFeedback(c.env, c.get("agent").agentId, c.get("keyId"), parsed.data, Date.now()), 200);
+  const agent = c.get("agent");
+  const outcome = await recordFeedback(c.env, agent.agentId, c.get("keyId"), parsed.data, Date.now());
+  // A reward may be what a running canary was waiting for (docs/serving.md, "Canary").
+  if (agent.canary && parsed.data.reward !== undefined) c.executionCtx.waitUntil(settleCanarySoon(c.env, agent.agentId));
+  return c.json(outcome, 200);
 });

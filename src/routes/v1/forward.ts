@@ -3,6 +3,8 @@ import type { ProxyEnv } from "../../serving/proxyAuth";
 import { ApiError, badRequest } from "../../shared/errors";
 import { upstreamFetch, upstreamHeaders } from "../../llm/upstream";
 import { renderedVersion, type AgentSnapshot } from "../../serving/libraryCache";
+import { inCandidateArm } from "../../core/canaryAssignment";
+import { settleCanarySoon } from "../../promotion/canary";
 import type { MeterResult } from "../../serving/meter";
 import { relayReply, VERSION_HEADER } from "../../serving/relay";
 import { recordUsage } from "../../serving/usageLog";
@@ -26,17 +28,36 @@ function firstByteTimeoutMs(env: Env): number {
   return Number.isInteger(raw) && raw > 0 ? raw : DEFAULT_FIRST_BYTE_TIMEOUT_MS;
 }
 
-type Selection = { rendered: string; version: number | null };
+/** `canaryId`: the canary that chose the version (either arm); null when none did. */
+type Selection = { rendered: string; version: number | null; canaryId: string | null };
 
-/** Which library this request gets: none (`x-experiences: off`), a pinned version, or the active one. */
+/**
+ * The active version, or, under a running canary, the arm this request's sticky value (its proxy key, or
+ * the named header) hashes into (docs/serving.md, "Canary"). A request without the sticky header is not
+ * part of the canary: it gets the active version and is not counted in the canary's figures.
+ */
+function activeOrCanary(c: Context<ProxyEnv>, agent: AgentSnapshot): Selection {
+  const canary = agent.canary;
+  if (canary) {
+    const value = canary.sticky.kind === "key" ? c.get("keyId") : c.req.header(canary.sticky.name)?.trim();
+    if (value) {
+      return inCandidateArm(agent.agentId, canary.id, value, canary.percent)
+        ? { rendered: canary.rendered, version: canary.version, canaryId: canary.id }
+        : { rendered: agent.rendered, version: agent.activeVersion, canaryId: canary.id };
+    }
+  }
+  return { rendered: agent.rendered, version: agent.activeVersion, canaryId: null };
+}
+
+/** Which library this request gets: none (`x-experiences: off`), a pinned version, or the active one (or a canary's). */
 async function selectLibrary(c: Context<ProxyEnv>, agent: AgentSnapshot): Promise<Selection> {
   const toggle = c.req.header(EXPERIENCES_HEADER)?.trim().toLowerCase();
   if (toggle !== undefined && toggle !== "on" && toggle !== "off") {
     throw badRequest(`header ${EXPERIENCES_HEADER} must be 'on' or 'off'`, "invalid_header", EXPERIENCES_HEADER);
   }
-  if (toggle === "off") return { rendered: "", version: null };
+  if (toggle === "off") return { rendered: "", version: null, canaryId: null };
   const pin = c.req.header(VERSION_HEADER)?.trim();
-  if (pin === undefined || pin === "") return { rendered: agent.rendered, version: agent.activeVersion };
+  if (pin === undefined || pin === "") return activeOrCanary(c, agent);
   if (!/^\d{1,9}$/.test(pin))
     throw badRequest(`header ${VERSION_HEADER} must be a library version number`, "invalid_header", VERSION_HEADER);
   if (!agent.allowVersionPin) {
@@ -51,7 +72,7 @@ async function selectLibrary(c: Context<ProxyEnv>, agent: AgentSnapshot): Promis
   const rendered = await renderedVersion(c.env, agent, version);
   if (rendered === null)
     throw new ApiError(404, `library version ${version} not found for this agent`, "version_not_found", VERSION_HEADER);
-  return { rendered, version };
+  return { rendered, version, canaryId: null };
 }
 
 async function readBody(
@@ -78,8 +99,9 @@ export async function forward(c: Context<ProxyEnv>, surface: Surface): Promise<R
   const requestId = c.get("requestId");
   let model: string | null = null;
   let version: number | null = null;
+  let canaryId: string | null = null;
   let stream = false;
-  const log = (status: number, meter: MeterResult | null) =>
+  const log = (status: number, meter: MeterResult | null) => {
     recordUsage(c.env, c.executionCtx, {
       requestId,
       agentId: agent.agentId,
@@ -96,7 +118,11 @@ export async function forward(c: Context<ProxyEnv>, surface: Surface): Promise<R
       surface: surface.id,
       usageEstimated: meter?.estimated === true,
       createdAt: new Date(startedAt).toISOString(),
+      canaryId,
     });
+    // An error under a canary may be what rolls it back: settle it now rather than at the next cron tick.
+    if (canaryId !== null && status >= 400 && status !== 499) c.executionCtx.waitUntil(settleCanarySoon(c.env, agent.agentId));
+  };
 
   let upstream: Response;
   let respondedAt = 0;
@@ -121,6 +147,7 @@ export async function forward(c: Context<ProxyEnv>, surface: Surface): Promise<R
     }
     const selection = await selectLibrary(c, agent);
     version = selection.version;
+    canaryId = selection.canaryId;
     versionHeader = version === null ? "none" : String(version);
     const sent = JSON.stringify(
       applyCeiling(surface.inject({ ...body, model }, selection.rendered, agent.injectPosition), surface.maxTokenFields, agent.maxTokens),

@@ -7,12 +7,13 @@ import { consolidateReply } from "./consolidate";
 import { directReply } from "./direct";
 import { groupUpdateReply } from "./groupUpdate";
 import { judgeReply } from "./judge";
+import { pairJudgeReply, replayCritiqueReply } from "./replayJudge";
 import { summaryReply } from "./summary";
 
 export type Stage = keyof typeof STAGE_HEADINGS;
 
 /** Stages that must reply with JSON, and those that reply with tags (for the "malformed" fault). */
-export const JSON_STAGES: readonly Stage[] = ["groupUpdate", "batchUpdate", "consolidate", "judge"];
+export const JSON_STAGES: readonly Stage[] = ["groupUpdate", "batchUpdate", "consolidate", "judge", "replayCritique", "pairJudge"];
 
 /** The stage whose heading opens (or appears in) the text, if any. */
 export function detectStage(text: string): Stage | null {
@@ -39,6 +40,10 @@ export function stageReply(stage: Stage, prompt: string, rng: Rng): string {
       return judgeReply(prompt);
     case "direct":
       return directReply(prompt, rng);
+    case "replayCritique":
+      return replayCritiqueReply(prompt);
+    case "pairJudge":
+      return pairJudgeReply(prompt);
   }
 }
 
