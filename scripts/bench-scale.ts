@@ -8,7 +8,7 @@
  * BENCH_SCALE_SAMPLES=1000 runs a smaller epoch.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { adminClient, isFinished } from "../cli/adminClient";
@@ -21,6 +21,8 @@ import { startSimServer } from "./simServer";
 
 const TOKEN = "bench-scale-token";
 const SAMPLES = Number(process.env.BENCH_SCALE_SAMPLES ?? 5000);
+/** Texts longer than this many bytes go to R2 (the Worker's TEXT_INLINE_MAX_BYTES); default: the Worker's own default. */
+const INLINE_MAX = process.env.BENCH_SCALE_INLINE_MAX;
 const LARGE = { epochs: 3, samples: 20_000 };
 /** Cloudflare's documented limits (paid plan) that bound a run's size. */
 const D1_DATABASE_BYTES = 10 * 1024 ** 3;
@@ -57,26 +59,10 @@ function d1(state: string, sql: string): Record<string, unknown>[][] {
   return (JSON.parse(r.stdout) as { results: Record<string, unknown>[] }[]).map((x) => x.results);
 }
 
-/** Bytes of the files under a directory (0 when it does not exist). */
-function directoryBytes(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    total += entry.isDirectory() ? directoryBytes(path) : statSync(path).size;
-  }
-  return total;
-}
-
-/**
- * Bytes the run put in R2, or null when the Worker has no R2 bucket (bulky text still in D1): the local
- * bucket's files under the dev server's state directory.
- */
-function r2Bytes(state: string): number | null {
-  const config = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
-  if (!/^\s*\[\[r2_buckets\]\]/m.test(config)) return null;
-  return directoryBytes(join(state, "v3", "r2"));
-}
+type RunStorage = {
+  d1: { rows: number; inlineTextBytes: number; textRefs: number };
+  r2: { objects: number; bytes: number; complete: boolean };
+};
 
 const TABLES = ["llm_calls", "rollouts", "groups", "batches", "library_versions", "library_items", "runs"];
 
@@ -141,7 +127,8 @@ const num = (n: number) => Math.round(n).toLocaleString("en-US");
 
 async function main(): Promise<void> {
   const state = mkdtempSync(join(tmpdir(), "tfgrpo-scale-"));
-  const vars = { ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY: randomEncryptionKey() };
+  const vars: Record<string, string> = { ADMIN_TOKEN: TOKEN, ENCRYPTION_KEY: randomEncryptionKey() };
+  if (INLINE_MAX !== undefined) vars.TEXT_INLINE_MAX_BYTES = INLINE_MAX;
   const sim = await startSimServer({ latencyMs: 0, keepRequests: false });
   let dev: WranglerDev | null = null;
   /** The dev server on the benchmark's state, started afresh (measurements are taken while it is stopped). */
@@ -201,11 +188,13 @@ async function main(): Promise<void> {
     const wallMs = performance.now() - started;
     const stackCpuMs = groupCpuMs(running.dev.pgid) - cpu0;
     if (run.status !== "completed") throw new Error(`run ended ${run.status}: ${run.error}`);
+    // The run's texts in R2, as the Worker counts them (GET /api/runs/{run}/storage lists its prefix).
+    const storage = await admin.get<RunStorage>(`/runs/${created.id}/storage`);
+    const r2 = storage.r2.bytes;
     await stop();
     const after = measureD1(state);
     const databaseGrowth =
       after.databaseBytes !== null && before.databaseBytes !== null ? after.databaseBytes - before.databaseBytes : null;
-    const r2 = r2Bytes(state);
     const sampleEpochs = SAMPLES;
     const per1000 = (x: number) => (x * 1000) / sampleEpochs;
     const calls = run.llm.reduce((n, s) => n + s.calls, 0);
@@ -226,7 +215,7 @@ async function main(): Promise<void> {
         `  D1, what the run added (bytes: ${after.how}):`,
         ...grown.map((t) => `    ${t.table.padEnd(17)} ${num(t.rows).padStart(8)} rows  ${mb(t.bytes).padStart(9)}`),
         `    ${"all".padEnd(17)} ${num(d1Rows).padStart(8)} rows  ${mb(d1Bytes).padStart(9)} (${num(d1Bytes / SAMPLES)} bytes per sample-epoch)${databaseGrowth === null ? "" : `; the database grew ${mb(databaseGrowth)}`}`,
-        `  R2                  ${r2 === null ? "n/a: the Worker has no R2 bucket yet; every text is in D1 (0 bytes per sample)" : `${mb(r2)} (${num(r2 / SAMPLES)} bytes per sample)`}`,
+        `  R2                  ${mb(r2)} in ${num(storage.r2.objects)} objects${storage.r2.complete ? "" : " (listing stopped: at least)"} (${num(r2 / SAMPLES)} bytes per sample-epoch); texts over ${INLINE_MAX ?? "the default"} bytes go there, ${num(storage.d1.textRefs)} referred to from D1, ${mb(storage.d1.inlineTextBytes)} of text inline`,
       ].join("\n"),
     );
 
@@ -273,8 +262,8 @@ async function main(): Promise<void> {
         "capacity per 1,000 sample-epochs (G=5, batch 100, 16 lanes; measured above):",
         "| D1 rows | D1 bytes | R2 bytes | Workflow steps | LLM calls |",
         "|---|---|---|---|---|",
-        `| ${num(per1000(d1Rows))} | ${mb(per1000(bytesPer * sampleEpochs))} | ${r2 === null ? "n/a (no R2 yet)" : mb(per1000(r2))} | ${num(per1000(run.plan.totalSteps))} | ${num(per1000(calls))} |`,
-        `largest run that fits: D1's ${mb(D1_DATABASE_BYTES)} per database holds about ${num(maxByD1)} sample-epochs at ${num(bytesPer)} bytes each (${num(maxByD1 / LARGE.epochs)} samples × ${LARGE.epochs} epochs) — the binding limit while texts stay in D1; the step plan allows ${num(maxSamplesBySteps)} samples × ${LARGE.epochs} epochs (the run's own instance at ${allowed} steps).`,
+        `| ${num(per1000(d1Rows))} | ${mb(per1000(bytesPer * sampleEpochs))} | ${mb(per1000(r2))} | ${num(per1000(run.plan.totalSteps))} | ${num(per1000(calls))} |`,
+        `largest run that fits: D1's ${mb(D1_DATABASE_BYTES)} per database holds about ${num(maxByD1)} sample-epochs at ${num(bytesPer)} bytes each (${num(maxByD1 / LARGE.epochs)} samples × ${LARGE.epochs} epochs) with texts over the inline threshold in R2; the step plan allows ${num(maxSamplesBySteps)} samples × ${LARGE.epochs} epochs (the run's own instance at ${allowed} steps).`,
       ].join("\n"),
     );
   } catch (error) {
