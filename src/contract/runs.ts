@@ -28,6 +28,8 @@ export const runBatchSchema = z
     meanAtG: z.number().nullable(),
     passAtG: z.number().nullable(),
     avgToolCalls: z.number().openapi({ description: "Average tool calls per rollout of the batch" }),
+    promptTokens: z.number().openapi({ description: "Prompt tokens of the batch's calls: its groups' and its update's" }),
+    completionTokens: z.number().openapi({ description: "Completion tokens of the batch's calls" }),
     groupsKept: z.number().int(),
     groupsSkipped: z.number().int(),
     groupsDropped: z.number().int(),

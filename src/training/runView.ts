@@ -3,6 +3,7 @@ import type { Run } from "../contract";
 import { runCost } from "../core/cost";
 import { batchesPerSegment, runPlan } from "../core/stepBudget";
 import { db } from "../db/client";
+import { tokensByBatch } from "../db/batchTokens";
 import { usageByStage } from "../db/llmCalls";
 import type { RunRow } from "../db/runs";
 import { runBatches, runCounts } from "../db/training";
@@ -29,7 +30,13 @@ const storedProgressSchema = z.object({
 export async function runView(env: Env, run: RunRow): Promise<Run> {
   const d = db(env.DB);
   const params = runParamsSchema.parse(run.params);
-  const [counts, batches, usage] = await Promise.all([runCounts(d, run.id), runBatches(d, run.id), usageByStage(d, run.id)]);
+  const [counts, batches, usage, tokens] = await Promise.all([
+    runCounts(d, run.id),
+    runBatches(d, run.id),
+    usageByStage(d, run.id),
+    tokensByBatch(d, run.id),
+  ]);
+  const tokensOf = (epoch: number, batch: number) => tokens.find((t) => t.epoch === epoch && t.batch === batch);
   const progress = storedProgressSchema.parse(run.progress);
   const samples = progress.samples;
   const opsByKind: Record<string, number> = {};
@@ -66,6 +73,8 @@ export async function runView(env: Env, run: RunRow): Promise<Run> {
       meanAtG: b.meanAtG,
       passAtG: b.passAtG,
       avgToolCalls: b.avgToolCalls,
+      promptTokens: tokensOf(b.epoch, b.batch)?.promptTokens ?? 0,
+      completionTokens: tokensOf(b.epoch, b.batch)?.completionTokens ?? 0,
       groupsKept: b.groupsKept,
       groupsSkipped: b.groupsSkipped,
       groupsDropped: b.groupsDropped,

@@ -262,6 +262,7 @@ describe("the dashboard in chromium", () => {
     await open(`#/runs/${runId}`, new RegExp(runId));
     expect(await drawn("curve-reward")).toBeGreaterThan(500);
     expect(await drawn("curve-groups")).toBeGreaterThan(500);
+    expect(await drawn("curve-tokens")).toBeGreaterThan(500);
     await expect(page.getByTestId("batches-table").locator("tbody tr").count()).resolves.toBe(2);
     await expect(page.getByTestId("run-progress").textContent()).resolves.toMatch(/12 of 12/);
     await shot("03-run");

@@ -18,7 +18,16 @@ type RunView = {
   latestVersion: number;
   progress: { groupsDone: number; groupsTotal: number; rolloutsDone: number; rolloutsTotal: number };
   groups: { kept: number; skipped: number; dropped: number };
-  batches: { epoch: number; batch: number; status: string; meanAtG: number; passAtG: number; version: number | null }[];
+  batches: {
+    epoch: number;
+    batch: number;
+    status: string;
+    meanAtG: number;
+    passAtG: number;
+    version: number | null;
+    promptTokens: number;
+    completionTokens: number;
+  }[];
   operations: Record<string, number>;
   llm: { stage: string; calls: number; attempts: number; promptTokens: number; completionTokens: number }[];
 };
@@ -137,6 +146,11 @@ describe("training runs", () => {
       const requested = inspectSimulatedModel().calls("learner");
       expect(requested).toHaveLength(run.llm.reduce((n, s) => n + s.calls, 0));
       expect(requested.filter((c) => c.requests !== 1)).toEqual([]);
+      // Every token is counted in exactly one batch of the learning curve: its groups' calls and its update's.
+      const sum = (xs: { promptTokens: number; completionTokens: number }[]) =>
+        xs.reduce((n, x) => [n[0] + x.promptTokens, n[1] + x.completionTokens], [0, 0]);
+      expect(sum(run.batches)).toEqual(sum(run.llm));
+      for (const b of run.batches) expect(b.promptTokens, `epoch ${b.epoch} batch ${b.batch}`).toBeGreaterThan(0);
 
       const learned = await libraryOf("learner", run.latestVersion);
       expect(learned.length).toBeGreaterThan(0);

@@ -77,6 +77,15 @@ function curves(run: Run, signal: AbortSignal): HTMLElement {
       ]),
       signal,
     ),
+    chart(
+      "Tokens per batch: prompt and completion, of its groups and its update",
+      "curve-tokens",
+      stackedBars(labels, [
+        { label: "prompt", data: done.map((b) => b.promptTokens), color: "#1d4ed8" },
+        { label: "completion", data: done.map((b) => b.completionTokens), color: "#b45309" },
+      ]),
+      signal,
+    ),
   );
 }
 
