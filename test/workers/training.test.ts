@@ -148,7 +148,7 @@ describe("training runs", () => {
       expect(requested.filter((c) => c.requests !== 1)).toEqual([]);
       // Every token is counted in exactly one batch of the learning curve: its groups' calls and its update's.
       const sum = (xs: { promptTokens: number; completionTokens: number }[]) =>
-        xs.reduce((n, x) => [n[0] + x.promptTokens, n[1] + x.completionTokens], [0, 0]);
+        xs.reduce<[number, number]>((n, x) => [n[0] + x.promptTokens, n[1] + x.completionTokens], [0, 0]);
       expect(sum(run.batches)).toEqual(sum(run.llm));
       for (const b of run.batches) expect(b.promptTokens, `epoch ${b.epoch} batch ${b.batch}`).toBeGreaterThan(0);
 
