@@ -170,7 +170,7 @@ async function main(): Promise<void> {
     const plan = created.plan;
     const batches = Math.ceil(SAMPLES / 100);
     console.log(
-      `plan: 1 run instance (≤ ${plan.run.maxSteps} steps), ${plan.segments.instances} segment(s) of up to ${plan.segments.batchesEach} batches (${batches} batches; ≤ ${plan.segments.maxSteps} steps), ${num(plan.lanes.instances)} lanes (≤ ${plan.lanes.maxSteps} steps); ${num(plan.totalSteps)} steps in all`,
+      `plan: 1 run instance (≤ ${plan.run.maxSteps} steps), ${plan.segments.instances} segment(s) of ${plan.segments.batchesEach} batches (≤ ${plan.segments.maxSteps} steps; ${batches} batches in the epoch), ${num(plan.lanes.instances)} lanes (≤ ${plan.lanes.maxSteps} steps); ${num(plan.totalSteps)} steps in all`,
     );
     let run: RunView;
     let lastPrint = performance.now();

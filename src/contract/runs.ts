@@ -71,9 +71,14 @@ export const runPlanSchema = z
     limit: z.number().int().openapi({ description: "Steps allowed per Workflow instance" }),
     reserve: z.number().int().openapi({ description: "Steps each instance keeps free for time-outs and retries" }),
     run: instancePlanSchema.openapi({ description: "The run's own instance: start, two steps per segment, finish, gate" }),
-    segments: instancePlanSchema.extend({ batchesEach: z.number().int(), perEpoch: z.number().int() }).openapi({
-      description: "Segments: consecutive batches of one epoch; per batch a checkpoint, a spawn, one wait per lane, an update",
-    }),
+    segments: instancePlanSchema
+      .extend({
+        batchesEach: z.number().int().openapi({ description: "Batches a segment runs (the last of an epoch may run fewer)" }),
+        perEpoch: z.number().int(),
+      })
+      .openapi({
+        description: "Segments: consecutive batches of one epoch; per batch a checkpoint, a spawn, one wait per lane, an update",
+      }),
     lanes: instancePlanSchema
       .extend({ perBatch: z.number().int() })
       .openapi({ description: "Lanes: one per group in flight; each runs its share of a batch's groups, one step per group" }),

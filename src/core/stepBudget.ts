@@ -88,7 +88,8 @@ export function runPlan(samples: number, params: StepPlanParams, each = batchesP
     segments: {
       instances: params.epochs * ranges.length,
       maxSteps: Math.max(0, ...segmentSteps),
-      batchesEach: each,
+      // What a segment holds: `each`, unless an epoch has fewer batches.
+      batchesEach: Math.min(each, sizes.length),
       perEpoch: ranges.length,
     },
     lanes: {
