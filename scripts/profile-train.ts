@@ -44,9 +44,7 @@ async function main(): Promise<void> {
       200,
     );
     const wallMs = performance.now() - started;
-    const profile = await profiler.stop();
-    (await import("node:fs")).writeFileSync("/tmp/train-profile.json", JSON.stringify(profile));
-    const summary = summarizeProfile(profile);
+    const summary = summarizeProfile(await profiler.stop());
     console.log(
       `run ${run.status} in ${(wallMs / 1000).toFixed(2)} s; the Worker's isolate was busy ${(summary.busyMs / 1000).toFixed(2)} s of it`,
     );
