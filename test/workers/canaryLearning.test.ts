@@ -33,10 +33,13 @@ type Outcome = { decision: Promotion; requests: number; served: Record<string, {
  * the answer unless i % 5 === 0. Returns the canary's decision and what each version scored as served.
  */
 async function playUntilDecided(agent: string, max: number): Promise<Outcome> {
-  const key = await mintKey(agent);
+  let key = "";
   const served: Outcome["served"] = {};
   let i = 0;
   for (; i < max; i++) {
+    // A fresh key every 150 requests: one key may send 200 feedback messages a day (the agent's
+    // capture.feedbackPerKeyPerDay), and the rule decides a little after the feedback that settles it.
+    if (i % 150 === 0) key = await mintKey(agent);
     const problem = problems[i % problems.length]!;
     const reply = await chat(key, problem.question, 1000 + i, { "x-user-id": `user-${i % USERS}` });
     expect(reply.status).toBe(200);
