@@ -3,18 +3,24 @@ import type { Db } from "./client";
 /**
  * Live traffic per served library version, from the usage log joined to `/v1/feedback` by request id
  * (docs/serving.md, "Live metrics"). A request counts one reward: the latest feedback on it that carries
- * one. An error is a reply of status 400 or more other than 499 (the client went away, which says
+ * one, sent with the proxy key that made the request — any key of an agent may send feedback, but one
+ * key's ratings of another key's requests must not steer a canary's decision. An error is a reply of status 400 or more other than 499 (the client went away, which says
  * nothing about the version).
  */
 
 const ERROR = "case when u.status >= 400 and u.status <> 499 then 1 else 0 end";
 
-/** The latest reward per request of the agent since `?2` (bound by the caller as ?1 = agent, ?2 = since). */
+/**
+ * The latest reward per request and sending key of the agent since `?2` (bound by the caller as ?1 =
+ * agent, ?2 = since); joined on both, so only the requesting key's rating counts.
+ */
 const LATEST_REWARD = `
-  select request_id, reward from (
-    select request_id, reward, row_number() over (partition by request_id order by created_at desc, id desc) as rn
-    from feedback where agent_id = ?1 and reward is not null and created_at >= ?2
+  select request_id, key_id, reward from (
+    select request_id, key_id, reward, row_number() over (partition by request_id, key_id order by created_at desc, id desc) as rn
+    from feedback where agent_id = ?1 and reward is not null and created_at >= ?2 and key_id is not null
   ) where rn = 1`;
+
+const JOIN_REWARD = "left join f on f.request_id = u.request_id and f.key_id = u.key_id";
 
 export type ArmRow = { version: number | null; requests: number; errors: number; feedback: number; rewardSum: number };
 
@@ -25,7 +31,7 @@ export async function canaryArmRows(d: Db, canary: { id: string; agentId: string
       `with f as (${LATEST_REWARD})
        select u.version as version, count(*) as requests, coalesce(sum(${ERROR}), 0) as errors,
               count(f.reward) as feedback, coalesce(sum(f.reward), 0) as rewardSum
-       from usage_logs u left join f on f.request_id = u.request_id
+       from usage_logs u ${JOIN_REWARD}
        where u.canary_id = ?3
        group by u.version`,
     )
@@ -70,7 +76,7 @@ export async function liveRows(d: Db, q: LiveQuery): Promise<LiveRow[]> {
                 count(*) over (partition by u.version, cast((julianday(u.created_at) - julianday(?2)) * 86400 / ?4 as integer)) as nb,
                 row_number() over (partition by u.version order by u.latency_ms) as ra,
                 count(*) over (partition by u.version) as na
-         from usage_logs u left join f on f.request_id = u.request_id
+         from usage_logs u ${JOIN_REWARD}
          where u.agent_id = ?1 and u.created_at >= ?2 and u.created_at < ?3 and (?5 is null or u.canary_id = ?5)
        )
        select version, bucket, ${sums}, ${rank(50, "rb", "nb")} as latencyP50, ${rank(95, "rb", "nb")} as latencyP95

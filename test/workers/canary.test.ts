@@ -290,12 +290,14 @@ describe("canary", () => {
     expect(waiting.canaries).toEqual([
       { agentId: id, canaryId: canary.id, action: "wait", reason: expect.stringMatching(/collecting feedback: candidate 0\/100/) },
     ]);
-    // Rewards as another isolate would have stored them: 0 for the candidate's answers, 1 for the active's.
+    // Rewards as another isolate would have stored them, from the key that made each request: 0 for the
+    // candidate's answers, 1 for the active's.
     await env.DB.batch(
       served.map((s, i) =>
         env.DB.prepare(
-          "INSERT INTO feedback (id, agent_id, request_id, reward, captured, sampled, status) VALUES (?, ?, ?, ?, 0, 0, 'pending')",
-        ).bind(`fb_${i}`, id, s.requestId, s.version === "2" ? 0 : 1),
+          `INSERT INTO feedback (id, agent_id, request_id, reward, captured, sampled, status, key_id)
+           SELECT ?, ?, ?, ?, 0, 0, 'pending', key_id FROM usage_logs WHERE request_id = ?`,
+        ).bind(`fb_${i}`, id, s.requestId, s.version === "2" ? 0 : 1, s.requestId),
       ),
     );
     const decided = await runScheduled(env, Date.now());
@@ -342,6 +344,10 @@ describe("canary", () => {
     await feedback(key, served[0]!.requestId, 0);
     await feedback(key, served[0]!.requestId, 1);
     for (const s of served.slice(1, 12)) await feedback(key, s.requestId, s.version === "2" ? 1 : 0.5);
+    // Another key of the agent rates the same requests (and the unrated ones) the other way: a key's
+    // ratings of requests it did not make are stored but steer nothing.
+    const meddler = await mintKey("shop");
+    for (const s of served) await feedback(meddler, s.requestId, s.version === "2" ? 0 : 1);
 
     const res = await call("GET", `/api/agents/shop/versions/live?canary=${canary.id}&bucketSeconds=60`);
     expect(res.status).toBe(200);
