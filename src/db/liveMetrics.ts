@@ -1,3 +1,4 @@
+import type { LiveSums } from "../core/liveFigures";
 import type { Db } from "./client";
 
 /**
@@ -40,19 +41,8 @@ export async function canaryArmRows(d: Db, canary: { id: string; agentId: string
   return results;
 }
 
-export type LiveRow = {
-  version: number | null;
-  /** Index of the time bucket from `since`; null for the row of the whole window. */
-  bucket: number | null;
-  requests: number;
-  errors: number;
-  promptTokens: number;
-  completionTokens: number;
-  feedback: number;
-  rewardSum: number;
-  latencyP50: number | null;
-  latencyP95: number | null;
-};
+/** One version's sums over one time bucket (the index from `since`), or over the whole window (bucket null). */
+export type LiveRow = LiveSums & { version: number | null; bucket: number | null };
 
 export type LiveQuery = { agentId: string; since: string; until: string; bucketSeconds: number; canaryId: string | null };
 
