@@ -373,13 +373,19 @@ describe("the dashboard in chromium", () => {
   it("shows a canary with its arms and the live metrics per version on the agent's page, and ends it after a confirmation", async () => {
     await api("PUT", `/api/agents/${AGENT}/canary`, { version: hostileVersion, percent: 50, stickyBy: "header:x-user-id" });
     const key = await api<{ key: string }>("POST", `/api/agents/${AGENT}/keys`, { name: "canary-e2e" });
-    for (let u = 0; u < 6; u++) {
+    // Users until both arms have served (the canary's id, random, decides which users land where).
+    const served = new Set<string | null>();
+    for (let u = 0; u < 6 || (served.size < 2 && u < 60); u++) {
       const client = new OpenAI({ baseURL: `${dev.url}/v1`, apiKey: key.key, maxRetries: 0, defaultHeaders: { "x-user-id": `user-${u}` } });
-      await client.chat.completions.create({
-        model: "sim-1",
-        messages: [{ role: "user", content: simDataset("sim-test")[u]?.question ?? "" }],
-      });
+      const { response } = await client.chat.completions
+        .create({
+          model: "sim-1",
+          messages: [{ role: "user", content: simDataset("sim-test")[u % 50]?.question ?? "" }],
+        })
+        .withResponse();
+      served.add(response.headers.get("x-experience-version"));
     }
+    expect([...served].sort()).toEqual([String(hostileVersion), String(trained)].sort());
     await open(`#/agents/${AGENT}`, new RegExp(`Agent ${AGENT}`));
     await expect(page.getByTestId("canary").textContent()).resolves.toContain(
       `v${hostileVersion} to 50% of the traffic, sticky by header:x-user-id`,
