@@ -22,7 +22,11 @@ export function wilson(mean: number, n: number, z = Z95): Interval {
   const z2 = z * z;
   const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
   const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+  // At p = 0 (p = 1) the lower (upper) bound is exactly 0 (1); computed, it can round to 1e-17 or 0.999….
+  return {
+    low: p === 0 ? 0 : Math.max(0, centre - half),
+    high: p === 1 ? 1 : Math.min(1, centre + half),
+  };
 }
 
 export type Estimate = { mean: number; n: number };

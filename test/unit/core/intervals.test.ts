@@ -20,6 +20,13 @@ describe("wilson", () => {
     expect(all.high).toBe(1);
     expect(wilson(0.5, 0)).toEqual({ low: 0, high: 1 });
   });
+
+  it("reaches 1 exactly when every reward is 1, and 0 exactly when none is, at any n (no rounding to 0.999…)", () => {
+    for (let n = 1; n <= 2000; n++) {
+      expect(wilson(1, n).high, `n = ${n}`).toBe(1);
+      expect(wilson(0, n).low, `n = ${n}`).toBe(0);
+    }
+  });
 });
 
 describe("newcombeDiff", () => {
