@@ -171,6 +171,65 @@ function countChars(text: string, fields: RegExp): number {
 }
 
 /**
+ * Counts the generated text of a stream fed in order, chunk by chunk: decoded and scanned a batch at a
+ * time, whole lines only, so that a field split between two chunks is counted once, with the next batch.
+ */
+function textCounter(fields: RegExp): { add: (chunk: Uint8Array) => void; finish: () => number } {
+  const decoder = new TextDecoder();
+  let carry = "";
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  let chars = 0;
+  const flush = (final: boolean) => {
+    const text = carry + decoder.decode(concatBytes(batch, batchBytes), { stream: !final });
+    const cut = final ? text.length : text.lastIndexOf("\n") + 1;
+    chars += countChars(text.slice(0, cut), fields);
+    carry = text.slice(cut);
+    batch = [];
+    batchBytes = 0;
+  };
+  return {
+    add: (chunk) => {
+      batch.push(chunk);
+      batchBytes += chunk.byteLength;
+      if (batchBytes >= COUNT_BATCH_BYTES) flush(false);
+    },
+    finish: () => {
+      flush(true);
+      return chars;
+    },
+  };
+}
+
+/** Chunks kept as they came (no copy, no decoding), optionally only the most recent ones. */
+class ByteWindow {
+  readonly chunks: Uint8Array[] = [];
+  bytes = 0;
+  /** How many chunks left the front of the window. */
+  dropped = 0;
+
+  push(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+    this.bytes += chunk.byteLength;
+  }
+
+  /** Adds a chunk, then lets the oldest go (to `onDrop`) while the rest still hold `keep` bytes. */
+  pushKeeping(chunk: Uint8Array, keep: number, onDrop?: (chunk: Uint8Array) => void): void {
+    this.push(chunk);
+    for (let first = this.chunks[0]; first && this.chunks.length > 1 && this.bytes - first.byteLength >= keep; first = this.chunks[0]) {
+      this.chunks.shift();
+      this.bytes -= first.byteLength;
+      this.dropped++;
+      onDrop?.(first);
+    }
+  }
+
+  concat(): Uint8Array {
+    return concatBytes(this.chunks, this.bytes);
+  }
+}
+
+/**
  * The client's side of the body: the tee branch piped into an identity stream. Measured under wrangler
  * dev: a tee branch handed to the runtime as it is never learns that the client went away (the request
  * signal does not fire either), so the other branch kept the upstream streaming to its end; through
@@ -215,75 +274,58 @@ export function meterBody(
   const reader = watched.getReader();
   let firstByteAt: number | null = null;
   let stopped = false;
-  let textChars = 0;
-  let head = "";
+  const fields = kind === "sse" ? options.textFields : undefined;
+  const counter = fields ? textCounter(fields) : null;
+  // Raw bytes only, per chunk: what they hold is decoded once, at the end, and only what is needed.
+  const head = new ByteWindow();
+  const tail = new ByteWindow();
+  let total = 0;
 
-  const watch = async (): Promise<TokenUsage | null> => {
-    const kept: Uint8Array[] = [];
-    let keptBytes = 0;
-    let total = 0;
-    const fields = kind === "sse" ? options.textFields : undefined;
-    const decoder = new TextDecoder();
-    let carry = "";
-    let batch: Uint8Array[] = [];
-    let batchBytes = 0;
-    // Whole lines only: a field split between two batches is counted once, with the next batch.
-    const count = (final: boolean) => {
-      if (!fields || batchBytes === 0) return;
-      const text = carry + decoder.decode(concatBytes(batch, batchBytes), { stream: !final });
-      const cut = final ? text.length : text.lastIndexOf("\n") + 1;
-      textChars += countChars(text.slice(0, cut), fields);
-      carry = text.slice(cut);
-      batch = [];
-      batchBytes = 0;
-    };
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (firstByteAt === null) firstByteAt = Date.now();
-        if (stopped) break;
-        total += value.byteLength;
-        if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) continue;
-        if (kind === "sse" && head.length < SSE_HEAD_BYTES) head += new TextDecoder().decode(value.subarray(0, SSE_HEAD_BYTES));
-        if (fields) {
-          batch.push(value);
-          batchBytes += value.byteLength;
-          if (batchBytes >= COUNT_BATCH_BYTES) count(false);
-        }
-        kept.push(value);
-        keptBytes += value.byteLength;
-        if (kind === "sse") {
-          while (kept.length > 1 && keptBytes - (kept[0]?.byteLength ?? 0) >= SSE_TAIL_BYTES) keptBytes -= kept.shift()?.byteLength ?? 0;
-        }
+  const watch = async (): Promise<void> => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (firstByteAt === null) firstByteAt = Date.now();
+      if (stopped) break;
+      total += value.byteLength;
+      if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) continue;
+      if (kind === "json") {
+        tail.push(value);
+        continue;
       }
-    } finally {
-      // What was streamed before the end, a failure or the client leaving counts too.
-      count(true);
+      if (head.bytes < SSE_HEAD_BYTES) head.push(value.subarray(0, SSE_HEAD_BYTES - head.bytes));
+      // Text leaving the tail is counted now (in order); what stays is counted at the end, and only for an estimate.
+      tail.pushKeeping(value, SSE_TAIL_BYTES, counter?.add);
     }
-    if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) return null;
-    const bytes = concatBytes(kept, keptBytes);
-    return kind === "sse" ? streamUsage(head, new TextDecoder().decode(bytes)) : jsonUsage(bytes);
   };
 
-  const settle = (usage: TokenUsage | null, completed: boolean): MeterResult => {
+  const usageSeen = (): TokenUsage | null => {
+    if (kind === "other" || (kind === "json" && total > MAX_JSON_BYTES)) return null;
+    if (kind === "json") return jsonUsage(tail.concat());
+    const tailText = new TextDecoder().decode(tail.concat());
+    // Anthropic's prompt count is in the first event: the head, which is the tail's start while nothing left it.
+    return streamUsage(tail.dropped === 0 ? tailText : new TextDecoder().decode(head.concat()), tailText);
+  };
+
+  const settle = (completed: boolean): MeterResult => {
     const endedAt = Date.now();
+    const usage = usageSeen();
     const exact = usage !== null && usage.promptTokens !== null && usage.completionTokens !== null;
-    if (kind !== "sse" || !options.textFields || (completed && exact)) return { usage, firstByteAt, endedAt, completed };
+    if (!counter || (completed && exact)) return { usage, firstByteAt, endedAt, completed };
     // A stream without a usage event, or one cut short: what was streamed, estimated and flagged.
-    const partial = usage ?? streamUsage(head, "");
-    const promptTokens = partial?.promptTokens ?? (options.estimate ? tokensFromChars(options.estimate.promptChars) : null);
+    for (const chunk of tail.chunks) counter.add(chunk);
+    const promptTokens = usage?.promptTokens ?? (options.estimate ? tokensFromChars(options.estimate.promptChars) : null);
     const estimated: TokenUsage = {
       promptTokens,
-      completionTokens: tokensFromChars(textChars),
-      cachedTokens: partial?.cachedTokens ?? null,
+      completionTokens: tokensFromChars(counter.finish()),
+      cachedTokens: usage?.cachedTokens ?? null,
     };
     return { usage: estimated, firstByteAt, endedAt, completed, estimated: true };
   };
 
   const result = watch().then(
-    (usage) => settle(usage, !stopped),
-    () => settle(null, false),
+    () => settle(!stopped),
+    () => settle(false),
   );
   const stop = () => {
     if (stopped) return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bodyKind, meterBody, sseUsage } from "../../../src/serving/meter";
+import { bodyKind, meterBody, sseUsage, TEXT_FIELDS, tokensFromChars } from "../../../src/serving/meter";
 import { sourceStream } from "../../support/streams";
 
 const usageJson = (prompt: number, completion: number, cached?: number) =>
@@ -70,6 +70,51 @@ describe("meterBody", () => {
     const meter = meterBody("json", sourceStream([]).stream);
     expect(await new Response(meter.body).text()).toBe("");
     expect(await meter.result).toMatchObject({ firstByteAt: null, usage: null, completed: true });
+  });
+});
+
+describe("meterBody's estimate, for a stream that reports no usage or is left early", () => {
+  const delta = (text: string) => `data: {"choices":[{"delta":{"content":${JSON.stringify(text)}}}]}\n\n`;
+  const chunked = (text: string, size: number) =>
+    Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size));
+
+  it("counts the generated text of every event, fields split between chunks included, past the kept tail", async () => {
+    // About 200 KB of events (well past the 64 KB tail kept for the usage), cut at odd places.
+    const words = Array.from({ length: 4000 }, (_, i) => `word ${i} `);
+    const text = `${words.map(delta).join("")}data: [DONE]\n\n`;
+    const meter = meterBody("sse", sourceStream(chunked(text, 997)).stream, {
+      textFields: TEXT_FIELDS.chat,
+      estimate: { promptChars: 400 },
+    });
+    expect(await new Response(meter.body).text()).toBe(text);
+    const result = await meter.result;
+    expect(result).toMatchObject({ completed: true, estimated: true });
+    expect(result.usage).toEqual({ promptTokens: 100, completionTokens: tokensFromChars(words.join("").length), cachedTokens: null });
+  });
+
+  it("is not made when the stream reports its usage", async () => {
+    const text = `${delta("hello")}data: {"choices":[],"usage":${usageJson(9, 2)}}\n\ndata: [DONE]\n\n`;
+    const meter = meterBody("sse", sourceStream(chunked(text, 5)).stream, { textFields: TEXT_FIELDS.chat, estimate: { promptChars: 400 } });
+    await new Response(meter.body).text();
+    const result = await meter.result;
+    expect(result.estimated).toBeUndefined();
+    expect(result.usage).toEqual({ promptTokens: 9, completionTokens: 2, cachedTokens: null });
+  });
+
+  it("counts what streamed before the client left, with the prompt's tokens from the stream's head when it has them", async () => {
+    const start = `event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":30,"output_tokens":1}}}\n\n`;
+    const text = (t: string) => `data: {"type":"content_block_delta","delta":{"type":"text_delta","text":${JSON.stringify(t)}}}\n\n`;
+    const { stream } = sourceStream([start, text("abcdefgh"), text("ijklmnop")], { hang: true });
+    const meter = meterBody("sse", stream, { textFields: TEXT_FIELDS.messages, estimate: { promptChars: 4000 } });
+    const reader = meter.body.getReader();
+    for (let i = 0; i < 3; i++) await reader.read();
+    // The meter's branch reads the same chunks on its own schedule: let it catch up before the client leaves.
+    await new Promise((r) => setTimeout(r, 20));
+    await reader.cancel();
+    meter.stop();
+    const result = await meter.result;
+    expect(result).toMatchObject({ completed: false, estimated: true });
+    expect(result.usage).toEqual({ promptTokens: 30, completionTokens: tokensFromChars(16), cachedTokens: null });
   });
 });
 
