@@ -39,6 +39,10 @@ declare module "*.jsonl" {
 	const value: string;
 	export default value;
 }
+declare module "*.uibundle" {
+	const value: string;
+	export default value;
+}
 declare module "*.wasm" {
 	const value: WebAssembly.Module;
 	export default value;

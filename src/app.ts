@@ -4,6 +4,7 @@ import { adminAuth } from "./auth/adminAuth";
 import { encryptionConfigProblem } from "./auth/keyRing";
 import { api } from "./routes/api";
 import { sessionRouter } from "./routes/session";
+import { dashboardRouter } from "./routes/dashboard";
 import { v1 } from "./routes/v1";
 import { limitBody } from "./routes/bodyLimit";
 import type { AppEnv } from "./shared/appEnv";
@@ -31,9 +32,10 @@ function surface(): Hono<AppEnv> {
   return app;
 }
 
-/** The admin API, the dashboard's session (its pages are static assets, docs/dashboard.md) and the health check. */
+/** The admin API, the dashboard (its files and its session, docs/dashboard.md) and the health check. */
 const adminApp = surface();
 adminApp.get("/healthz", (c) => c.json({ ok: true }));
+adminApp.route("/ui", dashboardRouter);
 adminApp.route("/auth", sessionRouter);
 adminApp.use("/api/*", adminAuth);
 // Data set uploads stream under their own, larger limit (MAX_UPLOAD_BYTES, src/core/datasetRows.ts).
