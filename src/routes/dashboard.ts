@@ -7,8 +7,8 @@ import type { AppEnv } from "../shared/appEnv";
 /**
  * The dashboard's files, served by the Worker at /ui/ (docs/dashboard.md §1): built into one text module
  * by scripts/buildUi.ts. Not Workers static assets: those put an asset router in front of every request
- * to the Worker, the proxy's included, which measured +1.3 ms per proxied request under `wrangler dev`
- * (docs/serving.md, "The asset router"); the dashboard is a handful of requests per visit.
+ * to the Worker, the proxy's included, which cost most of what the proxy added over a bare pass-through
+ * under `wrangler dev` (docs/serving.md, "Current figures"); the dashboard is a handful of requests per visit.
  */
 
 /** A strict policy as a second line behind ui/dom.ts (docs/dashboard.md §3): own origin only, no inline code, no framing. */
