@@ -17,6 +17,7 @@ const SERVED = ["index.html", "app.js", "app.css"];
 
 /** Builds the dashboard into dist/ui; returns the size of what it wrote, in bytes. */
 export async function buildDashboard(): Promise<number> {
+  // The static-assets output of earlier versions, which wrangler.toml no longer names.
   rmSync(join(ROOT, "dist/assets"), { recursive: true, force: true });
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, gte, inArray, lt, ne, notInArray, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, lt, ne, notInArray } from "drizzle-orm";
 import { newId } from "../shared/ids";
 import { CAPTURE_OFF, captureConfigSchema, type CaptureConfig } from "../core/policies";
 import type { Db } from "./client";
@@ -40,12 +40,43 @@ export async function labelCapture(
     .where(eq(captures.requestId, requestId));
 }
 
-export async function insertFeedback(d: Db, row: Omit<typeof feedback.$inferInsert, "id">): Promise<FeedbackRow> {
-  const [created] = await d
-    .insert(feedback)
-    .values({ id: newId("fb"), ...row })
-    .returning();
-  if (!created) throw new Error("insert returned no row");
+type NewFeedback = Omit<typeof feedback.$inferInsert, "id" | "createdAt" | "reviewedAt"> & { keyId: string };
+
+/**
+ * Stores a feedback row unless its key already sent `perDay` rows since `sinceIso`. The count and the
+ * insert are one statement (D1 runs each atomically), so concurrent sends cannot overshoot the cap, as
+ * a count followed by an insert did. Null when the cap was reached and nothing was stored.
+ */
+export async function insertFeedbackUnderCap(
+  d: Db,
+  row: NewFeedback,
+  cap: { sinceIso: string; perDay: number },
+): Promise<FeedbackRow | null> {
+  const id = newId("fb");
+  const result = await d.$client
+    .prepare(
+      `insert into feedback (id, agent_id, request_id, reward, answer, comment, captured, sampled, key_id, status)
+       select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+       where (select count(*) from feedback where key_id = ?9 and created_at >= ?11) < ?12`,
+    )
+    .bind(
+      id,
+      row.agentId,
+      row.requestId,
+      row.reward ?? null,
+      row.answer ?? null,
+      row.comment ?? null,
+      row.captured ? 1 : 0,
+      row.sampled ? 1 : 0,
+      row.keyId,
+      row.status ?? "pending",
+      cap.sinceIso,
+      cap.perDay,
+    )
+    .run();
+  if (result.meta.changes === 0) return null;
+  const created = await d.select().from(feedback).where(eq(feedback.id, id)).get();
+  if (!created) throw new Error(`feedback ${id} was stored but cannot be read back`);
   return created;
 }
 
@@ -130,16 +161,6 @@ export async function upsertFeedbackSample(
       .bind(datasetId, sample.sampleId, sample.question, sample.answer, JSON.stringify(sample.extras)),
     c.prepare("update datasets set sample_count = (select count(*) from samples where dataset_id = ?1) where id = ?1").bind(datasetId),
   ]);
-}
-
-/** Feedback rows one proxy key sent since `sinceIso` (the per-key daily cap). */
-export async function countKeyFeedbackSince(d: Db, keyId: string, sinceIso: string): Promise<number> {
-  const row = await d
-    .select({ n: sql<number>`count(*)` })
-    .from(feedback)
-    .where(and(eq(feedback.keyId, keyId), gte(feedback.createdAt, sinceIso)))
-    .get();
-  return row?.n ?? 0;
 }
 
 export async function listFeedback(

@@ -3,12 +3,11 @@ import { captureConfigSchema } from "../core/policies";
 import { findAgent } from "../db/agents";
 import { db } from "../db/client";
 import {
-  countKeyFeedbackSince,
   decideFeedback,
   ensureFeedbackDataset,
   findCapture,
   findFeedback,
-  insertFeedback,
+  insertFeedbackUnderCap,
   labelCapture,
   upsertFeedbackSample,
   type FeedbackRow,
@@ -54,23 +53,28 @@ export async function recordFeedback(
   if (!agent) throw notFound("agent", agentId);
   const cap = captureConfigSchema.safeParse(agent.capture);
   const perDay = cap.success ? cap.data.feedbackPerKeyPerDay : 200;
-  if ((await countKeyFeedbackSince(d, keyId, startOfUtcDay(nowMs))) >= perDay) {
-    throw new ApiError(429, `this key sent its ${perDay} feedback messages for today (UTC); try again tomorrow`, "feedback_cap_exceeded");
-  }
   const answer = input.answer === undefined ? null : String(input.answer);
   const capture = await findCapture(d, agentId, input.request_id);
+  const row = await insertFeedbackUnderCap(
+    d,
+    {
+      agentId,
+      keyId,
+      requestId: input.request_id,
+      reward: input.reward ?? null,
+      answer,
+      comment: input.comment ?? null,
+      captured: capture !== undefined,
+      sampled: false,
+      status: "pending",
+    },
+    { sinceIso: startOfUtcDay(nowMs), perDay },
+  );
+  if (!row) {
+    throw new ApiError(429, `this key sent its ${perDay} feedback messages for today (UTC); try again tomorrow`, "feedback_cap_exceeded");
+  }
+  // Only feedback that was stored labels the exchange.
   if (capture) await labelCapture(d, capture.requestId, { reward: input.reward ?? null, answer, comment: input.comment ?? null });
-  const row = await insertFeedback(d, {
-    agentId,
-    keyId,
-    requestId: input.request_id,
-    reward: input.reward ?? null,
-    answer,
-    comment: input.comment ?? null,
-    captured: capture !== undefined,
-    sampled: false,
-    status: "pending",
-  });
   return { id: row.id, request_id: input.request_id, captured: capture !== undefined, status: "pending", sample: null };
 }
 

@@ -164,6 +164,22 @@ describe("feedback and scheduled retraining", () => {
     await rows("DELETE FROM feedback WHERE agent_id = (SELECT id FROM agents WHERE name = 'capped')");
   });
 
+  it("the cap holds under concurrent sends: exactly the cap is stored, the rest get 429", async () => {
+    await createSimAgent("raced", { capture: { enabled: true, retentionDays: 7, feedbackPerKeyPerDay: 3 } });
+    const auth = { authorization: `Bearer ${(await json<{ key: string }>(await call("POST", "/api/agents/raced/keys", {}))).key}` };
+    const sent = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => call("POST", "/v1/feedback", { request_id: `race-${i}`, reward: 1 }, auth)),
+    );
+    const statuses = sent.map((r) => r.status).sort();
+    expect(statuses).toEqual([...Array(3).fill(200), ...Array(9).fill(429)]);
+    await Promise.all(sent.map((r) => r.arrayBuffer()));
+    const stored = await rows<{ n: number }>(
+      "SELECT count(*) AS n FROM feedback WHERE agent_id = (SELECT id FROM agents WHERE name = 'raced')",
+    );
+    expect(stored[0]?.n).toBe(3);
+    await rows("DELETE FROM feedback WHERE agent_id = (SELECT id FROM agents WHERE name = 'raced')");
+  });
+
   it("the cron trigger starts one warm-started run per period on training data plus feedback, however often it fires", async () => {
     await Promise.all([fireCron(T0), fireCron(T0 + 60_000)]);
     await fireCron(T0 + 15 * 60_000);
