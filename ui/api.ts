@@ -130,6 +130,8 @@ export const api = {
   exportUrl: (agent: string, version: number, format: "native" | "reference") => `/api/agents/${seg(agent)}/library/${version}/export${query({ format })}`,
   promotions: (agent: string, signal?: AbortSignal) => get<PromotionList>(`/api/agents/${seg(agent)}/promotions`, signal),
   canary: (agent: string, signal?: AbortSignal) => get<CanaryState>(`/api/agents/${seg(agent)}/canary`, signal),
+  rampCanary: (agent: string, percent: number) =>
+    request<CanaryChange>("PATCH", `/api/agents/${seg(agent)}/canary`, { percent, reason: "ramped from the dashboard" }),
   endCanary: (agent: string) => request<CanaryChange>("DELETE", `/api/agents/${seg(agent)}/canary${query({ reason: "ended from the dashboard" })}`),
   live: (agent: string, signal?: AbortSignal) => get<LiveMetrics>(`/api/agents/${seg(agent)}/versions/live`, signal),
 

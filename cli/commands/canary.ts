@@ -187,6 +187,24 @@ export function canaryCommand(): Command {
     );
 
   cmd
+    .command("ramp")
+    .description("change the running canary's share of the traffic; its users, rules and figures carry on")
+    .argument("<agent>", "agent name or id")
+    .argument("<percent>", "the candidate's new share, above 0 and below 100")
+    .option("--reason <text>", "recorded with the decision")
+    .addHelpText("after", "\nExample:\n  tfgrpo canary ramp math 50 --reason 'no regressions at 20%'")
+    .action(async (agent: string, percent: string, o: { reason?: string }, c: Command) => {
+      const { api, json } = context(c);
+      const body = { percent: Number(percent), ...(o.reason ? { reason: o.reason } : {}) };
+      const res = await api.request<CanaryChange>("PATCH", `/agents/${enc(agent)}/canary`, { body });
+      out(
+        json,
+        res,
+        () => `${agent}: canary ${res.canary.id} now serves ${label(res.canary.version)} to ${res.canary.percent}% of the traffic`,
+      );
+    });
+
+  cmd
     .command("end")
     .description("end the running canary; the active version serves everyone again")
     .argument("<agent>", "agent name or id")

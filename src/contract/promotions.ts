@@ -21,8 +21,9 @@ export const promotionSchema = z
     id: z.string(),
     agentId: z.string(),
     decidedBy: z.enum(["manual", "gate", "schedule", "canary"]),
-    decision: z.enum(["promoted", "refused", "canary_started", "rolled_back", "ended"]).openapi({
-      description: "canary_started: the candidate went to part of the traffic; rolled_back / ended: a canary closed without promotion",
+    decision: z.enum(["promoted", "refused", "canary_started", "canary_ramped", "rolled_back", "ended"]).openapi({
+      description:
+        "canary_started: the candidate went to part of the traffic; canary_ramped: that share changed; rolled_back / ended: a canary closed without promotion",
     }),
     fromVersion: z.number().int().nullable(),
     toVersion: z.number().int().nullable(),

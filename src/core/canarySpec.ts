@@ -64,14 +64,16 @@ export const canaryRulesSchema = z
   .strict();
 export type CanaryRules = z.infer<typeof canaryRulesSchema>;
 
-const percentSchema = z
+export const canaryPercentSchema = z
   .number()
   .gt(0, "must be greater than 0 (a canary that serves nobody can never be judged)")
   .lt(100, "must be less than 100 (the active version is the comparison; promote to serve everyone)")
   .describe("Share of the traffic (of sticky values) served the candidate, in percent");
 
 /** A canary as the gate starts it: everything but the version, which is the run's final one. */
-export const canaryRolloutSchema = canaryRulesSchema.extend({ percent: percentSchema, stickyBy: stickyBySchema.default("key") }).strict();
+export const canaryRolloutSchema = canaryRulesSchema
+  .extend({ percent: canaryPercentSchema, stickyBy: stickyBySchema.default("key") })
+  .strict();
 export type CanaryRollout = z.infer<typeof canaryRolloutSchema>;
 
 /** A canary as an admin starts it. */

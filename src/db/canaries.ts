@@ -1,6 +1,7 @@
 import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "./client";
 import { canaries, type promotions } from "./schema";
+import { findPromotion } from "./promotions";
 
 export type CanaryRow = typeof canaries.$inferSelect;
 type NewCanaryRow = typeof canaries.$inferInsert;
@@ -104,6 +105,32 @@ export async function startCanary(
   ]);
   const stored = await findCanary(d, row.id);
   return stored?.status === "running" && stored.createdAt === now ? stored : null;
+}
+
+/**
+ * Changes a running canary's share of the traffic and records the decision, in one D1 batch; the agent's
+ * `updated_at` moves with it, so every isolate serves the new share within one TTL. The canary's id, and
+ * so every sticky value's position, stays: raising the share keeps everyone already in the candidate's
+ * arm there (core/canaryAssignment.ts). Returns false when the canary was no longer running.
+ */
+export async function rampCanary(
+  d: Db,
+  canary: Pick<CanaryRow, "id" | "agentId">,
+  percent: number,
+  record: CanaryRecord,
+): Promise<boolean> {
+  const now = new Date().toISOString();
+  const ramped = "exists (select 1 from canaries where id = ?13 and status = 'running' and percent = ?14)";
+  await d.$client.batch([
+    d.$client.prepare("update canaries set percent = ?1 where id = ?2 and status = 'running'").bind(percent, canary.id),
+    d.$client
+      .prepare(
+        "update agents set updated_at = ?1 where id = ?2 and exists (select 1 from canaries where id = ?3 and status = 'running' and percent = ?4)",
+      )
+      .bind(now, canary.agentId, canary.id, percent),
+    insertRecord(d, canary.agentId, record, now, ramped, canary.id, percent),
+  ]);
+  return (await findPromotion(d, record.id)) !== undefined;
 }
 
 export type CanaryEnd = {

@@ -392,8 +392,8 @@ export const promotions = sqliteTable(
       .notNull()
       .references(() => agents.id, { onDelete: "cascade" }),
     decidedBy: text("decided_by", { enum: ["manual", "gate", "schedule", "canary"] }).notNull(),
-    /** canary_started: a candidate went to part of the traffic; rolled_back and ended close a canary (docs/serving.md, "Canary"). */
-    decision: text("decision", { enum: ["promoted", "refused", "canary_started", "rolled_back", "ended"] }).notNull(),
+    /** canary_started: a candidate went to part of the traffic; canary_ramped: its share changed; rolled_back and ended close a canary (docs/serving.md, "Canary"). */
+    decision: text("decision", { enum: ["promoted", "refused", "canary_started", "canary_ramped", "rolled_back", "ended"] }).notNull(),
     /** Active version before the decision (null: none). */
     fromVersion: integer("from_version"),
     /** The version promoted, or refused (null: no library). */

@@ -3,7 +3,7 @@ import type { ArmCounts, CanaryVerdict } from "../core/canaryDecision";
 import { decideCanary } from "../core/canaryDecision";
 import { rulesOf, type CanaryRollout, type CanarySpec } from "../core/canarySpec";
 import { findAgent, type AgentRow } from "../db/agents";
-import { endCanary, findCanary, findRunningCanary, startCanary, type CanaryRecord, type CanaryRow } from "../db/canaries";
+import { endCanary, findCanary, findRunningCanary, rampCanary, startCanary, type CanaryRecord, type CanaryRow } from "../db/canaries";
 import { db, type Db } from "../db/client";
 import { findVersion } from "../db/libraryVersions";
 import { canaryArmRows } from "../db/liveMetrics";
@@ -248,6 +248,44 @@ export async function endCanaryByHand(
   const [ended, decision] = await Promise.all([findCanary(d, canary.id), findPromotion(d, endRecordId(canary.id))]);
   if (!ended || !decision) throw new Error(`canary ${canary.id} ended without its record`);
   return { canary: ended, decision };
+}
+
+/**
+ * Changes the running canary's share of the traffic at an admin's request (a ramp: 5% → 20% → 50%), with
+ * its figures so far in the record. The canary, its rules and its figures carry on: the same sticky values
+ * keep their positions, so raising the share moves users from the active arm to the candidate's and
+ * never back; lowering it moves some back. 404 without a canary, 400 for the share it already has.
+ */
+export async function rampCanaryByHand(
+  env: Env,
+  agent: AgentRow,
+  percent: number,
+  reason: string | undefined,
+): Promise<{ canary: CanaryRow; decision: PromotionRow }> {
+  const d = db(env.DB);
+  const canary = await findRunningCanary(d, agent.id);
+  if (!canary) throw new ApiError(404, `no canary is running on agent '${agent.name}'`, "canary_not_found");
+  if (canary.percent === percent)
+    throw badRequest(`the canary ${canary.id} already serves ${percent}% of the traffic`, "percent_unchanged", "percent");
+  await flushUsage(env);
+  const verdict = await canaryVerdict(d, canary);
+  const recordId = newId("prm");
+  const why = reason ?? `${label(canary.version)} ramped from ${canary.percent}% to ${percent}% of the traffic (canary ${canary.id})`;
+  const done = await rampCanary(d, canary, percent, {
+    id: recordId,
+    decidedBy: "manual",
+    decision: "canary_ramped",
+    fromVersion: canary.baseVersion,
+    toVersion: canary.version,
+    runId: canary.runId,
+    figures: verdict.figures,
+    reason: why,
+  });
+  if (!done) throw conflict(`the canary ${canary.id} ended while this request was being handled`, "canary_ended");
+  agentChanged(agent.id);
+  const [ramped, decision] = await Promise.all([findCanary(d, canary.id), findPromotion(d, recordId)]);
+  if (!ramped || !decision) throw new Error(`canary ${canary.id} ramped without its record`);
+  return { canary: ramped, decision };
 }
 
 /**

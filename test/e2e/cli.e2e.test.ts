@@ -269,7 +269,7 @@ describe("tfgrpo CLI", () => {
     expect(await ok(["library", "show", "cli"])).toMatch(new RegExp(`^version ${version}:`));
   }, 300_000);
 
-  it("sets, shows and ends a canary, and prints live metrics per version", async () => {
+  it("sets, shows, ramps and ends a canary, and prints live metrics per version", async () => {
     const { activeVersion: version } = await okJson<{ activeVersion: number }>(["agents", "show", "cli"]);
     await ok(["promote", "cli", "none", "--reason", "canary from no library"]);
     const set = await ok([
@@ -325,9 +325,17 @@ describe("tfgrpo CLI", () => {
     expect(live.versions.reduce((n, v) => n + v.overall.feedback, 0)).toBe(6);
     expect(await ok(["canary", "live", "cli", "--buckets", "--bucket", "60"])).toMatch(/MEAN REWARD \[95% CI\][\s\S]*per 60 s:/);
 
+    expect(await ok(["canary", "ramp", "cli", "80", "--reason", "looks fine"])).toMatch(/now serves v\d+ to 80% of the traffic/);
+    const unchanged = await cli(["canary", "ramp", "cli", "80"]);
+    expect(unchanged.code).not.toBe(0);
+    expect(unchanged.stderr).toMatch(/already serves 80% .*HTTP 400, percent_unchanged/);
     expect(await ok(["canary", "end", "cli", "--reason", "enough"])).toMatch(/ended; none serves all traffic/);
     expect(await ok(["canary", "show", "cli"])).toMatch(/no canary running[\s\S]*\bended\b.*enough/);
     const history = await okJson<{ data: { decidedBy: string; decision: string }[] }>(["promote", "cli", "--history"]);
-    expect(history.data.slice(0, 2).map((p) => `${p.decidedBy}:${p.decision}`)).toEqual(["manual:ended", "manual:canary_started"]);
+    expect(history.data.slice(0, 3).map((p) => `${p.decidedBy}:${p.decision}`)).toEqual([
+      "manual:ended",
+      "manual:canary_ramped",
+      "manual:canary_started",
+    ]);
   }, 120_000);
 });

@@ -370,7 +370,7 @@ describe("the dashboard in chromium", () => {
     await shot("11-usage");
   });
 
-  it("shows a canary with its arms and the live metrics per version on the agent's page, and ends it after a confirmation", async () => {
+  it("shows a canary with its arms and the live metrics per version on the agent's page, ramps it and ends it after a confirmation", async () => {
     await api("PUT", `/api/agents/${AGENT}/canary`, { version: hostileVersion, percent: 50, stickyBy: "header:x-user-id" });
     const key = await api<{ key: string }>("POST", `/api/agents/${AGENT}/keys`, { name: "canary-e2e" });
     // Users until both arms have served (the canary's id, random, decides which users land where).
@@ -396,6 +396,14 @@ describe("the dashboard in chromium", () => {
     );
     expect(await drawn("live-requests")).toBeGreaterThan(100);
     await shot("12-canary");
+    await page.getByTestId("ramp-percent").fill("70");
+    await page.getByTestId("ramp-canary").click();
+    await page.getByTestId("confirm").getByRole("button", { name: "Ramp" }).click();
+    await page
+      .getByTestId("canary")
+      .filter({ hasText: `v${hostileVersion} to 70% of the traffic` })
+      .waitFor();
+    expect((await api<{ canary: { percent: number } }>("GET", `/api/agents/${AGENT}/canary`)).canary.percent).toBe(70);
     await page.getByTestId("end-canary").click();
     await page.getByTestId("confirm").getByRole("button", { name: "End canary" }).click();
     await page.getByTestId("canary").filter({ hasText: "No canary running" }).waitFor();

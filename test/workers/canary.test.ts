@@ -336,6 +336,53 @@ describe("canary", () => {
     expect((await call("DELETE", "/api/agents/shop/canary")).status).toBe(200);
   });
 
+  it("ramps a running canary: users already in the candidate's arm stay, more join, the change is recorded; bad ramps are refused", async () => {
+    await createSimAgent("ramp");
+    await handMadeVersion("ramp", handLibrary("dev", 0));
+    await handMadeVersion("ramp", handLibrary("heldOut", 0));
+    expect((await call("POST", "/api/agents/ramp/promote", { version: 1 })).status).toBe(200);
+    const rampKey = await mintKey("ramp");
+    const id = await agentId("ramp");
+    const canary = await start("ramp", { version: 2, percent: 20, stickyBy: "header:x-user-id" });
+    const users = Array.from({ length: 60 }, (_, i) => `user-${i}`);
+    const serve = async () => {
+      const out = new Map<string, string | null>();
+      for (const [i, u] of users.entries()) out.set(u, (await chat(rampKey, questions[i]!, i, { "x-user-id": u })).version);
+      return out;
+    };
+    const before = await serve();
+
+    const patch = (body: unknown) => call("PATCH", "/api/agents/ramp/canary", body);
+    const res = await patch({ percent: 60, reason: "no regressions at 20%" });
+    expect(res.status).toBe(200);
+    const ramped = await json<{ canary: CanaryView; decision: { decidedBy: string; decision: string; reason: string; figures: unknown } }>(
+      res,
+    );
+    expect(ramped.canary).toMatchObject({ id: canary.id, version: 2, percent: 60, status: "running" });
+    expect(ramped.decision).toMatchObject({ decidedBy: "manual", decision: "canary_ramped", reason: "no regressions at 20%" });
+    expect(ramped.decision.figures).toMatchObject({ canaryId: canary.id, candidateVersion: 2, activeVersion: 1 });
+
+    // Served at once in this isolate (the ramp moved the agent's stamp), by the same hash at the new share.
+    const after = await serve();
+    for (const u of users) {
+      expect(after.get(u), u).toBe(inCandidateArm(id, canary.id, u, 60) ? "2" : "1");
+      if (before.get(u) === "2") expect(after.get(u), `${u} stays in the candidate's arm`).toBe("2");
+    }
+    const count = (m: Map<string, string | null>) => [...m.values()].filter((v) => v === "2").length;
+    expect(count(after)).toBeGreaterThan(count(before));
+
+    expect(await expect400(await patch({ percent: 60 }), "percent", "percent_unchanged")).toMatch(/already serves 60%/);
+    for (const percent of [0, 100, -5]) await expect400(await patch({ percent }), "percent");
+    await expect400(await patch({ percent: 30, version: 1 }), null);
+    expect((await rows<{ percent: number }>("SELECT percent FROM canaries WHERE id = ?", canary.id))[0]?.percent).toBe(60);
+    expect((await promotionsOf("ramp")).data.map((p) => p.decision)).toEqual(["canary_ramped", "canary_started", "promoted"]);
+
+    expect((await call("DELETE", "/api/agents/ramp/canary")).status).toBe(200);
+    const none = await patch({ percent: 50 });
+    expect(none.status).toBe(404);
+    expect(await json(none)).toMatchObject({ error: { code: "canary_not_found" } });
+  });
+
   it("GET versions/live: per version and bucket, requests, errors, latency, tokens, feedback and reward with intervals", async () => {
     const canary = await start("shop", { version: 2, percent: 50, stickyBy: "header:x-user-id" });
     const served: { version: string | null; requestId: string }[] = [];

@@ -152,6 +152,7 @@ describe("every admin route answers with the shape it declares", () => {
     await expectConforming("PUT", "/api/agents/contract/canary", { version: latest, percent: 10, stickyBy: "header:x-user" });
     await expectConforming("GET", "/api/agents/contract/canary");
     await expectConforming("GET", "/api/agents/contract/versions/live");
+    await expectConforming("PATCH", "/api/agents/contract/canary", { percent: 30 });
     await expectConforming("DELETE", "/api/agents/contract/canary");
     const decisions = await expectConforming<{ data: { decision: string; figures: unknown }[] }>("GET", "/api/agents/contract/promotions");
     expect(decisions.data[0]).toMatchObject({ decision: "ended", figures: { candidateVersion: latest, activeVersion: 0 } });

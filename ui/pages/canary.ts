@@ -23,6 +23,23 @@ async function endCanary(agent: string, state: CanaryState, rerender: () => void
   rerender();
 }
 
+async function rampCanary(agent: string, state: CanaryState, input: HTMLInputElement, rerender: () => void): Promise<void> {
+  const c = state.canary;
+  if (!c) return;
+  const percent = Number(input.value);
+  if (!(percent > 0 && percent < 100)) throw new Error("the share must be above 0 and below 100 percent");
+  const ok = await confirmAction(
+    "Ramp the canary?",
+    `${versionLabel(c.version)} goes from ${c.percent}% to ${percent}% of ${agent}'s traffic. ${
+      percent > c.percent ? "Users it serves now keep it; more join." : "Some users it serves now go back to the active version."
+    } The rule, the figures so far and the canary carry on. The change is recorded.`,
+    "Ramp",
+  );
+  if (!ok) return;
+  await api.rampCanary(agent, percent);
+  rerender();
+}
+
 function canaryView(agent: string, state: CanaryState, rerender: () => void): HTMLElement {
   const c = state.canary;
   if (!c) {
@@ -35,6 +52,9 @@ function canaryView(agent: string, state: CanaryState, rerender: () => void): HT
     );
   }
   const v = state.verdict;
+  const rampInput = h("input", {
+    attrs: { type: "number", min: 0.1, max: 99.9, step: "any", value: c.percent, "aria-label": "new share of the traffic, in percent", "data-testid": "ramp-percent", size: 5 },
+  });
   return h(
     "div",
     { attrs: { "data-testid": "canary" } },
@@ -64,6 +84,7 @@ function canaryView(agent: string, state: CanaryState, rerender: () => void): HT
           ),
         ]
       : null,
+    h("p", { class: "actions" }, rampInput, " % ", actionButton("Ramp", () => rampCanary(agent, state, rampInput, rerender), { testId: "ramp-canary" })),
     actionButton("End canary", () => endCanary(agent, state, rerender), { testId: "end-canary" }),
   );
 }

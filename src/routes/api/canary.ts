@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { canarySpecSchema } from "../../core/canarySpec";
+import { canaryPercentSchema, canarySpecSchema } from "../../core/canarySpec";
 import { findRunningCanary, listCanaries } from "../../db/canaries";
 import { db } from "../../db/client";
-import { canaryVerdict, endCanaryByHand, startCanaryByHand } from "../../promotion/canary";
+import { canaryVerdict, endCanaryByHand, rampCanaryByHand, startCanaryByHand } from "../../promotion/canary";
 import { liveMetrics, MAX_BUCKETS } from "../../promotion/liveMetrics";
 import { flushUsage } from "../../serving/usageLog";
 import { newRouter } from "../router";
@@ -13,6 +13,11 @@ const startBody = canarySpecSchema
   .extend({ reason: z.string().max(2000).optional() })
   .strict()
   .openapi("CanaryStart");
+
+const rampBody = z
+  .object({ percent: canaryPercentSchema, reason: z.string().max(2000).optional() })
+  .strict()
+  .openapi("CanaryRamp");
 
 const isoInstant = z
   .string()
@@ -54,6 +59,24 @@ export const canaryRouter = newRouter()
       const agent = await requireAgent(c.env, c.req.valid("param").agent);
       const { reason, ...spec } = c.req.valid("json");
       return c.json(await startCanaryByHand(c.env, agent, spec, reason), 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: "/{agent}/canary",
+      tags: ["canary"],
+      summary: "Ramp the running canary: change the candidate's share of the traffic; its users, rules and figures carry on",
+      request: { params: agentParam, body: { ...json(rampBody), required: true } },
+      responses: {
+        200: { description: "The canary at its new share, and the change as recorded at /promotions", ...json(canaryChangeSchema) },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const agent = await requireAgent(c.env, c.req.valid("param").agent);
+      const { percent, reason } = c.req.valid("json");
+      return c.json(await rampCanaryByHand(c.env, agent, percent, reason), 200);
     },
   )
   .openapi(
