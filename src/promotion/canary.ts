@@ -216,6 +216,46 @@ export async function settleCanary(env: Env, agentId: string, cause?: string): P
   return done ? { canaryId: canary.id, action, reason } : null;
 }
 
+/** The agent's running canary, for an admin's change to it; 404 when none runs. */
+async function runningCanaryOf(d: Db, agent: AgentRow): Promise<CanaryRow> {
+  const canary = await findRunningCanary(d, agent.id);
+  if (!canary) throw new ApiError(404, `no canary is running on agent '${agent.name}'`, "canary_not_found");
+  return canary;
+}
+
+/** The record of an admin's change to a canary, with the canary's figures so far. */
+function manualRecord(
+  canary: CanaryRow,
+  verdict: CanaryVerdict,
+  id: string,
+  decision: "ended" | "canary_ramped",
+  reason: string,
+): CanaryRecord {
+  return {
+    id,
+    decidedBy: "manual",
+    decision,
+    fromVersion: canary.baseVersion,
+    toVersion: canary.version,
+    runId: canary.runId,
+    figures: verdict.figures,
+    reason,
+  };
+}
+
+/** After an admin's change: serve it here at once, and answer with the canary and the change's record as stored. */
+async function afterManualChange(
+  d: Db,
+  agent: AgentRow,
+  canaryId: string,
+  recordId: string,
+): Promise<{ canary: CanaryRow; decision: PromotionRow }> {
+  agentChanged(agent.id);
+  const [canary, decision] = await Promise.all([findCanary(d, canaryId), findPromotion(d, recordId)]);
+  if (!canary || !decision) throw new Error(`canary ${canaryId} changed without its record`);
+  return { canary, decision };
+}
+
 /** Ends the agent's running canary at an admin's request, with its figures so far. */
 export async function endCanaryByHand(
   env: Env,
@@ -223,31 +263,14 @@ export async function endCanaryByHand(
   reason: string | undefined,
 ): Promise<{ canary: CanaryRow; decision: PromotionRow }> {
   const d = db(env.DB);
-  const canary = await findRunningCanary(d, agent.id);
-  if (!canary) throw new ApiError(404, `no canary is running on agent '${agent.name}'`, "canary_not_found");
+  const canary = await runningCanaryOf(d, agent);
   await flushUsage(env);
   const verdict = await canaryVerdict(d, canary);
   const why = reason ?? `ended by hand; ${label(canary.baseVersion)} serves all traffic`;
-  const done = await endCanary(d, {
-    canary,
-    status: "ended",
-    reason: why,
-    record: {
-      id: endRecordId(canary.id),
-      decidedBy: "manual",
-      decision: "ended",
-      fromVersion: canary.baseVersion,
-      toVersion: canary.version,
-      runId: canary.runId,
-      figures: verdict.figures,
-      reason: why,
-    },
-  });
+  const recordId = endRecordId(canary.id);
+  const done = await endCanary(d, { canary, status: "ended", reason: why, record: manualRecord(canary, verdict, recordId, "ended", why) });
   if (!done) throw conflict(`the canary ${canary.id} ended while this request was being handled`, "canary_ended");
-  agentChanged(agent.id);
-  const [ended, decision] = await Promise.all([findCanary(d, canary.id), findPromotion(d, endRecordId(canary.id))]);
-  if (!ended || !decision) throw new Error(`canary ${canary.id} ended without its record`);
-  return { canary: ended, decision };
+  return afterManualChange(d, agent, canary.id, recordId);
 }
 
 /**
@@ -263,29 +286,16 @@ export async function rampCanaryByHand(
   reason: string | undefined,
 ): Promise<{ canary: CanaryRow; decision: PromotionRow }> {
   const d = db(env.DB);
-  const canary = await findRunningCanary(d, agent.id);
-  if (!canary) throw new ApiError(404, `no canary is running on agent '${agent.name}'`, "canary_not_found");
+  const canary = await runningCanaryOf(d, agent);
   if (canary.percent === percent)
     throw badRequest(`the canary ${canary.id} already serves ${percent}% of the traffic`, "percent_unchanged", "percent");
   await flushUsage(env);
   const verdict = await canaryVerdict(d, canary);
-  const recordId = newId("prm");
   const why = reason ?? `${label(canary.version)} ramped from ${canary.percent}% to ${percent}% of the traffic (canary ${canary.id})`;
-  const done = await rampCanary(d, canary, percent, {
-    id: recordId,
-    decidedBy: "manual",
-    decision: "canary_ramped",
-    fromVersion: canary.baseVersion,
-    toVersion: canary.version,
-    runId: canary.runId,
-    figures: verdict.figures,
-    reason: why,
-  });
+  const recordId = newId("prm");
+  const done = await rampCanary(d, canary, percent, manualRecord(canary, verdict, recordId, "canary_ramped", why));
   if (!done) throw conflict(`the canary ${canary.id} ended while this request was being handled`, "canary_ended");
-  agentChanged(agent.id);
-  const [ramped, decision] = await Promise.all([findCanary(d, canary.id), findPromotion(d, recordId)]);
-  if (!ramped || !decision) throw new Error(`canary ${canary.id} ramped without its record`);
-  return { canary: ramped, decision };
+  return afterManualChange(d, agent, canary.id, recordId);
 }
 
 /**
