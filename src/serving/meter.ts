@@ -203,24 +203,39 @@ function textCounter(fields: RegExp): { add: (chunk: Uint8Array) => void; finish
 
 /** Chunks kept as they came (no copy, no decoding), optionally only the most recent ones. */
 class ByteWindow {
-  readonly chunks: Uint8Array[] = [];
+  /** Chunks from `first` on are kept; the ones before it have left (dropped lazily, not shifted one by one). */
+  private all: Uint8Array[] = [];
+  private first = 0;
   bytes = 0;
   /** How many chunks left the front of the window. */
   dropped = 0;
 
+  get chunks(): readonly Uint8Array[] {
+    return this.first === 0 ? this.all : this.all.slice(this.first);
+  }
+
   push(chunk: Uint8Array): void {
-    this.chunks.push(chunk);
+    this.all.push(chunk);
     this.bytes += chunk.byteLength;
   }
 
   /** Adds a chunk, then lets the oldest go (to `onDrop`) while the rest still hold `keep` bytes. */
   pushKeeping(chunk: Uint8Array, keep: number, onDrop?: (chunk: Uint8Array) => void): void {
     this.push(chunk);
-    for (let first = this.chunks[0]; first && this.chunks.length > 1 && this.bytes - first.byteLength >= keep; first = this.chunks[0]) {
-      this.chunks.shift();
-      this.bytes -= first.byteLength;
+    for (
+      let oldest = this.all[this.first];
+      oldest && this.all.length - this.first > 1 && this.bytes - oldest.byteLength >= keep;
+      oldest = this.all[this.first]
+    ) {
+      this.first++;
+      this.bytes -= oldest.byteLength;
       this.dropped++;
-      onDrop?.(first);
+      onDrop?.(oldest);
+    }
+    // Thousands of small chunks fit in the window: compact now and then rather than shift on every chunk.
+    if (this.first >= 1024 && this.first * 2 >= this.all.length) {
+      this.all = this.all.slice(this.first);
+      this.first = 0;
     }
   }
 
