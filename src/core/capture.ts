@@ -1,39 +1,58 @@
 /**
- * Reading a proxied exchange for learning, pure: the question is the last user message of the
- * request; the answer the assistant text of the response, from a JSON body or an SSE stream.
+ * Reading a proxied exchange for learning, pure, in the wire format of each surface (docs/serving.md,
+ * "Surfaces"): the question is the last user message of the request; the answer the assistant text of
+ * the response, from a JSON body or an SSE stream. The format is told by the body's shape, so a row
+ * needs no surface column: chat completions (`messages`, `choices`), the Responses API (`input`,
+ * `output` items, `response.output_text.delta` events) and Anthropic's Messages API (`messages` with
+ * content blocks, a `message` reply, `content_block_delta` events).
  */
 
-function textOf(content: unknown): string {
+/** Text parts of every format: chat's and Anthropic's `text`, the Responses API's `input_text` and `output_text`. */
+const TEXT_PARTS = new Set(["text", "input_text", "output_text"]);
+
+const get = (o: unknown, k: string): unknown => (typeof o === "object" && o !== null ? Reflect.get(o, k) : undefined);
+
+/** The text of a message's content: a string, or the text parts of a part list joined by newlines. */
+export function contentText(content: unknown): string {
   if (typeof content === "string") return content;
   if (Array.isArray(content)) {
     return content
-      .map((part: unknown) =>
-        typeof part === "object" && part !== null && Reflect.get(part, "type") === "text" ? String(Reflect.get(part, "text") ?? "") : "",
-      )
+      .map((part: unknown) => {
+        const type = get(part, "type");
+        return typeof type === "string" && TEXT_PARTS.has(type) ? String(get(part, "text") ?? "") : "";
+      })
       .filter((t) => t !== "")
       .join("\n");
   }
   return "";
 }
 
-/** Text of the last `user` message of a chat request body, or "" when there is none. */
-export function questionOf(request: unknown): string {
-  if (typeof request !== "object" || request === null) return "";
-  const messages: unknown = Reflect.get(request, "messages");
-  if (!Array.isArray(messages)) return "";
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m: unknown = messages[i];
-    if (typeof m === "object" && m !== null && Reflect.get(m, "role") === "user") return textOf(Reflect.get(m, "content"));
-  }
-  return "";
+/**
+ * The conversation items of a request: `messages` (chat completions, Anthropic), or the Responses API's
+ * `input` (a string is one user message; items without a role, such as function calls, are skipped).
+ */
+export function requestMessages(request: unknown): { role: unknown; content: unknown }[] {
+  const messages = get(request, "messages");
+  const input = get(request, "input");
+  const list = Array.isArray(messages)
+    ? messages
+    : typeof input === "string"
+      ? [{ role: "user", content: input }]
+      : Array.isArray(input)
+        ? input
+        : [];
+  return list
+    .filter((m: unknown) => typeof m === "object" && m !== null)
+    .map((m: unknown) => ({ role: get(m, "role"), content: get(m, "content") }));
 }
 
-function firstChoice(value: unknown): unknown {
-  if (typeof value !== "object" || value === null) return null;
-  const choices: unknown = Reflect.get(value, "choices");
-  return Array.isArray(choices)
-    ? (choices.find((c: unknown) => typeof c === "object" && c !== null && (Reflect.get(c, "index") ?? 0) === 0) ?? null)
-    : null;
+/** Text of the last `user` message of a request body, or "" when there is none. */
+export function questionOf(request: unknown): string {
+  const messages = requestMessages(request);
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i]?.role === "user") return contentText(messages[i]?.content);
+  }
+  return "";
 }
 
 function parse(text: string): unknown {
@@ -44,21 +63,45 @@ function parse(text: string): unknown {
   }
 }
 
-/** The assistant text of choice 0 of an OpenAI chat response body (JSON or SSE); "" when unreadable. */
-export function responseTextOf(kind: "sse" | "json" | "other", body: string): string {
-  if (kind === "json") {
-    const choice = firstChoice(parse(body));
-    const message: unknown = choice ? Reflect.get(choice as object, "message") : null;
-    return typeof message === "object" && message !== null ? textOf(Reflect.get(message, "content")) : "";
+function firstChoice(value: unknown): unknown {
+  const choices = get(value, "choices");
+  return Array.isArray(choices) ? (choices.find((c: unknown) => (get(c, "index") ?? 0) === 0) ?? null) : null;
+}
+
+/** The assistant text of a complete reply: chat's choice 0, the Responses API's message items, Anthropic's text blocks. */
+function replyText(reply: unknown): string {
+  if (get(reply, "choices") !== undefined) return contentText(get(get(firstChoice(reply), "message"), "content"));
+  const output = get(reply, "output");
+  if (Array.isArray(output)) {
+    return output
+      .filter((item: unknown) => get(item, "type") === "message")
+      .map((item: unknown) => contentText(get(item, "content")))
+      .filter((t) => t !== "")
+      .join("\n");
   }
+  if (get(reply, "type") === "message") return contentText(get(reply, "content"));
+  return "";
+}
+
+/** The generated text one stream event adds, in any of the three formats. */
+function eventText(event: unknown): string {
+  if (get(event, "choices") !== undefined) return contentText(get(get(firstChoice(event), "delta"), "content"));
+  const type = get(event, "type");
+  if (type === "response.output_text.delta") return String(get(event, "delta") ?? "");
+  if (type === "content_block_delta" && get(get(event, "delta"), "type") === "text_delta")
+    return String(get(get(event, "delta"), "text") ?? "");
+  return "";
+}
+
+/** The assistant text of a response body (JSON or SSE) in any of the three formats; "" when unreadable. */
+export function responseTextOf(kind: "sse" | "json" | "other", body: string): string {
+  if (kind === "json") return replyText(parse(body));
   if (kind === "sse") {
     let out = "";
     for (const line of body.split(/\r?\n/)) {
       const data = /^data:\s?(.*)$/.exec(line)?.[1];
       if (data === undefined || data.trim() === "[DONE]") continue;
-      const choice = firstChoice(parse(data));
-      const delta: unknown = choice ? Reflect.get(choice as object, "delta") : null;
-      if (typeof delta === "object" && delta !== null) out += textOf(Reflect.get(delta, "content"));
+      out += eventText(parse(data));
     }
     return out;
   }

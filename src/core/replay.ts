@@ -1,4 +1,5 @@
 import { deriveSeed, seededShuffle } from "./batching";
+import { contentText, requestMessages } from "./capture";
 import { injectLibrary, type InjectPosition } from "./inject";
 import { type Experience, renderLibrary } from "./library";
 import type { ChatMessage } from "./prompts";
@@ -31,33 +32,21 @@ export function pickCaptures(requestIds: readonly string[], sample: number, seed
     .map((c) => c.id);
 }
 
-function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content
-    .map((part: unknown) =>
-      typeof part === "object" && part !== null && Reflect.get(part, "type") === "text" ? String(Reflect.get(part, "text") ?? "") : "",
-    )
-    .filter((t) => t !== "")
-    .join("\n");
-}
-
 /**
- * The text conversation of a captured chat request: system (and developer) messages as system, user
- * and assistant text as is; tool messages and parts other than text are left out, since a replay
- * cannot run the client's tools. Null when no user message has text.
+ * The text conversation of a captured request, in any surface's format: its instructions (Anthropic's
+ * top-level `system`, the Responses API's `instructions`) and system or developer messages as system,
+ * user and assistant text as is; tool messages, function calls and parts other than text are left out,
+ * since a replay cannot run the client's tools. Null when no user message has text.
  */
 export function capturedConversation(request: unknown): ChatMessage[] | null {
-  const messages: unknown = typeof request === "object" && request !== null ? Reflect.get(request, "messages") : null;
-  if (!Array.isArray(messages)) return null;
   const out: ChatMessage[] = [];
-  for (const m of messages) {
-    if (typeof m !== "object" || m === null) continue;
-    const role: unknown = Reflect.get(m, "role");
-    const content = textOf(Reflect.get(m, "content"));
+  const instructions = contentText(Reflect.get(Object(request), "system") ?? Reflect.get(Object(request), "instructions"));
+  if (instructions !== "") out.push({ role: "system", content: instructions });
+  for (const m of requestMessages(request)) {
+    const content = contentText(m.content);
     if (content === "") continue;
-    if (role === "system" || role === "developer") out.push({ role: "system", content });
-    else if (role === "user" || role === "assistant") out.push({ role, content });
+    if (m.role === "system" || m.role === "developer") out.push({ role: "system", content });
+    else if (m.role === "user" || m.role === "assistant") out.push({ role: m.role, content });
   }
   return out.some((m) => m.role === "user") ? out : null;
 }

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { decideGate } from "../../../src/core/gateDecision";
 import { expiryOf, isStalled, periodOf, periodStart } from "../../../src/core/periods";
 import { defaultChunkSize, evaluationFigures } from "../../../src/core/evaluationFigures";
-import { questionOf, responseTextOf } from "../../../src/core/capture";
 
 const fig = (diff: number, low = diff - 0.05, high = diff + 0.05) => ({
   diff,
@@ -108,33 +107,5 @@ describe("evaluationFigures", () => {
     expect(defaultChunkSize(30)).toBe(1);
     expect(defaultChunkSize(300)).toBe(6);
     expect(defaultChunkSize(0)).toBe(1);
-  });
-});
-
-describe("capture parsing", () => {
-  it("takes the last user message as the question", () => {
-    expect(
-      questionOf({
-        messages: [
-          { role: "system", content: "s" },
-          { role: "user", content: "a" },
-          { role: "assistant", content: "b" },
-          { role: "user", content: [{ type: "text", text: "c" }] },
-        ],
-      }),
-    ).toBe("c");
-    expect(questionOf(null)).toBe("");
-  });
-  it("reads the assistant text of JSON and SSE bodies", () => {
-    expect(responseTextOf("json", JSON.stringify({ choices: [{ index: 0, message: { content: "hi" } }] }))).toBe("hi");
-    const sse = [
-      'data: {"choices":[{"index":0,"delta":{"role":"assistant"}}]}',
-      'data: {"choices":[{"index":0,"delta":{"content":"he"}}]}',
-      'data: {"choices":[{"index":0,"delta":{"content":"llo"}}]}',
-      "data: [DONE]",
-      "",
-    ].join("\n\n");
-    expect(responseTextOf("sse", sse)).toBe("hello");
-    expect(responseTextOf("json", "not json")).toBe("");
   });
 });
