@@ -46,6 +46,11 @@ export function requestMessages(request: unknown): { role: unknown; content: unk
     .map((m: unknown) => ({ role: get(m, "role"), content: get(m, "content") }));
 }
 
+/** The instructions a request carries outside its messages: Anthropic's top-level `system`, the Responses API's `instructions`. */
+export function requestInstructions(request: unknown): string {
+  return contentText(get(request, "system") ?? get(request, "instructions"));
+}
+
 /** Text of the last `user` message of a request body, or "" when there is none. */
 export function questionOf(request: unknown): string {
   const messages = requestMessages(request);

@@ -1,5 +1,5 @@
 import { deriveSeed, seededShuffle } from "./batching";
-import { contentText, requestMessages } from "./capture";
+import { contentText, requestInstructions, requestMessages } from "./capture";
 import { injectLibrary, type InjectPosition } from "./inject";
 import { type Experience, renderLibrary } from "./library";
 import type { ChatMessage } from "./prompts";
@@ -40,7 +40,7 @@ export function pickCaptures(requestIds: readonly string[], sample: number, seed
  */
 export function capturedConversation(request: unknown): ChatMessage[] | null {
   const out: ChatMessage[] = [];
-  const instructions = contentText(Reflect.get(Object(request), "system") ?? Reflect.get(Object(request), "instructions"));
+  const instructions = requestInstructions(request);
   if (instructions !== "") out.push({ role: "system", content: instructions });
   for (const m of requestMessages(request)) {
     const content = contentText(m.content);

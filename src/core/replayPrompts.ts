@@ -18,6 +18,16 @@ function conversationBlock(conversation: readonly ChatMessage[]): string {
   return text.length <= MAX_CONVERSATION_CHARS ? text : `[… earlier messages left out …]\n${text.slice(-MAX_CONVERSATION_CHARS)}`;
 }
 
+/** What both judges are shown first: the assistant's objective and the request as the user sent it. */
+function requestSection(objective: string, conversation: readonly ChatMessage[]): string {
+  return `Objective of the assistant: ${objectiveBlock(objective)}
+
+The request, as the user sent it:
+<conversation>
+${conversationBlock(conversation)}
+</conversation>`;
+}
+
 export type CritiqueInput = { objective: string; conversation: readonly ChatMessage[]; attempts: readonly string[] };
 
 /** One call per capture: score each of the attempts (shown in a seeded order) against the others. */
@@ -28,12 +38,7 @@ export function replayCritiquePrompt(input: CritiqueInput): ChatMessage[] {
     {
       role: "user",
       content: `${STAGE_HEADINGS.replayCritique}
-Objective of the assistant: ${objectiveBlock(input.objective)}
-
-The request, as the user sent it:
-<conversation>
-${conversationBlock(input.conversation)}
-</conversation>
+${requestSection(input.objective, input.conversation)}
 
 No reference answer is available. Here are ${input.attempts.length} attempts at answering it, in no particular order:
 ${attempts}
@@ -91,12 +96,7 @@ export function pairJudgePrompt(input: PairInput): ChatMessage[] {
     {
       role: "user",
       content: `${STAGE_HEADINGS.pairJudge}
-Objective of the assistant: ${objectiveBlock(input.objective)}
-
-The request, as the user sent it:
-<conversation>
-${conversationBlock(input.conversation)}
-</conversation>
+${requestSection(input.objective, input.conversation)}
 
 No reference answer is available. Which response answers the request better: sounder steps, a correct final answer, doing what was asked? Length and style alone do not make an answer better.
 <response label="A">

@@ -8,7 +8,7 @@ import { simDataset } from "../../src/sim";
 import { HAND_WRITTEN, handLibrary } from "../fixtures/handWrittenLibraries";
 import { call, expectErrorShape, json } from "./helpers";
 import { SYSTEM, createSimAgent, promotionsOf } from "./evalHelpers";
-import { canaryState, chat, feedback, handMadeVersion, mintKey, type CanaryView } from "./canaryHelpers";
+import { canaryState, chat, feedback, handMadeVersion, mintKey, startCanary, type CanaryView } from "./canaryHelpers";
 
 /**
  * Canaries through the admin API and the proxy (docs/serving.md, "Canary"): bad specs, sticky
@@ -28,13 +28,6 @@ const agentId = async (name: string) => (await json<{ id: string }>(await call("
 
 async function put(agent: string, body: unknown): Promise<Response> {
   return call("PUT", `/api/agents/${agent}/canary`, body);
-}
-
-async function start(agent: string, body: Record<string, unknown>): Promise<CanaryView> {
-  const res = await put(agent, body);
-  const text = await res.text();
-  expect(res.status, text).toBe(201);
-  return (JSON.parse(text) as { canary: CanaryView }).canary;
 }
 
 async function expect400(res: Response, param: string | null, code?: string): Promise<string> {
@@ -138,7 +131,7 @@ describe("canary", () => {
   });
 
   it("gives each sticky value one version, the same from a fresh cache and on every surface; usage rows name the canary", async () => {
-    const canary = await start("shop", { version: 2, percent: 30, stickyBy: "header:x-user-id" });
+    const canary = await startCanary("shop", { version: 2, percent: 30, stickyBy: "header:x-user-id" });
     const id = await agentId("shop");
     const users = Array.from({ length: 60 }, (_, i) => `user-${i}`);
     const expected = (u: string) => (inCandidateArm(id, canary.id, u, 30) ? "2" : "1");
@@ -193,7 +186,7 @@ describe("canary", () => {
         k.id,
       ]),
     );
-    const canary = await start("shop", { version: 2, percent: 50 });
+    const canary = await startCanary("shop", { version: 2, percent: 50 });
     const id = await agentId("shop");
     const versions = new Set<string>();
     for (const k of keys) {
@@ -215,7 +208,7 @@ describe("canary", () => {
     await handMadeVersion("claude-shop", handLibrary("heldOut", 1));
     await call("POST", "/api/agents/claude-shop/promote", { version: 1 });
     const anthropicKey = await mintKey("claude-shop");
-    const c2 = await start("claude-shop", { version: 2, percent: 50, stickyBy: "header:x-user-id" });
+    const c2 = await startCanary("claude-shop", { version: 2, percent: 50, stickyBy: "header:x-user-id" });
     const id2 = await agentId("claude-shop");
     for (let u = 0; u < 16; u++) {
       const user = `customer-${u}`;
@@ -233,7 +226,7 @@ describe("canary", () => {
   });
 
   it("ends the canary, recorded, when the active version is changed by hand", async () => {
-    const canary = await start("shop", { version: 2, percent: 40, stickyBy: "header:x-user-id" });
+    const canary = await startCanary("shop", { version: 2, percent: 40, stickyBy: "header:x-user-id" });
     const promoted = await call("POST", "/api/agents/shop/promote", { version: 3 });
     expect(promoted.status).toBe(200);
     const state = await canaryState("shop");
@@ -251,7 +244,7 @@ describe("canary", () => {
   it("ends the canary on the cron tick when its candidate is deleted, or the active version is set behind the API's back", async () => {
     const id = await agentId("shop");
     const v4 = await handMadeVersion("shop", HAND_WRITTEN.fence_posts.heldOut);
-    const canary = await start("shop", { version: v4, percent: 50, stickyBy: "header:x-user-id" });
+    const canary = await startCanary("shop", { version: v4, percent: 50, stickyBy: "header:x-user-id" });
     const candidateUser = Array.from({ length: 50 }, (_, i) => `u${i}`).find((u) => inCandidateArm(id, canary.id, u, 50))!;
     expect((await chat(key, questions[0]!, 0, { "x-user-id": candidateUser })).version).toBe(String(v4));
     await env.DB.batch([
@@ -266,7 +259,7 @@ describe("canary", () => {
     expect((await promotionsOf("shop")).data[0]).toMatchObject({ decidedBy: "canary", decision: "ended", toVersion: v4 });
     expect((await chat(key, questions[0]!, 0, { "x-user-id": candidateUser })).version).toBe("1");
 
-    const again = await start("shop", { version: 2, percent: 50 });
+    const again = await startCanary("shop", { version: 2, percent: 50 });
     await env.DB.prepare("UPDATE agents SET active_version = 3 WHERE id = ?").bind(id).run();
     const second = await runScheduled(env, Date.now());
     expect(second.canaries).toEqual([
@@ -283,7 +276,7 @@ describe("canary", () => {
 
   it("is decided on the cron tick from feedback this isolate never saw (stored directly), and waits without it", async () => {
     const id = await agentId("shop");
-    const canary = await start("shop", { version: 2, percent: 50, stickyBy: "header:x-user-id", minSamples: 5 });
+    const canary = await startCanary("shop", { version: 2, percent: 50, stickyBy: "header:x-user-id", minSamples: 5 });
     const served: { version: string | null; requestId: string }[] = [];
     for (let u = 0; u < 40; u++) served.push(await chat(key, questions[u]!, u, { "x-user-id": `fb-${u}` }));
     const waiting = await runScheduled(env, Date.now());
@@ -313,7 +306,7 @@ describe("canary", () => {
   });
 
   it("a cron tick whose canary phase fails reports it and still runs the other phases", async () => {
-    const canary = await start("shop", { version: 2, percent: 50 });
+    const canary = await startCanary("shop", { version: 2, percent: 50 });
     const failingCanaryQuery = new Proxy(env.DB, {
       get(target, prop, receiver) {
         if (prop === "prepare") {
@@ -343,7 +336,7 @@ describe("canary", () => {
     expect((await call("POST", "/api/agents/ramp/promote", { version: 1 })).status).toBe(200);
     const rampKey = await mintKey("ramp");
     const id = await agentId("ramp");
-    const canary = await start("ramp", { version: 2, percent: 20, stickyBy: "header:x-user-id" });
+    const canary = await startCanary("ramp", { version: 2, percent: 20, stickyBy: "header:x-user-id" });
     const users = Array.from({ length: 60 }, (_, i) => `user-${i}`);
     const serve = async () => {
       const out = new Map<string, string | null>();
@@ -384,7 +377,7 @@ describe("canary", () => {
   });
 
   it("GET versions/live: per version and bucket, requests, errors, latency, tokens, feedback and reward with intervals", async () => {
-    const canary = await start("shop", { version: 2, percent: 50, stickyBy: "header:x-user-id" });
+    const canary = await startCanary("shop", { version: 2, percent: 50, stickyBy: "header:x-user-id" });
     const served: { version: string | null; requestId: string }[] = [];
     for (let u = 0; u < 24; u++) served.push(await chat(key, questions[u]!, u, { "x-user-id": `live-${u}` }));
     // Two messages on one request: the later reward counts.

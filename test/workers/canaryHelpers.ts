@@ -4,7 +4,7 @@ import { db } from "../../src/db/client";
 import { highestItemNumberEver, nextVersionNumber, versionStatements } from "../../src/db/libraryVersions";
 import type { HandItem } from "../fixtures/handWrittenLibraries";
 import { call, json } from "./helpers";
-import { SYSTEM } from "./evalHelpers";
+import { proxyChat } from "./evalHelpers";
 
 /**
  * A version made by hand with the repository's own query functions (no route makes one on this branch):
@@ -34,20 +34,7 @@ export type Served = { status: number; version: string | null; requestId: string
 
 /** One chat completion through the proxy; `headers` may carry the canary's sticky header. */
 export async function chat(key: string, question: string, seed: number, headers: Record<string, string> = {}): Promise<Served> {
-  const res = await call(
-    "POST",
-    "/v1/chat/completions",
-    {
-      model: "sim-1",
-      messages: [
-        { role: "system", content: SYSTEM },
-        { role: "user", content: question },
-      ],
-      temperature: 0.7,
-      seed,
-    },
-    { authorization: `Bearer ${key}`, ...headers },
-  );
+  const res = await proxyChat(key, question, { temperature: 0.7, seed, headers });
   const body = await res.text();
   let text = "";
   try {
@@ -79,4 +66,12 @@ export async function canaryState(
   agent: string,
 ): Promise<{ canary: CanaryView | null; verdict: { action: string; reason: string } | null; history: CanaryView[] }> {
   return json(await call("GET", `/api/agents/${agent}/canary`));
+}
+
+/** Starts a canary through the admin API (201 expected) and returns it. */
+export async function startCanary(agent: string, body: Record<string, unknown>): Promise<CanaryView> {
+  const res = await call("PUT", `/api/agents/${agent}/canary`, body);
+  const text = await res.text();
+  expect(res.status, text).toBe(201);
+  return (JSON.parse(text) as { canary: CanaryView }).canary;
 }

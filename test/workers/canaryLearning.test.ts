@@ -7,7 +7,7 @@ import { PITFALL_IDS } from "../../src/sim/pitfalls";
 import { HAND_WRITTEN, handLibrary, type HandItem } from "../fixtures/handWrittenLibraries";
 import { call, json } from "./helpers";
 import { covering, createSimAgent, pct, promotionsOf, uploadSlice, waitFor, waitForRun, type Promotion } from "./evalHelpers";
-import { canaryState, chat, feedback, handMadeVersion, mintKey } from "./canaryHelpers";
+import { canaryState, chat, feedback, handMadeVersion, mintKey, startCanary } from "./canaryHelpers";
 
 /**
  * Evidence for the canary (issue 19): the simulated model, which reads the advice in its prompt and is
@@ -96,13 +96,7 @@ describe("canary with the simulated model", () => {
       const good = await handMadeVersion("harm", handLibrary("dev", 0), "helpful");
       const bad = await handMadeVersion("harm", HARMFUL, "harmful");
       await call("POST", "/api/agents/harm/promote", { version: good });
-      const started = await call("PUT", "/api/agents/harm/canary", {
-        version: bad,
-        percent: 20,
-        stickyBy: "header:x-user-id",
-        minRequests: 30,
-      });
-      expect(started.status, await started.clone().text()).toBe(201);
+      await startCanary("harm", { version: bad, percent: 20, stickyBy: "header:x-user-id", minRequests: 30 });
 
       const outcome = await playUntilDecided("harm", 600);
       console.log(describeOutcome("harm", outcome));
@@ -131,13 +125,7 @@ describe("canary with the simulated model", () => {
       const partial = await handMadeVersion("help", PARTIAL, "partial");
       const full = await handMadeVersion("help", handLibrary("dev", 0), "helpful");
       await call("POST", "/api/agents/help/promote", { version: partial });
-      const started = await call("PUT", "/api/agents/help/canary", {
-        version: full,
-        percent: 20,
-        stickyBy: "header:x-user-id",
-        minRequests: 30,
-      });
-      expect(started.status, await started.clone().text()).toBe(201);
+      await startCanary("help", { version: full, percent: 20, stickyBy: "header:x-user-id", minRequests: 30 });
 
       const outcome = await playUntilDecided("help", 800);
       console.log(describeOutcome("help", outcome));

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { simDataset } from "../../src/sim";
 import { call, json } from "./helpers";
-import { SYSTEM, covering, createSimAgent, promotionsOf, uploadSlice, waitFor, waitForRun } from "./evalHelpers";
+import { covering, createSimAgent, promotionsOf, uploadSlice, waitFor, waitForRun, proxyChat } from "./evalHelpers";
 
 const rows = async <T>(query: string, ...binds: unknown[]) =>
   (
@@ -28,19 +28,7 @@ describe("scheduled training on captured traffic, without labels", () => {
         .slice(0, 20)
         .map((p) => p.question);
       for (const q of [...questions, ...questions.slice(0, 4)]) {
-        const res = await call(
-          "POST",
-          "/v1/chat/completions",
-          {
-            model: "sim-1",
-            messages: [
-              { role: "system", content: SYSTEM },
-              { role: "user", content: q },
-            ],
-            temperature: 0.7,
-          },
-          { authorization: `Bearer ${key}` },
-        );
+        const res = await proxyChat(key, q, { temperature: 0.7 });
         expect(res.status).toBe(200);
         await res.text();
       }

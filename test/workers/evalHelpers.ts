@@ -4,6 +4,31 @@ import { call, json } from "./helpers";
 
 export const SYSTEM = "Solve the word problem step by step and give the final answer in \\boxed{}.";
 
+/**
+ * One chat completion through the proxy with a proxy key: the system prompt and `question`; `temperature`
+ * and `seed` are sent only when given, and `headers` (a canary's sticky header, say) are added.
+ */
+export function proxyChat(
+  key: string,
+  question: string,
+  options: { temperature?: number; seed?: number; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  return call(
+    "POST",
+    "/v1/chat/completions",
+    {
+      model: "sim-1",
+      messages: [
+        { role: "system", content: SYSTEM },
+        { role: "user", content: question },
+      ],
+      ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+    },
+    { authorization: `Bearer ${key}`, ...options.headers },
+  );
+}
+
 export async function createSimAgent(name: string, extra: Record<string, unknown> = {}): Promise<void> {
   const res = await call("POST", "/api/agents", {
     name,

@@ -5,7 +5,7 @@ import { db } from "../../src/db/client";
 import { highestItemNumberEver, insertVersionIfUnchanged, VersionRaceError } from "../../src/db/libraryVersions";
 import { simDataset } from "../../src/sim";
 import { call, expectErrorShape, json } from "./helpers";
-import { SYSTEM, covering, createSimAgent, promotionsOf, uploadSlice, waitForRun } from "./evalHelpers";
+import { SYSTEM, covering, createSimAgent, promotionsOf, uploadSlice, waitForRun, proxyChat } from "./evalHelpers";
 
 /**
  * People own the library (docs/ownership.md): versions made by hand, exported and imported in our
@@ -79,18 +79,7 @@ const importFile = (agent: string, file: string, query = "author=bob&reason=copy
 async function chatSystem(agent: string, question: string): Promise<string> {
   const { key } = await json<{ key: string }>(await call("POST", `/api/agents/${agent}/keys`, {}));
   const before = received.length;
-  const res = await call(
-    "POST",
-    "/v1/chat/completions",
-    {
-      model: "sim-1",
-      messages: [
-        { role: "system", content: SYSTEM },
-        { role: "user", content: question },
-      ],
-    },
-    { authorization: `Bearer ${key}` },
-  );
+  const res = await proxyChat(key, question);
   expect(res.status, await res.clone().text()).toBe(200);
   await res.text();
   expect(received.length).toBe(before + 1);

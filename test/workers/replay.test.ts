@@ -7,11 +7,11 @@ import { applyRetention } from "../../src/db/lifecycle";
 import { HAND_WRITTEN, type HandItem } from "../fixtures/handWrittenLibraries";
 import { call, expectErrorShape, json } from "./helpers";
 import {
-  SYSTEM,
   covering,
   createSimAgent,
   pct,
   promotionsOf,
+  proxyChat,
   waitFor,
   waitForEvaluation,
   waitForRun,
@@ -45,19 +45,7 @@ async function traffic(agent: string, from: number, count: number): Promise<stri
   const { key } = await json<{ key: string }>(await call("POST", `/api/agents/${agent}/keys`, {}));
   const ids: string[] = [];
   for (const p of simDataset("sim-test").slice(from, from + count)) {
-    const res = await call(
-      "POST",
-      "/v1/chat/completions",
-      {
-        model: "sim-1",
-        messages: [
-          { role: "system", content: SYSTEM },
-          { role: "user", content: p.question },
-        ],
-        temperature: 0.7,
-      },
-      { authorization: `Bearer ${key}` },
-    );
+    const res = await proxyChat(key, p.question, { temperature: 0.7 });
     expect(res.status).toBe(200);
     await res.text();
     ids.push(res.headers.get("x-request-id") ?? "");

@@ -4,7 +4,7 @@ import worker from "../../src/index";
 import { setServingTtlOverride } from "../../src/serving/ttl";
 import { simDataset } from "../../src/sim";
 import { call, json } from "./helpers";
-import { SYSTEM, covering, createSimAgent, promotionsOf, uploadSlice, waitFor, waitForRun } from "./evalHelpers";
+import { covering, createSimAgent, promotionsOf, uploadSlice, waitFor, waitForRun, proxyChat } from "./evalHelpers";
 
 const HOUR = 3_600_000;
 /** A fixed moment inside one schedule period (every 6 hours). */
@@ -16,20 +16,7 @@ async function fireCron(scheduledTime: number): Promise<void> {
 }
 
 async function chat(key: string, question: string, headers: Record<string, string> = {}): Promise<Response> {
-  return call(
-    "POST",
-    "/v1/chat/completions",
-    {
-      model: "sim-1",
-      messages: [
-        { role: "system", content: SYSTEM },
-        { role: "user", content: question },
-      ],
-      temperature: 0.7,
-      seed: 1,
-    },
-    { authorization: `Bearer ${key}`, ...headers },
-  );
+  return proxyChat(key, question, { temperature: 0.7, seed: 1, headers });
 }
 
 const rows = async <T>(query: string, ...binds: unknown[]) =>
